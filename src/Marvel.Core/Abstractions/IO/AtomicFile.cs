@@ -1,0 +1,107 @@
+namespace Marvel.Core.Abstractions.IO;
+
+/// <summary>
+/// Atomic file and folder writes: the content goes to a temporary sibling, is flushed to disk, and is
+/// then renamed over the target. A crash or an exception mid-write leaves the previous file intact.
+/// </summary>
+public static class AtomicFile
+{
+    /// <summary>Writes <paramref name="path"/> atomically through <paramref name="write"/>.</summary>
+    /// <param name="path">The target file; its folder is created when missing.</param>
+    /// <param name="write">Writes the whole content to the stream; it must not close the stream.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Writes text atomically (UTF-8, no BOM).</summary>
+    public static void WriteAllText(string path, string contents)
+    {
+        ArgumentNullException.ThrowIfNull(contents);
+        Write(path, s =>
+        {
+            using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            w.Write(contents);
+        });
+    }
+
+    /// <summary>Writes bytes atomically.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        Write(path, s => s.Write(copy));
+    }
+
+    /// <summary>
+    /// Writes a folder atomically: <paramref name="populate"/> fills a temporary sibling folder, which then
+    /// replaces <paramref name="path"/>. An existing folder is kept until the new one is complete.
+    /// </summary>
+    /// <param name="path">The target folder.</param>
+    /// <param name="populate">Fills the folder whose path it receives.</param>
+    public static void WriteDirectory(string path, Action<string> populate)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(populate);
+        var full = Path.GetFullPath(path.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        var parent = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(parent);
+        var name = Path.GetFileName(full);
+        var temp = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
+        var old = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            populate(temp);
+            if (Directory.Exists(full))
+            {
+                Directory.Move(full, old);
+                try { Directory.Move(temp, full); }
+                catch
+                {
+                    Directory.Move(old, full);
+                    throw;
+                }
+                TryDeleteDirectory(old);
+            }
+            else
+            {
+                Directory.Move(temp, full);
+            }
+        }
+        catch
+        {
+            TryDeleteDirectory(temp);
+            throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { if (File.Exists(path)) File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static void TryDeleteDirectory(string path)
+    {
+        try { if (Directory.Exists(path)) Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

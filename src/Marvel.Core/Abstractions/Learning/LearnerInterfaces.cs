@@ -1,0 +1,145 @@
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Abstractions.Spaces;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Abstractions.Learning;
+
+/// <summary>What a learner factory needs to build networks: spaces, device, seeds and the task horizon.</summary>
+/// <param name="ObservationSpace">The task's observation space.</param>
+/// <param name="ActionSpace">The task's action space (squashed actions are mapped onto it).</param>
+/// <param name="Seeds">Seed streams of the run (the learner forks its own).</param>
+/// <param name="EpisodeLength">The task horizon T, used to convert CostLimit into per-step thresholds.</param>
+/// <param name="TaskId">The task id, for manifests and messages.</param>
+public sealed record LearnerContext(BoxSpace ObservationSpace, BoxSpace ActionSpace, SeedStreams Seeds, int EpisodeLength, string TaskId = "custom")
+{
+    /// <summary>The device networks live on (CPU by default).</summary>
+    public Device Device { get; init; } = CPU;
+}
+
+/// <summary>
+/// An offline safe-RL method (CPQ, BEAR-Lag, BCQ-Lag, BC, COptiDICE, CDT, …): learns from a fixed
+/// <see cref="OfflineDataset"/> and hands its result over as a <see cref="HandoverArtifact"/>.
+/// </summary>
+/// <remarks>
+/// Drive it yourself: <see cref="Attach"/> a dataset once, call <see cref="TrainStep"/> as often as you like
+/// (each is one gradient update on a batch drawn from the dataset), evaluate <see cref="Policy"/> whenever you
+/// want, and <see cref="ExportHandover"/> at the end. <c>OfflineLearnerExtensions.Train</c> runs the loop with
+/// progress and cancellation.
+/// </remarks>
+public interface IOfflineSafeLearner : IDisposable
+{
+    /// <summary>The method's name, e.g. "CPQ".</summary>
+    string Algorithm { get; }
+
+    /// <summary>The current policy (deterministic mode for evaluation).</summary>
+    IPolicy Policy { get; }
+
+    /// <summary>Gradient steps taken so far.</summary>
+    long Steps { get; }
+
+    /// <summary>Binds the training data: checks its sizes against the networks and prepares samplers and filters.</summary>
+    /// <exception cref="InvalidDataException">The dataset's sizes do not match the learner's networks, or it is empty.</exception>
+    void Attach(OfflineDataset dataset);
+
+    /// <summary>One gradient update on a batch from the attached dataset.</summary>
+    /// <returns>The update's scalars (losses, multiplier, …) by name.</returns>
+    /// <exception cref="InvalidOperationException">No dataset is attached.</exception>
+    /// <exception cref="TrainingDivergedException">A loss became NaN or infinite.</exception>
+    IReadOnlyDictionary<string, double> TrainStep();
+
+    /// <summary>Exports actor, critics, optimizer states and multiplier state.</summary>
+    HandoverArtifact ExportHandover();
+}
+
+/// <summary>How an online learner takes over a <see cref="HandoverArtifact"/>.</summary>
+public sealed record HandoverLoadOptions
+{
+    /// <summary>Load the actor's optimizer moments (the learning rate always comes from the online options). Default true.</summary>
+    public bool LoadActorOptimizerState { get; init; } = true;
+
+    /// <summary>Load the critics' optimizer moments. Default false (as Marvel's reference).</summary>
+    public bool LoadCriticOptimizerStates { get; init; }
+
+    /// <summary>Load the critics at all; false keeps freshly initialized critics (policy-only warm start). Default true.</summary>
+    public bool LoadCritics { get; init; } = true;
+}
+
+/// <summary>The outcome of one online iteration.</summary>
+/// <param name="Iteration">0-based iteration index.</param>
+/// <param name="EnvironmentSteps">Total environment steps so far.</param>
+/// <param name="Episodes">Episodes that finished during this iteration.</param>
+/// <param name="Lambda">λ used by the updates of this iteration.</param>
+/// <param name="Metrics">Mean update scalars of this iteration and the controller's terms.</param>
+public sealed record OnlineIterationResult(long Iteration, long EnvironmentSteps, IReadOnlyList<EpisodeSummary> Episodes, double Lambda, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>
+/// An online safe-RL method (SAC-Lag, PPO-Lag, …). It collects experience from an
+/// <see cref="IVectorEnvironment"/>, feeds measured episode costs to an <see cref="ILagrangeController"/>
+/// and updates its networks with the controller's λ.
+/// </summary>
+public interface IOnlineSafeLearner : IDisposable
+{
+    /// <summary>The method's name, e.g. "SAC-Lag".</summary>
+    string Algorithm { get; }
+
+    /// <summary>The current policy.</summary>
+    IPolicy Policy { get; }
+
+    /// <summary>Starts from an offline result instead of random weights.</summary>
+    /// <exception cref="InvalidDataException">The artifact's sizes or network shapes do not match this learner.</exception>
+    void InitializeFrom(HandoverArtifact artifact, HandoverLoadOptions? options = null);
+
+    /// <summary>Runs one iteration: collect experience per the learner's schedule, update the controller from the finished episodes' mean cost, then update the networks.</summary>
+    /// <exception cref="TrainingDivergedException">A loss became NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between steps.</exception>
+    OnlineIterationResult RunIteration(IVectorEnvironment environment, ILagrangeController controller, CancellationToken cancellationToken = default);
+
+    /// <summary>Exports the current networks, optimizer states and metadata.</summary>
+    HandoverArtifact ExportHandover();
+}
+
+/// <summary>Result of an <see cref="IValueAligner"/>.</summary>
+/// <param name="Artifact">The artifact with re-fitted critics (the input is not modified).</param>
+/// <param name="Steps">Gradient steps taken.</param>
+/// <param name="FinalMetrics">Scalars of the last alignment step.</param>
+public sealed record ValueAlignmentResult(HandoverArtifact Artifact, long Steps, IReadOnlyDictionary<string, double> FinalMetrics);
+
+/// <summary>
+/// Re-fits the critics of a handover artifact to the values of the artifact's own (frozen) policy before
+/// online finetuning, so that Q-values the online learner starts from are the policy's true values
+/// (Marvel's Value Pre-Alignment). <c>NoAlignment</c> returns the artifact unchanged.
+/// </summary>
+public interface IValueAligner
+{
+    /// <summary>Aligns the reward and cost critics of <paramref name="artifact"/> on transitions from <paramref name="data"/>.</summary>
+    /// <param name="artifact">The offline result; not modified.</param>
+    /// <param name="data">Transitions to align on (the offline dataset or a replay buffer).</param>
+    /// <param name="context">Spaces, seeds and device.</param>
+    /// <param name="progress">Receives progress reports.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    ValueAlignmentResult Align(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Training loops over <see cref="IOfflineSafeLearner"/>.</summary>
+public static class OfflineLearnerExtensions
+{
+    /// <summary>Runs <paramref name="steps"/> gradient updates on the attached dataset, reporting progress every <paramref name="reportEvery"/> steps.</summary>
+    /// <returns>The scalars of the last update.</returns>
+    /// <exception cref="OperationCanceledException">Cancelled between updates.</exception>
+    public static IReadOnlyDictionary<string, double> Train(this IOfflineSafeLearner learner, long steps, IProgress<TrainingProgress>? progress = null,
+        int reportEvery = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(reportEvery);
+        IReadOnlyDictionary<string, double> last = new Dictionary<string, double>();
+        for (long i = 0; i < steps; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            last = learner.TrainStep();
+            if (progress is not null && ((i + 1) % reportEvery == 0 || i + 1 == steps))
+                progress.Report(new TrainingProgress("offline", i + 1, steps, last));
+        }
+        return last;
+    }
+}

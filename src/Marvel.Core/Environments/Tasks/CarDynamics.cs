@@ -1,0 +1,83 @@
+namespace Marvel.Core.Environments.Tasks;
+
+/// <summary>
+/// Bullet-like race car: a kinematic bicycle (wheelbase 0.975 m) with a first-order speed lag (τ = 0.5 s,
+/// top speed 6 m/s), a steering lag (τ = 0.05 s, ±0.5 rad) and a lateral-grip limit of 3 m/s²
+/// (environments spec §1.5.2). Sign convention of the reference task: u₀ &lt; 0 drives task-forward and
+/// u₁ &gt; 0 turns clockwise while moving forward.
+/// </summary>
+internal struct CarDynamics
+{
+    public const double Wheelbase = 0.975;
+    public const double CenterOfMassOffset = 0.6;
+    public const double MaxSpeed = 6.0;
+    public const double SpeedLag = 0.5;
+    public const double MaxSteering = 0.5;
+    public const double SteeringLag = 0.05;
+    public const double MaxLateralAcceleration = 3.0;
+
+    /// <summary>Non-steered axle point, task heading θ, forward speed w, steering angle δ, yaw rate θ̇.</summary>
+    public double Qx, Qy, Theta, W, Delta, ThetaDot;
+
+    public readonly double X => Qx - CenterOfMassOffset * Math.Cos(Theta);
+    public readonly double Y => Qy - CenterOfMassOffset * Math.Sin(Theta);
+    public readonly double Vx => W * Math.Cos(Theta) + CenterOfMassOffset * ThetaDot * Math.Sin(Theta);
+    public readonly double Vy => W * Math.Sin(Theta) - CenterOfMassOffset * ThetaDot * Math.Cos(Theta);
+
+    /// <summary>Places the centre of mass at (x, y) with task heading θ, at rest.</summary>
+    public void Place(double x, double y, double theta, double steering)
+    {
+        Theta = theta;
+        Qx = x + CenterOfMassOffset * Math.Cos(theta);
+        Qy = y + CenterOfMassOffset * Math.Sin(theta);
+        W = 0;
+        Delta = steering;
+        ThetaDot = 0;
+    }
+
+    public void Substep(double u0, double u1, double h)
+    {
+        double wCmd = -MaxSpeed * u0;
+        W += h * (wCmd - W) / SpeedLag;
+        double deltaCmd = MaxSteering * u1;
+        Delta += h * (deltaCmd - Delta) / SteeringLag;
+        double rate = -W * Math.Tan(Delta) / Wheelbase;
+        double limit = MaxLateralAcceleration / Math.Max(Math.Abs(W), 0.1);
+        ThetaDot = Math.Clamp(rate, -limit, limit);
+        Theta += h * ThetaDot;
+        Qx += h * W * Math.Cos(Theta);
+        Qy += h * W * Math.Sin(Theta);
+    }
+
+    /// <summary>Octagon walls: keeps the car inside and removes the outward part of its speed (crude, rarely reached).</summary>
+    public void CollideWithOctagon()
+    {
+        const double margin = 0.3;
+        for (int k = 0; k < 8; k++)
+        {
+            double nx = OctagonNormals.X[k], ny = OctagonNormals.Y[k];
+            double x = X, y = Y;
+            double distance = OctagonNormals.InnerFace - (x * nx + y * ny);
+            if (distance < margin)
+            {
+                double push = margin - distance;
+                Qx -= push * nx;
+                Qy -= push * ny;
+                double normalFraction = Math.Cos(Theta) * nx + Math.Sin(Theta) * ny;
+                if (W * normalFraction > 0) W *= Math.Max(0, 1 - Math.Abs(normalFraction));
+            }
+        }
+    }
+
+    public readonly void WriteObservation(Span<float> o)
+    {
+        o[0] = (float)(0.1 * X);
+        o[1] = (float)(0.1 * Y);
+        o[2] = (float)Vx;
+        o[3] = (float)Vy;
+        // Observed yaw is the URDF body yaw ψ = θ + π.
+        o[4] = (float)-Math.Sin(Theta);
+        o[5] = (float)-Math.Cos(Theta);
+        o[6] = (float)(0.1 * ThetaDot);
+    }
+}
