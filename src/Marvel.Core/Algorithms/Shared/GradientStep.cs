@@ -1,0 +1,50 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Shared;
+
+/// <summary>zero_grad → backward → optional clip → step, in one call, so learners state their losses and not the bookkeeping.</summary>
+public static class GradientStep
+{
+    /// <summary>Applies one optimizer step on <paramref name="loss"/>.</summary>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="loss">A scalar loss with a graph.</param>
+    /// <param name="maxGradNorm">Clip the global gradient norm to this value; null or ≤ 0 for no clipping.</param>
+    /// <param name="parameters">The parameters to clip (those of the optimizer); required when clipping.</param>
+    /// <param name="retainGraph">Keep the graph for another backward pass.</param>
+    public static void Apply(optim.Optimizer optimizer, Tensor loss, double? maxGradNorm = null, IEnumerable<TorchSharp.Modules.Parameter>? parameters = null, bool retainGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(loss);
+        optimizer.zero_grad();
+        loss.backward(retain_graph: retainGraph);
+        if (maxGradNorm is > 0)
+        {
+            ArgumentNullException.ThrowIfNull(parameters);
+            nn.utils.clip_grad_norm_(parameters, maxGradNorm.Value);
+        }
+        optimizer.step();
+    }
+}
+
+/// <summary>Polyak averaging of target networks: θ̄ ← τ·θ + (1 − τ)·θ̄.</summary>
+public static class Polyak
+{
+    /// <summary>Moves every parameter of <paramref name="target"/> toward <paramref name="source"/> by <paramref name="tau"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">τ is outside (0, 1].</exception>
+    /// <exception cref="ArgumentException">The modules differ in parameter count.</exception>
+    public static void Update(double tau, nn.Module source, nn.Module target)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!(tau > 0 && tau <= 1)) throw new ArgumentOutOfRangeException(nameof(tau), tau, "Polyak rate tau must be in (0, 1].");
+        using var _ = no_grad();
+        var s = source.parameters().ToArray();
+        var t = target.parameters().ToArray();
+        if (s.Length != t.Length) throw new ArgumentException($"Source has {s.Length} parameters but target has {t.Length}.");
+        for (int i = 0; i < s.Length; i++) t[i].mul_(1 - tau).add_(s[i], alpha: tau);
+    }
+
+    /// <summary>Copies <paramref name="source"/>'s parameters into <paramref name="target"/> (τ = 1).</summary>
+    public static void Copy(nn.Module source, nn.Module target) => Update(1.0, source, target);
+}

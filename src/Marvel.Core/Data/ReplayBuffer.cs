@@ -1,0 +1,122 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Data;
+
+/// <summary>
+/// A fixed-capacity ring of transitions, preallocated at construction: adding allocates nothing, and the oldest
+/// transition is overwritten once full. Sampling is uniform with replacement from a caller-seeded generator and
+/// makes one host-to-tensor copy per batch.
+/// </summary>
+public sealed class ReplayBuffer : ITransitionSampler
+{
+    private readonly float[] _observations;
+    private readonly float[] _nextObservations;
+    private readonly float[] _actions;
+    private readonly float[] _rewards;
+    private readonly float[] _costs;
+    private readonly bool[] _terminated;
+    private readonly bool[] _truncated;
+    private float[]? _staging;
+    private int _next;
+
+    /// <summary>Creates an empty buffer.</summary>
+    /// <param name="capacity">Maximum number of transitions (≥ 1).</param>
+    /// <param name="observationSize">Observation length.</param>
+    /// <param name="actionSize">Action length.</param>
+    public ReplayBuffer(int capacity, int observationSize, int actionSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(observationSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(actionSize);
+        Capacity = capacity;
+        ObservationSize = observationSize;
+        ActionSize = actionSize;
+        _observations = new float[(long)capacity * observationSize];
+        _nextObservations = new float[(long)capacity * observationSize];
+        _actions = new float[(long)capacity * actionSize];
+        _rewards = new float[capacity];
+        _costs = new float[capacity];
+        _terminated = new bool[capacity];
+        _truncated = new bool[capacity];
+    }
+
+    /// <summary>Maximum number of transitions.</summary>
+    public int Capacity { get; }
+
+    /// <inheritdoc />
+    public int Count { get; private set; }
+
+    /// <inheritdoc />
+    public int ObservationSize { get; }
+
+    /// <inheritdoc />
+    public int ActionSize { get; }
+
+    /// <summary>Transitions added since construction (including overwritten ones).</summary>
+    public long TotalAdded { get; private set; }
+
+    /// <summary>Adds one transition (overwriting the oldest when full).</summary>
+    /// <param name="observation">s_t.</param>
+    /// <param name="action">a_t.</param>
+    /// <param name="reward">r_t as the learner should see it (scaled or not, the caller decides).</param>
+    /// <param name="cost">c_t ≥ 0.</param>
+    /// <param name="nextObservation">s_{t+1} (the final observation when the episode ended).</param>
+    /// <param name="terminated">s_{t+1} is terminal.</param>
+    /// <param name="truncated">The episode was cut after this step.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void Add(ReadOnlySpan<float> observation, ReadOnlySpan<float> action, float reward, float cost, ReadOnlySpan<float> nextObservation, bool terminated, bool truncated)
+    {
+        if (observation.Length != ObservationSize || nextObservation.Length != ObservationSize)
+            throw new ArgumentException($"Replay buffer: observations must have {ObservationSize} values; got {observation.Length} and {nextObservation.Length}.");
+        if (action.Length != ActionSize)
+            throw new ArgumentException($"Replay buffer: actions must have {ActionSize} values; got {action.Length}.", nameof(action));
+        int i = _next;
+        observation.CopyTo(_observations.AsSpan(i * ObservationSize, ObservationSize));
+        nextObservation.CopyTo(_nextObservations.AsSpan(i * ObservationSize, ObservationSize));
+        action.CopyTo(_actions.AsSpan(i * ActionSize, ActionSize));
+        _rewards[i] = reward;
+        _costs[i] = cost;
+        _terminated[i] = terminated;
+        _truncated[i] = truncated;
+        _next = (_next + 1) % Capacity;
+        if (Count < Capacity) Count++;
+        TotalAdded++;
+    }
+
+    /// <summary>Adds every transition of an offline dataset, in order.</summary>
+    /// <param name="dataset">The dataset (sizes must match).</param>
+    /// <param name="rewardScale">Multiplies rewards on the way in.</param>
+    /// <param name="costScale">Multiplies costs on the way in.</param>
+    /// <exception cref="InvalidDataException">The dataset's sizes differ from the buffer's.</exception>
+    public void AddDataset(OfflineDataset dataset, float rewardScale = 1f, float costScale = 1f)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(ObservationSize, ActionSize, "replay buffer");
+        for (int i = 0; i < dataset.Count; i++)
+            Add(dataset.Observations.Slice(i * ObservationSize, ObservationSize), dataset.Actions.Slice(i * ActionSize, ActionSize),
+                dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * ObservationSize, ObservationSize),
+                dataset.Terminals[i], dataset.Timeouts[i]);
+    }
+
+    /// <summary>Empties the buffer.</summary>
+    public void Clear()
+    {
+        Count = 0;
+        _next = 0;
+    }
+
+    /// <inheritdoc />
+    public TransitionBatch Sample(int batchSize, RandomSource random, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        if (Count == 0) throw new InvalidOperationException("Cannot sample from an empty replay buffer; add transitions first.");
+        Span<int> rows = batchSize <= 4096 ? stackalloc int[batchSize] : new int[batchSize];
+        for (int i = 0; i < batchSize; i++) rows[i] = random.NextInt(Count);
+        return TransitionStaging.Gather(ref _staging, rows, ObservationSize, ActionSize,
+            _observations, _actions, _rewards, _costs, _nextObservations, _terminated, _truncated, device);
+    }
+}

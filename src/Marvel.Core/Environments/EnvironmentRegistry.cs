@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Marvel.Core.Abstractions;
+using Marvel.Core.Environments.Tasks;
+
+namespace Marvel.Core.Environments;
+
+/// <summary>
+/// Maps task ids ("BallCircle", …) to factories. <see cref="Default"/> knows the built-in tasks; register your own
+/// with <see cref="Register"/> and every tool that takes a task id (collector, evaluation, pipeline) can use it.
+/// </summary>
+public sealed class EnvironmentRegistry
+{
+    private readonly ConcurrentDictionary<string, Func<IEnvironment>> _factories = new(StringComparer.Ordinal);
+
+    /// <summary>The process-wide registry, holding BallCircle, BallRun, CarCircle and CarRun.</summary>
+    public static EnvironmentRegistry Default { get; } = CreateWithBuiltIns();
+
+    /// <summary>A registry with the four built-in tasks.</summary>
+    public static EnvironmentRegistry CreateWithBuiltIns()
+    {
+        var r = new EnvironmentRegistry();
+        r.Register("BallCircle", () => new BallCircle());
+        r.Register("BallRun", () => new BallRun());
+        r.Register("CarCircle", () => new CarCircle());
+        r.Register("CarRun", () => new CarRun());
+        return r;
+    }
+
+    /// <summary>Registers a task.</summary>
+    /// <param name="id">The id; case-sensitive.</param>
+    /// <param name="factory">Creates a fresh instance.</param>
+    /// <param name="replace">Replace an existing registration instead of failing.</param>
+    /// <exception cref="ArgumentException">The id is taken and <paramref name="replace"/> is false.</exception>
+    public void Register(string id, Func<IEnvironment> factory, bool replace = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(factory);
+        if (replace) _factories[id] = factory;
+        else if (!_factories.TryAdd(id, factory))
+            throw new ArgumentException($"An environment with id '{id}' is already registered. Pass replace: true to override it.", nameof(id));
+    }
+
+    /// <summary>Creates a fresh instance of task <paramref name="id"/>.</summary>
+    /// <exception cref="KeyNotFoundException">Unknown id; the message lists the registered ones.</exception>
+    public IEnvironment Make(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (_factories.TryGetValue(id, out var f)) return f();
+        throw new KeyNotFoundException($"Unknown environment id '{id}'. Registered: {string.Join(", ", Ids)}. Register custom tasks with EnvironmentRegistry.Register.");
+    }
+
+    /// <summary>Creates a vector of <paramref name="count"/> instances of task <paramref name="id"/>.</summary>
+    public VectorEnvironment MakeVector(string id, int count) => new(() => Make(id), count);
+
+    /// <summary>True when <paramref name="id"/> is registered.</summary>
+    public bool Contains(string id) => _factories.ContainsKey(id);
+
+    /// <summary>Registered ids, sorted.</summary>
+    public IReadOnlyList<string> Ids => _factories.Keys.Order(StringComparer.Ordinal).ToArray();
+}

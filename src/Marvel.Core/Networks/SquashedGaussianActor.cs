@@ -1,0 +1,133 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Marvel.Core.Networks;
+
+/// <summary>
+/// A tanh-squashed Gaussian policy: h = MLP(s) with ReLU after every hidden layer, μ = W_μ h, log σ = clamp(W_σ h, −20, 2),
+/// u = μ + σ·ε, a = tanh(u), and the exact log-density
+/// log π(a|s) = Σ_i [log N(u_i; μ_i, σ_i) − 2(ln 2 − u_i − softplus(−2u_i))].
+/// </summary>
+/// <remarks>Parameter names: <c>trunk.net.*</c>, <c>mu.*</c>, <c>log_std.*</c>. Actions are in [−1, 1]; map them onto the environment's action box outside.</remarks>
+public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
+{
+    /// <summary>Lower clamp of log σ.</summary>
+    public const double LogStdMin = -20;
+    /// <summary>Upper clamp of log σ.</summary>
+    public const double LogStdMax = 2;
+    private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
+    private static readonly double LogTwo = Math.Log(2);
+
+    private readonly Mlp trunk;
+    private readonly Linear mu;
+    private readonly Linear log_std;
+
+    /// <summary>Creates the actor.</summary>
+    /// <param name="observationSize">Observation length.</param>
+    /// <param name="actionSize">Action length.</param>
+    /// <param name="hiddenSizes">Hidden widths, e.g. [256, 256].</param>
+    /// <param name="generator">Initialization generator.</param>
+    public SquashedGaussianActor(int observationSize, int actionSize, IReadOnlyList<int> hiddenSizes, Generator? generator = null)
+        : base(nameof(SquashedGaussianActor))
+    {
+        ArgumentNullException.ThrowIfNull(hiddenSizes);
+        if (hiddenSizes.Count == 0) throw new ArgumentException("The actor needs at least one hidden layer.", nameof(hiddenSizes));
+        trunk = new Mlp(new[] { observationSize }.Concat(hiddenSizes).ToArray(), Activation.ReLU, Activation.ReLU, generator);
+        mu = NetworkInit.Linear(hiddenSizes[^1], actionSize, generator);
+        log_std = NetworkInit.Linear(hiddenSizes[^1], actionSize, generator);
+        ObservationSize = observationSize;
+        ActionSize = actionSize;
+        HiddenSizes = hiddenSizes.ToArray();
+        RegisterComponents();
+    }
+
+    /// <summary>Observation length.</summary>
+    public int ObservationSize { get; }
+
+    /// <summary>Action length.</summary>
+    public int ActionSize { get; }
+
+    /// <summary>Hidden widths.</summary>
+    public IReadOnlyList<int> HiddenSizes { get; }
+
+    /// <summary>The deterministic action tanh(μ(s)), [batch, ActionSize].</summary>
+    public override Tensor forward(Tensor observations) => Deterministic(observations);
+
+    /// <summary>The deterministic action tanh(μ(s)).</summary>
+    /// <param name="observations">[batch, ObservationSize].</param>
+    public Tensor Deterministic(Tensor observations)
+    {
+        using var h = trunk.forward(observations);
+        using var m = mu.forward(h);
+        return m.tanh();
+    }
+
+    /// <summary>The pre-squash mean μ and clamped log σ.</summary>
+    /// <param name="observations">[batch, ObservationSize].</param>
+    public (Tensor Mean, Tensor LogStd) Distribution(Tensor observations)
+    {
+        using var h = trunk.forward(observations);
+        var m = mu.forward(h);
+        using var raw = log_std.forward(h);
+        return (m, raw.clamp(LogStdMin, LogStdMax));
+    }
+
+    /// <summary>Samples a = tanh(μ + σ·ε) with the reparameterization trick and returns its log-density.</summary>
+    /// <param name="observations">[batch, ObservationSize].</param>
+    /// <param name="generator">Generator for ε.</param>
+    /// <returns>Action [batch, ActionSize] and log π(a|s) [batch].</returns>
+    public (Tensor Action, Tensor LogProb) Sample(Tensor observations, Generator? generator)
+    {
+        var (mean, logStd) = Distribution(observations);
+        using var noise = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
+        using var std = logStd.exp();
+        using var u = mean + std * noise;
+        using var logp = LogProbPreSquash(noise, logStd, u);
+        var action = u.tanh();
+        var logProb = logp.sum(-1);
+        mean.Dispose();
+        logStd.Dispose();
+        return (action, logProb);
+    }
+
+    /// <summary>log π(a|s) of given squashed actions a ∈ (−1, 1) (clamped to ±(1 − 1e-6) before atanh).</summary>
+    /// <param name="observations">[batch, ObservationSize].</param>
+    /// <param name="actions">[batch, ActionSize].</param>
+    /// <returns>[batch].</returns>
+    public Tensor LogProb(Tensor observations, Tensor actions)
+    {
+        var (mean, logStd) = Distribution(observations);
+        using var clipped = actions.clamp(-1 + 1e-6, 1 - 1e-6);
+        using var u = clipped.atanh();
+        using var std = logStd.exp();
+        using var diff = u - mean;
+        using var noise = diff / std;
+        using var logp = LogProbPreSquash(noise, logStd, u);
+        mean.Dispose();
+        logStd.Dispose();
+        return logp.sum(-1);
+    }
+
+    private static Tensor LogProbPreSquash(Tensor noise, Tensor logStd, Tensor u)
+    {
+        // log N(u; μ, σ) = −ε²/2 − log σ − ½ log 2π; tanh correction log(1 − tanh² u) = 2(ln 2 − u − softplus(−2u)).
+        using var gauss = noise.square().mul(-0.5).sub(logStd).sub(HalfLogTwoPi);
+        using var sp = nn.functional.softplus(u.mul(-2));
+        using var correction = (LogTwo - u - sp).mul(2);
+        return gauss - correction;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            trunk.Dispose();
+            mu.Dispose();
+            log_std.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}
