@@ -1,0 +1,162 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Environments;
+using Marvel.Core.Environments.Policies;
+
+namespace Marvel.Core.Data;
+
+/// <summary>One entry of a collection plan: roll <paramref name="Policy"/> for <paramref name="Episodes"/> episodes.</summary>
+/// <param name="Policy">The behaviour policy (scripted, noisy, a mixture, or a trained actor).</param>
+/// <param name="Episodes">Number of complete episodes to keep.</param>
+/// <param name="Deterministic">Act deterministically (default: sample).</param>
+public sealed record CollectionStage(IPolicy Policy, int Episodes, bool Deterministic = false);
+
+/// <summary>
+/// Rolls policies in a vector environment and records complete episodes as a DSRL-layout <see cref="OfflineDataset"/>.
+/// A plan of several policies of increasing aggressiveness gives a dataset that spans low to high episode costs, as
+/// DSRL obtained by sweeping the cost limit of its behaviour agents.
+/// </summary>
+public static class DatasetCollector
+{
+    /// <summary>Collects complete episodes stage by stage and concatenates them.</summary>
+    /// <param name="environment">The vector environment (its task must match every policy).</param>
+    /// <param name="plan">The stages.</param>
+    /// <param name="seed">Root seed: stage k resets the environment with seed derived from (seed, k).</param>
+    /// <param name="progress">Reports episodes collected.</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    /// <exception cref="ArgumentException">A policy's sizes differ from the environment's, or the plan is empty.</exception>
+    public static OfflineDataset Collect(IVectorEnvironment environment, IReadOnlyList<CollectionStage> plan, ulong seed,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Count == 0) throw new ArgumentException("The collection plan is empty; add at least one stage.", nameof(plan));
+        int obsDim = environment.ObservationSpace.Dimension, actDim = environment.ActionSpace.Dimension, n = environment.Count;
+        foreach (var stage in plan)
+        {
+            if (stage.Policy.ObservationSize != obsDim || stage.Policy.ActionSize != actDim)
+                throw new ArgumentException($"Policy {stage.Policy.GetType().Name} takes {stage.Policy.ObservationSize} observations and gives {stage.Policy.ActionSize} actions; task '{environment.Spec.Id}' has {obsDim} and {actDim}.", nameof(plan));
+            if (stage.Episodes < 1) throw new ArgumentException("Every stage needs at least one episode.", nameof(plan));
+        }
+        int total = plan.Sum(s => s.Episodes);
+        var obs = new List<float>();
+        var next = new List<float>();
+        var act = new List<float>();
+        var rew = new List<float>();
+        var cost = new List<float>();
+        var term = new List<bool>();
+        var tout = new List<bool>();
+        var pending = Enumerable.Range(0, n).Select(_ => new EpisodeBuffer()).ToArray();
+        var current = new float[n * obsDim];
+        var actions = new float[n * actDim];
+        var results = new StepResult[n];
+        var finished = new List<(int Index, EpisodeSummary Episode)>();
+        int done = 0;
+        for (int k = 0; k < plan.Count; k++)
+        {
+            var stage = plan[k];
+            environment.Reset(Abstractions.Seeding.SeedStreams.Derive(seed, "collect/" + k), current);
+            foreach (var p in pending) p.Clear();
+            for (int i = 0; i < n; i++) stage.Policy.OnEpisodeStart(i);
+            int kept = 0;
+            while (kept < stage.Episodes)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                stage.Policy.Act(current, actions, stage.Deterministic);
+                var before = current.ToArray();
+                finished.Clear();
+                environment.Step(actions, current, results, finished);
+                for (int i = 0; i < n; i++)
+                {
+                    var r = results[i];
+                    var nextObs = r.EpisodeEnded ? environment.FinalObservation(i) : current.AsSpan(i * obsDim, obsDim);
+                    pending[i].Add(before.AsSpan(i * obsDim, obsDim), actions.AsSpan(i * actDim, actDim), (float)r.Reward, (float)r.Cost, nextObs, r.Terminated, r.Truncated);
+                    if (r.EpisodeEnded)
+                    {
+                        if (kept < stage.Episodes)
+                        {
+                            pending[i].AppendTo(obs, next, act, rew, cost, term, tout);
+                            kept++;
+                            done++;
+                            progress?.Report(new TrainingProgress("collect", done, total, new Dictionary<string, double>()));
+                        }
+                        pending[i].Clear();
+                        stage.Policy.OnEpisodeStart(i);
+                    }
+                }
+            }
+        }
+        return new OfflineDataset(obsDim, actDim, obs.ToArray(), act.ToArray(), rew.ToArray(), cost.ToArray(), next.ToArray(), term.ToArray(), tout.ToArray(),
+            $"collected from {environment.Spec.Id} ({total} episodes, seed {seed})");
+    }
+
+    /// <summary>
+    /// A seeded dataset for a built-in task that spans low to high episode cost: scripted controllers at a sweep of
+    /// aggressiveness levels (radius/speed), each with exploration noise, plus a few random-action episodes.
+    /// </summary>
+    /// <param name="taskId">"BallCircle", "BallRun", "CarCircle" or "CarRun".</param>
+    /// <param name="episodes">Total complete episodes (≥ 10).</param>
+    /// <param name="seed">Seed of environments, noise and mixtures.</param>
+    /// <param name="environments">Environments stepped together.</param>
+    /// <param name="registry">Where to find the task; <see cref="EnvironmentRegistry.Default"/> when null.</param>
+    /// <exception cref="ArgumentException">An unsupported task or too few episodes.</exception>
+    public static OfflineDataset GenerateBuiltIn(string taskId, int episodes = 200, ulong seed = 0, int environments = 8, EnvironmentRegistry? registry = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(taskId);
+        if (episodes < 10) throw new ArgumentException("Generate at least 10 episodes so the cost sweep has several levels.", nameof(episodes));
+        registry ??= EnvironmentRegistry.Default;
+        using var env = registry.MakeVector(taskId, environments);
+        const int levels = 10;
+        var plan = new List<CollectionStage>();
+        int perLevel = (episodes - episodes / 10) / levels;
+        int randomEpisodes = episodes - perLevel * levels;
+        bool circle = taskId.EndsWith("Circle", StringComparison.Ordinal);
+        bool car = taskId.StartsWith("Car", StringComparison.Ordinal);
+        if (!circle && !taskId.EndsWith("Run", StringComparison.Ordinal))
+            throw new ArgumentException($"Built-in generation supports BallCircle, BallRun, CarCircle and CarRun, not '{taskId}'. Use Collect with your own policies.", nameof(taskId));
+        for (int level = 0; level < levels; level++)
+        {
+            double f = level / (double)(levels - 1);
+            IPolicy scripted = circle
+                ? ScriptedTaskPolicy.Circle(taskId, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 1.5 + 4.0 * f)
+                : ScriptedTaskPolicy.Run(taskId, targetSpeed: car ? 0.8 + 3.0 * f : 1.2 + 3.0 * f);
+            var noisy = new NoisyPolicy(scripted, 0.3, Abstractions.Seeding.SeedStreams.Derive(seed, "noise/" + level));
+            plan.Add(new CollectionStage(noisy, perLevel));
+        }
+        plan.Add(new CollectionStage(new RandomPolicy(env.ObservationSpace.Dimension, env.ActionSpace, Abstractions.Seeding.SeedStreams.Derive(seed, "random")), randomEpisodes));
+        return Collect(env, plan, seed);
+    }
+
+    private sealed class EpisodeBuffer
+    {
+        private readonly List<float> _obs = new(), _next = new(), _act = new(), _rew = new(), _cost = new();
+        private readonly List<bool> _term = new(), _tout = new();
+
+        public void Add(ReadOnlySpan<float> o, ReadOnlySpan<float> a, float r, float c, ReadOnlySpan<float> n, bool term, bool trunc)
+        {
+            foreach (var v in o) _obs.Add(v);
+            foreach (var v in a) _act.Add(v);
+            foreach (var v in n) _next.Add(v);
+            _rew.Add(r);
+            _cost.Add(c);
+            _term.Add(term);
+            _tout.Add(trunc && !term);
+        }
+
+        public void AppendTo(List<float> obs, List<float> next, List<float> act, List<float> rew, List<float> cost, List<bool> term, List<bool> tout)
+        {
+            obs.AddRange(_obs);
+            next.AddRange(_next);
+            act.AddRange(_act);
+            rew.AddRange(_rew);
+            cost.AddRange(_cost);
+            term.AddRange(_term);
+            tout.AddRange(_tout);
+        }
+
+        public void Clear()
+        {
+            _obs.Clear(); _next.Clear(); _act.Clear(); _rew.Clear(); _cost.Clear(); _term.Clear(); _tout.Clear();
+        }
+    }
+}
