@@ -87,6 +87,9 @@ internal struct BallDynamics
     /// <summary>Octagon arena walls: inner faces at 11.9 m; restitution 0.35 on the normal velocity.</summary>
     public void CollideWithOctagon()
     {
+        // Inside the inscribed circle of the walls' inner faces minus the radius: no wall can be touched.
+        const double safe = OctagonNormals.InnerFace - Radius;
+        if (X * X + Y * Y < safe * safe) return;
         for (int k = 0; k < 8; k++)
         {
             double nx = OctagonNormals.X[k], ny = OctagonNormals.Y[k];

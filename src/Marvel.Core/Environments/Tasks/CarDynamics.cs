@@ -53,6 +53,8 @@ internal struct CarDynamics
     public void CollideWithOctagon()
     {
         const double margin = 0.3;
+        const double safe = OctagonNormals.InnerFace - margin - CenterOfMassOffset;
+        if (Qx * Qx + Qy * Qy < safe * safe) return;
         for (int k = 0; k < 8; k++)
         {
             double nx = OctagonNormals.X[k], ny = OctagonNormals.Y[k];

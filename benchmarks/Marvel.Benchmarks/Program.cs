@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Marvel.Benchmarks.EnvironmentStepBenchmarks).Assembly).Run(args);

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Marvel.Core entry point. Every command first installs the native prerequisites (idempotent).
+#   ./build.sh quickstart [args]   run the quickstart sample (the library's main job, end to end)
+#   ./build.sh test                build and run the whole test suite; last line: "N passed, N failed"
+#   ./build.sh bench [filter]      run the BenchmarkDotNet project (Release)
+#   ./build.sh pack                pack the NuGet packages into artifacts/packages
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+command -v dotnet >/dev/null 2>&1 || { echo "The .NET 10 SDK is required (dotnet not found on PATH)." >&2; exit 2; }
+cmd="${1:-}"; shift || true
+
+case "$cmd" in
+  quickstart)
+    bash eng/install-prerequisites.sh
+    dotnet run -c Release --project samples/Marvel.Quickstart -- "$@"
+    ;;
+  test)
+    bash eng/install-prerequisites.sh --hdf5-tools
+    bash eng/test.sh "$@"
+    ;;
+  bench)
+    bash eng/install-prerequisites.sh
+    dotnet run -c Release --project benchmarks/Marvel.Benchmarks -- --filter "${1:-*}"
+    ;;
+  pack)
+    bash eng/install-prerequisites.sh
+    dotnet pack src/Marvel.Core/Marvel.Core.csproj -c Release -o artifacts/packages
+    ;;
+  *)
+    echo "usage: ./build.sh quickstart|test|bench [filter]|pack" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,82 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Scoring;
+
+namespace Marvel.Core.Tests.Abstractions;
+
+public class CostBudgetTests
+{
+    [Test]
+    public void QCostThreshold_RoundNumbers()
+    {
+        // κ = 10, γ = 0.5, T = 2: Σ_{t<2} 0.5^t · 10/2 = 5 + 2.5 = 7.5 = 10·(1 − 0.25)/(0.5·2).
+        CostBudget.QCostThreshold(10, 0.5, 2).Should().BeApproximately(7.5, 1e-12);
+        // γ = 1: no discount, the threshold is κ itself.
+        CostBudget.QCostThreshold(40, 1.0, 300).Should().Be(40);
+    }
+
+    [TestCase(100, 10, 6.3397)]
+    [TestCase(200, 20, 8.6602)]
+    [TestCase(300, 40, 12.6795)]
+    public void QCostThreshold_MatchesOsrlTable(int horizon, double limit, double expected)
+    {
+        // algorithms spec §0.6 table (γ = 0.99), rounded to 4 decimals there.
+        CostBudget.QCostThreshold(limit, 0.99, horizon).Should().BeApproximately(expected, 1e-4);
+    }
+
+    [Test]
+    public void PerStepCostThreshold_IsLimitOverHorizon() => CostBudget.PerStepCostThreshold(20, 200).Should().Be(0.1);
+
+    [TestCase(-1.0, 0.99, 10, "costLimit")]
+    [TestCase(double.NaN, 0.99, 10, "costLimit")]
+    [TestCase(10.0, 0.0, 10, "gamma")]
+    [TestCase(10.0, 1.5, 10, "gamma")]
+    [TestCase(10.0, 0.99, 0, "episodeLength")]
+    public void QCostThreshold_BadArgument_NamesIt(double limit, double gamma, int horizon, string name)
+    {
+        FluentActions.Invoking(() => CostBudget.QCostThreshold(limit, gamma, horizon))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(name);
+    }
+}
+
+public class NormalizedScoreTests
+{
+    [Test]
+    public void Reward_IsAffineBetweenDatasetExtremes()
+    {
+        var reference = new TaskScoreReference(MaxEpisodeReward: 110, MinEpisodeReward: 10, 0, 0, 100);
+        NormalizedScore.Reward(60, reference).Should().Be(0.5);
+        NormalizedScore.Reward(10, reference).Should().Be(0);
+        NormalizedScore.Reward(160, reference).Should().Be(1.5, "R_max is a dataset statistic, not an optimum");
+    }
+
+    [Test]
+    public void Cost_DividesByLimit_AndAddsOneWhenLimitIsZero()
+    {
+        NormalizedScore.Cost(30, 20).Should().Be(1.5);
+        NormalizedScore.Cost(0, 20).Should().Be(0);
+        NormalizedScore.Cost(3, 0).Should().Be(4, "(C + 1)/(0 + 1)");
+    }
+
+    [Test]
+    public void BuiltInReferences_AreDsrlValues()
+    {
+        var r = NormalizedScore.GetReference("BallCircle");
+        r.MaxEpisodeReward.Should().Be(881.46337890625);
+        r.MinEpisodeReward.Should().Be(0.38312244415283203);
+        NormalizedScore.GetReference("CarRun").MaxEpisodeSteps.Should().Be(200);
+        NormalizedScore.KnownTasks.Should().Contain(new[] { "BallRun", "CarCircle", "HopperVelocity" });
+    }
+
+    [Test]
+    public void UnknownTask_ListsKnownOnes_AndRegisterAddsOne()
+    {
+        FluentActions.Invoking(() => NormalizedScore.GetReference("MyTask")).Should().Throw<KeyNotFoundException>().WithMessage("*MyTask*BallCircle*Register*");
+        NormalizedScore.Register("MyTask-ScoreTest", new TaskScoreReference(5, 1, 9, 0, 50));
+        NormalizedScore.Reward(3, NormalizedScore.GetReference("MyTask-ScoreTest")).Should().Be(0.5);
+    }
+
+    [Test]
+    public void Register_DegenerateReference_Throws() =>
+        FluentActions.Invoking(() => NormalizedScore.Register("Bad", new TaskScoreReference(1, 1, 0, 0, 10)))
+            .Should().Throw<ArgumentException>().WithMessage("*MaxEpisodeReward*");
+}
