@@ -1,0 +1,98 @@
+namespace Marvel.Core.Lagrange;
+
+/// <summary>How <see cref="AdaptivePidLagrangeController"/> adapts its gains after each update.</summary>
+public enum GainAdaptationRule
+{
+    /// <summary>
+    /// The Marvel reference rule (<c>adapt_pid_parameters</c>, marvel.md §3.2): with m = mean(W + offset) and
+    /// s = std(W) over the stored cost averages W, K_P and K_I are multiplied by 1 + a·(m − d)/m and K_D by
+    /// 1 + g·s/m, then clipped to [K⁰·lower, K⁰·upper]. The factor can be negative when m ≪ d (the clip rescues it).
+    /// </summary>
+    Reference,
+
+    /// <summary>
+    /// Paper-style rule (the paper's exact form could not be read; marvel.md §3.3): as <see cref="Reference"/>
+    /// but K_P is multiplied by 1 + a·tanh((m − d)/m), so its step is bounded to ±a per update and the factor is
+    /// always positive. K_I and K_D follow the reference rule.
+    /// </summary>
+    PaperTanh,
+
+    /// <summary>No adaptation: the gains stay at K⁰ (a plain PID Lagrangian with this controller's filters).</summary>
+    None,
+}
+
+/// <summary>Settings of <see cref="AdaptivePidLagrangeController"/>, Marvel's adaptive PID Lagrangian (aPID).</summary>
+/// <remarks>
+/// Defaults are the Marvel reference's (CLIVERCHEN/Marvel-O2O_Safe_RL, <c>online/sac_lag.py</c> and <c>utils.py</c>;
+/// marvel.md §3.3), valid for the reference's update frequency of one update per mini-batch step, 20 per
+/// iteration. With one update per iteration (Marvel.Core's default schedule, marvel.md §4.4) these gains are far
+/// too small: multiply K⁰ by the number of mini-batch steps per iteration (20) as a first approximation, or tune
+/// them to the task; docs/algorithms/lagrange.md shows a closed-loop example. The paper's values K_P = 1e-4,
+/// K_I = 1e-5 (unverified, marvel.md §3.3) are an alternative starting point.
+/// </remarks>
+public sealed record AdaptivePidLagrangeOptions
+{
+    /// <summary>
+    /// Set point: the undiscounted episode cost budget d (cost units per episode, unscaled). Default 20 (Marvel
+    /// reference <c>--cost_limit</c>).
+    /// </summary>
+    public double CostLimit { get; set; } = 20.0;
+
+    /// <summary>K_P⁰, the initial proportional gain (λ per cost unit). Default 5e-6 (Marvel reference; paper: 1e-4, unverified).</summary>
+    public double Kp { get; set; } = 5e-6;
+
+    /// <summary>K_I⁰, the initial integral gain (λ per cost unit per update). Default 5e-6 (Marvel reference; paper: 1e-5, unverified).</summary>
+    public double Ki { get; set; } = 5e-6;
+
+    /// <summary>K_D⁰, the initial derivative gain (λ per cost unit). Default 5e-6 (Marvel reference).</summary>
+    public double Kd { get; set; } = 5e-6;
+
+    /// <summary>
+    /// d_delay, the capacity of the delay line of past cost averages (updates, ≥ 1); the line is also the
+    /// adaptation window W. Default 10 (Marvel reference).
+    /// </summary>
+    public int DerivativeDelay { get; set; } = 10;
+
+    /// <summary>a_p in Δp ← a_p·Δp + (1 − a_p)·(J_c − d), the P term's error average. In [0, 1). Default 0.9 (Marvel reference).</summary>
+    public double ProportionalEmaAlpha { get; set; } = 0.9;
+
+    /// <summary>a_d in c_d ← a_d·c_d + (1 − a_d)·J_c, the D term's cost average. In [0, 1). Default 0.9 (Marvel reference).</summary>
+    public double DerivativeEmaAlpha { get; set; } = 0.9;
+
+    /// <summary>λ₀: the initial integral I₀ and output before the first update (λ units). Default 0: Marvel restarts λ online (marvel.md §4.2).</summary>
+    public double InitialLambda { get; set; }
+
+    /// <summary>Optional upper bound on λ; null (default) means none, as in the reference (its <c>penalty_max</c> is inactive).</summary>
+    public double? UpperBound { get; set; }
+
+    /// <summary>The gain adaptation rule. Default <see cref="GainAdaptationRule.Reference"/> (marvel.md §3.2, §3.3).</summary>
+    public GainAdaptationRule GainAdaptation { get; set; } = GainAdaptationRule.Reference;
+
+    /// <summary>
+    /// How the delay line starts. Default <see cref="DelayLineInit.FirstValue"/>, the corrected algorithm recommended
+    /// by marvel.md §3.5 and §8 D9 (D is a real difference from the first update on). Use
+    /// <see cref="DelayLineInit.ZeroSeeded"/> to reproduce the reference (and its worked trace, marvel.md §3.4).
+    /// </summary>
+    public DelayLineInit DelayInit { get; set; } = DelayLineInit.FirstValue;
+
+    /// <summary>a, the adaptation rate of K_P (fraction per update, in [0, 1)). Default 0.05 (Marvel reference).</summary>
+    public double ProportionalAdaptationRate { get; set; } = 0.05;
+
+    /// <summary>b, the adaptation rate of K_I (fraction per update, in [0, 1)). Default 0.05 (Marvel reference).</summary>
+    public double IntegralAdaptationRate { get; set; } = 0.05;
+
+    /// <summary>g, the adaptation rate of K_D (fraction per update, in [0, 1)). Default 0.05 (Marvel reference).</summary>
+    public double DerivativeAdaptationRate { get; set; } = 0.05;
+
+    /// <summary>
+    /// Offset added to every window element before averaging, m = mean(W + offset) (cost units, &gt; 0; it keeps m
+    /// away from 0). Default 0.1 (Marvel reference).
+    /// </summary>
+    public double WindowOffset { get; set; } = 0.1;
+
+    /// <summary>Lower gain bound as a fraction of K⁰: K ≥ K⁰·factor, in (0, 1]. Default 0.1, i.e. K⁰/10 (Marvel reference).</summary>
+    public double GainLowerBoundFactor { get; set; } = 0.1;
+
+    /// <summary>Upper gain bound as a multiple of K⁰: K ≤ K⁰·factor, ≥ 1. Default 10 (Marvel reference).</summary>
+    public double GainUpperBoundFactor { get; set; } = 10.0;
+}

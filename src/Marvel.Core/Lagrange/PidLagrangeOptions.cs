@@ -1,0 +1,56 @@
+namespace Marvel.Core.Lagrange;
+
+/// <summary>Settings of <see cref="PidLagrangeController"/> (the PID Lagrangian of Stooke et al. as in OmniSafe).</summary>
+/// <remarks>
+/// Gain and filter defaults are OmniSafe's <c>configs/on-policy/CPPOPID.yaml</c> (algorithms.md §9.4), tuned
+/// there for one update per epoch with episode costs of order 10–100. OmniSafe's <c>sum_norm</c> = true (its
+/// default) applies no upper bound, which is <see cref="UpperBound"/> = null here; its
+/// <c>sum_norm = diff_norm = false</c> corresponds to <see cref="UpperBound"/> = <c>penalty_max</c> (100).
+/// </remarks>
+public sealed record PidLagrangeOptions
+{
+    /// <summary>
+    /// Set point: the undiscounted episode cost budget d (cost units per episode, unscaled). Default 20, the
+    /// online limit of the Marvel reference (<c>--cost_limit</c>); OmniSafe's <c>CPPOPID.yaml</c> uses 25.
+    /// </summary>
+    public double CostLimit { get; set; } = 20.0;
+
+    /// <summary>Proportional gain K_P on Δp, the moving average of J_c − d (λ per cost unit). Default 0.1 (OmniSafe <c>pid_kp</c>).</summary>
+    public double Kp { get; set; } = 0.1;
+
+    /// <summary>Integral gain K_I: I ← max(0, I + K_I·(J_c − d)) (λ per cost unit per update). Default 0.01 (OmniSafe <c>pid_ki</c>).</summary>
+    public double Ki { get; set; } = 0.01;
+
+    /// <summary>Derivative gain K_D on D = max(0, c_d − c_d delayed) (λ per cost unit). Default 0.01 (OmniSafe <c>pid_kd</c>).</summary>
+    public double Kd { get; set; } = 0.01;
+
+    /// <summary>
+    /// d_delay, the capacity of the delay line of past cost averages: D compares c_d with the value stored
+    /// d_delay updates earlier (updates, ≥ 1). Default 10 (OmniSafe <c>pid_d_delay</c>).
+    /// </summary>
+    public int DerivativeDelay { get; set; } = 10;
+
+    /// <summary>
+    /// a_p, the weight of the old value in the moving average of the error that feeds the P term:
+    /// Δp ← a_p·Δp + (1 − a_p)·(J_c − d). In [0, 1); 0 means no smoothing. Default 0.95 (OmniSafe <c>pid_delta_p_ema_alpha</c>).
+    /// </summary>
+    public double ProportionalEmaAlpha { get; set; } = 0.95;
+
+    /// <summary>
+    /// a_d, the weight of the old value in the moving average of the cost that feeds the D term:
+    /// c_d ← a_d·c_d + (1 − a_d)·J_c. In [0, 1). Default 0.95 (OmniSafe <c>pid_delta_d_ema_alpha</c>).
+    /// </summary>
+    public double DerivativeEmaAlpha { get; set; } = 0.95;
+
+    /// <summary>
+    /// λ₀: the initial integral I₀ (and the output before the first update), λ units. Default 0.001 (OmniSafe
+    /// <c>lagrangian_multiplier_init</c>).
+    /// </summary>
+    public double InitialLambda { get; set; } = 0.001;
+
+    /// <summary>
+    /// Optional upper bound on λ (λ ← min(λ, bound) after the non-negativity projection). The integral itself is
+    /// not bounded, as in OmniSafe's <c>penalty_max</c>. Default null: no bound (OmniSafe default <c>sum_norm</c> = true).
+    /// </summary>
+    public double? UpperBound { get; set; }
+}

@@ -1,0 +1,133 @@
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Lagrange;
+
+namespace Marvel.Core.Tests.Lagrange;
+
+public class PidLagrangeControllerTests
+{
+    // algorithms.md §9.5: K_p = 0.1, K_i = 0.01, K_d = 0.01, d_delay = 10, α_p = α_d = 0.95, λ_init = 0.001, κ = 25.
+    private static PidLagrangeOptions WorkedExample() => new()
+    {
+        CostLimit = 25,
+        Kp = 0.1,
+        Ki = 0.01,
+        Kd = 0.01,
+        DerivativeDelay = 10,
+        ProportionalEmaAlpha = 0.95,
+        DerivativeEmaAlpha = 0.95,
+        InitialLambda = 0.001,
+    };
+
+    [Test]
+    public void Update_ThreeStepTrace_MatchesAlgorithmsSection95()
+    {
+        var controller = new PidLagrangeController(WorkedExample());
+
+        // k = 1, J = 40: δ = 15; I = 0.001 + 0.01·15 = 0.151; δ_p = 0.05·15 = 0.75; C_d = 0.05·40 = 2.0;
+        // D[0] = 0 ⇒ P_d = 2.0; λ = 0.1·0.75 + 0.151 + 0.01·2.0 = 0.075 + 0.151 + 0.02 = 0.246.
+        var first = controller.Update(40);
+        first.Error.Should().Be(15);
+        first.Terms[LagrangeTermNames.Integral].Should().BeApproximately(0.151, Tolerance.Relative(0.151));
+        first.Terms[LagrangeTermNames.ErrorEma].Should().BeApproximately(0.75, Tolerance.Relative(0.75));
+        first.Terms[LagrangeTermNames.CostEma].Should().BeApproximately(2.0, Tolerance.Relative(2.0));
+        first.Terms[LagrangeTermNames.DelayedCostEma].Should().Be(0);
+        first.Terms[LagrangeTermNames.DerivativeInput].Should().BeApproximately(2.0, Tolerance.Relative(2.0));
+        first.Lambda.Should().BeApproximately(0.246, Tolerance.Relative(0.246));
+
+        // k = 2, J = 30: δ = 5; I = 0.201; δ_p = 0.95·0.75 + 0.05·5 = 0.9625; C_d = 0.95·2 + 1.5 = 3.4;
+        // λ = 0.09625 + 0.201 + 0.034 = 0.33125.
+        var second = controller.Update(30);
+        second.Terms[LagrangeTermNames.Integral].Should().BeApproximately(0.201, Tolerance.Relative(0.201));
+        second.Terms[LagrangeTermNames.ErrorEma].Should().BeApproximately(0.9625, Tolerance.Relative(0.9625));
+        second.Terms[LagrangeTermNames.CostEma].Should().BeApproximately(3.4, Tolerance.Relative(3.4));
+        second.Terms[LagrangeTermNames.DerivativeInput].Should().BeApproximately(3.4, Tolerance.Relative(3.4));
+        second.Lambda.Should().BeApproximately(0.33125, Tolerance.Relative(0.33125));
+
+        // k = 3, J = 20: δ = −5; I = 0.151; δ_p = 0.95·0.9625 − 0.25 = 0.664375; C_d = 0.95·3.4 + 1.0 = 4.23;
+        // λ = 0.0664375 + 0.151 + 0.0423 = 0.2597375 (the table rounds it to 0.259738).
+        var third = controller.Update(20);
+        third.Terms[LagrangeTermNames.Integral].Should().BeApproximately(0.151, Tolerance.Relative(0.151));
+        third.Terms[LagrangeTermNames.ErrorEma].Should().BeApproximately(0.664375, Tolerance.Relative(0.664375));
+        third.Terms[LagrangeTermNames.CostEma].Should().BeApproximately(4.23, Tolerance.Relative(4.23));
+        third.Terms[LagrangeTermNames.Proportional].Should().BeApproximately(0.0664375, Tolerance.Relative(0.0664375));
+        third.Terms[LagrangeTermNames.Derivative].Should().BeApproximately(0.0423, Tolerance.Relative(0.0423));
+        third.Lambda.Should().BeApproximately(0.2597375, Tolerance.Relative(0.2597375));
+
+        // After update 3 the delay line is [0, 2.0, 3.4, 4.23].
+        double[] line = controller.GetState().Array("delayLine");
+        line.Should().HaveCount(4);
+        line[0].Should().Be(0);
+        line[1].Should().BeApproximately(2.0, Tolerance.Relative(2.0));
+        line[2].Should().BeApproximately(3.4, Tolerance.Relative(3.4));
+        line[3].Should().BeApproximately(4.23, Tolerance.Relative(4.23));
+    }
+
+    [Test]
+    public void Update_EleventhUpdate_ComparesWithCostAverageOfFirstUpdate()
+    {
+        // d_delay = 10: ds keeps its seed 0 for ten updates; update 11 compares with c_d of update 1.
+        var controller = new PidLagrangeController(WorkedExample());
+        double firstCostEma = controller.Update(40).Terms[LagrangeTermNames.CostEma];
+        for (int k = 2; k <= 10; k++)
+            controller.Update(40).Terms[LagrangeTermNames.DelayedCostEma].Should().Be(0, $"update {k} still sees the seed");
+
+        var eleventh = controller.Update(40);
+
+        eleventh.Terms[LagrangeTermNames.DelayedCostEma].Should().Be(firstCostEma);
+        controller.GetState().Array("delayLine").Should().HaveCount(10);
+    }
+
+    [Test]
+    public void Lambda_BeforeFirstUpdate_IsInitialLambda()
+    {
+        new PidLagrangeController(WorkedExample()).Lambda.Should().Be(0.001);
+    }
+
+    [Test]
+    public void Update_RandomCosts_KeepsLambdaNonNegativeAndBelowUpperBound()
+    {
+        var options = WorkedExample() with { UpperBound = 3.0 };
+        var controller = new PidLagrangeController(options);
+        var random = new RandomSource(99);
+
+        for (int i = 0; i < 5000; i++)
+        {
+            double cost = random.NextDouble() < 0.2 ? 0 : random.NextDouble(0, 100);
+            controller.Update(cost).Lambda.Should().BeInRange(0, 3.0);
+        }
+    }
+
+    [Test]
+    public void SetState_SavedMidRun_ContinuesIdentically()
+    {
+        var original = new PidLagrangeController(WorkedExample());
+        var random = new RandomSource(5);
+        for (int i = 0; i < 17; i++) original.Update(random.NextDouble(0, 60));
+
+        var restored = new PidLagrangeController(WorkedExample());
+        restored.SetState(original.GetState());
+
+        restored.Lambda.Should().Be(original.Lambda);
+        for (int i = 0; i < 30; i++)
+        {
+            double cost = random.NextDouble(0, 60);
+            var expected = original.Update(cost);
+            var actual = restored.Update(cost);
+            actual.Lambda.Should().Be(expected.Lambda);
+            actual.Terms.Should().Equal(expected.Terms);
+        }
+        restored.GetState().Array("delayLine").Should().Equal(original.GetState().Array("delayLine"));
+    }
+
+    [Test]
+    public void SetState_DelayLineLongerThanDerivativeDelay_ThrowsNamingIt()
+    {
+        var controller = new PidLagrangeController(WorkedExample() with { DerivativeDelay = 3 });
+        var longLine = new PidLagrangeController(WorkedExample());
+        for (int i = 0; i < 6; i++) longLine.Update(30);
+
+        var act = () => controller.SetState(longLine.GetState());
+
+        act.Should().Throw<ArgumentException>().WithMessage("*delayLine*DerivativeDelay*");
+    }
+}
