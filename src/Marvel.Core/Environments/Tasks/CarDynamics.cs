@@ -19,17 +19,21 @@ internal struct CarDynamics
     /// <summary>Non-steered axle point, task heading θ, forward speed w, steering angle δ, yaw rate θ̇.</summary>
     public double Qx, Qy, Theta, W, Delta, ThetaDot;
 
-    public readonly double X => Qx - CenterOfMassOffset * Math.Cos(Theta);
-    public readonly double Y => Qy - CenterOfMassOffset * Math.Sin(Theta);
-    public readonly double Vx => W * Math.Cos(Theta) + CenterOfMassOffset * ThetaDot * Math.Sin(Theta);
-    public readonly double Vy => W * Math.Sin(Theta) - CenterOfMassOffset * ThetaDot * Math.Cos(Theta);
+    /// <summary>cos θ and sin θ, kept in step with <see cref="Theta"/> so observations need no trigonometry.</summary>
+    private double _cos, _sin;
+
+    public readonly double X => Qx - CenterOfMassOffset * _cos;
+    public readonly double Y => Qy - CenterOfMassOffset * _sin;
+    public readonly double Vx => W * _cos + CenterOfMassOffset * ThetaDot * _sin;
+    public readonly double Vy => W * _sin - CenterOfMassOffset * ThetaDot * _cos;
 
     /// <summary>Places the centre of mass at (x, y) with task heading θ, at rest.</summary>
     public void Place(double x, double y, double theta, double steering)
     {
         Theta = theta;
-        Qx = x + CenterOfMassOffset * Math.Cos(theta);
-        Qy = y + CenterOfMassOffset * Math.Sin(theta);
+        (_sin, _cos) = Math.SinCos(theta);
+        Qx = x + CenterOfMassOffset * _cos;
+        Qy = y + CenterOfMassOffset * _sin;
         W = 0;
         Delta = steering;
         ThetaDot = 0;
@@ -45,8 +49,9 @@ internal struct CarDynamics
         double limit = MaxLateralAcceleration / Math.Max(Math.Abs(W), 0.1);
         ThetaDot = Math.Clamp(rate, -limit, limit);
         Theta += h * ThetaDot;
-        Qx += h * W * Math.Cos(Theta);
-        Qy += h * W * Math.Sin(Theta);
+        (_sin, _cos) = Math.SinCos(Theta);
+        Qx += h * W * _cos;
+        Qy += h * W * _sin;
     }
 
     /// <summary>Octagon walls: keeps the car inside and removes the outward part of its speed (crude, rarely reached).</summary>
@@ -65,7 +70,7 @@ internal struct CarDynamics
                 double push = margin - distance;
                 Qx -= push * nx;
                 Qy -= push * ny;
-                double normalFraction = Math.Cos(Theta) * nx + Math.Sin(Theta) * ny;
+                double normalFraction = _cos * nx + _sin * ny;
                 if (W * normalFraction > 0) W *= Math.Max(0, 1 - Math.Abs(normalFraction));
             }
         }
@@ -78,8 +83,8 @@ internal struct CarDynamics
         o[2] = (float)Vx;
         o[3] = (float)Vy;
         // Observed yaw is the URDF body yaw ψ = θ + π.
-        o[4] = (float)-Math.Sin(Theta);
-        o[5] = (float)-Math.Cos(Theta);
+        o[4] = (float)-_sin;
+        o[5] = (float)-_cos;
         o[6] = (float)(0.1 * ThetaDot);
     }
 }
