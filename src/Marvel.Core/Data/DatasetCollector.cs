@@ -108,8 +108,9 @@ public static class DatasetCollector
         using var env = registry.MakeVector(taskId, environments);
         const int levels = 10;
         var plan = new List<CollectionStage>();
-        int perLevel = (episodes - episodes / 10) / levels;
-        int randomEpisodes = episodes - perLevel * levels;
+        // About a tenth random-action episodes; the rest spread evenly over the levels (earlier levels take the remainder).
+        int randomEpisodes = Math.Max(1, episodes / 10);
+        int scriptedEpisodes = episodes - randomEpisodes;
         bool circle = taskId.EndsWith("Circle", StringComparison.Ordinal);
         bool car = taskId.StartsWith("Car", StringComparison.Ordinal);
         if (!circle && !taskId.EndsWith("Run", StringComparison.Ordinal))
@@ -121,7 +122,8 @@ public static class DatasetCollector
                 ? ScriptedTaskPolicy.Circle(taskId, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 1.5 + 4.0 * f)
                 : ScriptedTaskPolicy.Run(taskId, targetSpeed: car ? 0.8 + 3.0 * f : 1.2 + 3.0 * f);
             var noisy = new NoisyPolicy(scripted, 0.3, Abstractions.Seeding.SeedStreams.Derive(seed, "noise/" + level));
-            plan.Add(new CollectionStage(noisy, perLevel));
+            int count = scriptedEpisodes / levels + (level < scriptedEpisodes % levels ? 1 : 0);
+            if (count > 0) plan.Add(new CollectionStage(noisy, count));
         }
         plan.Add(new CollectionStage(new RandomPolicy(env.ObservationSpace.Dimension, env.ActionSpace, Abstractions.Seeding.SeedStreams.Derive(seed, "random")), randomEpisodes));
         return Collect(env, plan, seed);

@@ -281,12 +281,17 @@ internal static class TransitionStaging
             all.Dispose();
             all = moved;
         }
+        Tensor Matrix(long offset, long rows, long cols)
+        {
+            using var flat = all.narrow(0, offset, rows * cols);
+            return flat.view(rows, cols);
+        }
         var batch = new TransitionBatch(
-            all.narrow(0, 0, b * obsSize).view(b, obsSize),
-            all.narrow(0, oAct, b * actSize).view(b, actSize),
+            Matrix(0, b, obsSize),
+            Matrix(oAct, b, actSize),
             all.narrow(0, oRew, b),
             all.narrow(0, oCost, b),
-            all.narrow(0, oNext, b * obsSize).view(b, obsSize),
+            Matrix(oNext, b, obsSize),
             all.narrow(0, oTerm, b),
             all.narrow(0, oTrunc, b));
         all.Dispose();
