@@ -1,0 +1,618 @@
+using System.Globalization;
+using System.Text.Json;
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Abstractions.Telemetry;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Data;
+using Marvel.Core.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Online.SacLag;
+
+/// <summary>The scalars of one SAC-Lag gradient step (one host read).</summary>
+/// <param name="Step">Index of the gradient step (0-based).</param>
+/// <param name="RewardCriticLoss">Σ_j mean((Q_j(s, a) − y_r)²).</param>
+/// <param name="CostCriticLoss">Σ_k mean((Q_c,k(s, a) − y_c)²).</param>
+/// <param name="ActorLoss">mean(α log π(ã|s) − min_j Q_j(s, ã) + λ Q_c(s, ã)) (divided by 1 + λ when configured).</param>
+/// <param name="AlphaLoss">−log α · mean(log π + H̄); 0 when α is fixed.</param>
+/// <param name="Alpha">The temperature α used by this step.</param>
+/// <param name="Lambda">The multiplier λ used by this step.</param>
+/// <param name="Entropy">−mean log π(ã|s), an estimate of the policy entropy in nats.</param>
+/// <param name="RewardQ">mean_batch min_j Q_j(s, ã).</param>
+/// <param name="CostQ">mean_batch Q_c(s, ã).</param>
+public readonly record struct SacLagUpdateMetrics(long Step, double RewardCriticLoss, double CostCriticLoss, double ActorLoss, double AlphaLoss,
+    double Alpha, double Lambda, double Entropy, double RewardQ, double CostQ)
+{
+    /// <summary>The scalars by name (snake case, as published on the meter).</summary>
+    public IReadOnlyDictionary<string, double> ToDictionary() => new Dictionary<string, double>(StringComparer.Ordinal)
+    {
+        ["reward_critic_loss"] = RewardCriticLoss,
+        ["cost_critic_loss"] = CostCriticLoss,
+        ["actor_loss"] = ActorLoss,
+        ["alpha_loss"] = AlphaLoss,
+        ["alpha"] = Alpha,
+        ["lambda"] = Lambda,
+        ["entropy"] = Entropy,
+        ["reward_q"] = RewardQ,
+        ["cost_q"] = CostQ,
+    };
+}
+
+/// <summary>
+/// SAC-Lag: soft actor-critic on the Lagrangian max_π E[Q_r − α log π] − λ (E[Q_c] − ·), with a reward-critic ensemble
+/// (clipped double Q), cost critics, Polyak target critics, a fixed or tuned temperature α, and λ from an injected
+/// <see cref="ILagrangeController"/>. Follows algorithms.md §7.1 (canonical); the reference's quirks of §7.4 are not copied.
+/// </summary>
+/// <remarks>
+/// <para>Per gradient step on (s, a, r, c, s', d): y_r = r + γ(1 − d)(min_j Q̄_j(s', a') − α log π(a'|s')),
+/// y_c = c + γ(1 − d) Q̄_c(s', a') with a' ~ π(·|s'); critic regression; actor loss
+/// mean(α log π(ã|s) − min_j Q_j(s, ã) + λ Q_c(s, ã)) with the online critics frozen; optional α step on
+/// −log α · mean(log π + H̄); Polyak averaging of both target critics. d is the terminated flag (truncation bootstraps
+/// unless <see cref="SacLagOptions.TreatTruncationAsTerminal"/>).</para>
+/// <para>Drive it step by step with <see cref="Update"/>, or let <see cref="RunIteration"/> collect data, update the controller
+/// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>.</para>
+/// </remarks>
+public sealed class SacLagLearner : IOnlineSafeLearner
+{
+    /// <summary>The stage tag used for telemetry and <see cref="TrainingDivergedException"/>.</summary>
+    public const string Stage = "online/SAC-Lag";
+
+    /// <summary>The network kind written for the actor in handover artifacts.</summary>
+    public const string ActorKind = "SquashedGaussianActor";
+
+    /// <summary>The network kind written for the critics in handover artifacts.</summary>
+    public const string CriticKind = "QEnsemble";
+
+    private static readonly string[] ScalarNames =
+        ["reward_critic_loss", "cost_critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "reward_q", "cost_q"];
+
+    private readonly SacLagOptions _options;
+    private readonly LearnerContext _context;
+    private readonly Device _device;
+    private readonly int _observationSize;
+    private readonly int _actionSize;
+    private readonly double _targetEntropy;
+
+    // Networks, targets and optimizers (replaced as a whole by InitializeFrom).
+    private readonly SquashedGaussianActor _actor;
+    private readonly QEnsemble _rewardCritic;
+    private readonly QEnsemble _rewardTarget;
+    private readonly QEnsemble _costCritic;
+    private readonly QEnsemble _costTarget;
+    private Adam _actorOptimizer;
+    private Adam _rewardOptimizer;
+    private Adam _costOptimizer;
+    private readonly Parameter? _logAlpha;
+    private readonly Adam? _alphaOptimizer;
+    private readonly Tensor _fixedAlpha;
+
+    // Randomness: every stream derives from LearnerContext.Seeds.
+    private readonly Generator _updateNoise;
+    private readonly Generator _explorationNoise;
+    private readonly RandomSource _replayRandom;
+    private readonly ulong _environmentSeed;
+
+    private readonly TorchPolicy _policy;
+    private ReplayBuffer? _replay;
+    private RolloutState? _rollout;
+    private readonly List<EpisodeSummary> _episodesSinceControllerUpdate = new();
+    private IReadOnlyDictionary<string, double>? _lastMetrics;
+    private long _updates;
+    private long _iterations;
+    private long _environmentSteps;
+    private double _costLimit;
+    private bool _disposed;
+
+    /// <summary>Builds the networks for the context's spaces.</summary>
+    /// <param name="context">Spaces, seeds, device and task id.</param>
+    /// <param name="options">Settings; copied, so later edits have no effect. Defaults when null.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some option is invalid; the message lists every bad field.</exception>
+    /// <exception cref="TorchNativeLibraryException">TorchSharp's native library cannot load.</exception>
+    public SacLagLearner(LearnerContext context, SacLagOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _options = (options ?? new SacLagOptions()) with { };
+        _options.ActorHiddenSizes = _options.ActorHiddenSizes?.ToArray()!;
+        _options.CriticHiddenSizes = _options.CriticHiddenSizes?.ToArray()!;
+        _options.CostCriticHiddenSizes = _options.CostCriticHiddenSizes?.ToArray()!;
+        SacLagOptionsValidator.ThrowIfInvalid(_options);
+        TorchNative.EnsureAvailable();
+
+        _context = context;
+        _device = _options.Device is null ? context.Device : torch.device(_options.Device);
+        _observationSize = context.ObservationSpace.Dimension;
+        _actionSize = context.ActionSpace.Dimension;
+        _targetEntropy = _options.TargetEntropy ?? -_actionSize;
+
+        var seeds = context.Seeds.Fork("sac-lag");
+        using var init = seeds.CreateTorchGenerator("init");
+        _actor = new SquashedGaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, init).to(_device);
+        _rewardCritic = NewRewardCritic(init).to(_device);
+        _rewardTarget = NewRewardCritic(init).to(_device);
+        _costCritic = NewCostCritic(init).to(_device);
+        _costTarget = NewCostCritic(init).to(_device);
+        Polyak.Copy(_rewardCritic, _rewardTarget);
+        Polyak.Copy(_costCritic, _costTarget);
+        FreezeParameters(_rewardTarget);
+        FreezeParameters(_costTarget);
+        _actorOptimizer = optim.Adam(_actor.parameters(), _options.ActorLearningRate);
+        _rewardOptimizer = optim.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
+        _costOptimizer = optim.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
+
+        _fixedAlpha = tensor(_options.Alpha, ScalarType.Float32, _device).DetachFromDisposeScope();
+        if (_options.AutoTuneAlpha)
+        {
+            _logAlpha = new Parameter(tensor(Math.Log(_options.Alpha), ScalarType.Float32, _device), requires_grad: true);
+            _alphaOptimizer = optim.Adam(new[] { _logAlpha }, _options.AlphaLearningRate);
+        }
+
+        _updateNoise = new Generator(seeds.Derive("update-noise"), _device);
+        _explorationNoise = new Generator(seeds.Derive("exploration-noise"), _device);
+        _replayRandom = seeds.CreateRandom("replay");
+        _environmentSeed = seeds.Derive("environment");
+        _policy = new TorchPolicy(_observationSize, _actionSize, _device, ActorForward,
+            (output, actions) => ActionMapping.SquashedToBox(output, _context.ActionSpace, actions));
+    }
+
+    /// <inheritdoc />
+    public string Algorithm => "SAC-Lag";
+
+    /// <summary>The current policy: deterministic mode tanh(μ(s)), stochastic mode a sample (both mapped onto the action box).</summary>
+    public IPolicy Policy => _policy;
+
+    /// <summary>The settings in use (a copy of those given).</summary>
+    public SacLagOptions Options => _options with { };
+
+    /// <summary>Gradient steps taken so far.</summary>
+    public long Steps => _updates;
+
+    /// <summary>Environment transitions collected by <see cref="RunIteration"/> so far.</summary>
+    public long EnvironmentSteps => _environmentSteps;
+
+    /// <summary>Transitions currently in the replay buffer (0 before the first iteration).</summary>
+    public int ReplayCount => _replay?.Count ?? 0;
+
+    /// <summary>The current temperature α (one host read).</summary>
+    public double Alpha
+    {
+        get
+        {
+            if (_logAlpha is null) return _options.Alpha;
+            using var a = _logAlpha.detach().exp().cpu();
+            return a.ToDouble();
+        }
+    }
+
+    /// <summary>One SAC-Lag gradient step on <paramref name="batch"/> with multiplier <paramref name="lambda"/> (algorithms.md §7.1 steps 1–7).</summary>
+    /// <param name="batch">Transitions on the learner's device: observations [B, obs], actions in tanh space [−1, 1] [B, act], rewards and costs
+    /// already scaled [B], terminated and truncated flags [B].</param>
+    /// <param name="lambda">The Lagrange multiplier λ ≥ 0, e.g. <see cref="ILagrangeController.Lambda"/>.</param>
+    /// <returns>The step's losses and diagnostics, read from the device once.</returns>
+    /// <exception cref="ArgumentException">The batch's shapes do not match the networks.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> is negative or not finite.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or value became NaN or infinite; names it and the step.</exception>
+    public SacLagUpdateMetrics Update(TransitionBatch batch, double lambda)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!(double.IsFinite(lambda) && lambda >= 0))
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be finite and >= 0.");
+        CheckBatch(batch);
+        using var scope = NewDisposeScope();
+        var s = batch.Observations;
+        var a = batch.Actions;
+        var s2 = batch.NextObservations;
+        var alpha = _logAlpha is null ? _fixedAlpha : _logAlpha.detach().exp();
+
+        // Steps 1–3: soft Bellman targets from the current actor's a' ~ π(·|s'); per-sample log π(a'|s'); bootstrap unless terminal.
+        Tensor rewardTarget, costTarget;
+        using (no_grad())
+        {
+            var (nextAction, nextLogProb) = _actor.Sample(s2, _updateNoise);
+            var done = _options.TreatTruncationAsTerminal ? maximum(batch.Terminated, batch.Truncated) : batch.Terminated;
+            var continues = done.neg().add(1.0).mul(_options.Gamma);
+            rewardTarget = batch.Rewards + continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb);
+            costTarget = batch.Costs + continues * _costTarget.Mean(s2, nextAction);
+        }
+
+        // Step 4: critic regression (sum of per-member MSE), one Adam step each.
+        var rewardLoss = _rewardCritic.Loss(s, a, rewardTarget);
+        GradientStep.Apply(_rewardOptimizer, rewardLoss, _options.MaxGradNorm, _rewardCritic.parameters());
+        var costLoss = _costCritic.Loss(s, a, costTarget);
+        GradientStep.Apply(_costOptimizer, costLoss, _options.MaxGradNorm, _costCritic.parameters());
+
+        // Step 5: actor on the Lagrangian with the ONLINE critics, whose parameters are frozen for this step.
+        FreezeParameters(_rewardCritic);
+        FreezeParameters(_costCritic);
+        var (action, logProb) = _actor.Sample(s, _updateNoise);
+        var rewardQ = _rewardCritic.Min(s, action);
+        var costQ = _costCritic.Mean(s, action);
+        var actorLoss = (alpha * logProb - rewardQ + lambda * costQ).mean();
+        if (_options.ActorLossDividedByOnePlusLambda) actorLoss = actorLoss / (1.0 + lambda);
+        GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
+        UnfreezeParameters(_rewardCritic);
+        UnfreezeParameters(_costCritic);
+
+        // Step 6: temperature. Minimising −log α · (log π + H̄) raises α when the entropy −log π is below H̄.
+        var logProbDetached = logProb.detach();
+        Tensor alphaLoss;
+        if (_logAlpha is not null && _alphaOptimizer is not null)
+        {
+            alphaLoss = -(_logAlpha * (logProbDetached + _targetEntropy)).mean();
+            GradientStep.Apply(_alphaOptimizer, alphaLoss, null);
+        }
+        else alphaLoss = zeros(Array.Empty<long>(), ScalarType.Float32, _device);
+
+        // Step 7: Polyak averaging of the target critics.
+        Polyak.Update(_options.Tau, _rewardCritic, _rewardTarget);
+        Polyak.Update(_options.Tau, _costCritic, _costTarget);
+
+        // One host read per update: logging and the NaN/Inf check share it.
+        var values = ScalarReadout.Read(
+            [rewardLoss.detach(), costLoss.detach(), actorLoss.detach(), alphaLoss.detach(), alpha.reshape(Array.Empty<long>()),
+             logProbDetached.mean().neg(), rewardQ.detach().mean(), costQ.detach().mean()],
+            ScalarNames, Stage, _updates, _lastMetrics);
+        var metrics = new SacLagUpdateMetrics(_updates, values[0], values[1], values[2], values[3], values[4], lambda, values[5], values[6], values[7]);
+        _updates++;
+        _lastMetrics = metrics.ToDictionary();
+        return metrics;
+    }
+
+    /// <summary>
+    /// One online iteration per <see cref="SacLagOptions.Schedule"/>: collect with the stochastic actor (truncated transitions keep the
+    /// final observation as next observation), update <paramref name="controller"/> from the mean undiscounted episode cost, then run
+    /// <see cref="SacLagOptions.UpdatesPerIteration"/> × <see cref="SacLagOptions.MiniBatches"/> gradient steps once the replay buffer
+    /// holds <see cref="SacLagOptions.WarmupSteps"/> transitions.
+    /// </summary>
+    /// <param name="environment">The vector environment; reset on first use (seeded from the learner's seed streams) and continued afterwards.</param>
+    /// <param name="controller">Gives λ; fed with mean episode costs in task units.</param>
+    /// <param name="cancellationToken">Checked between environment steps and between gradient steps.</param>
+    /// <returns>Finished episodes, λ and the mean update scalars (plus the controller's terms, prefixed "controller/").</returns>
+    /// <exception cref="ArgumentException">The environment's spaces do not match the learner's.</exception>
+    /// <exception cref="TrainingDivergedException">A loss became NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public OnlineIterationResult RunIteration(IVectorEnvironment environment, ILagrangeController controller, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(controller);
+        var rollout = Attach(environment);
+        _replay ??= new ReplayBuffer(_options.ReplayCapacity, _observationSize, _actionSize);
+        _costLimit = controller.CostLimit;
+
+        var episodes = new List<EpisodeSummary>();
+        if (_options.Schedule == SacLagSchedule.EpisodesThenUpdates)
+        {
+            while (episodes.Count < _options.EpisodesPerIteration)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                CollectStep(rollout, episodes);
+            }
+        }
+        else
+        {
+            int collected = 0;
+            while (collected < _options.UpdateEveryNSteps)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                collected += CollectStep(rollout, episodes);
+            }
+        }
+
+        // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        _episodesSinceControllerUpdate.AddRange(episodes);
+        double lambda = controller.Lambda;
+        if (_episodesSinceControllerUpdate.Count > 0)
+        {
+            double meanCost = _episodesSinceControllerUpdate.Average(e => e.Cost);
+            var update = controller.Update(meanCost);
+            lambda = update.Lambda;
+            metrics["mean_episode_cost"] = meanCost;
+            metrics["mean_episode_return"] = _episodesSinceControllerUpdate.Average(e => e.Return);
+            foreach (var (name, value) in update.Terms) metrics["controller/" + name] = value;
+            _episodesSinceControllerUpdate.Clear();
+        }
+        PublishEpisodes(episodes, controller.CostLimit);
+
+        int miniBatch = _options.BatchSize / _options.MiniBatches;
+        int steps = 0;
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (_replay.Count >= Math.Max(_options.WarmupSteps, 1))
+        {
+            for (int u = 0; u < _options.UpdatesPerIteration; u++)
+            {
+                using var batch = _replay.Sample(_options.BatchSize, _replayRandom, _device);
+                for (int m = 0; m < _options.MiniBatches; m++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
+                    var slice = Slice(batch, m * miniBatch, miniBatch);
+                    foreach (var (name, value) in Update(slice, lambda).ToDictionary())
+                        sums[name] = sums.GetValueOrDefault(name) + value;
+                    steps++;
+                }
+            }
+        }
+        foreach (var (name, sum) in sums) metrics[name] = sum / steps;
+        metrics["lambda"] = lambda;
+        metrics["gradient_steps"] = steps;
+        metrics["environment_steps"] = _environmentSteps;
+        MarvelTelemetry.Publish(Stage, metrics);
+        return new OnlineIterationResult(_iterations++, _environmentSteps, episodes, lambda, metrics);
+    }
+
+    /// <summary>
+    /// Starts from an offline result: loads actor and (optionally) critics strictly, copies the loaded critics into the targets, and
+    /// optionally restores optimizer moments (the learning rates always come from these options, marvel.md §4.2 / D14). Optimizers whose
+    /// state is not loaded start fresh. Nothing changes unless every requested piece loads.
+    /// </summary>
+    /// <param name="artifact">The artifact (e.g. from an offline learner or a value aligner).</param>
+    /// <param name="options">What to take over; defaults: actor moments yes, critic moments no, critics yes.</param>
+    /// <exception cref="InvalidDataException">Sizes, network kinds, hidden widths, ensemble sizes, tensor shapes, optimizer states or reward/cost scales do not match.</exception>
+    public void InitializeFrom(HandoverArtifact artifact, HandoverLoadOptions? options = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(artifact);
+        options ??= new HandoverLoadOptions();
+        artifact.EnsureCompatible(_observationSize, _actionSize, Algorithm);
+        CheckDescriptor(artifact, HandoverRoles.Actor, ActorKind, _options.ActorHiddenSizes, 1, nameof(SacLagOptions.ActorHiddenSizes), null);
+        if (options.LoadCritics)
+        {
+            CheckDescriptor(artifact, HandoverRoles.RewardCritic, CriticKind, _options.CriticHiddenSizes, _options.RewardCriticCount,
+                nameof(SacLagOptions.CriticHiddenSizes), nameof(SacLagOptions.RewardCriticCount));
+            CheckDescriptor(artifact, HandoverRoles.CostCritic, CriticKind, _options.CostCriticHiddenSizes, _options.CostCriticCount,
+                nameof(SacLagOptions.CostCriticHiddenSizes), nameof(SacLagOptions.CostCriticCount));
+            CheckScale(artifact.Manifest.RewardScale, _options.RewardScale, "RewardScale");
+            CheckScale(artifact.Manifest.CostScale, _options.CostScale, "CostScale");
+        }
+
+        // Stage everything in temporaries (weights are overwritten, so the staging generator does not matter), then swap.
+        using var staging = new Generator(0);
+        using var actor = new SquashedGaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, staging);
+        using var rewardCritic = NewRewardCritic(staging);
+        using var costCritic = NewCostCritic(staging);
+        ModuleState.Load(actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
+        if (options.LoadCritics)
+        {
+            ModuleState.Load(rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
+            ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
+        }
+        byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
+        byte[]? rewardState = options.LoadCritics && options.LoadCriticOptimizerStates ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
+        byte[]? costState = options.LoadCritics && options.LoadCriticOptimizerStates ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
+        ProbeOptimizerState(actor, actorState, HandoverRoles.Actor);
+        ProbeOptimizerState(rewardCritic, rewardState, HandoverRoles.RewardCritic);
+        ProbeOptimizerState(costCritic, costState, HandoverRoles.CostCritic);
+
+        // Swap: copy weights in, rebuild targets and optimizers.
+        Polyak.Copy(actor.to(_device), _actor);
+        _actorOptimizer.Dispose();
+        _actorOptimizer = NewOptimizer(_actor, _options.ActorLearningRate, actorState, HandoverRoles.Actor);
+        if (options.LoadCritics)
+        {
+            Polyak.Copy(rewardCritic.to(_device), _rewardCritic);
+            Polyak.Copy(costCritic.to(_device), _costCritic);
+            _rewardOptimizer.Dispose();
+            _rewardOptimizer = NewOptimizer(_rewardCritic, _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
+            _costOptimizer.Dispose();
+            _costOptimizer = NewOptimizer(_costCritic, _options.CostCriticLearningRate, costState, HandoverRoles.CostCritic);
+        }
+        Polyak.Copy(_rewardCritic, _rewardTarget);
+        Polyak.Copy(_costCritic, _costTarget);
+    }
+
+    /// <summary>Exports actor, reward critic and cost critic with their Adam states and a manifest (scales, γ, seed, steps, options).</summary>
+    public HandoverArtifact ExportHandover()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var manifest = new HandoverManifest
+        {
+            Algorithm = Algorithm,
+            TaskId = _context.TaskId,
+            ObservationSize = _observationSize,
+            ActionSize = _actionSize,
+            CostLimit = _costLimit,
+            Gamma = _options.Gamma,
+            RewardScale = _options.RewardScale,
+            CostScale = _options.CostScale,
+            Seed = _context.Seeds.RootSeed,
+            TrainingSteps = _updates,
+            OptionsJson = JsonSerializer.Serialize(_options),
+            Networks = new Dictionary<string, NetworkDescriptor>
+            {
+                [HandoverRoles.Actor] = new(ActorKind, _options.ActorHiddenSizes.ToArray()),
+                [HandoverRoles.RewardCritic] = new(CriticKind, _options.CriticHiddenSizes.ToArray(), _options.RewardCriticCount),
+                [HandoverRoles.CostCritic] = new(CriticKind, _options.CostCriticHiddenSizes.ToArray(), _options.CostCriticCount),
+            },
+        };
+        var networks = new Dictionary<string, StateDict>
+        {
+            [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
+            [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
+            [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
+        };
+        var optimizers = new Dictionary<string, byte[]>
+        {
+            [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
+            [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardOptimizer),
+            [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costOptimizer),
+        };
+        return new HandoverArtifact(manifest, networks, optimizers);
+    }
+
+    /// <summary>Frees the networks, optimizers and generators.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _policy.Dispose();
+        _actorOptimizer.Dispose();
+        _rewardOptimizer.Dispose();
+        _costOptimizer.Dispose();
+        _alphaOptimizer?.Dispose();
+        _logAlpha?.Dispose();
+        _fixedAlpha.Dispose();
+        _actor.Dispose();
+        _rewardCritic.Dispose();
+        _rewardTarget.Dispose();
+        _costCritic.Dispose();
+        _costTarget.Dispose();
+        _updateNoise.Dispose();
+        _explorationNoise.Dispose();
+    }
+
+    // ---- collection ----------------------------------------------------------------------------------------------
+
+    private sealed class RolloutState(IVectorEnvironment environment, int observationSize, int actionSize)
+    {
+        public IVectorEnvironment Environment { get; } = environment;
+        public float[] Observations { get; } = new float[environment.Count * observationSize];
+        public float[] NextObservations { get; } = new float[environment.Count * observationSize];
+        public float[] SquashedActions { get; } = new float[environment.Count * actionSize];
+        public float[] EnvironmentActions { get; } = new float[environment.Count * actionSize];
+        public StepResult[] Results { get; } = new StepResult[environment.Count];
+        public List<(int Index, EpisodeSummary Episode)> Finished { get; } = new();
+    }
+
+    private int _environmentResets;
+
+    private RolloutState Attach(IVectorEnvironment environment)
+    {
+        if (_rollout is not null && ReferenceEquals(_rollout.Environment, environment)) return _rollout;
+        if (environment.ObservationSpace.Dimension != _observationSize || environment.ActionSpace.Dimension != _actionSize)
+            throw new ArgumentException($"SAC-Lag was built for observation size {_observationSize} and action size {_actionSize}, but environment " +
+                $"'{environment.Spec.Id}' has {environment.ObservationSpace.Dimension} and {environment.ActionSpace.Dimension}. Build the learner from this task's spaces.",
+                nameof(environment));
+        var rollout = new RolloutState(environment, _observationSize, _actionSize);
+        ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
+        environment.Reset(seed, rollout.Observations);
+        _rollout = rollout;
+        return rollout;
+    }
+
+    /// <summary>One vector step with the stochastic actor; stores every transition; returns the number of transitions.</summary>
+    private int CollectStep(RolloutState r, List<EpisodeSummary> episodes)
+    {
+        var env = r.Environment;
+        int n = env.Count;
+        _policy.ActorOutput(r.Observations, n, deterministic: false, r.SquashedActions);
+        ActionMapping.SquashedToBox(r.SquashedActions, env.ActionSpace, r.EnvironmentActions);
+        r.Finished.Clear();
+        env.Step(r.EnvironmentActions, r.NextObservations, r.Results, r.Finished);
+        float rewardScale = (float)_options.RewardScale, costScale = (float)_options.CostScale;
+        for (int i = 0; i < n; i++)
+        {
+            var result = r.Results[i];
+            // After an episode ends the returned row is the next episode's first observation; bootstrap from the final one.
+            var next = result.EpisodeEnded ? env.FinalObservation(i) : r.NextObservations.AsSpan(i * _observationSize, _observationSize);
+            _replay!.Add(r.Observations.AsSpan(i * _observationSize, _observationSize), r.SquashedActions.AsSpan(i * _actionSize, _actionSize),
+                (float)result.Reward * rewardScale, (float)result.Cost * costScale, next, result.Terminated, result.Truncated);
+        }
+        foreach (var (_, episode) in r.Finished) episodes.Add(episode);
+        r.NextObservations.CopyTo(r.Observations, 0);
+        _environmentSteps += n;
+        return n;
+    }
+
+    private Tensor ActorForward(Tensor observations, bool deterministic)
+    {
+        if (deterministic) return _actor.Deterministic(observations);
+        var (action, _) = _actor.Sample(observations, _explorationNoise);
+        return action;
+    }
+
+    private static void PublishEpisodes(List<EpisodeSummary> episodes, double costLimit)
+    {
+        var tag = new KeyValuePair<string, object?>("stage", Stage);
+        foreach (var e in episodes)
+        {
+            MarvelTelemetry.EpisodeReturn.Record(e.Return, tag);
+            MarvelTelemetry.EpisodeCost.Record(e.Cost, tag);
+            MarvelTelemetry.OnlineViolation.Add(Math.Max(0, e.Cost - costLimit), tag);
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private QEnsemble NewRewardCritic(Generator generator) =>
+        new(_observationSize, _actionSize, _options.CriticHiddenSizes, _options.RewardCriticCount, generator);
+
+    private QEnsemble NewCostCritic(Generator generator) =>
+        new(_observationSize, _actionSize, _options.CostCriticHiddenSizes, _options.CostCriticCount, generator);
+
+    private static void FreezeParameters(nn.Module module)
+    {
+        foreach (var p in module.parameters()) p.requires_grad = false;
+    }
+
+    private static void UnfreezeParameters(nn.Module module)
+    {
+        foreach (var p in module.parameters()) p.requires_grad = true;
+    }
+
+    private static TransitionBatch Slice(TransitionBatch batch, int start, int length) => new(
+        batch.Observations.narrow(0, start, length), batch.Actions.narrow(0, start, length), batch.Rewards.narrow(0, start, length),
+        batch.Costs.narrow(0, start, length), batch.NextObservations.narrow(0, start, length), batch.Terminated.narrow(0, start, length),
+        batch.Truncated.narrow(0, start, length));
+
+    private void CheckBatch(TransitionBatch batch)
+    {
+        long b = batch.Observations.shape[0];
+        void Expect(Tensor t, string name, params long[] shape)
+        {
+            if (!t.shape.AsSpan().SequenceEqual(shape))
+                throw new ArgumentException($"SAC-Lag update: '{name}' has shape [{string.Join(", ", t.shape)}]; expected [{string.Join(", ", shape)}].", nameof(batch));
+        }
+        Expect(batch.Observations, nameof(batch.Observations), b, _observationSize);
+        Expect(batch.Actions, nameof(batch.Actions), b, _actionSize);
+        Expect(batch.Rewards, nameof(batch.Rewards), b);
+        Expect(batch.Costs, nameof(batch.Costs), b);
+        Expect(batch.NextObservations, nameof(batch.NextObservations), b, _observationSize);
+        Expect(batch.Terminated, nameof(batch.Terminated), b);
+        Expect(batch.Truncated, nameof(batch.Truncated), b);
+    }
+
+    private static void CheckDescriptor(HandoverArtifact artifact, string role, string kind, int[] hidden, int ensemble, string hiddenOption, string? ensembleOption)
+    {
+        if (!artifact.Manifest.Networks.TryGetValue(role, out var d))
+            throw new InvalidDataException($"SAC-Lag: the handover artifact from '{artifact.Manifest.Algorithm}' has no '{role}' network. It has: {string.Join(", ", artifact.Manifest.Networks.Keys)}.");
+        if (!string.Equals(d.Kind, kind, StringComparison.Ordinal))
+            throw new InvalidDataException($"SAC-Lag: the artifact's '{role}' is a '{d.Kind}', but SAC-Lag needs a '{kind}'.");
+        if (!d.HiddenSizes.AsSpan().SequenceEqual(hidden))
+            throw new InvalidDataException($"SAC-Lag: the artifact's '{role}' has hidden sizes [{string.Join(", ", d.HiddenSizes)}] but {hiddenOption} is [{string.Join(", ", hidden)}]. Set {hiddenOption} to the artifact's sizes.");
+        if (ensembleOption is not null && d.EnsembleSize != ensemble)
+            throw new InvalidDataException($"SAC-Lag: the artifact's '{role}' has {d.EnsembleSize} members but {ensembleOption} is {ensemble}. Set {ensembleOption} to {d.EnsembleSize}.");
+    }
+
+    private void CheckScale(double artifactScale, double ownScale, string name)
+    {
+        if (Math.Abs(artifactScale - ownScale) > 1e-12 * Math.Max(1, Math.Abs(ownScale)))
+            throw new InvalidDataException($"SAC-Lag: the artifact's critics were trained with {name} {artifactScale.ToString(CultureInfo.InvariantCulture)} but this learner uses " +
+                $"{ownScale.ToString(CultureInfo.InvariantCulture)}, so their values are on another scale. Set SacLagOptions.{name} to match, or pass HandoverLoadOptions.LoadCritics = false.");
+    }
+
+    private static void ProbeOptimizerState(nn.Module module, byte[]? state, string role)
+    {
+        if (state is null) return;
+        using var probe = optim.Adam(module.parameters(), 1e-3);
+        ModuleState.LoadOptimizer(probe, state, role);
+    }
+
+    private static Adam NewOptimizer(nn.Module module, double learningRate, byte[]? state, string role)
+    {
+        var optimizer = optim.Adam(module.parameters(), learningRate);
+        if (state is not null)
+        {
+            ModuleState.LoadOptimizer(optimizer, state, role);
+            // Loading restores the producer's learning rate; the online options decide it (marvel.md §4.2, D14).
+            ModuleState.SetLearningRate(optimizer, learningRate);
+        }
+        return optimizer;
+    }
+}

@@ -1,0 +1,113 @@
+namespace Marvel.Core.Algorithms.Online.SacLag;
+
+/// <summary>How <see cref="SacLagLearner.RunIteration"/> interleaves data collection, the multiplier update and gradient steps.</summary>
+public enum SacLagSchedule
+{
+    /// <summary>
+    /// Marvel's reference loop (marvel.md §4.4): collect <see cref="SacLagOptions.EpisodesPerIteration"/> whole episodes with the
+    /// stochastic actor, update the controller once from their mean episode cost, then run
+    /// <see cref="SacLagOptions.UpdatesPerIteration"/> × <see cref="SacLagOptions.MiniBatches"/> gradient steps.
+    /// </summary>
+    EpisodesThenUpdates,
+
+    /// <summary>
+    /// Classic off-policy loop: collect <see cref="SacLagOptions.UpdateEveryNSteps"/> environment transitions, update the controller
+    /// with the mean cost of the episodes that finished since its last update (none finished: λ unchanged), then run the gradient steps.
+    /// </summary>
+    StepBased,
+}
+
+/// <summary>
+/// Settings of <see cref="SacLagLearner"/>. Defaults follow Marvel's reference fine-tuning script (algorithms.md §7.2,
+/// marvel.md §5.2, command-line defaults where the reference overrides per task); the per-task learning rates and α of
+/// marvel.md §5.1 are set by the caller.
+/// </summary>
+public sealed record SacLagOptions
+{
+    /// <summary>Hidden widths of the actor trunk. Must equal the handover artifact's. Default [256, 256] (reference net.py).</summary>
+    public int[] ActorHiddenSizes { get; set; } = [256, 256];
+
+    /// <summary>Hidden widths of each reward critic. Default [256, 256] (reference online/sac_lag.py).</summary>
+    public int[] CriticHiddenSizes { get; set; } = [256, 256];
+
+    /// <summary>Hidden widths of each cost critic. Default [256, 256, 256] (reference online/sac_lag.py).</summary>
+    public int[] CostCriticHiddenSizes { get; set; } = [256, 256, 256];
+
+    /// <summary>Number of reward critics; targets and the actor use their element-wise minimum (clipped double Q). Default 2.</summary>
+    public int RewardCriticCount { get; set; } = 2;
+
+    /// <summary>Number of cost critics; targets and the actor use their mean. Default 1 (reference).</summary>
+    public int CostCriticCount { get; set; } = 1;
+
+    /// <summary>Discount γ of reward and cost critics, in [0, 1). Default 0.99 (reference <c>--discount</c>).</summary>
+    public double Gamma { get; set; } = 0.99;
+
+    /// <summary>Polyak rate τ of the target critics, in (0, 1], applied after every gradient step. Default 0.005 (reference <c>--tau</c>).</summary>
+    public double Tau { get; set; } = 0.005;
+
+    /// <summary>Transitions drawn from the replay buffer per batch (a reference <c>train()</c> call). Default 256.</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>Gradient steps per drawn batch: the batch is split into this many equal mini-batches (BatchSize must be divisible by it). Default 4 (reference: 256 → 4 × 64).</summary>
+    public int MiniBatches { get; set; } = 4;
+
+    /// <summary>Adam learning rate of the actor, per gradient step. Default 1e-5 (reference command-line default; see marvel.md §5.1 per task).</summary>
+    public double ActorLearningRate { get; set; } = 1e-5;
+
+    /// <summary>Adam learning rate of the reward critics. Default 5e-4 (reference command-line default).</summary>
+    public double CriticLearningRate { get; set; } = 5e-4;
+
+    /// <summary>Adam learning rate of the cost critics. Default 8e-4 (reference command-line default).</summary>
+    public double CostCriticLearningRate { get; set; } = 8e-4;
+
+    /// <summary>Entropy temperature α (fixed), or its initial value when <see cref="AutoTuneAlpha"/> is on. Unitless, ≥ 0 (&gt; 0 when tuned). Default 1e-4 (reference command-line default).</summary>
+    public double Alpha { get; set; } = 1e-4;
+
+    /// <summary>Tune α by minimising −log α · (log π + H̄) (SAC v2). Default false (Marvel keeps α fixed).</summary>
+    public bool AutoTuneAlpha { get; set; }
+
+    /// <summary>Adam learning rate of log α when <see cref="AutoTuneAlpha"/> is on. Default 3e-4 (FSRL sacl_cfg).</summary>
+    public double AlphaLearningRate { get; set; } = 3e-4;
+
+    /// <summary>Target entropy H̄ in nats; null means −|A| (the action dimension). Default null.</summary>
+    public double? TargetEntropy { get; set; }
+
+    /// <summary>Multiplies rewards before they are stored for the critics (episode returns are reported unscaled). Default 0.1 (reference).</summary>
+    public double RewardScale { get; set; } = 0.1;
+
+    /// <summary>Multiplies costs before they are stored for the critics (the controller always sees unscaled episode costs). Default 1.</summary>
+    public double CostScale { get; set; } = 1.0;
+
+    /// <summary>The rollout schedule. Default <see cref="SacLagSchedule.EpisodesThenUpdates"/> (reference).</summary>
+    public SacLagSchedule Schedule { get; set; } = SacLagSchedule.EpisodesThenUpdates;
+
+    /// <summary>Episodes collected per iteration in the reference schedule. Default 5 (reference <c>rollout_num</c>).</summary>
+    public int EpisodesPerIteration { get; set; } = 5;
+
+    /// <summary>Batches drawn per iteration (each gives <see cref="MiniBatches"/> gradient steps). Default 5 (reference: 5 <c>train()</c> calls).</summary>
+    public int UpdatesPerIteration { get; set; } = 5;
+
+    /// <summary>Environment transitions per iteration in the step-based schedule. Default 50.</summary>
+    public int UpdateEveryNSteps { get; set; } = 50;
+
+    /// <summary>No gradient step runs until the replay buffer holds this many transitions. Default 0 (the reference starts after the first iteration's episodes).</summary>
+    public int WarmupSteps { get; set; }
+
+    /// <summary>Replay buffer capacity in transitions (float32 storage, allocated at the first iteration). Default 1 000 000.</summary>
+    public int ReplayCapacity { get; set; } = 1_000_000;
+
+    /// <summary>Clip each network's global gradient norm to this value; null for no clipping. Default null (reference declares 40 but never uses it).</summary>
+    public double? MaxGradNorm { get; set; }
+
+    /// <summary>
+    /// Treat time-limit truncation as a terminal state (no bootstrap). false is correct; true reproduces the reference, whose done flag is
+    /// terminated OR truncated (marvel.md §1). Default false.
+    /// </summary>
+    public bool TreatTruncationAsTerminal { get; set; }
+
+    /// <summary>Divide the actor loss by (1 + λ), as OmniSafe and FSRL do. Default false (Marvel reference and algorithms.md §7.1).</summary>
+    public bool ActorLossDividedByOnePlusLambda { get; set; }
+
+    /// <summary>Device for the networks, e.g. "cpu", "cuda", "cuda:1"; null uses the <c>LearnerContext</c>'s device. Default null.</summary>
+    public string? Device { get; set; }
+}
