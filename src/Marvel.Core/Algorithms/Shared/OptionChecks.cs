@@ -59,6 +59,39 @@ internal static partial class OptionChecks
             failures.AddError($"'{device}' is not a device; use null, \"cpu\", \"cuda\" or \"cuda:N\".", name);
     }
 
+    /// <summary>In the open interval (0, 1) (discounts, quantiles).</summary>
+    public static void OpenUnit(ValidateOptionsResultBuilder failures, double value, string name)
+    {
+        if (!(value > 0 && value < 1)) failures.AddError($"must be in (0, 1), got {Text(value)}.", name);
+    }
+
+    /// <summary>In (0, 1] (Polyak rates).</summary>
+    public static void HalfOpenUnit(ValidateOptionsResultBuilder failures, double value, string name)
+    {
+        if (!(value > 0 && value <= 1)) failures.AddError($"must be in (0, 1], got {Text(value)}.", name);
+    }
+
+    /// <summary>In [0, 1] (mixing weights).</summary>
+    public static void ClosedUnit(ValidateOptionsResultBuilder failures, double value, string name)
+    {
+        if (!(value >= 0 && value <= 1)) failures.AddError($"must be in [0, 1], got {Text(value)}.", name);
+    }
+
+    /// <summary>Null (take the context's) or ≥ 1 step.</summary>
+    public static void EpisodeLength(ValidateOptionsResultBuilder failures, int? value, string name)
+    {
+        if (value is < 1) failures.AddError($"must be null (use LearnerContext.EpisodeLength) or >= 1 step, got {value}.", name);
+    }
+
+    /// <summary>Runs a validator and throws <see cref="OptionsValidationException"/> listing every failure.</summary>
+    public static void ThrowIfInvalid<TOptions>(IValidateOptions<TOptions> validator, TOptions options) where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var result = validator.Validate(Options.DefaultName, options);
+        if (result.Failed)
+            throw new OptionsValidationException(Options.DefaultName, typeof(TOptions), result.Failures);
+    }
+
     private static string Text(double value) => value.ToString("G", CultureInfo.InvariantCulture);
 
     [GeneratedRegex("^(cpu|cuda(:[0-9]+)?)$", RegexOptions.CultureInvariant)]

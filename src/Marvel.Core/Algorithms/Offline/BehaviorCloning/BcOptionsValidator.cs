@@ -1,0 +1,21 @@
+using Marvel.Core.Algorithms.Shared;
+using Microsoft.Extensions.Options;
+
+namespace Marvel.Core.Algorithms.Offline.BehaviorCloning;
+
+/// <summary>Checks every field of <see cref="BcOptions"/> and reports all failures together.</summary>
+internal sealed class BcOptionsValidator : IValidateOptions<BcOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, BcOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var b = new ValidateOptionsResultBuilder();
+        OptionChecks.Defined(b, options.Mode, nameof(options.Mode));
+        OptionChecks.NonNegative(b, options.CostLimit, nameof(options.CostLimit));
+        OptionChecks.HiddenSizes(b, options.HiddenSizes, nameof(options.HiddenSizes));
+        OptionChecks.Positive(b, options.LearningRate, nameof(options.LearningRate));
+        OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
+        return b.Build();
+    }
+}

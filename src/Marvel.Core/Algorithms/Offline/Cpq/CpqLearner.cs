@@ -1,0 +1,342 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Offline.Cpq;
+
+/// <summary>
+/// Constraints Penalized Q-learning (CPQ; Xu, Zhan and Zhu, AAAI 2022), as in OSRL's <c>cpq.py</c> (algorithms spec §1).
+/// </summary>
+/// <remarks>
+/// <para>CPQ treats actions the data does not support as unsafe: a VAE scores sampled policy actions, the cost critic
+/// is pushed up on the least likely quarter of them, and both the reward backup and the actor only use reward values
+/// where the cost critic stays below the threshold q_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T).
+/// The OOD penalty's dual α keeps the OOD cost values above qc_thres = 1.5 · q_thres.</para>
+/// <para>One update, in this order: VAE (§0.4); reward critic (Eq. 1); cost critic with OOD penalty (Eq. 2); dual α
+/// (Eq. 3); actor (Eq. 4); Polyak averaging of both target critics.</para>
+/// </remarks>
+public sealed class CpqLearner : IOfflineSafeLearner
+{
+    /// <summary>The method's name in manifests and messages.</summary>
+    public const string Name = "CPQ";
+    private const string Stage = "offline/CPQ";
+    private const double LogAlphaMin = -5, LogAlphaMax = 5;
+
+    private readonly CpqOptions _options;
+    private readonly LearnerContext _context;
+    private readonly double _maxAction;
+    private readonly SquashedGaussianActor _actor;
+    private readonly QEnsemble _rewardCritic;
+    private readonly QEnsemble _rewardTarget;
+    private readonly QEnsemble _costCritic;
+    private readonly QEnsemble _costTarget;
+    private readonly ConditionalVae _vae;
+    private readonly Adam _actorOptimizer;
+    private readonly Adam _rewardCriticOptimizer;
+    private readonly Adam _costCriticOptimizer;
+    private readonly Adam _vaeOptimizer;
+    private readonly Tensor _logAlpha;
+    private readonly Generator _noise;
+    private readonly Generator _policyNoise;
+    private readonly RandomSource _batches;
+    private readonly DivergenceGuard _guard;
+    private OfflineDataset? _dataset;
+    private bool _disposed;
+
+    /// <summary>Builds the networks and optimizers.</summary>
+    /// <param name="options">Settings; copied, so later edits have no effect.</param>
+    /// <param name="context">Spaces, device, seeds and the task horizon.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
+    /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
+    public CpqLearner(CpqOptions options, LearnerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        OptionChecks.ThrowIfInvalid(new CpqOptionsValidator(), options);
+        TorchNative.EnsureAvailable();
+        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
+        _context = context;
+        _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
+        int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
+        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+
+        // §1.3: the only conversion of the episodic budget κ; every comparison below uses these two numbers.
+        QThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+        OodThreshold = _options.OodThresholdScale * QThreshold;
+
+        var seeds = context.Seeds.Fork("cpq");
+        var device = context.Device;
+        using (var init = seeds.CreateTorchGenerator("init"))
+        {
+            _actor = OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device);
+            _rewardCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device);
+            _rewardTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device);
+            _costCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device);
+            _costTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device);
+            _vae = OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device);
+        }
+        Polyak.Copy(_rewardCritic, _rewardTarget);
+        Polyak.Copy(_costCritic, _costTarget);
+        _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
+        _rewardCriticOptimizer = OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate);
+        _costCriticOptimizer = OfflineLearning.Adam(_costCritic, _options.CriticLearningRate);
+        _vaeOptimizer = OfflineLearning.Adam(_vae, _options.VaeLearningRate);
+        _logAlpha = zeros(Array.Empty<long>(), device: device);   // α = 1 at the start (OSRL)
+        _noise = OfflineLearning.Generator(seeds, "noise", device);
+        _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
+        _batches = seeds.CreateRandom("batches");
+        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
+        Policy = new TensorPolicy(obs, act, Act, device);
+    }
+
+    /// <inheritdoc />
+    public string Algorithm => Name;
+
+    /// <inheritdoc />
+    public IPolicy Policy { get; }
+
+    /// <inheritdoc />
+    public long Steps { get; private set; }
+
+    /// <summary>The resolved options (a copy).</summary>
+    public CpqOptions Options => _options with { };
+
+    /// <summary>Episode length T used for the threshold.</summary>
+    public int EpisodeLength { get; }
+
+    /// <summary>q_thres: the bound on Q_c used in the reward backup mask and the actor mask.</summary>
+    public double QThreshold { get; }
+
+    /// <summary>qc_thres = OodThresholdScale · q_thres: the level the OOD cost values are held above.</summary>
+    public double OodThreshold { get; }
+
+    /// <inheritdoc />
+    public void Attach(OfflineDataset dataset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        _dataset = dataset;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
+        // The scope also collects the views the sampler leaves behind.
+        using var scope = NewDisposeScope();
+        var batch = _dataset.Sample(_options.BatchSize, _batches, _context.Device);
+        return Update(batch);
+    }
+
+    /// <summary>One CPQ gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
+    /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
+    internal IReadOnlyDictionary<string, double> Update(TransitionBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var o = _options;
+        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, o.ReferenceCostBackupIgnoresDone);
+
+        // §0.4: the behaviour VAE, used only to score sampled actions as in or out of distribution.
+        var (vaeLoss, _, _) = _vae.Loss(b.Observations, b.Actions, o.VaeKlWeight, _noise);
+        GradientStep.Apply(_vaeOptimizer, vaeLoss);
+
+        // Eq. 1: y_r = r + γ (1 − d) · 1[Q̄_c(s′, a′) ≤ q_thres] · min_k Q̄_k(s′, a′), a′ ~ π(·|s′) from the current actor.
+        Tensor rewardTarget;
+        using (no_grad())
+        {
+            var nextAction = SampleAction(b.NextObservations, _noise);
+            var nextQ = _rewardTarget.Min(b.NextObservations, nextAction);
+            var nextCost = EnsembleOps.Reduce(_costTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
+            rewardTarget = RewardTarget(b.Rewards, b.RewardContinues, nextQ, nextCost, QThreshold, o.Gamma);
+        }
+        var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
+        GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);
+
+        // Eq. 2: y_c = c + γ (1 − d) · Q̄_c(s′, a″) with a fresh a″ ~ π(·|s′), plus the OOD penalty −α (mean Q_c^ood − qc_thres).
+        Tensor costTarget;
+        using (no_grad())
+        {
+            var nextAction = SampleAction(b.NextObservations, _noise);
+            var nextCost = EnsembleOps.Reduce(_costTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
+            costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
+        }
+        var oodValue = OodCostValue(b.Observations).mean();
+        var alpha = _logAlpha.exp();
+        var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget) - alpha * (oodValue - OodThreshold);
+        GradientStep.Apply(_costCriticOptimizer, costLoss);
+
+        // Eq. 3: log α ← clamp(log α + η_α · α · (qc_thres − mean Q_c^ood), −5, 5): α grows while OOD cost values are too low.
+        using (no_grad())
+        {
+            _logAlpha.add_(alpha * (OodThreshold - oodValue.detach()) * o.AlphaLearningRate).clamp_(LogAlphaMin, LogAlphaMax);
+        }
+
+        // Eq. 4: L_π = −mean(1[Q_c(s, ã) ≤ q_thres] · min_k Q_k(s, ã)), ã = tanh(μ + σ ε) · maxAction (reparameterised, no entropy).
+        var action = SampleAction(b.Observations, _noise);
+        var q = _rewardCritic.Min(b.Observations, action);
+        var qc = EnsembleOps.Reduce(_costCritic.forward(b.Observations, action), o.CostEnsembleReduction);
+        var actorLoss = ActorLoss(q, qc, QThreshold);
+        GradientStep.Apply(_actorOptimizer, actorLoss);
+
+        Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
+        Polyak.Update(o.Tau, _costCritic, _costTarget);
+
+        // The one host read of the update; it also stops on NaN/Inf.
+        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
+        Steps++;
+        return result;
+    }
+
+    /// <summary>Eq. 1 as a pure function: y = r + γ · continues · 1[Q_c′ ≤ threshold] · Q′.</summary>
+    /// <param name="rewards">[batch], scaled.</param>
+    /// <param name="continues">[batch], 1 − done.</param>
+    /// <param name="nextQ">[batch].</param>
+    /// <param name="nextCost">[batch].</param>
+    /// <param name="threshold">q_thres.</param>
+    /// <param name="gamma">γ.</param>
+    internal static Tensor RewardTarget(Tensor rewards, Tensor continues, Tensor nextQ, Tensor nextCost, double threshold, double gamma)
+    {
+        using var safe = nextCost.le(threshold).to_type(nextQ.dtype);
+        using var gated = safe * nextQ * continues;
+        return rewards + gamma * gated;
+    }
+
+    /// <summary>Eq. 4 as a pure function: −mean(1[Q_c ≤ threshold] · Q); the mask carries no gradient.</summary>
+    internal static Tensor ActorLoss(Tensor q, Tensor qc, double threshold)
+    {
+        using var safe = qc.detach().le(threshold).to_type(q.dtype);
+        using var gated = safe * q;
+        return gated.mean().neg();
+    }
+
+    /// <summary>
+    /// The OOD gate of Eq. 2: with KL_j the VAE's KL of sampled action j, the per-state value
+    /// (1/N) Σ_j 1[KL_j ≥ quantile_q(all KL)] · Q_c(s, a_j). The quantile is taken over all N · batch values, linear interpolation.
+    /// </summary>
+    /// <param name="kl">[N, batch].</param>
+    /// <param name="costValues">[N, batch].</param>
+    /// <param name="quantile">q, 0.75 in CPQ.</param>
+    /// <returns>[batch].</returns>
+    internal static Tensor GatedOodValue(Tensor kl, Tensor costValues, double quantile)
+    {
+        using var flat = kl.detach().flatten();
+        using var q = tensor(quantile, dtype: flat.dtype, device: flat.device);
+        using var level = flat.quantile(q, 0);
+        using var unlikely = kl.detach().ge(level).to_type(costValues.dtype);
+        using var gated = unlikely * costValues;
+        return gated.mean(new long[] { 0 });
+    }
+
+    // Q_c at N actions per state drawn from the actor's pre-squash Gaussian, gated by the VAE's KL (Eq. 2).
+    private Tensor OodCostValue(Tensor observations)
+    {
+        int n = _options.SampleActionCount;
+        long batch = observations.shape[0];
+        int obs = _context.ObservationSpace.Dimension, act = _context.ActionSpace.Dimension;
+        Tensor actions, kl;
+        using (no_grad())
+        {
+            var (mean, logStd) = _actor.Distribution(observations);
+            var noise = randn(new long[] { n, batch, act }, dtype: mean.dtype, device: mean.device, generator: _noise);
+            var u = mean.unsqueeze(0) + logStd.exp().unsqueeze(0) * noise;          // [N, batch, |A|]
+            // Reference: the pre-tanh samples u themselves (off the action box); fixed: the squashed actions tanh(u) · maxAction.
+            actions = _options.ReferenceOodPenaltyWithoutGradient ? u : u.tanh() * _maxAction;
+            var repeated = observations.unsqueeze(0).expand(n, batch, obs);
+            var (zMean, zLogStd) = _vae.Encode(repeated, actions);
+            kl = ConditionalVae.KlPerSample(zMean, zLogStd);                        // [N, batch]
+        }
+        var flatObservations = observations.unsqueeze(0).expand(n, batch, obs).reshape(n * batch, obs);
+        var flatActions = actions.reshape(n * batch, act);
+        Tensor costValues;
+        if (_options.ReferenceOodPenaltyWithoutGradient)
+        {
+            using (no_grad())
+                costValues = EnsembleOps.Reduce(_costTarget.forward(flatObservations, flatActions), _options.CostEnsembleReduction);
+        }
+        else
+        {
+            // Every member is pushed up, so the penalty uses their mean.
+            costValues = _costCritic.forward(flatObservations, flatActions).mean(new long[] { 0 });
+        }
+        return GatedOodValue(kl, costValues.view(n, batch), _options.OodKlQuantile);
+    }
+
+    private Tensor SampleAction(Tensor observations, Generator generator)
+    {
+        var (action, _) = _actor.Sample(observations, generator);
+        return action * _maxAction;
+    }
+
+    private Tensor Act(Tensor observations, bool deterministic) =>
+        deterministic ? _actor.Deterministic(observations) * _maxAction : SampleAction(observations, _policyNoise);
+
+    /// <inheritdoc />
+    public HandoverArtifact ExportHandover()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var o = _options;
+        var networks = new Dictionary<string, NetworkDescriptor>
+        {
+            [HandoverRoles.Actor] = new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()),
+            [HandoverRoles.RewardCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.RewardEnsembleSize),
+            [HandoverRoles.CostCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.CostEnsembleSize),
+        };
+        double logAlpha = _logAlpha.item<float>();
+        var lagrange = new LagrangeControllerState("CpqOodDual",
+            new Dictionary<string, double> { ["log_alpha"] = logAlpha, ["alpha"] = Math.Exp(logAlpha), ["ood_threshold"] = OodThreshold, ["q_threshold"] = QThreshold },
+            new Dictionary<string, double[]>());
+        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
+            OfflineLearning.OptionsJson(o), lagrange);
+        return new HandoverArtifact(manifest,
+            new Dictionary<string, StateDict>
+            {
+                [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
+                [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
+                [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
+            },
+            new Dictionary<string, byte[]>
+            {
+                [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
+                [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardCriticOptimizer),
+                [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costCriticOptimizer),
+            });
+    }
+
+    /// <summary>Loads actor and critics from an artifact of the same shapes (strict), e.g. to resume or compare.</summary>
+    /// <exception cref="InvalidDataException">A network is missing or its shapes differ; the message names the role and key.</exception>
+    internal void LoadNetworks(HandoverArtifact artifact)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        artifact.EnsureCompatible(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        ModuleState.Load(_actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
+        ModuleState.Load(_rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
+        ModuleState.Load(_costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
+        Polyak.Copy(_rewardCritic, _rewardTarget);
+        Polyak.Copy(_costCritic, _costTarget);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _actorOptimizer.Dispose();
+        _rewardCriticOptimizer.Dispose();
+        _costCriticOptimizer.Dispose();
+        _vaeOptimizer.Dispose();
+        _actor.Dispose();
+        _rewardCritic.Dispose();
+        _rewardTarget.Dispose();
+        _costCritic.Dispose();
+        _costTarget.Dispose();
+        _vae.Dispose();
+        _logAlpha.Dispose();
+        _noise.Dispose();
+        _policyNoise.Dispose();
+    }
+}

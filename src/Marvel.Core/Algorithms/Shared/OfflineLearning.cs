@@ -1,0 +1,191 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Spaces;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Shared;
+
+/// <summary>A sampled batch as the Q-learning offline methods see it: scaled rewards and costs and the two continuation masks.</summary>
+/// <param name="Observations">[batch, observationSize].</param>
+/// <param name="Actions">[batch, actionSize].</param>
+/// <param name="Rewards">[batch], r · RewardScale.</param>
+/// <param name="Costs">[batch], c · CostScale.</param>
+/// <param name="NextObservations">[batch, observationSize].</param>
+/// <param name="RewardContinues">[batch], 1 − done for the reward backup.</param>
+/// <param name="CostContinues">[batch], 1 − done for the cost backup, or all ones when the reference's unmasked cost backup is reproduced.</param>
+internal readonly record struct ScaledBatch(Tensor Observations, Tensor Actions, Tensor Rewards, Tensor Costs, Tensor NextObservations, Tensor RewardContinues, Tensor CostContinues)
+{
+    /// <summary>Scales a batch and builds the masks; the new tensors belong to the caller's dispose scope.</summary>
+    /// <param name="batch">The raw batch (unscaled, terminated and truncated apart).</param>
+    /// <param name="rewardScale">Multiplier of rewards.</param>
+    /// <param name="costScale">Multiplier of costs.</param>
+    /// <param name="treatTimeoutAsTerminal">Reproduce DSRL's done = terminal OR timeout (no bootstrap at a time limit).</param>
+    /// <param name="costBackupIgnoresDone">Reproduce the reference's cost backup without a done mask.</param>
+    public static ScaledBatch From(TransitionBatch batch, double rewardScale, double costScale, bool treatTimeoutAsTerminal, bool costBackupIgnoresDone)
+    {
+        var done = treatTimeoutAsTerminal ? maximum(batch.Terminated, batch.Truncated) : batch.Terminated.alias();
+        var continues = 1 - done;
+        var costContinues = costBackupIgnoresDone ? ones_like(continues) : continues.alias();
+        return new ScaledBatch(batch.Observations, batch.Actions, batch.Rewards * rewardScale, batch.Costs * costScale,
+            batch.NextObservations, continues, costContinues);
+    }
+}
+
+/// <summary>
+/// The single host read of an update: stacks the update's scalars, copies them once to the CPU, and throws
+/// <see cref="TrainingDivergedException"/> naming the first non-finite one.
+/// </summary>
+internal sealed class DivergenceGuard
+{
+    private readonly string _stage;
+    private readonly string[] _names;
+    private Dictionary<string, double> _lastFinite = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the guard.</summary>
+    /// <param name="stage">E.g. "offline/CPQ".</param>
+    /// <param name="names">Names of the scalars in the order <see cref="Read"/> receives them; the first non-finite one is reported.</param>
+    public DivergenceGuard(string stage, params string[] names)
+    {
+        _stage = stage;
+        _names = names;
+    }
+
+    /// <summary>Reads the scalars (0-dim tensors, same order as the names) and checks them.</summary>
+    /// <param name="step">The update's 0-based step, for the message.</param>
+    /// <param name="scalars">0-dim tensors.</param>
+    /// <exception cref="TrainingDivergedException">A scalar is NaN or infinite.</exception>
+    public IReadOnlyDictionary<string, double> Read(long step, params Tensor[] scalars)
+    {
+        if (scalars.Length != _names.Length) throw new ArgumentException($"Expected {_names.Length} scalars, got {scalars.Length}.", nameof(scalars));
+        using var scope = NewDisposeScope();
+        var detached = scalars.Select(s => s.detach().to_type(ScalarType.Float32).reshape(1)).ToArray();
+        var values = cat(detached, 0).cpu().data<float>().ToArray();
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i]))
+                throw new TrainingDivergedException(_stage, _names[i], step, values[i], _lastFinite);
+        var result = new Dictionary<string, double>(_names.Length, StringComparer.Ordinal);
+        for (int i = 0; i < values.Length; i++) result[_names[i]] = values[i];
+        _lastFinite = result;
+        return result;
+    }
+}
+
+/// <summary>An <see cref="IPolicy"/> over a tensor function of observations, run without gradient in its own dispose scope.</summary>
+internal sealed class TensorPolicy : IPolicy
+{
+    private readonly Func<Tensor, bool, Tensor> _act;
+    private readonly Device _device;
+
+    /// <summary>Creates the policy.</summary>
+    /// <param name="observationSize">Observation length.</param>
+    /// <param name="actionSize">Action length.</param>
+    /// <param name="act">Maps [batch, observationSize] to [batch, actionSize]; the flag is "deterministic".</param>
+    /// <param name="device">Where the networks live.</param>
+    public TensorPolicy(int observationSize, int actionSize, Func<Tensor, bool, Tensor> act, Device device)
+    {
+        ObservationSize = observationSize;
+        ActionSize = actionSize;
+        _act = act;
+        _device = device;
+    }
+
+    /// <inheritdoc />
+    public int ObservationSize { get; }
+
+    /// <inheritdoc />
+    public int ActionSize { get; }
+
+    /// <inheritdoc />
+    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic)
+    {
+        int batch = PolicyGuard.BatchSize(this, observations, actions);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var input = tensor(observations.ToArray(), new long[] { batch, ObservationSize }, ScalarType.Float32).to(_device);
+        var output = _act(input, deterministic).to_type(ScalarType.Float32).cpu().contiguous();
+        output.data<float>().CopyTo(actions);
+    }
+}
+
+/// <summary>Small checks and conversions every offline learner needs.</summary>
+internal static class OfflineLearning
+{
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>
+    /// The scalar action bound of a symmetric box with equal bounds in every coordinate (all reference tasks):
+    /// actions are maxAction · tanh(·).
+    /// </summary>
+    /// <exception cref="ArgumentException">The box is not of the form [−m, m]^d with finite m &gt; 0.</exception>
+    public static double MaxAction(BoxSpace actionSpace, string algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(actionSpace);
+        float high = actionSpace.High[0];
+        for (int i = 0; i < actionSpace.Dimension; i++)
+        {
+            if (actionSpace.High[i] != high || actionSpace.Low[i] != -high || !(high > 0) || !float.IsFinite(high))
+                throw new ArgumentException($"{algorithm} needs an action box [−m, m] with the same finite m > 0 in every coordinate (it squashes actions with m · tanh); " +
+                    $"coordinate {i} is [{actionSpace.Low[i].ToString(CultureInfo.InvariantCulture)}, {actionSpace.High[i].ToString(CultureInfo.InvariantCulture)}]. Rescale the environment's actions.", nameof(actionSpace));
+        }
+        return high;
+    }
+
+    /// <summary>Throws unless the dataset's widths match the learner's networks; the message names the key.</summary>
+    /// <exception cref="InvalidDataException">A width differs.</exception>
+    public static void EnsureMatches(OfflineDataset dataset, int observationSize, int actionSize, string algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (dataset.ObservationSize != observationSize)
+            throw new InvalidDataException($"Dataset '{dataset.Source}': key 'observations' has {dataset.ObservationSize} columns but the {algorithm} learner was built for {observationSize}. Build the learner with the dataset's task (LearnerContext.ObservationSpace).");
+        if (dataset.ActionSize != actionSize)
+            throw new InvalidDataException($"Dataset '{dataset.Source}': key 'actions' has {dataset.ActionSize} columns but the {algorithm} learner was built for {actionSize}. Build the learner with the dataset's task (LearnerContext.ActionSpace).");
+    }
+
+    /// <summary>The resolved options as JSON text (enums by name), for manifests.</summary>
+    public static string OptionsJson<T>(T options) => JsonSerializer.Serialize(options, Json);
+
+    /// <summary>A manifest with the fields every offline learner fills.</summary>
+    public static HandoverManifest Manifest(string algorithm, LearnerContext context, OfflineDataset? dataset, long steps,
+        double costLimit, double gamma, double rewardScale, double costScale, Dictionary<string, NetworkDescriptor> networks,
+        string optionsJson, LagrangeControllerState? lagrange) => new()
+    {
+        Algorithm = algorithm,
+        TaskId = context.TaskId,
+        ObservationSize = context.ObservationSpace.Dimension,
+        ActionSize = context.ActionSpace.Dimension,
+        CostLimit = costLimit,
+        Gamma = gamma,
+        RewardScale = rewardScale,
+        CostScale = costScale,
+        Seed = context.Seeds.RootSeed,
+        DatasetFingerprint = dataset?.Fingerprint(),
+        TrainingSteps = steps,
+        Networks = networks,
+        OptionsJson = optionsJson,
+        Lagrange = lagrange,
+    };
+
+    /// <summary>An Adam optimizer over a module's parameters with PyTorch's defaults.</summary>
+    public static TorchSharp.Modules.Adam Adam(TorchSharp.torch.nn.Module module, double learningRate) =>
+        TorchSharp.torch.optim.Adam(module.parameters(), learningRate);
+
+    /// <summary>A torch generator for a named stream, on the learner's device.</summary>
+    public static Generator Generator(Abstractions.Seeding.SeedStreams seeds, string name, Device device) =>
+        device.type == TorchSharp.DeviceType.CPU ? seeds.CreateTorchGenerator(name) : new Generator(seeds.Derive(name), device);
+
+    /// <summary>Moves a module to the device (no-op on CPU).</summary>
+    public static T To<T>(T module, Device device) where T : TorchSharp.torch.nn.Module
+    {
+        if (device.type != TorchSharp.DeviceType.CPU) module.to(device);
+        return module;
+    }
+}

@@ -1,0 +1,211 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Offline.Cpq;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Tests.Algorithms.Offline;
+
+public class CpqLearnerTests
+{
+    internal static CpqOptions Tiny() => new()
+    {
+        BatchSize = 32,
+        ActorHiddenSizes = [16, 16],
+        CriticHiddenSizes = [16, 16],
+        VaeHiddenSize = 16,
+        SampleActionCount = 4,
+    };
+
+    [Test]
+    public void Thresholds_ComeFromCostBudget()
+    {
+        // κ = 10, γ = 0.99, T = 200: 10 · (1 − 0.99^200) / (0.01 · 200) = 4.330102 (spec §0.6 table); OOD threshold 1.5× = 6.495152.
+        using var learner = new CpqLearner(Tiny() with { CostLimit = 10, EpisodeLength = 200 }, TinyDatasets.Context());
+        learner.QThreshold.Should().BeApproximately(4.330102, 1e-6);
+        learner.OodThreshold.Should().BeApproximately(6.495152, 1e-6);
+    }
+
+    [Test]
+    public void Thresholds_EpisodeLengthFromContextWhenUnset()
+    {
+        // T = 40 from the context: 10 · (1 − 0.99^40) / (0.01 · 40) = 8.2969.
+        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        learner.EpisodeLength.Should().Be(TinyDatasets.EpisodeLength);
+        learner.QThreshold.Should().BeApproximately(10 * (1 - Math.Pow(0.99, 40)) / (0.01 * 40), 1e-9);
+    }
+
+    [Test]
+    public void RewardTarget_DropsNextValueWhenNextCostIsAboveThresholdOrDone()
+    {
+        // r = 1, γ = 0.9, Q′ = 10: safe and continuing → 1 + 0.9·10 = 10; unsafe (Q_c′ = 5 > 4.33) → 1; done → 1.
+        using var scope = NewDisposeScope();
+        var y = CpqLearner.RewardTarget(tensor(new float[] { 1, 1, 1 }), tensor(new float[] { 1, 1, 0 }),
+            tensor(new float[] { 10, 10, 10 }), tensor(new float[] { 1, 5, 1 }), threshold: 4.33, gamma: 0.9);
+        y.data<float>().ToArray().Should().BeEquivalentTo(new[] { 10f, 1f, 1f }, o => o.WithStrictOrdering().Using<float>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-5f)).WhenTypeIs<float>());
+    }
+
+    [Test]
+    public void ActorLoss_UsesOnlySafeActions()
+    {
+        // Q = [2, 4], Q_c = [1, 10], threshold 5: only the first is safe → −(2 + 0) / 2 = −1.
+        using var scope = NewDisposeScope();
+        var loss = CpqLearner.ActorLoss(tensor(new float[] { 2, 4 }), tensor(new float[] { 1, 10 }), 5);
+        loss.item<float>().Should().BeApproximately(-1f, 1e-6f);
+    }
+
+    [Test]
+    public void GatedOodValue_KeepsActionsAtOrAboveTheKlQuantile()
+    {
+        // KL over N = 2 samples × 2 states: [[0, 1], [2, 3]]; the 0.75 quantile of {0, 1, 2, 3} (linear) is 2.25,
+        // so only KL = 3 (sample 2, state 2) counts: per-state values [0, 40 / 2] = [0, 20].
+        using var scope = NewDisposeScope();
+        var kl = tensor(new float[] { 0, 1, 2, 3 }).view(2, 2);
+        var qc = tensor(new float[] { 10, 20, 30, 40 }).view(2, 2);
+        CpqLearner.GatedOodValue(kl, qc, 0.75).data<float>().ToArray().Should().Equal(0f, 20f);
+    }
+
+    [Test]
+    public void Smoke_TrainsWithFiniteLossesAndExports()
+    {
+        var data = TinyDatasets.BallCircle();
+        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        learner.Attach(data);
+        var last = learner.Train(60);
+        learner.Steps.Should().Be(60);
+        last.Values.Should().OnlyContain(v => double.IsFinite(v));
+        last.Keys.Should().Contain(new[] { "reward_critic_loss", "cost_critic_loss", "actor_loss", "alpha" });
+
+        var artifact = learner.ExportHandover();
+        artifact.Manifest.Algorithm.Should().Be("CPQ");
+        artifact.Manifest.RewardScale.Should().Be(0.1);
+        artifact.Manifest.CostLimit.Should().Be(10);
+        artifact.Manifest.DatasetFingerprint.Should().Be(data.Fingerprint());
+        artifact.Manifest.Networks[HandoverRoles.Actor].Kind.Should().Be("SquashedGaussianActor");
+        artifact.Manifest.Networks[HandoverRoles.CostCritic].Kind.Should().Be("QEnsemble");
+        artifact.OptimizerStates.Keys.Should().BeEquivalentTo(HandoverRoles.Actor, HandoverRoles.RewardCritic, HandoverRoles.CostCritic);
+        artifact.Manifest.Lagrange!.Scalars.Should().ContainKey("alpha");
+
+        var obs = data.ObservationAt(0).ToArray();
+        var action = new float[2];
+        learner.Policy.Act(obs, action, deterministic: true);
+        action.Should().OnlyContain(a => a >= -1 && a <= 1);
+    }
+
+    [Test]
+    public void ReferenceMode_TrainsWithFiniteLosses()
+    {
+        using var learner = new CpqLearner(CpqOptions.Reference() with
+        {
+            BatchSize = 32, ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], VaeHiddenSize = 16, SampleActionCount = 4,
+        }, TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle());
+        learner.Train(30).Values.Should().OnlyContain(v => double.IsFinite(v));
+    }
+
+    [Test]
+    public void SameSeed_SameNumbers()
+    {
+        var data = TinyDatasets.BallCircle();
+        IReadOnlyDictionary<string, double> Run()
+        {
+            using var learner = new CpqLearner(Tiny(), TinyDatasets.Context(seed: 11));
+            learner.Attach(data);
+            return learner.Train(10);
+        }
+        Run().Should().Equal(Run());
+    }
+
+    [Test]
+    public void Update_NaNReward_ThrowsNamingLossAndStep()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 2);
+        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        using var batch = TinyDatasets.BatchWithNaNReward(data);
+        var act = () => learner.Update(batch);
+        act.Should().Throw<TrainingDivergedException>().Where(e => e.Quantity == "reward_critic_loss" && e.Step == 0)
+            .WithMessage("*reward_critic_loss*step 0*");
+    }
+
+    [Test]
+    public void Attach_MismatchedDataset_NamesTheKey()
+    {
+        using var learner = new CpqLearner(Tiny(), TinyDatasets.ContextWithObservationSize(5));
+        var act = () => learner.Attach(TinyDatasets.BallCircle(episodes: 1));
+        act.Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
+    }
+
+    [Test]
+    public void TrainStep_WithoutDataset_Throws()
+    {
+        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        learner.Invoking(l => l.TrainStep()).Should().Throw<InvalidOperationException>().WithMessage("*Attach*");
+    }
+
+    [Test]
+    public void Artifact_SavesLoadsAndRejectsOtherShapes()
+    {
+        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        var dir = Path.Combine(Path.GetTempPath(), "marvel-cpq-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            learner.ExportHandover().Save(dir);
+            var loaded = HandoverArtifact.Load(dir);
+            loaded.GetNetwork(HandoverRoles.Actor).ContentEquals(learner.ExportHandover().GetNetwork(HandoverRoles.Actor)).Should().BeTrue();
+            using var wider = new CpqLearner(Tiny() with { ActorHiddenSizes = [32, 16] }, TinyDatasets.Context());
+            wider.Invoking(w => w.LoadNetworks(loaded)).Should().Throw<InvalidDataException>().WithMessage("*actor*shape*");
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void NativeTensors_DoNotLeakAcrossUpdates()
+    {
+        using var learner = new CpqLearner(Tiny() with { BatchSize = 8 }, TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle(episodes: 2));
+        learner.Train(10);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        learner.Train(150);
+        TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
+    [TestCase(nameof(CpqOptions.CostLimit), -1.0)]
+    [TestCase(nameof(CpqOptions.CostLimit), double.NaN)]
+    [TestCase(nameof(CpqOptions.EpisodeLength), 0)]
+    [TestCase(nameof(CpqOptions.Gamma), 1.0)]
+    [TestCase(nameof(CpqOptions.Tau), 0.0)]
+    [TestCase(nameof(CpqOptions.RewardScale), 0.0)]
+    [TestCase(nameof(CpqOptions.CostScale), -1.0)]
+    [TestCase(nameof(CpqOptions.BatchSize), 0)]
+    [TestCase(nameof(CpqOptions.ActorHiddenSizes), null)]
+    [TestCase(nameof(CpqOptions.CriticHiddenSizes), null)]
+    [TestCase(nameof(CpqOptions.VaeHiddenSize), 0)]
+    [TestCase(nameof(CpqOptions.RewardEnsembleSize), 0)]
+    [TestCase(nameof(CpqOptions.CostEnsembleSize), 0)]
+    [TestCase(nameof(CpqOptions.CostEnsembleReduction), 99)]
+    [TestCase(nameof(CpqOptions.ActorLearningRate), 0.0)]
+    [TestCase(nameof(CpqOptions.CriticLearningRate), double.PositiveInfinity)]
+    [TestCase(nameof(CpqOptions.AlphaLearningRate), -1e-3)]
+    [TestCase(nameof(CpqOptions.VaeLearningRate), 0.0)]
+    [TestCase(nameof(CpqOptions.VaeKlWeight), -0.5)]
+    [TestCase(nameof(CpqOptions.SampleActionCount), 0)]
+    [TestCase(nameof(CpqOptions.OodThresholdScale), 0.0)]
+    [TestCase(nameof(CpqOptions.OodKlQuantile), 1.0)]
+    public void Constructor_InvalidOption_NamesTheField(string field, object? value)
+    {
+        var options = OptionSetter.With(Tiny(), field, value);
+        var act = () => new CpqLearner(options, TinyDatasets.Context());
+        act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
+    }
+
+    [Test]
+    public void Validator_ListsEveryBadField()
+    {
+        var options = Tiny() with { Gamma = 2, Tau = 0, BatchSize = -1 };
+        var act = () => new CpqLearner(options, TinyDatasets.Context());
+        act.Should().Throw<OptionsValidationException>().Which.Failures.Should().HaveCount(3);
+    }
+}
