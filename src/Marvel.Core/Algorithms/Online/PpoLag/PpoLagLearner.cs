@@ -316,6 +316,7 @@ public sealed class PpoLagLearner : IOnlineSafeLearner
 
         var metrics = new PpoLagUpdateMetrics(_updates++, read[1], read[2], read[3], read[5], read[0], read[4], lambda, epochs, steps);
         _lastMetrics = metrics.ToDictionary();
+        MarvelTelemetry.Publish(Stage, _lastMetrics);
         return metrics;
     }
 
@@ -360,12 +361,14 @@ public sealed class PpoLagLearner : IOnlineSafeLearner
         {
             MarvelTelemetry.EpisodeReturn.Record(e.Return, tag);
             MarvelTelemetry.EpisodeCost.Record(e.Cost, tag);
+            MarvelTelemetry.EpisodeLength.Record(e.Length, tag);
             MarvelTelemetry.OnlineViolation.Add(Math.Max(0, e.Cost - controller.CostLimit), tag);
         }
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var (name, value) in Update(rollout, lambda).ToDictionary()) metrics[name] = value;
+        var updateMetrics = Update(rollout, lambda).ToDictionary(); // published by Update
         metrics["environment_steps"] = _environmentSteps;
         MarvelTelemetry.Publish(Stage, metrics);
+        foreach (var (name, value) in updateMetrics) metrics[name] = value;
         return new OnlineIterationResult(_iterations++, _environmentSteps, episodes, lambda, metrics);
     }
 
