@@ -20,6 +20,9 @@ public static class MarvelTelemetry
     /// <summary>Undiscounted cost of finished episodes, tagged by stage.</summary>
     public static Histogram<double> EpisodeCost { get; } = Meter.CreateHistogram<double>("marvel.episode.cost", "cost", "Undiscounted episode cost");
 
+    /// <summary>Length in steps of finished episodes, tagged by stage.</summary>
+    public static Histogram<int> EpisodeLength { get; } = Meter.CreateHistogram<int>("marvel.episode.length", "steps", "Episode length");
+
     /// <summary>Cumulative constraint violation Σ max(0, episode cost − CostLimit) during online learning.</summary>
     public static Counter<double> OnlineViolation { get; } = Meter.CreateCounter<double>("marvel.online.violation", "cost", "Cumulative online constraint violation");
 

@@ -248,6 +248,19 @@ public class SacLagLearnerTests
     }
 
     [Test]
+    public void Handover_ActorOptimizerStateLoaded_LearningRateComesFromOnlineOptions()
+    {
+        using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.ActorLearningRate = 1e-3));
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        source.Update(batch, 0);
+        using var target = new SacLagLearner(OnlineTestData.Context(8, 2, 2), Tiny(o => o.ActorLearningRate = 5e-5));
+
+        target.InitializeFrom(source.ExportHandover(), new HandoverLoadOptions { LoadActorOptimizerState = true });
+
+        target.ActorLearningRateInUse.Should().Be(5e-5);
+    }
+
+    [Test]
     public void Handover_MismatchedHiddenSizes_ThrowsInvalidDataAndChangesNothing()
     {
         using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.ActorHiddenSizes = [32, 32]));
@@ -279,6 +292,27 @@ public class SacLagLearnerTests
         var artifact = source.ExportHandover();
         ((Action)(() => target.InitializeFrom(artifact))).Should().Throw<InvalidDataException>().WithMessage("*RewardScale*");
         ((Action)(() => target.InitializeFrom(artifact, new HandoverLoadOptions { LoadCritics = false }))).Should().NotThrow();
+    }
+
+    [Test]
+    public void Update_PublishesScalarsOnTheMarvelMeter()
+    {
+        var seen = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Marvel.Core.Abstractions.Telemetry.MarvelTelemetry.MeterName) l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+                if (tag.Key == "metric") lock (seen) seen.Add((string)tag.Value!);
+        });
+        listener.Start();
+        using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        learner.Update(batch, 0.25);
+        lock (seen) seen.Should().Contain(["actor_loss", "reward_critic_loss", "cost_critic_loss", "alpha", "lambda", "entropy", "reward_q", "cost_q"]);
     }
 
     [Test]

@@ -176,6 +176,9 @@ public sealed class SacLagLearner : IOnlineSafeLearner
     /// <summary>Transitions currently in the replay buffer (0 before the first iteration).</summary>
     public int ReplayCount => _replay?.Count ?? 0;
 
+    /// <summary>The actor optimizer's learning rate now in effect (for tests of the handover rule D14).</summary>
+    internal double ActorLearningRateInUse => _actorOptimizer.ParamGroups.First().LearningRate;
+
     /// <summary>The current temperature α (one host read).</summary>
     public double Alpha
     {
@@ -259,6 +262,7 @@ public sealed class SacLagLearner : IOnlineSafeLearner
         var metrics = new SacLagUpdateMetrics(_updates, values[0], values[1], values[2], values[3], values[4], lambda, values[5], values[6], values[7]);
         _updates++;
         _lastMetrics = metrics.ToDictionary();
+        MarvelTelemetry.Publish(Stage, _lastMetrics);
         return metrics;
     }
 
@@ -339,11 +343,11 @@ public sealed class SacLagLearner : IOnlineSafeLearner
                 }
             }
         }
-        foreach (var (name, sum) in sums) metrics[name] = sum / steps;
-        metrics["lambda"] = lambda;
         metrics["gradient_steps"] = steps;
         metrics["environment_steps"] = _environmentSteps;
-        MarvelTelemetry.Publish(Stage, metrics);
+        MarvelTelemetry.Publish(Stage, metrics); // per-update scalars were published by Update
+        foreach (var (name, sum) in sums) metrics[name] = sum / steps;
+        metrics["lambda"] = lambda;
         return new OnlineIterationResult(_iterations++, _environmentSteps, episodes, lambda, metrics);
     }
 
@@ -534,6 +538,7 @@ public sealed class SacLagLearner : IOnlineSafeLearner
         {
             MarvelTelemetry.EpisodeReturn.Record(e.Return, tag);
             MarvelTelemetry.EpisodeCost.Record(e.Cost, tag);
+            MarvelTelemetry.EpisodeLength.Record(e.Length, tag);
             MarvelTelemetry.OnlineViolation.Add(Math.Max(0, e.Cost - costLimit), tag);
         }
     }
@@ -563,6 +568,8 @@ public sealed class SacLagLearner : IOnlineSafeLearner
 
     private void CheckBatch(TransitionBatch batch)
     {
+        if (batch.Observations.device_type != _device.type)
+            throw new ArgumentException($"SAC-Lag update: the batch is on {batch.Observations.device} but the networks are on {_device}. Sample with ReplayBuffer.Sample(..., device).", nameof(batch));
         long b = batch.Observations.shape[0];
         void Expect(Tensor t, string name, params long[] shape)
         {
