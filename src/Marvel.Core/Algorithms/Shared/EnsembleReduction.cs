@@ -45,4 +45,19 @@ internal static class EnsembleOps
         using var b = high.mul(1 - lambda);
         return a + b;
     }
+
+    /// <summary>
+    /// The BCQ/BEAR backup value of a state from N sampled next actions: the soft clipped double Q of each
+    /// (state, action) pair, then the maximum over the N samples of the state.
+    /// </summary>
+    /// <param name="all">[2n, batch · N], rows grouped by state (sample j of state i at column i · N + j).</param>
+    /// <param name="samplesPerState">N.</param>
+    /// <param name="lambda">Mixing weight λ.</param>
+    /// <returns>[batch].</returns>
+    public static Tensor MaxOverSamples(Tensor all, int samplesPerState, double lambda)
+    {
+        using var mixed = SoftClippedDoubleQ(all, lambda);
+        using var perState = mixed.view(-1, samplesPerState);
+        return perState.amax(new long[] { 1 });
+    }
 }

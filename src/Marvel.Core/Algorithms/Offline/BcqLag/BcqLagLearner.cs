@@ -1,0 +1,246 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Offline.BcqLag;
+
+/// <summary>
+/// BCQ-Lag: batch-constrained Q-learning (Fujimoto, Meger and Precup, ICML 2019) with a cost critic and a per-batch
+/// PID Lagrangian penalty, as OSRL's <c>bcql.py</c> (algorithms spec §3).
+/// </summary>
+/// <remarks>
+/// <para>Actions are VAE decodes of the data's behaviour, nudged by at most Φ · m by a perturbation network trained to
+/// maximise Q − λ · (Q_c − qc_thres), with qc_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T) and λ from a
+/// PID on the batch mean of Q_c.</para>
+/// <para>One update: VAE (§0.4); reward critic (Eq. 1); cost critic (Eq. 2); actor (Eq. 3); Polyak averaging of target
+/// critics and target actor.</para>
+/// </remarks>
+public sealed class BcqLagLearner : IOfflineSafeLearner
+{
+    /// <summary>The method's name in manifests and messages.</summary>
+    public const string Name = "BCQ-Lag";
+    /// <summary>Artifact role of the behaviour VAE, which the policy needs to act.</summary>
+    public const string VaeRole = "vae";
+    private const string Stage = "offline/BCQ-Lag";
+
+    private readonly BcqLagOptions _options;
+    private readonly LearnerContext _context;
+    private readonly double _maxAction;
+    private readonly PerturbationActor _actor;
+    private readonly PerturbationActor _actorTarget;
+    private readonly QEnsemble _rewardCritic;
+    private readonly QEnsemble _rewardTarget;
+    private readonly QEnsemble _costCritic;
+    private readonly QEnsemble _costTarget;
+    private readonly ConditionalVae _vae;
+    private readonly Adam _actorOptimizer;
+    private readonly Adam _rewardCriticOptimizer;
+    private readonly Adam _costCriticOptimizer;
+    private readonly Adam _vaeOptimizer;
+    private readonly BatchPidLagrangian _pid;
+    private readonly Generator _noise;
+    private readonly Generator _policyNoise;
+    private readonly RandomSource _batches;
+    private readonly DivergenceGuard _guard;
+    private OfflineDataset? _dataset;
+    private bool _disposed;
+
+    /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
+    /// <param name="options">Settings; copied.</param>
+    /// <param name="context">Spaces, device, seeds and the task horizon.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
+    /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
+    public BcqLagLearner(BcqLagOptions options, LearnerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        OptionChecks.ThrowIfInvalid(new BcqLagOptionsValidator(), options);
+        TorchNative.EnsureAvailable();
+        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
+        _context = context;
+        _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
+        int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
+        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+
+        // §3: the only conversion of κ; the PID's set point and the penalty offset.
+        QCostThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+
+        var seeds = context.Seeds.Fork("bcq-lag");
+        var device = context.Device;
+        int rewardNets = 2 * _options.RewardCriticsPerGroup, costNets = 2 * _options.CostCriticsPerGroup;
+        using (var init = seeds.CreateTorchGenerator("init"))
+        {
+            _actor = OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device);
+            _actorTarget = OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device);
+            _rewardCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device);
+            _rewardTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device);
+            _costCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device);
+            _costTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device);
+            _vae = OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device);
+        }
+        Polyak.Copy(_actor, _actorTarget);
+        Polyak.Copy(_rewardCritic, _rewardTarget);
+        Polyak.Copy(_costCritic, _costTarget);
+        _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
+        _rewardCriticOptimizer = OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate);
+        _costCriticOptimizer = OfflineLearning.Adam(_costCritic, _options.CriticLearningRate);
+        _vaeOptimizer = OfflineLearning.Adam(_vae, _options.VaeLearningRate);
+        _pid = new BatchPidLagrangian(_options.PidKp, _options.PidKi, _options.PidKd, QCostThreshold, device);
+        _noise = OfflineLearning.Generator(seeds, "noise", device);
+        _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
+        _batches = seeds.CreateRandom("batches");
+        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value");
+        Policy = new TensorPolicy(obs, act, Act, device);
+    }
+
+    /// <inheritdoc />
+    public string Algorithm => Name;
+
+    /// <inheritdoc />
+    public IPolicy Policy { get; }
+
+    /// <inheritdoc />
+    public long Steps { get; private set; }
+
+    /// <summary>The resolved options (a copy).</summary>
+    public BcqLagOptions Options => _options with { };
+
+    /// <summary>Episode length T used for the threshold.</summary>
+    public int EpisodeLength { get; }
+
+    /// <summary>qc_thres: the PID's set point for the batch mean of Q_c, and the offset of the penalty.</summary>
+    public double QCostThreshold { get; }
+
+    /// <inheritdoc />
+    public void Attach(OfflineDataset dataset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        _dataset = dataset;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
+        using var scope = NewDisposeScope();
+        var batch = _dataset.Sample(_options.BatchSize, _batches, _context.Device);
+        return Update(batch);
+    }
+
+    /// <summary>One BCQ-Lag gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
+    /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
+    internal IReadOnlyDictionary<string, double> Update(TransitionBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var o = _options;
+        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, o.ReferenceCostBackupIgnoresDone);
+
+        // §0.4: behaviour VAE.
+        var (vaeLoss, _, _) = _vae.Loss(b.Observations, b.Actions, o.VaeKlWeight, _noise);
+        GradientStep.Apply(_vaeOptimizer, vaeLoss);
+
+        // Eq. 1–2: N next actions per state, a′_j = ξ̄(s′, VAE.decode(s′)); soft clipped double Q, max over j.
+        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′).
+        Tensor rewardTarget, costTarget;
+        using (no_grad())
+        {
+            var nextRepeated = b.NextObservations.repeat_interleave(o.SampleActionCount, 0);
+            var nextAction = _actorTarget.forward(nextRepeated, _vae.Decode(nextRepeated, _noise));
+            var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
+            var nextCost = EnsembleOps.MaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
+            rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
+            costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
+        }
+        var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
+        GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);
+        var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
+        GradientStep.Apply(_costCriticOptimizer, costLoss);
+
+        // Eq. 3: a = ξ(s, VAE.decode(s)) (the decode carries no gradient);
+        // L_ξ = −mean(Q(s, a)) + mean((Q_c(s, a) − qc_thres) · λ), λ from the PID on mean Q_c (no gradient).
+        Tensor decoded;
+        using (no_grad()) decoded = _vae.Decode(b.Observations, _noise);
+        var action = _actor.forward(b.Observations, decoded);
+        var q = _rewardCritic.Min(b.Observations, action);
+        var qc = _costCritic.Min(b.Observations, action);
+        var lambda = _pid.Control(qc);
+        var actorLoss = -q.mean() + ((qc - QCostThreshold) * lambda).mean();
+        GradientStep.Apply(_actorOptimizer, actorLoss);
+
+        Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
+        Polyak.Update(o.Tau, _costCritic, _costTarget);
+        Polyak.Update(o.Tau, _actor, _actorTarget);
+
+        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean());
+        Steps++;
+        return result;
+    }
+
+    // One decoded candidate per state, perturbed (no best-of-N selection, as OSRL). The deterministic mode decodes the
+    // prior's mode z = 0 so that evaluation is reproducible; the stochastic mode draws z ~ N(0, I) clipped to ±0.5.
+    private Tensor Act(Tensor observations, bool deterministic)
+    {
+        var candidate = deterministic
+            ? _vae.Decode(observations, zeros(new long[] { observations.shape[0], _vae.LatentSize }, dtype: observations.dtype, device: observations.device))
+            : _vae.Decode(observations, _policyNoise);
+        return _actor.forward(observations, candidate);
+    }
+
+    /// <inheritdoc />
+    public HandoverArtifact ExportHandover()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var o = _options;
+        var networks = new Dictionary<string, NetworkDescriptor>
+        {
+            [HandoverRoles.Actor] = new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"),
+            [VaeRole] = new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]),
+            [HandoverRoles.RewardCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup),
+            [HandoverRoles.CostCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup),
+        };
+        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
+            OfflineLearning.OptionsJson(o), _pid.GetState());
+        return new HandoverArtifact(manifest,
+            new Dictionary<string, StateDict>
+            {
+                [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
+                [VaeRole] = ModuleState.ToStateDict(_vae),
+                [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
+                [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
+            },
+            new Dictionary<string, byte[]>
+            {
+                [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
+                [VaeRole] = ModuleState.SaveOptimizer(_vaeOptimizer),
+                [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardCriticOptimizer),
+                [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costCriticOptimizer),
+            });
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _actorOptimizer.Dispose();
+        _rewardCriticOptimizer.Dispose();
+        _costCriticOptimizer.Dispose();
+        _vaeOptimizer.Dispose();
+        _actor.Dispose();
+        _actorTarget.Dispose();
+        _rewardCritic.Dispose();
+        _rewardTarget.Dispose();
+        _costCritic.Dispose();
+        _costTarget.Dispose();
+        _vae.Dispose();
+        _pid.Dispose();
+        _noise.Dispose();
+        _policyNoise.Dispose();
+    }
+}

@@ -1,0 +1,85 @@
+namespace Marvel.Core.Algorithms.Offline.BcqLag;
+
+/// <summary>
+/// Settings of <see cref="BcqLagLearner"/> (BCQ, Fujimoto, Meger and Precup 2019, with a PID Lagrangian cost penalty;
+/// OSRL "BCQL"). Defaults are OSRL's <c>bcql_configs.py</c> (algorithms spec §3.3) with the reference's quirks fixed;
+/// <see cref="Reference"/> turns every reproduction switch on.
+/// </summary>
+public sealed record BcqLagOptions
+{
+    /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL).
+    /// BCQ-Lag's PID compares the batch mean of Q_c with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>
+    public double CostLimit { get; set; } = 10.0;
+
+    /// <summary>Episode length T (steps) used to convert <see cref="CostLimit"/>; null takes <c>LearnerContext.EpisodeLength</c>. Default null.</summary>
+    public int? EpisodeLength { get; set; }
+
+    /// <summary>Discount γ of both critics, in (0, 1). Default 0.99 (OSRL).</summary>
+    public double Gamma { get; set; } = 0.99;
+
+    /// <summary>Polyak rate τ of the target critics and target actor, in (0, 1]. Default 0.005 (OSRL).</summary>
+    public double Tau { get; set; } = 0.005;
+
+    /// <summary>Multiplier of dataset rewards. Default 0.1 (OSRL).</summary>
+    public double RewardScale { get; set; } = 0.1;
+
+    /// <summary>Multiplier of dataset costs. Default 1 (OSRL).</summary>
+    public double CostScale { get; set; } = 1.0;
+
+    /// <summary>Transitions per gradient step. Default 512 (OSRL).</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>Hidden widths of the perturbation actor (Tanh activations). Default [256, 256] (OSRL).</summary>
+    public int[] ActorHiddenSizes { get; set; } = [256, 256];
+
+    /// <summary>Hidden widths of every critic network (ReLU). Default [256, 256] (OSRL).</summary>
+    public int[] CriticHiddenSizes { get; set; } = [256, 256];
+
+    /// <summary>Hidden width of the VAE. Default 400 (OSRL).</summary>
+    public int VaeHiddenSize { get; set; } = 400;
+
+    /// <summary>Networks per group of the double-Q reward critic (two groups). Default 2 (OSRL num_q).</summary>
+    public int RewardCriticsPerGroup { get; set; } = 2;
+
+    /// <summary>Networks per group of the double-Q cost critic. Default 2 (OSRL num_qc).</summary>
+    public int CostCriticsPerGroup { get; set; } = 2;
+
+    /// <summary>Adam learning rate of the actor. Default 1e-3 (OSRL).</summary>
+    public double ActorLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Adam learning rate of both critics. Default 1e-3 (OSRL).</summary>
+    public double CriticLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Adam learning rate of the VAE. Default 1e-3 (OSRL).</summary>
+    public double VaeLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Weight β of the VAE's KL term. Default 0.5 (OSRL).</summary>
+    public double VaeKlWeight { get; set; } = 0.5;
+
+    /// <summary>Next actions decoded per state in the critic backups. Default 10 (OSRL sample_action_num).</summary>
+    public int SampleActionCount { get; set; } = 10;
+
+    /// <summary>Weight λ of min(q1, q2) in the soft clipped double Q, in [0, 1]. Default 0.75 (OSRL lmbda).</summary>
+    public double DoubleQMix { get; set; } = 0.75;
+
+    /// <summary>Largest perturbation Φ as a fraction of the action bound, in (0, 1]. Default 0.05 (OSRL phi).</summary>
+    public double Phi { get; set; } = 0.05;
+
+    /// <summary>Proportional gain of the per-batch PID multiplier. Default 0.1 (OSRL).</summary>
+    public double PidKp { get; set; } = 0.1;
+
+    /// <summary>Integral gain of the PID multiplier. Default 0.003 (OSRL).</summary>
+    public double PidKi { get; set; } = 0.003;
+
+    /// <summary>Derivative gain of the PID multiplier. Default 0.001 (OSRL).</summary>
+    public double PidKd { get; set; } = 0.001;
+
+    /// <summary>Reproduction switch: merge time-limit truncations into done (DSRL's TransitionDataset). Default false.</summary>
+    public bool TreatTimeoutAsTerminal { get; set; }
+
+    /// <summary>Reproduction switch: the cost backup ignores done (OSRL). Default false.</summary>
+    public bool ReferenceCostBackupIgnoresDone { get; set; }
+
+    /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
+    public static BcqLagOptions Reference() => new() { TreatTimeoutAsTerminal = true, ReferenceCostBackupIgnoresDone = true };
+}

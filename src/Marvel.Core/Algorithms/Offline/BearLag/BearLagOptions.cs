@@ -1,0 +1,106 @@
+using Marvel.Core.Algorithms.Shared;
+
+namespace Marvel.Core.Algorithms.Offline.BearLag;
+
+/// <summary>
+/// Settings of <see cref="BearLagLearner"/> (BEAR, Kumar et al. 2019, with a PID Lagrangian cost penalty; OSRL "BEARL").
+/// Defaults are OSRL's <c>bearl_configs.py</c> (algorithms spec §2.4) with the reference's quirks fixed;
+/// <see cref="Reference"/> turns every reproduction switch on and <see cref="MarvelReference"/> gives Marvel's
+/// pre-training settings (Marvel spec §5.3).
+/// </summary>
+public sealed record BearLagOptions
+{
+    /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL; Marvel 20).
+    /// BEAR-Lag's PID compares the batch mean of Q_c with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>
+    public double CostLimit { get; set; } = 10.0;
+
+    /// <summary>Episode length T (steps) used to convert <see cref="CostLimit"/>; null takes <c>LearnerContext.EpisodeLength</c>. Default null.</summary>
+    public int? EpisodeLength { get; set; }
+
+    /// <summary>Discount γ of both critics, in (0, 1). Default 0.99 (OSRL).</summary>
+    public double Gamma { get; set; } = 0.99;
+
+    /// <summary>Polyak rate τ of the target critics and target actor, in (0, 1]. Default 0.005 (OSRL).</summary>
+    public double Tau { get; set; } = 0.005;
+
+    /// <summary>Multiplier of dataset rewards. Default 0.1 (OSRL; Marvel's BEAR-L config used 1).</summary>
+    public double RewardScale { get; set; } = 0.1;
+
+    /// <summary>Multiplier of dataset costs. Default 1 (OSRL).</summary>
+    public double CostScale { get; set; } = 1.0;
+
+    /// <summary>Transitions per gradient step. Default 512 (OSRL).</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>Hidden widths of the actor. Default [256, 256] (OSRL).</summary>
+    public int[] ActorHiddenSizes { get; set; } = [256, 256];
+
+    /// <summary>Hidden widths of every critic network. Default [256, 256] (OSRL).</summary>
+    public int[] CriticHiddenSizes { get; set; } = [256, 256];
+
+    /// <summary>Hidden width of the VAE. Default 400 (OSRL).</summary>
+    public int VaeHiddenSize { get; set; } = 400;
+
+    /// <summary>Networks per group of the double-Q reward critic (two groups, so 2× this many networks). Default 2 (OSRL num_q).</summary>
+    public int RewardCriticsPerGroup { get; set; } = 2;
+
+    /// <summary>Networks per group of the double-Q cost critic. Default 2 (OSRL num_qc; Marvel 1).</summary>
+    public int CostCriticsPerGroup { get; set; } = 2;
+
+    /// <summary>Adam learning rate of the actor. Default 1e-3 (OSRL).</summary>
+    public double ActorLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Adam learning rate of both critics. Default 1e-3 (OSRL).</summary>
+    public double CriticLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Adam learning rate of the VAE. Default 1e-3 (OSRL).</summary>
+    public double VaeLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Step size of the manual update of log α, the MMD dual. Default 1e-3 (OSRL trainer default).</summary>
+    public double AlphaLearningRate { get; set; } = 1e-3;
+
+    /// <summary>Weight β of the VAE's KL term. Default 0.5 (OSRL).</summary>
+    public double VaeKlWeight { get; set; } = 0.5;
+
+    /// <summary>Next actions sampled per state in the critic backups. Default 10 (OSRL sample_action_num).</summary>
+    public int SampleActionCount { get; set; } = 10;
+
+    /// <summary>Weight λ of min(q1, q2) in the soft clipped double Q, in [0, 1]. Default 0.75 (OSRL lmbda).</summary>
+    public double DoubleQMix { get; set; } = 0.75;
+
+    /// <summary>Kernel of the MMD support constraint. Default Gaussian (OSRL).</summary>
+    public MmdKernel MmdKernel { get; set; } = MmdKernel.Gaussian;
+
+    /// <summary>Kernel width σ (divides as 2σ, reference parametrisation). Default 50 (OSRL mmd_sigma).</summary>
+    public double MmdSigma { get; set; } = 50;
+
+    /// <summary>MMD target ε: the dual α grows while MMD exceeds it. Default 0.05 (OSRL target_mmd_thresh).</summary>
+    public double MmdThreshold { get; set; } = 0.05;
+
+    /// <summary>Samples per state from the actor and from the VAE for the MMD. Default 10 (OSRL num_samples_mmd_match).</summary>
+    public int MmdSampleCount { get; set; } = 10;
+
+    /// <summary>Gradient steps before the actor loss includes −Q (before it, only the MMD and cost penalty). Default 0 (OSRL config; the class default is 20 000).</summary>
+    public long StartUpdatePolicyStep { get; set; }
+
+    /// <summary>Proportional gain of the per-batch PID multiplier. Default 0.1 (OSRL).</summary>
+    public double PidKp { get; set; } = 0.1;
+
+    /// <summary>Integral gain of the PID multiplier. Default 0.003 (OSRL).</summary>
+    public double PidKi { get; set; } = 0.003;
+
+    /// <summary>Derivative gain of the PID multiplier. Default 0.001 (OSRL).</summary>
+    public double PidKd { get; set; } = 0.001;
+
+    /// <summary>Reproduction switch: merge time-limit truncations into done (DSRL's TransitionDataset). Default false.</summary>
+    public bool TreatTimeoutAsTerminal { get; set; }
+
+    /// <summary>Reproduction switch: the cost backup ignores done (OSRL). Default false.</summary>
+    public bool ReferenceCostBackupIgnoresDone { get; set; }
+
+    /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
+    public static BearLagOptions Reference() => new() { TreatTimeoutAsTerminal = true, ReferenceCostBackupIgnoresDone = true };
+
+    /// <summary>Marvel's BEAR-L pre-training (Marvel spec §5.3): <see cref="Reference"/> with κ = 20, reward scale 1 and one cost network per group.</summary>
+    public static BearLagOptions MarvelReference() => Reference() with { CostLimit = 20, RewardScale = 1, CostCriticsPerGroup = 1 };
+}

@@ -1,0 +1,133 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Offline.BearLag;
+using Microsoft.Extensions.Options;
+
+namespace Marvel.Core.Tests.Algorithms.Offline;
+
+public class BearLagLearnerTests
+{
+    private static BearLagOptions Tiny() => new()
+    {
+        BatchSize = 32,
+        ActorHiddenSizes = [16, 16],
+        CriticHiddenSizes = [16, 16],
+        VaeHiddenSize = 16,
+        SampleActionCount = 4,
+        MmdSampleCount = 4,
+        RewardCriticsPerGroup = 1,
+        CostCriticsPerGroup = 1,
+    };
+
+    [Test]
+    public void Threshold_ComesFromCostBudget()
+    {
+        // κ = 20, γ = 0.99, T = 100: 20 · 0.633968 = 12.6794 (spec §0.6 table).
+        using var learner = new BearLagLearner(Tiny() with { CostLimit = 20, EpisodeLength = 100 }, TinyDatasets.Context());
+        learner.QCostThreshold.Should().BeApproximately(12.6794, 1e-4);
+    }
+
+    [Test]
+    public void Smoke_TrainsWithFiniteLossesAndExports()
+    {
+        using var learner = new BearLagLearner(Tiny(), TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle());
+        var last = learner.Train(60);
+        last.Values.Should().OnlyContain(v => double.IsFinite(v));
+        last["lambda"].Should().BeGreaterThanOrEqualTo(0);
+        var artifact = learner.ExportHandover();
+        artifact.Manifest.Algorithm.Should().Be("BEAR-Lag");
+        artifact.Manifest.Networks[HandoverRoles.RewardCritic].EnsembleSize.Should().Be(2);
+        artifact.Manifest.Networks[HandoverRoles.Actor].Kind.Should().Be("SquashedGaussianActor");
+        artifact.Manifest.Lagrange!.Kind.Should().Be("OsrlBatchPid");
+        artifact.Manifest.Lagrange.Scalars.Should().ContainKeys("integral", "mmd_log_alpha");
+        artifact.OptimizerStates.Should().HaveCount(3);
+    }
+
+    [Test]
+    public void ReferenceModeWithLaplacianKernelAndDelayedPolicy_TrainsWithFiniteLosses()
+    {
+        var options = BearLagOptions.Reference() with
+        {
+            BatchSize = 16, ActorHiddenSizes = [16], CriticHiddenSizes = [16], VaeHiddenSize = 16, SampleActionCount = 3, MmdSampleCount = 3,
+            MmdKernel = Marvel.Core.Algorithms.Shared.MmdKernel.Laplacian, StartUpdatePolicyStep = 10,
+        };
+        using var learner = new BearLagLearner(options, TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle(episodes: 3));
+        learner.Train(20).Values.Should().OnlyContain(v => double.IsFinite(v));
+    }
+
+    [Test]
+    public void SameSeed_SameNumbers()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        IReadOnlyDictionary<string, double> Run()
+        {
+            using var learner = new BearLagLearner(Tiny(), TinyDatasets.Context(seed: 3));
+            learner.Attach(data);
+            return learner.Train(8);
+        }
+        Run().Should().Equal(Run());
+    }
+
+    [Test]
+    public void Update_NaNReward_ThrowsNamingLossAndStep()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 2);
+        using var learner = new BearLagLearner(Tiny(), TinyDatasets.Context());
+        using var batch = TinyDatasets.BatchWithNaNReward(data);
+        learner.Invoking(l => l.Update(batch)).Should().Throw<TrainingDivergedException>()
+            .Where(e => e.Quantity == "reward_critic_loss" && e.Step == 0 && e.Stage == "offline/BEAR-Lag");
+    }
+
+    [Test]
+    public void Attach_MismatchedDataset_NamesTheKey()
+    {
+        using var learner = new BearLagLearner(Tiny(), TinyDatasets.ContextWithObservationSize(4));
+        learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
+    }
+
+    [Test]
+    public void NativeTensors_DoNotLeakAcrossUpdates()
+    {
+        using var learner = new BearLagLearner(Tiny() with { BatchSize = 8 }, TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle(episodes: 2));
+        learner.Train(5);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        learner.Train(60);
+        TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
+    [TestCase(nameof(BearLagOptions.CostLimit), -1.0)]
+    [TestCase(nameof(BearLagOptions.EpisodeLength), 0)]
+    [TestCase(nameof(BearLagOptions.Gamma), 0.0)]
+    [TestCase(nameof(BearLagOptions.Tau), 1.5)]
+    [TestCase(nameof(BearLagOptions.RewardScale), 0.0)]
+    [TestCase(nameof(BearLagOptions.CostScale), double.NaN)]
+    [TestCase(nameof(BearLagOptions.BatchSize), 0)]
+    [TestCase(nameof(BearLagOptions.ActorHiddenSizes), null)]
+    [TestCase(nameof(BearLagOptions.CriticHiddenSizes), null)]
+    [TestCase(nameof(BearLagOptions.VaeHiddenSize), 0)]
+    [TestCase(nameof(BearLagOptions.RewardCriticsPerGroup), 0)]
+    [TestCase(nameof(BearLagOptions.CostCriticsPerGroup), 0)]
+    [TestCase(nameof(BearLagOptions.ActorLearningRate), 0.0)]
+    [TestCase(nameof(BearLagOptions.CriticLearningRate), 0.0)]
+    [TestCase(nameof(BearLagOptions.VaeLearningRate), 0.0)]
+    [TestCase(nameof(BearLagOptions.AlphaLearningRate), 0.0)]
+    [TestCase(nameof(BearLagOptions.VaeKlWeight), -1.0)]
+    [TestCase(nameof(BearLagOptions.SampleActionCount), 0)]
+    [TestCase(nameof(BearLagOptions.DoubleQMix), 1.5)]
+    [TestCase(nameof(BearLagOptions.MmdKernel), 7)]
+    [TestCase(nameof(BearLagOptions.MmdSigma), 0.0)]
+    [TestCase(nameof(BearLagOptions.MmdThreshold), -0.1)]
+    [TestCase(nameof(BearLagOptions.MmdSampleCount), 0)]
+    [TestCase(nameof(BearLagOptions.StartUpdatePolicyStep), -1L)]
+    [TestCase(nameof(BearLagOptions.PidKp), -0.1)]
+    [TestCase(nameof(BearLagOptions.PidKi), -0.1)]
+    [TestCase(nameof(BearLagOptions.PidKd), double.NaN)]
+    public void Constructor_InvalidOption_NamesTheField(string field, object? value)
+    {
+        var act = () => new BearLagLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
+    }
+}
