@@ -71,6 +71,36 @@ public class SacLagLearnerTests
     }
 
     [Test]
+    public void RunIteration_TruncatedTransition_StoresFinalObservationAndScaledRewards()
+    {
+        // Counter task: observations 0, 1, 2, 3 and truncation at step 3; the auto-reset row is 0 again.
+        using var env = new VectorEnvironment(() => new CounterEnvironment(horizon: 3), 1);
+        var context = new LearnerContext(env.ObservationSpace, env.ActionSpace, new Marvel.Core.Abstractions.Seeding.SeedStreams(1), 3, "Counter");
+        using var learner = new SacLagLearner(context, Tiny(o => { o.EpisodesPerIteration = 2; o.UpdatesPerIteration = 0; }));
+        var controller = new FixedLambdaController(0);
+
+        var result = learner.RunIteration(env, controller);
+
+        result.Episodes.Should().Equal(new EpisodeSummary(3, 2, 3), new EpisodeSummary(3, 2, 3));
+        controller.Inputs.Should().Equal(2.0);
+        using var batch = learner.Replay!.Sample(64, new Marvel.Core.Abstractions.Seeding.RandomSource(3));
+        var obs = batch.Observations.data<float>().ToArray();
+        var next = batch.NextObservations.data<float>().ToArray();
+        var truncated = batch.Truncated.data<float>().ToArray();
+        var rewards = batch.Rewards.data<float>().ToArray();
+        var actions = batch.Actions.data<float>().ToArray();
+        for (int i = 0; i < 64; i++)
+        {
+            next[i].Should().Be(obs[i] + 1, "the next observation of every stored transition, truncated ones included, is the step's own successor");
+            truncated[i].Should().Be(obs[i] == 2 ? 1f : 0f);
+            rewards[i].Should().BeApproximately(0.1f, 1e-7f, "rewards are stored times RewardScale 0.1");
+            actions[i].Should().BeInRange(-1f, 1f, "the buffer keeps actions in tanh space");
+        }
+        var envActions = ((CounterEnvironment)env.Environments[0]).ActionsSeen;
+        envActions.Should().OnlyContain(a => a >= 0 && a <= 10, "squashed actions are mapped onto the [0, 10] box");
+    }
+
+    [Test]
     public void RunIteration_SameSeed_GivesSameNumbers()
     {
         (IReadOnlyDictionary<string, double> Metrics, StateDict Actor) Run(ulong seed)

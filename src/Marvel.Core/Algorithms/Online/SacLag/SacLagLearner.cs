@@ -176,6 +176,9 @@ public sealed class SacLagLearner : IOnlineSafeLearner
     /// <summary>Transitions currently in the replay buffer (0 before the first iteration).</summary>
     public int ReplayCount => _replay?.Count ?? 0;
 
+    /// <summary>The replay buffer of <see cref="RunIteration"/> (null before the first iteration), for tests.</summary>
+    internal ReplayBuffer? Replay => _replay;
+
     /// <summary>The actor optimizer's learning rate now in effect (for tests of the handover rule D14).</summary>
     internal double ActorLearningRateInUse => _actorOptimizer.ParamGroups.First().LearningRate;
 
