@@ -1,0 +1,361 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Offline.COptiDice;
+
+/// <summary>
+/// COptiDICE: offline constrained RL by stationary distribution correction estimation (Lee et al., ICLR 2022), as OSRL's
+/// <c>coptidice.py</c> (algorithms spec §5).
+/// </summary>
+/// <remarks>
+/// <para>COptiDICE learns correction weights w(s, a) = d^π(s, a)/d^D(s, a) through a Lagrangian dual ν(s) with an
+/// f-divergence regulariser, estimates the policy's normalised discounted cost ĉ (an upper bound through χ and τ), moves
+/// λ so that ĉ ≤ qc_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T), and extracts the policy by w-weighted
+/// behaviour cloning.</para>
+/// <para>One update: λ and the advantage e (Eq. 1); χ and τ (Eq. 2, cost upper bound); ν (Eq. 3); λ (Eq. 4); actor
+/// (Eq. 5). No target networks.</para>
+/// </remarks>
+public sealed class COptiDiceLearner : IOfflineSafeLearner
+{
+    /// <summary>The method's name in manifests and messages.</summary>
+    public const string Name = "COptiDICE";
+    private const string Stage = "offline/COptiDICE";
+    private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
+
+    private readonly COptiDiceOptions _options;
+    private readonly LearnerContext _context;
+    private readonly double _maxAction;
+    private readonly SquashedGaussianActor _actor;
+    private readonly QEnsemble _nu;
+    private readonly QEnsemble _chi;
+    private readonly Parameter _lambdaRaw;
+    private readonly Parameter _tauRaw;
+    private readonly Adam _actorOptimizer;
+    private readonly Adam _nuOptimizer;
+    private readonly Adam _chiOptimizer;
+    private readonly Adam _lambdaOptimizer;
+    private readonly Adam _tauOptimizer;
+    private readonly Generator _noise;
+    private readonly Generator _policyNoise;
+    private readonly RandomSource _batches;
+    private readonly DivergenceGuard _guard;
+    private OfflineDataset? _dataset;
+    private bool[] _isInitial = [];
+    private double _initialProportion;
+    private Tensor? _observationStd;
+    private Tensor? _actionStd;
+    private bool _disposed;
+
+    /// <summary>Builds the networks, the dual scalars and their optimizers.</summary>
+    /// <param name="options">Settings; copied.</param>
+    /// <param name="context">Spaces, device, seeds and the task horizon.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
+    /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
+    public COptiDiceLearner(COptiDiceOptions options, LearnerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        OptionChecks.ThrowIfInvalid(new COptiDiceOptionsValidator(), options);
+        TorchNative.EnsureAvailable();
+        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), ValueHiddenSizes = options.ValueHiddenSizes.ToArray() };
+        _context = context;
+        _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
+        int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
+        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+
+        // §5.3: the only conversion of κ; ĉ is compared with it.
+        QCostThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+
+        var seeds = context.Seeds.Fork("coptidice");
+        var device = context.Device;
+        using (var init = seeds.CreateTorchGenerator("init"))
+        {
+            _actor = OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device);
+            _nu = OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.NuEnsembleSize, init), device);
+            _chi = OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.ChiEnsembleSize, init), device);
+        }
+        _lambdaRaw = new Parameter(ones(Array.Empty<long>(), device: device));   // λ = softplus(1) at the start (OSRL)
+        _tauRaw = new Parameter(ones(Array.Empty<long>(), device: device));
+        _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
+        _nuOptimizer = OfflineLearning.Adam(_nu, _options.CriticLearningRate);
+        _chiOptimizer = OfflineLearning.Adam(_chi, _options.CriticLearningRate);
+        _lambdaOptimizer = optim.Adam(new[] { _lambdaRaw }, _options.ScalarLearningRate);
+        _tauOptimizer = optim.Adam(new[] { _tauRaw }, _options.ScalarLearningRate);
+        _noise = OfflineLearning.Generator(seeds, "noise", device);
+        _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
+        _batches = seeds.CreateRandom("batches");
+        _guard = new DivergenceGuard(Stage, "nu_loss", "chi_loss", "tau_loss", "lambda_loss", "actor_loss", "lambda", "tau", "cost_estimate", "divergence", "weight_mean");
+        Policy = new TensorPolicy(obs, act, Act, device);
+    }
+
+    /// <inheritdoc />
+    public string Algorithm => Name;
+
+    /// <inheritdoc />
+    public IPolicy Policy { get; }
+
+    /// <inheritdoc />
+    public long Steps { get; private set; }
+
+    /// <summary>The resolved options (a copy).</summary>
+    public COptiDiceOptions Options => _options with { };
+
+    /// <summary>Episode length T used for the threshold.</summary>
+    public int EpisodeLength { get; }
+
+    /// <summary>qc_thres: the bound on the normalised discounted cost estimate ĉ.</summary>
+    public double QCostThreshold { get; }
+
+    /// <summary>Share of dataset transitions that start an episode, p_init (0 before <see cref="Attach"/>).</summary>
+    public double InitialStateProportion => _initialProportion;
+
+    /// <summary>Binds the dataset and derives the initial-state flags, p_init and the per-dimension standard deviations.</summary>
+    /// <exception cref="InvalidDataException">The widths do not match the networks.</exception>
+    public void Attach(OfflineDataset dataset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        _isInitial = InitialFlags(dataset.Terminals, dataset.Timeouts);
+        _initialProportion = _isInitial.Count(f => f) / (double)_isInitial.Length;
+        _observationStd?.Dispose();
+        _actionStd?.Dispose();
+        _observationStd = ColumnStd(dataset.Observations, dataset.ObservationSize, _context.Device);
+        _actionStd = ColumnStd(dataset.Actions, dataset.ActionSize, _context.Device);
+        _dataset = dataset;
+    }
+
+    /// <summary>is_init: true at row 0 and after every terminal or timeout (the reference's rule).</summary>
+    internal static bool[] InitialFlags(ReadOnlySpan<bool> terminals, ReadOnlySpan<bool> timeouts)
+    {
+        var flags = new bool[terminals.Length];
+        for (int i = 0; i < flags.Length; i++) flags[i] = i == 0 || terminals[i - 1] || timeouts[i - 1];
+        return flags;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
+        using var scope = NewDisposeScope();
+        var (batch, isInitial) = Sample(_dataset);
+        return Update(batch, isInitial);
+    }
+
+    /// <summary>One COptiDICE gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
+    /// <param name="batch">The transitions.</param>
+    /// <param name="isInitial">[batch], float 0/1: the transition starts an episode.</param>
+    /// <exception cref="InvalidOperationException">No dataset is attached (p_init and the noise scales come from it).</exception>
+    /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
+    internal IReadOnlyDictionary<string, double> Update(TransitionBatch batch, Tensor isInitial)
+    {
+        if (_observationStd is null || _actionStd is null) throw new InvalidOperationException($"{Name}: attach a dataset before updating.");
+        using var scope = NewDisposeScope();
+        var o = _options;
+        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, costBackupIgnoresDone: false);
+        double gamma = o.Gamma, alpha = o.Alpha;
+        long size = batch.Size;
+
+        // Eq. 1: e = r − λ c + γ (1 − d) ν(s′) − ν(s) with λ = softplus(λ_raw) held fixed; w = ReLU((f′)⁻¹(e / α)).
+        var lambda = nn.functional.softplus(_lambdaRaw);
+        var nu = _nu.Min(b.Observations, b.Observations);
+        var advantage = Advantage(b, nu, _nu.Min(b.NextObservations, b.NextObservations), lambda.detach(), gamma);
+        var w = nn.functional.relu(FInverseDerivative(advantage / alpha, o.Divergence));
+        var wFixed = w.detach();
+
+        // Eq. 2: cost upper bound. ℓ = (1 − γ) χ(s) 1_init / p_init + w̃ (c + γ (1 − d) χ(s′) − χ(s)); ω = B softmax(ℓ / τ);
+        // ĉ = mean(ω w̃ c); L_χ = mean(ω ℓ) (gradient also through ω); L_τ = τ (ε − D_KL(ω)).
+        Tensor costEstimate, chiLoss, tauLoss, divergence;
+        var tau = nn.functional.softplus(_tauRaw);
+        if (o.CostUpperBoundEpsilon > 0)
+        {
+            var chi = _chi.Min(b.Observations, b.Observations);
+            var chiNext = _chi.Min(b.NextObservations, b.NextObservations);
+            var ell = (1 - gamma) * chi * isInitial / _initialProportion + wFixed * (b.Costs + gamma * b.RewardContinues * chiNext - chi);
+            var logits = ell / tau.detach();
+            var omega = logits.softmax(0) * size;
+            var logOmega = logits.log_softmax(0) + Math.Log(size);
+            divergence = (omega * logOmega - omega + 1).mean();
+            costEstimate = (omega * wFixed * b.Costs).mean();
+            chiLoss = (omega * ell).mean();
+            GradientStep.Apply(_chiOptimizer, chiLoss);
+            tauLoss = tau * (o.CostUpperBoundEpsilon - divergence.detach());
+            GradientStep.Apply(_tauOptimizer, tauLoss);
+        }
+        else
+        {
+            costEstimate = (wFixed * b.Costs).mean();
+            chiLoss = zeros(Array.Empty<long>(), device: nu.device);
+            tauLoss = zeros(Array.Empty<long>(), device: nu.device);
+            divergence = zeros(Array.Empty<long>(), device: nu.device);
+        }
+
+        // Eq. 3: L_ν = (1 − γ) mean(ν(s) 1_init / p_init) + mean(w e − α f(w)).
+        var nuLoss = (1 - gamma) * (nu * isInitial / _initialProportion).mean() + (w * advantage - alpha * F(w, o.Divergence)).mean();
+        GradientStep.Apply(_nuOptimizer, nuLoss);
+
+        // Eq. 4: L_λ = λ (qc_thres − ĉ): λ grows while the cost estimate exceeds the threshold.
+        var lambdaLoss = lambda * (QCostThreshold - costEstimate.detach());
+        GradientStep.Apply(_lambdaOptimizer, lambdaLoss);
+
+        // Eq. 5: policy extraction by w-weighted likelihood of the (noised) dataset action; w recomputed with the updated ν and λ.
+        Tensor policyWeight;
+        using (no_grad())
+        {
+            var newLambda = nn.functional.softplus(_lambdaRaw);
+            var e = Advantage(b, _nu.Min(b.Observations, b.Observations), _nu.Min(b.NextObservations, b.NextObservations), newLambda, gamma);
+            policyWeight = nn.functional.relu(FInverseDerivative(e / alpha, o.Divergence));
+        }
+        var observationNoise = randn(b.Observations.shape, generator: _noise, device: b.Observations.device) * _observationStd * o.ExtractionNoiseScale;
+        var actionNoise = randn(b.Actions.shape, generator: _noise, device: b.Actions.device) * _actionStd * o.ExtractionNoiseScale;
+        var noisyObservations = b.Observations + observationNoise;
+        var targetActions = (b.Actions + actionNoise) / _maxAction;
+        var logLikelihood = o.ReferencePreTanhBehaviorCloning
+            ? PreTanhLogLikelihood(noisyObservations, targetActions)
+            : _actor.LogProb(noisyObservations, targetActions);
+        var actorLoss = -(policyWeight * logLikelihood).mean();
+        GradientStep.Apply(_actorOptimizer, actorLoss);
+
+        var result = _guard.Read(Steps, nuLoss, chiLoss, tauLoss, lambdaLoss, actorLoss, lambda, tau, costEstimate, divergence, wFixed.mean());
+        Steps++;
+        return result;
+    }
+
+    /// <summary>f of the chosen divergence, element-wise.</summary>
+    internal static Tensor F(Tensor x, FDivergence divergence) => divergence switch
+    {
+        FDivergence.ChiSquare => 0.5 * (x - 1).square(),
+        FDivergence.KullbackLeibler => x * (x + 1e-10).log(),
+        _ => where(x.lt(1), x * ((x + 1e-10).log() - 1) + 1, 0.5 * (x - 1).square()),
+    };
+
+    /// <summary>(f′)⁻¹ of the chosen divergence, element-wise.</summary>
+    internal static Tensor FInverseDerivative(Tensor y, FDivergence divergence) => divergence switch
+    {
+        FDivergence.ChiSquare => y + 1,
+        FDivergence.KullbackLeibler => (y - 1).exp(),
+        _ => where(y.lt(0), y.clamp_max(0).exp(), y + 1),
+    };
+
+    private static Tensor Advantage(ScaledBatch b, Tensor nu, Tensor nuNext, Tensor lambda, double gamma) =>
+        b.Rewards - lambda * b.Costs + gamma * b.RewardContinues * nuNext - nu;
+
+    // OSRL's extraction: Σ_i log N(a_i; μ_i, σ_i) of the pre-tanh Gaussian at the raw action.
+    private Tensor PreTanhLogLikelihood(Tensor observations, Tensor actions)
+    {
+        var (mean, logStd) = _actor.Distribution(observations);
+        var z = (actions - mean) / logStd.exp();
+        return (-0.5 * z.square() - logStd - HalfLogTwoPi).sum(-1);
+    }
+
+    private (TransitionBatch Batch, Tensor IsInitial) Sample(OfflineDataset d)
+    {
+        int n = _options.BatchSize, os = d.ObservationSize, az = d.ActionSize;
+        var obs = new float[n * os];
+        var next = new float[n * os];
+        var act = new float[n * az];
+        var rew = new float[n];
+        var cost = new float[n];
+        var term = new float[n];
+        var trunc = new float[n];
+        var init = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            int r = _batches.NextInt(d.Count);
+            d.Observations.Slice(r * os, os).CopyTo(obs.AsSpan(i * os));
+            d.NextObservations.Slice(r * os, os).CopyTo(next.AsSpan(i * os));
+            d.Actions.Slice(r * az, az).CopyTo(act.AsSpan(i * az));
+            rew[i] = d.Rewards[r];
+            cost[i] = d.Costs[r];
+            term[i] = d.Terminals[r] ? 1 : 0;
+            trunc[i] = d.Timeouts[r] ? 1 : 0;
+            init[i] = _isInitial[r] ? 1 : 0;
+        }
+        var device = _context.Device;
+        Tensor T(float[] values, params long[] shape) => tensor(values, shape, ScalarType.Float32).to(device);
+        var batch = new TransitionBatch(T(obs, n, os), T(act, n, az), T(rew, n), T(cost, n), T(next, n, os), T(term, n), T(trunc, n));
+        return (batch, T(init, n));
+    }
+
+    private static Tensor ColumnStd(ReadOnlySpan<float> values, int width, Device device)
+    {
+        int rows = values.Length / width;
+        var mean = new double[width];
+        var square = new double[width];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < width; j++)
+            {
+                double v = values[i * width + j];
+                mean[j] += v;
+                square[j] += v * v;
+            }
+        var std = new float[width];
+        for (int j = 0; j < width; j++)
+        {
+            double m = mean[j] / rows;
+            std[j] = (float)Math.Sqrt(Math.Max(0, square[j] / rows - m * m));
+        }
+        var result = tensor(std, new long[] { width }, ScalarType.Float32);
+        if (device.type == TorchSharp.DeviceType.CPU) return result;
+        var moved = result.to(device);
+        result.Dispose();
+        return moved;
+    }
+
+    private Tensor Act(Tensor observations, bool deterministic)
+    {
+        if (deterministic) return _actor.Deterministic(observations) * _maxAction;
+        var (action, _) = _actor.Sample(observations, _policyNoise);
+        return action * _maxAction;
+    }
+
+    /// <inheritdoc />
+    public HandoverArtifact ExportHandover()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var o = _options;
+        var networks = new Dictionary<string, NetworkDescriptor>
+        {
+            [HandoverRoles.Actor] = new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()),
+        };
+        double lambdaRaw = _lambdaRaw.item<float>(), tauRaw = _tauRaw.item<float>();
+        static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
+        var dual = new LagrangeControllerState("COptiDiceDual",
+            new Dictionary<string, double>
+            {
+                ["lambda_raw"] = lambdaRaw, ["lambda"] = Softplus(lambdaRaw), ["tau_raw"] = tauRaw, ["tau"] = Softplus(tauRaw), ["threshold"] = QCostThreshold,
+            },
+            new Dictionary<string, double[]>());
+        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
+            OfflineLearning.OptionsJson(o), dual);
+        return new HandoverArtifact(manifest,
+            new Dictionary<string, StateDict> { [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor) },
+            new Dictionary<string, byte[]> { [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer) });
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _actorOptimizer.Dispose();
+        _nuOptimizer.Dispose();
+        _chiOptimizer.Dispose();
+        _lambdaOptimizer.Dispose();
+        _tauOptimizer.Dispose();
+        _actor.Dispose();
+        _nu.Dispose();
+        _chi.Dispose();
+        _lambdaRaw.Dispose();
+        _tauRaw.Dispose();
+        _observationStd?.Dispose();
+        _actionStd?.Dispose();
+        _noise.Dispose();
+        _policyNoise.Dispose();
+    }
+}

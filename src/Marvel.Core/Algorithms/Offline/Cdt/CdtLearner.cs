@@ -1,0 +1,281 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Offline.Cdt;
+
+/// <summary>A batch of training windows for <see cref="CdtLearner"/>; shapes as in <see cref="CdtModel.Predict"/>.</summary>
+/// <param name="States">[batch, L, observationSize].</param>
+/// <param name="Actions">[batch, L, actionSize].</param>
+/// <param name="ReturnsToGo">[batch, L], scaled.</param>
+/// <param name="CostsToGo">[batch, L], scaled.</param>
+/// <param name="Timesteps">[batch, L], int64.</param>
+/// <param name="CostLabels">[batch, L], int64 in {0, 1}: whether the step had a cost.</param>
+/// <param name="Mask">[batch, L], float 0/1.</param>
+internal sealed record CdtWindows(Tensor States, Tensor Actions, Tensor ReturnsToGo, Tensor CostsToGo, Tensor Timesteps, Tensor CostLabels, Tensor Mask);
+
+/// <summary>
+/// A CDT-style constrained decision transformer (Liu et al., ICML 2023), as OSRL's <c>cdt.py</c> (algorithms spec §6)
+/// without the return/cost relabelling augmentation.
+/// </summary>
+/// <remarks>
+/// <para>Trained by maximum likelihood on windows of L steps: the Gaussian action head's log-likelihood plus an
+/// entropy bonus with a learned temperature, and a per-step cost classifier (Eq. 1). At evaluation the policy is
+/// conditioned on a target return R̂₀ and a target episode cost Ĉ₀ = κ, decremented by the rewards and costs that
+/// <see cref="CdtPolicy.Record"/> reports.</para>
+/// </remarks>
+public sealed class CdtLearner : IOfflineSafeLearner
+{
+    /// <summary>The method's name in manifests and messages.</summary>
+    public const string Name = "CDT";
+    private const string Stage = "offline/CDT";
+    private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
+
+    private readonly CdtOptions _options;
+    private readonly LearnerContext _context;
+    private readonly CdtModel _model;
+    private readonly AdamW _optimizer;
+    private readonly Parameter _logTemperature;
+    private readonly Adam _temperatureOptimizer;
+    private readonly Generator _dropout;
+    private readonly Generator _policyNoise;
+    private readonly RandomSource _batches;
+    private readonly DivergenceGuard _guard;
+    private readonly int _observationSize;
+    private readonly int _actionSize;
+    private OfflineDataset? _dataset;
+    private DatasetEpisode[] _episodes = [];
+    private double[] _cumulativeWeights = [];
+    private float[] _returnsToGo = [];
+    private float[] _costsToGo = [];
+    private bool _disposed;
+
+    /// <summary>Builds the model and its optimizers.</summary>
+    /// <param name="options">Settings; copied.</param>
+    /// <param name="context">Spaces, device, seeds and the task horizon.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
+    /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
+    public CdtLearner(CdtOptions options, LearnerContext context)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(context);
+        OptionChecks.ThrowIfInvalid(new CdtOptionsValidator(), options);
+        TorchNative.EnsureAvailable();
+        _options = options with { };
+        _context = context;
+        MaxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
+        _observationSize = context.ObservationSpace.Dimension;
+        _actionSize = context.ActionSpace.Dimension;
+        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+        if (EpisodeLength < 1) throw new ArgumentException($"{Name}: the episode length must be at least 1 step (got {EpisodeLength}); set CdtOptions.EpisodeLength or LearnerContext.EpisodeLength.", nameof(context));
+
+        var seeds = context.Seeds.Fork("cdt");
+        _dropout = OfflineLearning.Generator(seeds, "dropout", context.Device);
+        _policyNoise = OfflineLearning.Generator(seeds, "policy", context.Device);
+        using (var init = seeds.CreateTorchGenerator("init"))
+        {
+            _model = OfflineLearning.To(new CdtModel(_observationSize, _actionSize, EpisodeLength + _options.SequenceLength, _options.EmbeddingSize,
+                _options.Layers, _options.Heads, _options.Dropout, _options.CostTokenOffset, !_options.ReferenceUnclampedLogStd, init, _dropout), context.Device);
+        }
+        _optimizer = optim.AdamW(_model.parameters(), _options.LearningRate, weight_decay: _options.WeightDecay);
+        _logTemperature = new Parameter(full(Array.Empty<long>(), Math.Log(_options.InitialTemperature), device: context.Device));
+        _temperatureOptimizer = optim.Adam(new[] { _logTemperature }, _options.TemperatureLearningRate);
+        _batches = seeds.CreateRandom("batches");
+        _guard = new DivergenceGuard(Stage, "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy");
+        Policy = new CdtPolicy(this);
+    }
+
+    /// <inheritdoc />
+    public string Algorithm => Name;
+
+    /// <inheritdoc />
+    public IPolicy Policy { get; }
+
+    /// <inheritdoc />
+    public long Steps { get; private set; }
+
+    /// <summary>The resolved options (a copy).</summary>
+    public CdtOptions Options => _options with { };
+
+    /// <summary>Episode length T: training episodes may not be longer.</summary>
+    public int EpisodeLength { get; }
+
+    /// <summary>Bound m of the action box.</summary>
+    public double MaxAction { get; }
+
+    internal CdtModel Model => _model;
+
+    internal Device Device => _context.Device;
+
+    internal Generator PolicyNoise => _policyNoise;
+
+    internal int ObservationSize => _observationSize;
+
+    internal int ActionSize => _actionSize;
+
+    /// <summary>Binds the dataset: splits episodes, computes returns- and costs-to-go and the episode sampling weights.</summary>
+    /// <exception cref="InvalidDataException">The widths do not match, the dataset has no complete episode, or an episode is longer than <see cref="EpisodeLength"/>.</exception>
+    public void Attach(OfflineDataset dataset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        OfflineLearning.EnsureMatches(dataset, _observationSize, _actionSize, Name);
+        var episodes = dataset.Episodes.ToArray();
+        if (episodes.Length == 0)
+            throw new InvalidDataException($"{Name}: dataset '{dataset.Source}' has no complete episode (no terminal or timeout flag); a sequence model needs episodes.");
+        var longest = episodes.MaxBy(e => e.Length);
+        if (longest.Length > EpisodeLength)
+            throw new InvalidDataException($"{Name}: dataset '{dataset.Source}' has an episode of {longest.Length} steps (starting at row {longest.Start}) but EpisodeLength is {EpisodeLength}; set CdtOptions.EpisodeLength to at least {longest.Length}.");
+        var returnsToGo = new float[dataset.Count];
+        var costsToGo = new float[dataset.Count];
+        foreach (var e in episodes)
+        {
+            double r = 0, c = 0;
+            for (int t = e.Length - 1; t >= 0; t--)
+            {
+                r += dataset.Rewards[e.Start + t];
+                c += dataset.Costs[e.Start + t];
+                returnsToGo[e.Start + t] = (float)r;
+                costsToGo[e.Start + t] = (float)c;
+            }
+        }
+        _cumulativeWeights = SamplingWeights(episodes.Select(e => e.Cost).ToArray(), _options.CostWeightedSampling, _options.CostSamplingOffset);
+        _episodes = episodes;
+        _returnsToGo = returnsToGo;
+        _costsToGo = costsToGo;
+        _dataset = dataset;
+    }
+
+    /// <summary>
+    /// Cumulative episode sampling weights: ∝ max(0, offset − C_i) with cost-weighted sampling (uniform when every weight is 0),
+    /// uniform otherwise. The last entry is 1.
+    /// </summary>
+    internal static double[] SamplingWeights(double[] episodeCosts, bool costWeighted, double offset)
+    {
+        var w = episodeCosts.Select(c => costWeighted ? Math.Max(0, offset - c) : 1.0).ToArray();
+        if (w.Sum() <= 0) Array.Fill(w, 1.0);
+        double total = w.Sum(), run = 0;
+        var cumulative = new double[w.Length];
+        for (int i = 0; i < w.Length; i++) cumulative[i] = (run += w[i]) / total;
+        cumulative[^1] = 1;
+        return cumulative;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> TrainStep()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
+        using var scope = NewDisposeScope();
+        return Update(SampleWindows(_dataset));
+    }
+
+    /// <summary>One CDT gradient step on a batch of windows.</summary>
+    /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
+    internal IReadOnlyDictionary<string, double> Update(CdtWindows w)
+    {
+        using var scope = NewDisposeScope();
+        var o = _options;
+        _model.train();
+
+        // Eq. 1: L = −(mean_valid log N(a | μ, σ) + T̄ · mean_valid H[N(μ, σ)]) + w_c · Σ mask · NLL(c_t) / (B · L);
+        // both means over valid positions and action dimensions.
+        var (mean, logStd, costLogProbs) = _model.Predict(w.States, w.Actions, w.ReturnsToGo, w.CostsToGo, w.Timesteps, w.Mask);
+        var z = (w.Actions - mean) / logStd.exp();
+        var logLikelihood = -0.5 * z.square() - logStd - HalfLogTwoPi;
+        var entropy = logStd + (0.5 + HalfLogTwoPi);
+        var valid = w.Mask.unsqueeze(-1);
+        var count = w.Mask.sum() * _actionSize;
+        var meanLogLikelihood = (logLikelihood * valid).sum() / count;
+        var meanEntropy = (entropy * valid).sum() / count;
+        var temperature = _logTemperature.exp();
+        var actionLoss = -(meanLogLikelihood + temperature.detach() * meanEntropy);
+        var costNll = -costLogProbs.gather(-1, w.CostLabels.unsqueeze(-1)).squeeze(-1);
+        var costLoss = (costNll * w.Mask).sum() / (double)w.Mask.numel();
+        var loss = actionLoss + o.CostLossWeight * costLoss;
+        ModuleState.SetLearningRate(_optimizer, o.LearningRate * Math.Min((Steps + 1.0) / o.WarmupSteps, 1.0));
+        GradientStep.Apply(_optimizer, loss, o.MaxGradNorm, _model.parameters());
+
+        // Eq. 2: the temperature follows the entropy toward the target −|A|: L_T = T · (mean H − H̄), the bracket without gradient.
+        var temperatureLoss = temperature * (meanEntropy.detach() + _actionSize);
+        GradientStep.Apply(_temperatureOptimizer, temperatureLoss);
+
+        var result = _guard.Read(Steps, actionLoss, costLoss, loss, temperatureLoss, _logTemperature.exp(), meanEntropy);
+        Steps++;
+        return result;
+    }
+
+    private CdtWindows SampleWindows(OfflineDataset d)
+    {
+        int n = _options.BatchSize, l = _options.SequenceLength, os = _observationSize, az = _actionSize;
+        var states = new float[n * l * os];
+        var actions = new float[n * l * az];
+        var rtg = new float[n * l];
+        var ctg = new float[n * l];
+        var time = new long[n * l];
+        var labels = new long[n * l];
+        var mask = new float[n * l];
+        for (int i = 0; i < n; i++)
+        {
+            var e = _episodes[PickEpisode(_batches.NextDouble())];
+            int t0 = _batches.NextInt(e.Length);
+            for (int j = 0; j < l; j++)
+            {
+                int k = i * l + j, t = t0 + j;
+                time[k] = t;                       // continues into the padding, as the reference (< T + L)
+                if (t >= e.Length) continue;
+                int row = e.Start + t;
+                d.Observations.Slice(row * os, os).CopyTo(states.AsSpan(k * os));
+                d.Actions.Slice(row * az, az).CopyTo(actions.AsSpan(k * az));
+                rtg[k] = (float)(_returnsToGo[row] * _options.RewardScale);
+                ctg[k] = (float)(_costsToGo[row] * _options.CostScale);
+                labels[k] = d.Costs[row] > 0 ? 1 : 0;
+                mask[k] = 1;
+            }
+        }
+        var device = _context.Device;
+        return new CdtWindows(
+            tensor(states, new long[] { n, l, os }).to(device), tensor(actions, new long[] { n, l, az }).to(device),
+            tensor(rtg, new long[] { n, l }).to(device), tensor(ctg, new long[] { n, l }).to(device),
+            tensor(time, new long[] { n, l }).to(device), tensor(labels, new long[] { n, l }).to(device), tensor(mask, new long[] { n, l }).to(device));
+    }
+
+    private int PickEpisode(double u)
+    {
+        int index = Array.BinarySearch(_cumulativeWeights, u);
+        if (index < 0) index = ~index;
+        return Math.Min(index, _cumulativeWeights.Length - 1);
+    }
+
+    /// <inheritdoc />
+    public HandoverArtifact ExportHandover()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var o = _options;
+        var networks = new Dictionary<string, NetworkDescriptor>
+        {
+            [HandoverRoles.Actor] = new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"),
+        };
+        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, 1.0, o.RewardScale, o.CostScale, networks,
+            OfflineLearning.OptionsJson(o), null);
+        return new HandoverArtifact(manifest,
+            new Dictionary<string, StateDict> { [HandoverRoles.Actor] = ModuleState.ToStateDict(_model) },
+            new Dictionary<string, byte[]> { [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_optimizer) });
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _optimizer.Dispose();
+        _temperatureOptimizer.Dispose();
+        _model.Dispose();
+        _logTemperature.Dispose();
+        _dropout.Dispose();
+        _policyNoise.Dispose();
+    }
+}

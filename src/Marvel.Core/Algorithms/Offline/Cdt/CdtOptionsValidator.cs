@@ -1,0 +1,38 @@
+using Marvel.Core.Algorithms.Shared;
+using Microsoft.Extensions.Options;
+
+namespace Marvel.Core.Algorithms.Offline.Cdt;
+
+/// <summary>Checks every field of <see cref="CdtOptions"/> and reports all failures together.</summary>
+internal sealed class CdtOptionsValidator : IValidateOptions<CdtOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, CdtOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var b = new ValidateOptionsResultBuilder();
+        OptionChecks.NonNegative(b, options.CostLimit, nameof(options.CostLimit));
+        if (!double.IsFinite(options.TargetReturn)) b.AddError($"must be finite, got {options.TargetReturn}.", nameof(options.TargetReturn));
+        OptionChecks.EpisodeLength(b, options.EpisodeLength, nameof(options.EpisodeLength));
+        OptionChecks.AtLeast(b, options.SequenceLength, 1, nameof(options.SequenceLength));
+        OptionChecks.AtLeast(b, options.EmbeddingSize, 1, nameof(options.EmbeddingSize));
+        OptionChecks.AtLeast(b, options.Layers, 1, nameof(options.Layers));
+        OptionChecks.AtLeast(b, options.Heads, 1, nameof(options.Heads));
+        if (options.Heads >= 1 && options.EmbeddingSize >= 1 && options.EmbeddingSize % options.Heads != 0)
+            b.AddError($"must divide EmbeddingSize ({options.EmbeddingSize}), got {options.Heads}.", nameof(options.Heads));
+        if (!(options.Dropout >= 0 && options.Dropout < 1)) b.AddError($"must be in [0, 1), got {options.Dropout}.", nameof(options.Dropout));
+        OptionChecks.Positive(b, options.LearningRate, nameof(options.LearningRate));
+        OptionChecks.NonNegative(b, options.WeightDecay, nameof(options.WeightDecay));
+        OptionChecks.Positive(b, options.MaxGradNorm, nameof(options.MaxGradNorm));
+        OptionChecks.AtLeast(b, options.WarmupSteps, 1, nameof(options.WarmupSteps));
+        OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
+        OptionChecks.Positive(b, options.RewardScale, nameof(options.RewardScale));
+        OptionChecks.Positive(b, options.CostScale, nameof(options.CostScale));
+        OptionChecks.NonNegative(b, options.CostLossWeight, nameof(options.CostLossWeight));
+        OptionChecks.Positive(b, options.InitialTemperature, nameof(options.InitialTemperature));
+        OptionChecks.Positive(b, options.TemperatureLearningRate, nameof(options.TemperatureLearningRate));
+        if (!double.IsFinite(options.CostTokenOffset)) b.AddError($"must be finite, got {options.CostTokenOffset}.", nameof(options.CostTokenOffset));
+        OptionChecks.Positive(b, options.CostSamplingOffset, nameof(options.CostSamplingOffset));
+        return b.Build();
+    }
+}

@@ -1,0 +1,125 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Offline.COptiDice;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Tests.Algorithms.Offline;
+
+public class COptiDiceLearnerTests
+{
+    private static COptiDiceOptions Tiny() => new() { BatchSize = 32, ActorHiddenSizes = [16, 16], ValueHiddenSizes = [16, 16] };
+
+    [Test]
+    public void SoftChiSquare_MatchesHandComputedValues()
+    {
+        // f(0.5) = 0.5 (ln 0.5 − 1) + 1 = 0.153426; f(3) = ½ (3 − 1)² = 2.
+        // (f′)⁻¹(−1) = e⁻¹ = 0.367879; (f′)⁻¹(2) = 3.
+        using var scope = NewDisposeScope();
+        COptiDiceLearner.F(tensor(new float[] { 0.5f, 3f }), FDivergence.SoftChiSquare).data<float>().ToArray()
+            .Should().SatisfyRespectively(v => v.Should().BeApproximately(0.153426f, 1e-5f), v => v.Should().BeApproximately(2f, 1e-6f));
+        COptiDiceLearner.FInverseDerivative(tensor(new float[] { -1f, 2f }), FDivergence.SoftChiSquare).data<float>().ToArray()
+            .Should().SatisfyRespectively(v => v.Should().BeApproximately(0.367879f, 1e-5f), v => v.Should().BeApproximately(3f, 1e-6f));
+    }
+
+    [Test]
+    public void InitialFlags_StartTheDatasetAndFollowEveryEpisodeEnd()
+    {
+        // Rows 0..5, terminal at 1, timeout at 3: initial rows are 0, 2 and 4.
+        var flags = COptiDiceLearner.InitialFlags(new[] { false, true, false, false, false, false }, new[] { false, false, false, true, false, false });
+        flags.Should().Equal(true, false, true, false, true, false);
+    }
+
+    [Test]
+    public void Threshold_ComesFromCostBudget()
+    {
+        using var learner = new COptiDiceLearner(Tiny() with { EpisodeLength = 200 }, TinyDatasets.Context());
+        learner.QCostThreshold.Should().BeApproximately(4.330102, 1e-6);
+    }
+
+    [TestCase(false, 0.01)]
+    [TestCase(true, 0.01)]
+    [TestCase(false, 0.0)]
+    public void Smoke_TrainsWithFiniteLossesAndExports(bool reference, double epsilon)
+    {
+        var options = (reference ? COptiDiceOptions.Reference() : new COptiDiceOptions()) with
+        {
+            BatchSize = 32, ActorHiddenSizes = [16, 16], ValueHiddenSizes = [16, 16], CostUpperBoundEpsilon = epsilon,
+        };
+        using var learner = new COptiDiceLearner(options, TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle());
+        learner.InitialStateProportion.Should().BeApproximately(1.0 / TinyDatasets.EpisodeLength, 1e-12);
+        var last = learner.Train(60);
+        last.Values.Should().OnlyContain(v => double.IsFinite(v));
+        last["lambda"].Should().BeGreaterThan(0);
+        var artifact = learner.ExportHandover();
+        artifact.Manifest.Networks[HandoverRoles.Actor].Kind.Should().Be("SquashedGaussianActor");
+        artifact.Manifest.Lagrange!.Kind.Should().Be("COptiDiceDual");
+    }
+
+    [Test]
+    public void SameSeed_SameNumbers()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        IReadOnlyDictionary<string, double> Run()
+        {
+            using var learner = new COptiDiceLearner(Tiny(), TinyDatasets.Context(seed: 9));
+            learner.Attach(data);
+            return learner.Train(10);
+        }
+        Run().Should().Equal(Run());
+    }
+
+    [Test]
+    public void Update_NaNReward_ThrowsNamingLossAndStep()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 2);
+        using var learner = new COptiDiceLearner(Tiny(), TinyDatasets.Context());
+        learner.Attach(data);
+        using var batch = TinyDatasets.BatchWithNaNReward(data);
+        using var isInitial = zeros(batch.Size);
+        learner.Invoking(l => l.Update(batch, isInitial)).Should().Throw<TrainingDivergedException>()
+            .Where(e => e.Quantity == "nu_loss" && e.Step == 0);
+    }
+
+    [Test]
+    public void NativeTensors_DoNotLeakAcrossUpdates()
+    {
+        using var learner = new COptiDiceLearner(Tiny() with { BatchSize = 8 }, TinyDatasets.Context());
+        learner.Attach(TinyDatasets.BallCircle(episodes: 2));
+        learner.Train(5);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        learner.Train(60);
+        TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
+    [Test]
+    public void Attach_MismatchedDataset_NamesTheKey()
+    {
+        using var learner = new COptiDiceLearner(Tiny(), TinyDatasets.ContextWithObservationSize(4));
+        learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
+    }
+
+    [TestCase(nameof(COptiDiceOptions.CostLimit), -1.0)]
+    [TestCase(nameof(COptiDiceOptions.EpisodeLength), 0)]
+    [TestCase(nameof(COptiDiceOptions.Gamma), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.RewardScale), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.CostScale), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.BatchSize), 0)]
+    [TestCase(nameof(COptiDiceOptions.ActorHiddenSizes), null)]
+    [TestCase(nameof(COptiDiceOptions.ValueHiddenSizes), null)]
+    [TestCase(nameof(COptiDiceOptions.NuEnsembleSize), 0)]
+    [TestCase(nameof(COptiDiceOptions.ChiEnsembleSize), 0)]
+    [TestCase(nameof(COptiDiceOptions.ActorLearningRate), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.CriticLearningRate), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.ScalarLearningRate), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.Alpha), 0.0)]
+    [TestCase(nameof(COptiDiceOptions.Divergence), 9)]
+    [TestCase(nameof(COptiDiceOptions.CostUpperBoundEpsilon), -0.01)]
+    [TestCase(nameof(COptiDiceOptions.ExtractionNoiseScale), double.NaN)]
+    public void Constructor_InvalidOption_NamesTheField(string field, object? value)
+    {
+        var act = () => new COptiDiceLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
+    }
+}
