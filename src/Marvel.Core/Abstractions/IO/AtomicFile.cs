@@ -8,7 +8,9 @@ public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> atomically through <paramref name="write"/>.</summary>
     /// <param name="path">The target file; its folder is created when missing.</param>
-    /// <param name="write">Writes the whole content to the stream; it must not close the stream.</param>
+    /// <param name="write">Writes the whole content to the stream; it must not close the stream. The stream is
+    /// readable, writable and seekable, because some encoders (PureHDF's HDF5 writer among them) read back what
+    /// they wrote.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     public static void Write(string path, Action<Stream> write)
     {
@@ -20,7 +22,7 @@ public static class AtomicFile
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);
