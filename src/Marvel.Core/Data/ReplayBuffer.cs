@@ -94,7 +94,7 @@ public sealed class ReplayBuffer : ITransitionSampler
     public void AddDataset(OfflineDataset dataset, float rewardScale = 1f, float costScale = 1f)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        dataset.EnsureMatches(ObservationSize, ActionSize, "replay buffer");
+        dataset.EnsureMatches(ObservationSize, ActionSize, "the replay buffer");
         for (int i = 0; i < dataset.Count; i++)
             Add(dataset.Observations.Slice(i * ObservationSize, ObservationSize), dataset.Actions.Slice(i * ActionSize, ActionSize),
                 dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * ObservationSize, ObservationSize),

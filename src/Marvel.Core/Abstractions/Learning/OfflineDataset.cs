@@ -185,16 +185,16 @@ public sealed class OfflineDataset : ITransitionSampler
         return new OfflineDataset(ObservationSize, ActionSize, obs, act, rew, cost, next, term, tout, source ?? $"{Source} (episode subset)");
     }
 
-    /// <summary>Throws an <see cref="InvalidDataException"/> unless the dataset's sizes match an environment's.</summary>
-    /// <param name="observationSize">The environment's observation length.</param>
-    /// <param name="actionSize">The environment's action length.</param>
-    /// <param name="environmentId">The environment, for the message.</param>
-    public void EnsureMatches(int observationSize, int actionSize, string environmentId)
+    /// <summary>Throws an <see cref="InvalidDataException"/> unless the dataset's sizes match those of its receiver (an environment, a learner, a buffer).</summary>
+    /// <param name="observationSize">The receiver's observation length.</param>
+    /// <param name="actionSize">The receiver's action length.</param>
+    /// <param name="receiver">Who receives the data, for the message (e.g. "environment 'BallCircle'", "the CPQ learner").</param>
+    public void EnsureMatches(int observationSize, int actionSize, string receiver)
     {
         if (observationSize != ObservationSize)
-            throw new InvalidDataException($"Dataset '{Source}': key 'observations' has {ObservationSize} columns but environment '{environmentId}' observes {observationSize} values. Use the dataset of this task.");
+            throw new InvalidDataException($"Dataset '{Source}': key 'observations' has {ObservationSize} columns but {receiver} observes {observationSize} values. Use the dataset of this task, or build {receiver} for the dataset's task.");
         if (actionSize != ActionSize)
-            throw new InvalidDataException($"Dataset '{Source}': key 'actions' has {ActionSize} columns but environment '{environmentId}' takes {actionSize} action values. Use the dataset of this task.");
+            throw new InvalidDataException($"Dataset '{Source}': key 'actions' has {ActionSize} columns but {receiver} takes {actionSize} action values. Use the dataset of this task, or build {receiver} for the dataset's task.");
     }
 
     /// <inheritdoc />

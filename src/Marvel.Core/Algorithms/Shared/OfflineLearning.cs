@@ -114,13 +114,6 @@ internal sealed class TensorPolicy : IPolicy
 /// <summary>Small checks and conversions every offline learner needs.</summary>
 internal static class OfflineLearning
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = false,
-        Converters = { new JsonStringEnumConverter() },
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     /// <summary>
     /// The scalar action bound of a symmetric box with equal bounds in every coordinate (all reference tasks):
     /// actions are maxAction · tanh(·).
@@ -138,41 +131,6 @@ internal static class OfflineLearning
         }
         return high;
     }
-
-    /// <summary>Throws unless the dataset's widths match the learner's networks; the message names the key.</summary>
-    /// <exception cref="InvalidDataException">A width differs.</exception>
-    public static void EnsureMatches(OfflineDataset dataset, int observationSize, int actionSize, string algorithm)
-    {
-        ArgumentNullException.ThrowIfNull(dataset);
-        if (dataset.ObservationSize != observationSize)
-            throw new InvalidDataException($"Dataset '{dataset.Source}': key 'observations' has {dataset.ObservationSize} columns but the {algorithm} learner was built for {observationSize}. Build the learner with the dataset's task (LearnerContext.ObservationSpace).");
-        if (dataset.ActionSize != actionSize)
-            throw new InvalidDataException($"Dataset '{dataset.Source}': key 'actions' has {dataset.ActionSize} columns but the {algorithm} learner was built for {actionSize}. Build the learner with the dataset's task (LearnerContext.ActionSpace).");
-    }
-
-    /// <summary>The resolved options as JSON text (enums by name), for manifests.</summary>
-    public static string OptionsJson<T>(T options) => JsonSerializer.Serialize(options, Json);
-
-    /// <summary>A manifest with the fields every offline learner fills.</summary>
-    public static HandoverManifest Manifest(string algorithm, LearnerContext context, OfflineDataset? dataset, long steps,
-        double costLimit, double gamma, double rewardScale, double costScale, Dictionary<string, NetworkDescriptor> networks,
-        string optionsJson, LagrangeControllerState? lagrange) => new()
-    {
-        Algorithm = algorithm,
-        TaskId = context.TaskId,
-        ObservationSize = context.ObservationSpace.Dimension,
-        ActionSize = context.ActionSpace.Dimension,
-        CostLimit = costLimit,
-        Gamma = gamma,
-        RewardScale = rewardScale,
-        CostScale = costScale,
-        Seed = context.Seeds.RootSeed,
-        DatasetFingerprint = dataset?.Fingerprint(),
-        TrainingSteps = steps,
-        Networks = networks,
-        OptionsJson = optionsJson,
-        Lagrange = lagrange,
-    };
 
     /// <summary>An Adam optimizer over a module's parameters with PyTorch's defaults.</summary>
     public static TorchSharp.Modules.Adam Adam(TorchSharp.torch.nn.Module module, double learningRate) =>

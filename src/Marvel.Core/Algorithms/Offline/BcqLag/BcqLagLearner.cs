@@ -119,7 +119,8 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     public void Attach(OfflineDataset dataset)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
     }
 
@@ -197,30 +198,13 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var networks = new Dictionary<string, NetworkDescriptor>
-        {
-            [HandoverRoles.Actor] = new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"),
-            [VaeRole] = new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]),
-            [HandoverRoles.RewardCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup),
-            [HandoverRoles.CostCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup),
-        };
-        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
-            OfflineLearning.OptionsJson(o), _pid.GetState());
-        return new HandoverArtifact(manifest,
-            new Dictionary<string, StateDict>
-            {
-                [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
-                [VaeRole] = ModuleState.ToStateDict(_vae),
-                [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
-                [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
-            },
-            new Dictionary<string, byte[]>
-            {
-                [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
-                [VaeRole] = ModuleState.SaveOptimizer(_vaeOptimizer),
-                [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardCriticOptimizer),
-                [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costCriticOptimizer),
-            });
+        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale,
+            HandoverExport.OptionsJson(o), _pid.GetState());
+        return HandoverExport.Create(manifest,
+            new(HandoverRoles.Actor, new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"), _actor, _actorOptimizer),
+            new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _vae, _vaeOptimizer),
+            new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
+            new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
     }
 
     /// <inheritdoc />

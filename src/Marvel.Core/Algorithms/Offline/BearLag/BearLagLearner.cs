@@ -120,7 +120,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     public void Attach(OfflineDataset dataset)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
     }
 
@@ -209,29 +210,14 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var networks = new Dictionary<string, NetworkDescriptor>
-        {
-            [HandoverRoles.Actor] = new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()),
-            [HandoverRoles.RewardCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup),
-            [HandoverRoles.CostCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup),
-        };
         var pid = _pid.GetState();
         var scalars = new Dictionary<string, double>(pid.Scalars) { ["mmd_log_alpha"] = _logAlpha.item<float>() };
-        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
-            OfflineLearning.OptionsJson(o), pid with { Scalars = scalars });
-        return new HandoverArtifact(manifest,
-            new Dictionary<string, StateDict>
-            {
-                [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
-                [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
-                [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
-            },
-            new Dictionary<string, byte[]>
-            {
-                [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
-                [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardCriticOptimizer),
-                [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costCriticOptimizer),
-            });
+        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale,
+            HandoverExport.OptionsJson(o), pid with { Scalars = scalars });
+        return HandoverExport.Create(manifest,
+            new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
+            new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
+            new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
     }
 
     /// <inheritdoc />

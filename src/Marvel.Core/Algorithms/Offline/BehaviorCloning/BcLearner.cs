@@ -74,7 +74,8 @@ public sealed class BcLearner : IOfflineSafeLearner
     public void Attach(OfflineDataset dataset)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Algorithm);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Algorithm} learner");
         if (_options.Mode == BcMode.All)
         {
             _training = dataset;
@@ -134,16 +135,10 @@ public sealed class BcLearner : IOfflineSafeLearner
     public HandoverArtifact ExportHandover()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var networks = new Dictionary<string, NetworkDescriptor>
-        {
-            [HandoverRoles.Actor] = new("DeterministicActor", _options.HiddenSizes.ToArray()),
-        };
         // BC trains no critic: γ = 1 is the discount of the episode totals its filter compares with κ; no scaling.
-        var manifest = OfflineLearning.Manifest(Algorithm, _context, _dataset, Steps, _options.CostLimit, 1.0, 1.0, 1.0, networks,
-            OfflineLearning.OptionsJson(_options), null);
-        return new HandoverArtifact(manifest,
-            new Dictionary<string, StateDict> { [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor) },
-            new Dictionary<string, byte[]> { [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_optimizer) });
+        var manifest = HandoverExport.Manifest(Algorithm, _context, _dataset, Steps, _options.CostLimit, 1.0, 1.0, 1.0, HandoverExport.OptionsJson(_options), null);
+        return HandoverExport.Create(manifest,
+            new HandoverPart(HandoverRoles.Actor, new("DeterministicActor", _options.HiddenSizes.ToArray()), _actor, _optimizer));
     }
 
     private static string AlgorithmName(BcMode mode) => mode switch

@@ -119,7 +119,8 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     public void Attach(OfflineDataset dataset)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _isInitial = InitialFlags(dataset.Terminals, dataset.Timeouts);
         _initialProportion = _isInitial.Count(f => f) / (double)_isInitial.Length;
         _observationStd?.Dispose();
@@ -319,10 +320,6 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var networks = new Dictionary<string, NetworkDescriptor>
-        {
-            [HandoverRoles.Actor] = new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()),
-        };
         double lambdaRaw = _lambdaRaw.item<float>(), tauRaw = _tauRaw.item<float>();
         static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
         var dual = new LagrangeControllerState("COptiDiceDual",
@@ -331,11 +328,9 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
                 ["lambda_raw"] = lambdaRaw, ["lambda"] = Softplus(lambdaRaw), ["tau_raw"] = tauRaw, ["tau"] = Softplus(tauRaw), ["threshold"] = QCostThreshold,
             },
             new Dictionary<string, double[]>());
-        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
-            OfflineLearning.OptionsJson(o), dual);
-        return new HandoverArtifact(manifest,
-            new Dictionary<string, StateDict> { [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor) },
-            new Dictionary<string, byte[]> { [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer) });
+        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), dual);
+        return HandoverExport.Create(manifest,
+            new HandoverPart(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer));
     }
 
     /// <inheritdoc />

@@ -122,7 +122,8 @@ public sealed class CdtLearner : IOfflineSafeLearner
     public void Attach(OfflineDataset dataset)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OfflineLearning.EnsureMatches(dataset, _observationSize, _actionSize, Name);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_observationSize, _actionSize, $"the {Name} learner");
         var episodes = dataset.Episodes.ToArray();
         if (episodes.Length == 0)
             throw new InvalidDataException($"{Name}: dataset '{dataset.Source}' has no complete episode (no terminal or timeout flag); a sequence model needs episodes.");
@@ -255,15 +256,9 @@ public sealed class CdtLearner : IOfflineSafeLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var networks = new Dictionary<string, NetworkDescriptor>
-        {
-            [HandoverRoles.Actor] = new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"),
-        };
-        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, 1.0, o.RewardScale, o.CostScale, networks,
-            OfflineLearning.OptionsJson(o), null);
-        return new HandoverArtifact(manifest,
-            new Dictionary<string, StateDict> { [HandoverRoles.Actor] = ModuleState.ToStateDict(_model) },
-            new Dictionary<string, byte[]> { [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_optimizer) });
+        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, 1.0, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), null);
+        return HandoverExport.Create(manifest,
+            new HandoverPart(HandoverRoles.Actor, new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"), _model, _optimizer));
     }
 
     /// <inheritdoc />

@@ -118,7 +118,8 @@ public sealed class CpqLearner : IOfflineSafeLearner
     public void Attach(OfflineDataset dataset)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OfflineLearning.EnsureMatches(dataset, _context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
     }
 
@@ -280,31 +281,15 @@ public sealed class CpqLearner : IOfflineSafeLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var networks = new Dictionary<string, NetworkDescriptor>
-        {
-            [HandoverRoles.Actor] = new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()),
-            [HandoverRoles.RewardCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.RewardEnsembleSize),
-            [HandoverRoles.CostCritic] = new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.CostEnsembleSize),
-        };
         double logAlpha = _logAlpha.item<float>();
         var lagrange = new LagrangeControllerState("CpqOodDual",
             new Dictionary<string, double> { ["log_alpha"] = logAlpha, ["alpha"] = Math.Exp(logAlpha), ["ood_threshold"] = OodThreshold, ["q_threshold"] = QThreshold },
             new Dictionary<string, double[]>());
-        var manifest = OfflineLearning.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, networks,
-            OfflineLearning.OptionsJson(o), lagrange);
-        return new HandoverArtifact(manifest,
-            new Dictionary<string, StateDict>
-            {
-                [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
-                [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
-                [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
-            },
-            new Dictionary<string, byte[]>
-            {
-                [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
-                [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardCriticOptimizer),
-                [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costCriticOptimizer),
-            });
+        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), lagrange);
+        return HandoverExport.Create(manifest,
+            new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
+            new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.RewardEnsembleSize), _rewardCritic, _rewardCriticOptimizer),
+            new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.CostEnsembleSize), _costCritic, _costCriticOptimizer));
     }
 
     /// <summary>Loads actor and critics from an artifact of the same shapes (strict), e.g. to resume or compare.</summary>

@@ -426,39 +426,12 @@ public sealed class PpoLagLearner : IOnlineSafeLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         string activation = _options.Activation.ToString();
-        var manifest = new HandoverManifest
-        {
-            Algorithm = Algorithm,
-            TaskId = _context.TaskId,
-            ObservationSize = _observationSize,
-            ActionSize = _actionSize,
-            CostLimit = _costLimit,
-            Gamma = _options.Gamma,
-            RewardScale = _options.RewardScale,
-            CostScale = _options.CostScale,
-            Seed = _context.Seeds.RootSeed,
-            TrainingSteps = _gradientSteps,
-            OptionsJson = JsonSerializer.Serialize(_options),
-            Networks = new Dictionary<string, NetworkDescriptor>
-            {
-                [HandoverRoles.Actor] = new(ActorKind, _options.ActorHiddenSizes.ToArray(), 1, activation),
-                [HandoverRoles.RewardCritic] = new(CriticKind, _options.CriticHiddenSizes.ToArray(), 1, activation),
-                [HandoverRoles.CostCritic] = new(CriticKind, _options.CriticHiddenSizes.ToArray(), 1, activation),
-            },
-        };
-        var networks = new Dictionary<string, StateDict>
-        {
-            [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
-            [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
-            [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
-        };
-        var optimizers = new Dictionary<string, byte[]>
-        {
-            [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
-            [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardOptimizer),
-            [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costOptimizer),
-        };
-        return new HandoverArtifact(manifest, networks, optimizers);
+        var manifest = HandoverExport.Manifest(Algorithm, _context, null, _gradientSteps, _costLimit, _options.Gamma, _options.RewardScale, _options.CostScale,
+            HandoverExport.OptionsJson(_options), null);
+        return HandoverExport.Create(manifest,
+            new(HandoverRoles.Actor, new(ActorKind, _options.ActorHiddenSizes.ToArray(), 1, activation), _actor, _actorOptimizer),
+            new(HandoverRoles.RewardCritic, new(CriticKind, _options.CriticHiddenSizes.ToArray(), 1, activation), _rewardCritic, _rewardOptimizer),
+            new(HandoverRoles.CostCritic, new(CriticKind, _options.CriticHiddenSizes.ToArray(), 1, activation), _costCritic, _costOptimizer));
     }
 
     /// <summary>Frees the networks, optimizers and generators.</summary>

@@ -418,39 +418,12 @@ public sealed class SacLagLearner : IOnlineSafeLearner
     public HandoverArtifact ExportHandover()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var manifest = new HandoverManifest
-        {
-            Algorithm = Algorithm,
-            TaskId = _context.TaskId,
-            ObservationSize = _observationSize,
-            ActionSize = _actionSize,
-            CostLimit = _costLimit,
-            Gamma = _options.Gamma,
-            RewardScale = _options.RewardScale,
-            CostScale = _options.CostScale,
-            Seed = _context.Seeds.RootSeed,
-            TrainingSteps = _updates,
-            OptionsJson = JsonSerializer.Serialize(_options),
-            Networks = new Dictionary<string, NetworkDescriptor>
-            {
-                [HandoverRoles.Actor] = new(ActorKind, _options.ActorHiddenSizes.ToArray()),
-                [HandoverRoles.RewardCritic] = new(CriticKind, _options.CriticHiddenSizes.ToArray(), _options.RewardCriticCount),
-                [HandoverRoles.CostCritic] = new(CriticKind, _options.CostCriticHiddenSizes.ToArray(), _options.CostCriticCount),
-            },
-        };
-        var networks = new Dictionary<string, StateDict>
-        {
-            [HandoverRoles.Actor] = ModuleState.ToStateDict(_actor),
-            [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(_rewardCritic),
-            [HandoverRoles.CostCritic] = ModuleState.ToStateDict(_costCritic),
-        };
-        var optimizers = new Dictionary<string, byte[]>
-        {
-            [HandoverRoles.Actor] = ModuleState.SaveOptimizer(_actorOptimizer),
-            [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(_rewardOptimizer),
-            [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(_costOptimizer),
-        };
-        return new HandoverArtifact(manifest, networks, optimizers);
+        var manifest = HandoverExport.Manifest(Algorithm, _context, null, _updates, _costLimit, _options.Gamma, _options.RewardScale, _options.CostScale,
+            HandoverExport.OptionsJson(_options), null);
+        return HandoverExport.Create(manifest,
+            new(HandoverRoles.Actor, new(ActorKind, _options.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
+            new(HandoverRoles.RewardCritic, new(CriticKind, _options.CriticHiddenSizes.ToArray(), _options.RewardCriticCount), _rewardCritic, _rewardOptimizer),
+            new(HandoverRoles.CostCritic, new(CriticKind, _options.CostCriticHiddenSizes.ToArray(), _options.CostCriticCount), _costCritic, _costOptimizer));
     }
 
     /// <summary>Frees the networks, optimizers and generators.</summary>
