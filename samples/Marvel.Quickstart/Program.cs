@@ -35,10 +35,10 @@ using var evalEnv = EnvironmentRegistry.Default.MakeVector(task, 5);
 var context = new LearnerContext(evalEnv.ObservationSpace, evalEnv.ActionSpace, seeds, evalEnv.Spec.MaxEpisodeSteps, task);
 
 // 2. Offline: CPQ.
-using var cpq = new CpqLearner(new CpqOptions
+using var cpq = new CpqLearner(context, new CpqOptions
 {
     CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 128, BatchSize = 256,
-}, context);
+});
 cpq.Attach(dataset);
 var lastReport = Stopwatch.StartNew();
 cpq.Train(offlineSteps, new Progress<TrainingProgress>(p =>

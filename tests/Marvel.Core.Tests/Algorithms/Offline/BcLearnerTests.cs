@@ -28,7 +28,7 @@ public class BcLearnerTests
     {
         // Episodes of 4 steps with costs 0, 1 and 3 per step → episode costs 0, 4 and 12; κ = 10 keeps the first two (8 transitions).
         var data = TinyDatasets.Episodes((4, 0f), (4, 1f), (4, 3f));
-        using var learner = new BcLearner(Tiny(BcMode.Safe), OneDimensional());
+        using var learner = new BcLearner(OneDimensional(), Tiny(BcMode.Safe));
         learner.Attach(data);
         learner.TrainingTransitions.Should().Be(8);
         learner.Algorithm.Should().Be("BC-Safe");
@@ -38,7 +38,7 @@ public class BcLearnerTests
     public void Attach_All_KeepsEverything()
     {
         var data = TinyDatasets.Episodes((4, 0f), (4, 1f), (4, 3f));
-        using var learner = new BcLearner(Tiny(BcMode.All), OneDimensional());
+        using var learner = new BcLearner(OneDimensional(), Tiny(BcMode.All));
         learner.Attach(data);
         learner.TrainingTransitions.Should().Be(12);
     }
@@ -47,7 +47,7 @@ public class BcLearnerTests
     public void Attach_SafeWithTinyLimit_ThrowsClearly()
     {
         var data = TinyDatasets.Episodes((4, 1f), (4, 3f));
-        using var learner = new BcLearner(Tiny(BcMode.Safe) with { CostLimit = 0.5 }, OneDimensional());
+        using var learner = new BcLearner(OneDimensional(), Tiny(BcMode.Safe) with { CostLimit = 0.5 });
         learner.Invoking(l => l.Attach(data)).Should().Throw<InvalidDataException>()
             .WithMessage("*no episode*CostLimit = 0.5*episode costs from 4 to 12*");
     }
@@ -56,7 +56,7 @@ public class BcLearnerTests
     public void Smoke_LossIsFiniteAndFalls()
     {
         var data = TinyDatasets.BallCircle();
-        using var learner = new BcLearner(Tiny() with { LearningRate = 3e-3 }, TinyDatasets.Context());
+        using var learner = new BcLearner(TinyDatasets.Context(), Tiny() with { LearningRate = 3e-3 });
         learner.Attach(data);
         var first = learner.TrainStep()["actor_loss"];
         var last = learner.Train(150)["actor_loss"];
@@ -74,7 +74,7 @@ public class BcLearnerTests
         var data = TinyDatasets.BallCircle(episodes: 3);
         IReadOnlyDictionary<string, double> Run()
         {
-            using var learner = new BcLearner(Tiny(BcMode.Safe) with { CostLimit = 100 }, TinyDatasets.Context(seed: 5));
+            using var learner = new BcLearner(TinyDatasets.Context(seed: 5), Tiny(BcMode.Safe) with { CostLimit = 100 });
             learner.Attach(data);
             return learner.Train(20);
         }
@@ -85,7 +85,7 @@ public class BcLearnerTests
     public void Update_NaNObservation_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 1);
-        using var learner = new BcLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new BcLearner(TinyDatasets.Context(), Tiny());
         using var batch = data.Sample(4, new RandomSource(1));
         using var observations = batch.Observations.clone();
         observations[0, 0] = TorchSharp.torch.tensor(float.NaN);
@@ -96,7 +96,7 @@ public class BcLearnerTests
     [Test]
     public void Attach_MismatchedDataset_NamesTheKey()
     {
-        using var learner = new BcLearner(Tiny(), TinyDatasets.ContextWithObservationSize(3));
+        using var learner = new BcLearner(TinyDatasets.ContextWithObservationSize(3), Tiny());
         learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
     }
 
@@ -107,7 +107,7 @@ public class BcLearnerTests
     [TestCase(nameof(BcOptions.BatchSize), 0)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
-        var act = () => new BcLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        var act = () => new BcLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));
         act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
     }
 }

@@ -40,7 +40,7 @@ public class BcqLagLearnerTests
     public void Threshold_ComesFromCostBudget()
     {
         // κ = 10, γ = 0.99, T = 300: 10 · 0.316986 = 3.16986 (spec §0.6 table).
-        using var learner = new BcqLagLearner(Tiny() with { EpisodeLength = 300 }, TinyDatasets.Context());
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 300 });
         learner.QCostThreshold.Should().BeApproximately(3.16986, 1e-4);
     }
 
@@ -48,7 +48,7 @@ public class BcqLagLearnerTests
     public void Smoke_TrainsWithFiniteLossesAndExports()
     {
         var data = TinyDatasets.BallCircle();
-        using var learner = new BcqLagLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny());
         learner.Attach(data);
         var last = learner.Train(60);
         last.Values.Should().OnlyContain(v => double.IsFinite(v));
@@ -69,10 +69,10 @@ public class BcqLagLearnerTests
     [Test]
     public void ReferenceMode_TrainsWithFiniteLosses()
     {
-        using var learner = new BcqLagLearner(BcqLagOptions.Reference() with
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), BcqLagOptions.Reference() with
         {
             BatchSize = 16, ActorHiddenSizes = [16], CriticHiddenSizes = [16], VaeHiddenSize = 16, SampleActionCount = 3,
-        }, TinyDatasets.Context());
+        });
         learner.Attach(TinyDatasets.BallCircle(episodes: 3));
         learner.Train(20).Values.Should().OnlyContain(v => double.IsFinite(v));
     }
@@ -81,7 +81,7 @@ public class BcqLagLearnerTests
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);
-        using var learner = new BcqLagLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny());
         using var batch = TinyDatasets.BatchWithNaNReward(data);
         learner.Invoking(l => l.Update(batch)).Should().Throw<TrainingDivergedException>()
             .Where(e => e.Quantity == "reward_critic_loss" && e.Step == 0);
@@ -90,7 +90,7 @@ public class BcqLagLearnerTests
     [Test]
     public void Attach_MismatchedDataset_NamesTheKey()
     {
-        using var learner = new BcqLagLearner(Tiny(), TinyDatasets.ContextWithObservationSize(4));
+        using var learner = new BcqLagLearner(TinyDatasets.ContextWithObservationSize(4), Tiny());
         learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
     }
 
@@ -118,7 +118,7 @@ public class BcqLagLearnerTests
     [TestCase(nameof(BcqLagOptions.PidKd), -1.0)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
-        var act = () => new BcqLagLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        var act = () => new BcqLagLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));
         act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
     }
 }

@@ -23,14 +23,14 @@ public class BearLagLearnerTests
     public void Threshold_ComesFromCostBudget()
     {
         // κ = 20, γ = 0.99, T = 100: 20 · 0.633968 = 12.6794 (spec §0.6 table).
-        using var learner = new BearLagLearner(Tiny() with { CostLimit = 20, EpisodeLength = 100 }, TinyDatasets.Context());
+        using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 20, EpisodeLength = 100 });
         learner.QCostThreshold.Should().BeApproximately(12.6794, 1e-4);
     }
 
     [Test]
     public void Smoke_TrainsWithFiniteLossesAndExports()
     {
-        using var learner = new BearLagLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny());
         learner.Attach(TinyDatasets.BallCircle());
         var last = learner.Train(60);
         last.Values.Should().OnlyContain(v => double.IsFinite(v));
@@ -52,7 +52,7 @@ public class BearLagLearnerTests
             BatchSize = 16, ActorHiddenSizes = [16], CriticHiddenSizes = [16], VaeHiddenSize = 16, SampleActionCount = 3, MmdSampleCount = 3,
             MmdKernel = Marvel.Core.Algorithms.Shared.MmdKernel.Laplacian, StartUpdatePolicyStep = 10,
         };
-        using var learner = new BearLagLearner(options, TinyDatasets.Context());
+        using var learner = new BearLagLearner(TinyDatasets.Context(), options);
         learner.Attach(TinyDatasets.BallCircle(episodes: 3));
         learner.Train(20).Values.Should().OnlyContain(v => double.IsFinite(v));
     }
@@ -63,7 +63,7 @@ public class BearLagLearnerTests
         var data = TinyDatasets.BallCircle(episodes: 3);
         IReadOnlyDictionary<string, double> Run()
         {
-            using var learner = new BearLagLearner(Tiny(), TinyDatasets.Context(seed: 3));
+            using var learner = new BearLagLearner(TinyDatasets.Context(seed: 3), Tiny());
             learner.Attach(data);
             return learner.Train(8);
         }
@@ -74,7 +74,7 @@ public class BearLagLearnerTests
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);
-        using var learner = new BearLagLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny());
         using var batch = TinyDatasets.BatchWithNaNReward(data);
         learner.Invoking(l => l.Update(batch)).Should().Throw<TrainingDivergedException>()
             .Where(e => e.Quantity == "reward_critic_loss" && e.Step == 0 && e.Stage == "offline/BEAR-Lag");
@@ -83,14 +83,14 @@ public class BearLagLearnerTests
     [Test]
     public void Attach_MismatchedDataset_NamesTheKey()
     {
-        using var learner = new BearLagLearner(Tiny(), TinyDatasets.ContextWithObservationSize(4));
+        using var learner = new BearLagLearner(TinyDatasets.ContextWithObservationSize(4), Tiny());
         learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
     }
 
     [Test]
     public void NativeTensors_DoNotLeakAcrossUpdates()
     {
-        using var learner = new BearLagLearner(Tiny() with { BatchSize = 8 }, TinyDatasets.Context());
+        using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny() with { BatchSize = 8 });
         learner.Attach(TinyDatasets.BallCircle(episodes: 2));
         learner.Train(5);
         long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
@@ -127,7 +127,7 @@ public class BearLagLearnerTests
     [TestCase(nameof(BearLagOptions.PidKd), double.NaN)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
-        var act = () => new BearLagLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        var act = () => new BearLagLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));
         act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
     }
 }

@@ -33,7 +33,7 @@ public class COptiDiceLearnerTests
     [Test]
     public void Threshold_ComesFromCostBudget()
     {
-        using var learner = new COptiDiceLearner(Tiny() with { EpisodeLength = 200 }, TinyDatasets.Context());
+        using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200 });
         learner.QCostThreshold.Should().BeApproximately(4.330102, 1e-6);
     }
 
@@ -46,7 +46,7 @@ public class COptiDiceLearnerTests
         {
             BatchSize = 32, ActorHiddenSizes = [16, 16], ValueHiddenSizes = [16, 16], CostUpperBoundEpsilon = epsilon,
         };
-        using var learner = new COptiDiceLearner(options, TinyDatasets.Context());
+        using var learner = new COptiDiceLearner(TinyDatasets.Context(), options);
         learner.Attach(TinyDatasets.BallCircle());
         learner.InitialStateProportion.Should().BeApproximately(1.0 / TinyDatasets.EpisodeLength, 1e-12);
         var last = learner.Train(60);
@@ -63,7 +63,7 @@ public class COptiDiceLearnerTests
         var data = TinyDatasets.BallCircle(episodes: 3);
         IReadOnlyDictionary<string, double> Run()
         {
-            using var learner = new COptiDiceLearner(Tiny(), TinyDatasets.Context(seed: 9));
+            using var learner = new COptiDiceLearner(TinyDatasets.Context(seed: 9), Tiny());
             learner.Attach(data);
             return learner.Train(10);
         }
@@ -74,7 +74,7 @@ public class COptiDiceLearnerTests
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);
-        using var learner = new COptiDiceLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny());
         learner.Attach(data);
         using var batch = TinyDatasets.BatchWithNaNReward(data);
         using var isInitial = zeros(batch.Size);
@@ -85,7 +85,7 @@ public class COptiDiceLearnerTests
     [Test]
     public void NativeTensors_DoNotLeakAcrossUpdates()
     {
-        using var learner = new COptiDiceLearner(Tiny() with { BatchSize = 8 }, TinyDatasets.Context());
+        using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { BatchSize = 8 });
         learner.Attach(TinyDatasets.BallCircle(episodes: 2));
         learner.Train(5);
         long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
@@ -96,7 +96,7 @@ public class COptiDiceLearnerTests
     [Test]
     public void Attach_MismatchedDataset_NamesTheKey()
     {
-        using var learner = new COptiDiceLearner(Tiny(), TinyDatasets.ContextWithObservationSize(4));
+        using var learner = new COptiDiceLearner(TinyDatasets.ContextWithObservationSize(4), Tiny());
         learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
     }
 
@@ -119,7 +119,7 @@ public class COptiDiceLearnerTests
     [TestCase(nameof(COptiDiceOptions.ExtractionNoiseScale), double.NaN)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
-        var act = () => new COptiDiceLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        var act = () => new COptiDiceLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));
         act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
     }
 }

@@ -27,7 +27,7 @@ public class CdtLearnerTests
     public void Smoke_TrainsWithFiniteLossesActsAndExports()
     {
         var data = TinyDatasets.BallCircle();
-        using var learner = new CdtLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CdtLearner(TinyDatasets.Context(), Tiny());
         learner.Attach(data);
         var first = learner.TrainStep()["action_loss"];
         var last = learner.Train(60);
@@ -54,7 +54,7 @@ public class CdtLearnerTests
         var data = TinyDatasets.BallCircle(episodes: 3);
         IReadOnlyDictionary<string, double> Run()
         {
-            using var learner = new CdtLearner(Tiny(), TinyDatasets.Context(seed: 4));
+            using var learner = new CdtLearner(TinyDatasets.Context(seed: 4), Tiny());
             learner.Attach(data);
             return learner.Train(5);
         }
@@ -64,14 +64,14 @@ public class CdtLearnerTests
     [Test]
     public void Attach_EpisodeLongerThanHorizon_Throws()
     {
-        using var learner = new CdtLearner(Tiny() with { EpisodeLength = 10 }, TinyDatasets.Context());
+        using var learner = new CdtLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 10 });
         learner.Invoking(l => l.Attach(TinyDatasets.BallCircle(episodes: 1))).Should().Throw<InvalidDataException>().WithMessage("*40 steps*EpisodeLength*");
     }
 
     [Test]
     public void Update_NaNReturnToGo_ThrowsNamingLossAndStep()
     {
-        using var learner = new CdtLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CdtLearner(TinyDatasets.Context(), Tiny());
         using var scope = NewDisposeScope();
         var rtg = zeros(2, 4);
         rtg[0, 0] = tensor(float.NaN);
@@ -102,7 +102,7 @@ public class CdtLearnerTests
     [TestCase(nameof(CdtOptions.CostSamplingOffset), 0.0)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
-        var act = () => new CdtLearner(OptionSetter.With(Tiny(), field, value), TinyDatasets.Context());
+        var act = () => new CdtLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));
         act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
     }
 }

@@ -21,7 +21,7 @@ public class CpqLearnerTests
     public void Thresholds_ComeFromCostBudget()
     {
         // κ = 10, γ = 0.99, T = 200: 10 · (1 − 0.99^200) / (0.01 · 200) = 4.330102 (spec §0.6 table); OOD threshold 1.5× = 6.495152.
-        using var learner = new CpqLearner(Tiny() with { CostLimit = 10, EpisodeLength = 200 }, TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 10, EpisodeLength = 200 });
         learner.QThreshold.Should().BeApproximately(4.330102, 1e-6);
         learner.OodThreshold.Should().BeApproximately(6.495152, 1e-6);
     }
@@ -30,7 +30,7 @@ public class CpqLearnerTests
     public void Thresholds_EpisodeLengthFromContextWhenUnset()
     {
         // T = 40 from the context: 10 · (1 − 0.99^40) / (0.01 · 40) = 8.2969.
-        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
         learner.EpisodeLength.Should().Be(TinyDatasets.EpisodeLength);
         learner.QThreshold.Should().BeApproximately(10 * (1 - Math.Pow(0.99, 40)) / (0.01 * 40), 1e-9);
     }
@@ -69,7 +69,7 @@ public class CpqLearnerTests
     public void Smoke_TrainsWithFiniteLossesAndExports()
     {
         var data = TinyDatasets.BallCircle();
-        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
         learner.Attach(data);
         var last = learner.Train(60);
         learner.Steps.Should().Be(60);
@@ -95,10 +95,10 @@ public class CpqLearnerTests
     [Test]
     public void ReferenceMode_TrainsWithFiniteLosses()
     {
-        using var learner = new CpqLearner(CpqOptions.Reference() with
+        using var learner = new CpqLearner(TinyDatasets.Context(), CpqOptions.Reference() with
         {
             BatchSize = 32, ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], VaeHiddenSize = 16, SampleActionCount = 4,
-        }, TinyDatasets.Context());
+        });
         learner.Attach(TinyDatasets.BallCircle());
         learner.Train(30).Values.Should().OnlyContain(v => double.IsFinite(v));
     }
@@ -109,7 +109,7 @@ public class CpqLearnerTests
         var data = TinyDatasets.BallCircle();
         IReadOnlyDictionary<string, double> Run()
         {
-            using var learner = new CpqLearner(Tiny(), TinyDatasets.Context(seed: 11));
+            using var learner = new CpqLearner(TinyDatasets.Context(seed: 11), Tiny());
             learner.Attach(data);
             return learner.Train(10);
         }
@@ -120,7 +120,7 @@ public class CpqLearnerTests
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);
-        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
         using var batch = TinyDatasets.BatchWithNaNReward(data);
         var act = () => learner.Update(batch);
         act.Should().Throw<TrainingDivergedException>().Where(e => e.Quantity == "reward_critic_loss" && e.Step == 0)
@@ -130,7 +130,7 @@ public class CpqLearnerTests
     [Test]
     public void Attach_MismatchedDataset_NamesTheKey()
     {
-        using var learner = new CpqLearner(Tiny(), TinyDatasets.ContextWithObservationSize(5));
+        using var learner = new CpqLearner(TinyDatasets.ContextWithObservationSize(5), Tiny());
         var act = () => learner.Attach(TinyDatasets.BallCircle(episodes: 1));
         act.Should().Throw<InvalidDataException>().WithMessage("*'observations'*");
     }
@@ -138,21 +138,21 @@ public class CpqLearnerTests
     [Test]
     public void TrainStep_WithoutDataset_Throws()
     {
-        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
         learner.Invoking(l => l.TrainStep()).Should().Throw<InvalidOperationException>().WithMessage("*Attach*");
     }
 
     [Test]
     public void Artifact_SavesLoadsAndRejectsOtherShapes()
     {
-        using var learner = new CpqLearner(Tiny(), TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
         var dir = Path.Combine(Path.GetTempPath(), "marvel-cpq-" + Guid.NewGuid().ToString("N"));
         try
         {
             learner.ExportHandover().Save(dir);
             var loaded = HandoverArtifact.Load(dir);
             loaded.GetNetwork(HandoverRoles.Actor).ContentEquals(learner.ExportHandover().GetNetwork(HandoverRoles.Actor)).Should().BeTrue();
-            using var wider = new CpqLearner(Tiny() with { ActorHiddenSizes = [32, 16] }, TinyDatasets.Context());
+            using var wider = new CpqLearner(TinyDatasets.Context(), Tiny() with { ActorHiddenSizes = [32, 16] });
             wider.Invoking(w => w.LoadNetworks(loaded)).Should().Throw<InvalidDataException>().WithMessage("*actor*shape*");
         }
         finally
@@ -164,7 +164,7 @@ public class CpqLearnerTests
     [Test]
     public void NativeTensors_DoNotLeakAcrossUpdates()
     {
-        using var learner = new CpqLearner(Tiny() with { BatchSize = 8 }, TinyDatasets.Context());
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny() with { BatchSize = 8 });
         learner.Attach(TinyDatasets.BallCircle(episodes: 2));
         learner.Train(10);
         long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
@@ -197,7 +197,7 @@ public class CpqLearnerTests
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
         var options = OptionSetter.With(Tiny(), field, value);
-        var act = () => new CpqLearner(options, TinyDatasets.Context());
+        var act = () => new CpqLearner(TinyDatasets.Context(), options);
         act.Should().Throw<OptionsValidationException>().WithMessage($"*{field}*");
     }
 
@@ -205,7 +205,7 @@ public class CpqLearnerTests
     public void Validator_ListsEveryBadField()
     {
         var options = Tiny() with { Gamma = 2, Tau = 0, BatchSize = -1 };
-        var act = () => new CpqLearner(options, TinyDatasets.Context());
+        var act = () => new CpqLearner(TinyDatasets.Context(), options);
         act.Should().Throw<OptionsValidationException>().Which.Failures.Should().HaveCount(3);
     }
 }

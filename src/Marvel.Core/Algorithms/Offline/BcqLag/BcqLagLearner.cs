@@ -54,8 +54,9 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     /// <param name="context">Spaces, device, seeds and the task horizon.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
-    public BcqLagLearner(BcqLagOptions options, LearnerContext context)
+    public BcqLagLearner(LearnerContext context, BcqLagOptions? options = null)
     {
+        options ??= new BcqLagOptions();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         OptionChecks.ThrowIfInvalid(new BcqLagOptionsValidator(), options);

@@ -54,8 +54,9 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     /// <param name="context">Spaces, device, seeds and the task horizon.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
-    public BearLagLearner(BearLagOptions options, LearnerContext context)
+    public BearLagLearner(LearnerContext context, BearLagOptions? options = null)
     {
+        options ??= new BearLagOptions();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         OptionChecks.ThrowIfInvalid(new BearLagOptionsValidator(), options);

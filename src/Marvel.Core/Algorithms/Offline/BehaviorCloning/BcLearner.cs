@@ -34,8 +34,9 @@ public sealed class BcLearner : IOfflineSafeLearner
     /// <param name="context">Spaces, device and seeds (the horizon is not used).</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
-    public BcLearner(BcOptions options, LearnerContext context)
+    public BcLearner(LearnerContext context, BcOptions? options = null)
     {
+        options ??= new BcOptions();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         OptionChecks.ThrowIfInvalid(new BcOptionsValidator(), options);

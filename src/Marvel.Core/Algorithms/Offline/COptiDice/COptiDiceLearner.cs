@@ -56,8 +56,9 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     /// <param name="context">Spaces, device, seeds and the task horizon.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
-    public COptiDiceLearner(COptiDiceOptions options, LearnerContext context)
+    public COptiDiceLearner(LearnerContext context, COptiDiceOptions? options = null)
     {
+        options ??= new COptiDiceOptions();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         OptionChecks.ThrowIfInvalid(new COptiDiceOptionsValidator(), options);

@@ -59,8 +59,9 @@ public sealed class CdtLearner : IOfflineSafeLearner
     /// <param name="context">Spaces, device, seeds and the task horizon.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
-    public CdtLearner(CdtOptions options, LearnerContext context)
+    public CdtLearner(LearnerContext context, CdtOptions? options = null)
     {
+        options ??= new CdtOptions();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         OptionChecks.ThrowIfInvalid(new CdtOptionsValidator(), options);

@@ -52,8 +52,9 @@ public sealed class CpqLearner : IOfflineSafeLearner
     /// <param name="context">Spaces, device, seeds and the task horizon.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
-    public CpqLearner(CpqOptions options, LearnerContext context)
+    public CpqLearner(LearnerContext context, CpqOptions? options = null)
     {
+        options ??= new CpqOptions();
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(context);
         OptionChecks.ThrowIfInvalid(new CpqOptionsValidator(), options);
