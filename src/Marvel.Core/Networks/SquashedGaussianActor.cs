@@ -92,6 +92,22 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         return (action, logProb);
     }
 
+    /// <summary>Samples a = tanh(μ + σ·ε) without computing its log-density (for acting; same draws as <see cref="Sample"/>).</summary>
+    /// <param name="observations">[batch, ObservationSize].</param>
+    /// <param name="generator">Generator for ε.</param>
+    /// <returns>Action [batch, ActionSize].</returns>
+    public Tensor SampleAction(Tensor observations, Generator? generator)
+    {
+        var (mean, logStd) = Distribution(observations);
+        using var noise = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
+        using var std = logStd.exp();
+        using var scaled = std * noise;
+        using var u = mean + scaled;
+        mean.Dispose();
+        logStd.Dispose();
+        return u.tanh();
+    }
+
     /// <summary>log π(a|s) of given squashed actions a ∈ (−1, 1) (clamped to ±(1 − 1e-6) before atanh).</summary>
     /// <param name="observations">[batch, ObservationSize].</param>
     /// <param name="actions">[batch, ActionSize].</param>

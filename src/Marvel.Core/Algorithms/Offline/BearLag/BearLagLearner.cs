@@ -202,7 +202,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     private Tensor Act(Tensor observations, bool deterministic)
     {
         if (deterministic) return _actor.Deterministic(observations) * _maxAction;
-        var (action, _) = _actor.Sample(observations, _policyNoise);
+        using var action = _actor.SampleAction(observations, _policyNoise);
         return action * _maxAction;
     }
 

@@ -270,7 +270,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
 
     private Tensor SampleAction(Tensor observations, Generator generator)
     {
-        var (action, _) = _actor.Sample(observations, generator);
+        using var action = _actor.SampleAction(observations, generator);
         return action * _maxAction;
     }
 

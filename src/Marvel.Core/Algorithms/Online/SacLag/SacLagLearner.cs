@@ -502,9 +502,7 @@ public sealed class SacLagLearner : IOnlineSafeLearner
 
     private Tensor ActorForward(Tensor observations, bool deterministic)
     {
-        if (deterministic) return _actor.Deterministic(observations);
-        var (action, _) = _actor.Sample(observations, _explorationNoise);
-        return action;
+        return deterministic ? _actor.Deterministic(observations) : _actor.SampleAction(observations, _explorationNoise);
     }
 
     private static void PublishEpisodes(List<EpisodeSummary> episodes, double costLimit)
