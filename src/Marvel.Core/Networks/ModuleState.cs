@@ -11,6 +11,8 @@ public static class ModuleState
     public static StateDict ToStateDict(nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
+        // detach/cpu/to_type make intermediate tensors; the scope frees them (the result is managed memory).
+        using var scope = NewDisposeScope();
         var entries = new List<NamedTensor>();
         foreach (var (name, tensor) in module.state_dict())
         {

@@ -39,6 +39,14 @@ internal struct CarDynamics
         ThetaDot = 0;
     }
 
+    /// <summary>Sets the full state from the centre of mass (x, y), task heading θ, forward speed w, steering δ and yaw rate θ̇.</summary>
+    public void SetState(double x, double y, double theta, double speed, double steering, double thetaDot)
+    {
+        Place(x, y, theta, steering);
+        W = speed;
+        ThetaDot = thetaDot;
+    }
+
     public void Substep(double u0, double u1, double h)
     {
         double wCmd = -MaxSpeed * u0;

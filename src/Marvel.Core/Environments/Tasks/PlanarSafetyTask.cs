@@ -15,7 +15,7 @@ namespace Marvel.Core.Environments.Tasks;
 /// <para>The dynamics are Bullet-like approximations, not bit-compatible with the DSRL datasets (which were made
 /// with PyBullet): reward and cost formulas, observation scales, dt, horizons and reset distributions are exact.</para>
 /// </remarks>
-public abstract class PlanarSafetyTask : IEnvironment
+public abstract class PlanarSafetyTask : IEnvironment, IStateSettable
 {
     private const double CircleRadius = 7.0;
     private const double CircleXLimit = 6.0;
@@ -142,6 +142,66 @@ public abstract class PlanarSafetyTask : IEnvironment
         if (truncated) _running = false;
         WriteObservation(observation);
         return new StepResult(reward, cost, false, truncated);
+    }
+
+    /// <summary>
+    /// Sets the agent to the state an observation describes (see <see cref="IStateSettable"/>).
+    /// Ball tasks: the observation holds the full state (position ×0.1, velocity ×0.2, angular velocity ×0.1), recovered exactly
+    /// up to float rounding. Car tasks: position, heading (from the observed sin/cos of the body yaw), yaw rate and speed
+    /// w = v·(cos θ, sin θ) are recovered exactly up to rounding; the steering angle δ, which the observation does not hold, is
+    /// estimated from the kinematic yaw rate θ̇ = −w·tan δ / L as δ = atan(−θ̇·L / w), clipped to ±0.5 rad, and set to 0 when
+    /// |w| &lt; 1e-3 m/s. The estimate is exact unless the lateral-grip limit clipped θ̇ (then |δ| is underestimated) or the
+    /// steering lag had not settled; trajectories from such states drift slightly from the recorded ones.
+    /// </summary>
+    /// <inheritdoc cref="IStateSettable.SetState"/>
+    public void SetState(ReadOnlySpan<float> observation, int elapsedSteps, Span<float> resultingObservation)
+    {
+        if (observation.Length != ObservationSpace.Dimension)
+            throw new ArgumentException($"{Spec.Id}.SetState: the observation has {observation.Length} values; it needs {ObservationSpace.Dimension}.", nameof(observation));
+        CheckObservationBuffer(resultingObservation);
+        for (int i = 0; i < observation.Length; i++)
+            if (!float.IsFinite(observation[i]))
+                throw new ArgumentException($"{Spec.Id}.SetState: observation[{i}] is {observation[i]}; a state must be finite.", nameof(observation));
+        if (elapsedSteps < 0 || elapsedSteps >= Spec.MaxEpisodeSteps)
+            throw new ArgumentOutOfRangeException(nameof(elapsedSteps), elapsedSteps, $"{Spec.Id}.SetState: elapsed steps must be in [0, {Spec.MaxEpisodeSteps}).");
+        double x = 10.0 * observation[0], y = 10.0 * observation[1];
+        if (_isCircle)
+        {
+            double expected = (Math.Sqrt(x * x + y * y) - CircleRadius) / 10.0;
+            if (Math.Abs(observation[7] - expected) > 1e-4 * (1 + Math.Abs(expected)))
+                throw new ArgumentException($"{Spec.Id}.SetState: observation[7] = {observation[7]} should be (‖p‖ − 7)/10 = {expected:G6} for the position " +
+                    $"({x:G6}, {y:G6}) in observation[0..1]; this is not an observation of {Spec.Id}.", nameof(observation));
+        }
+        if (_isBall)
+        {
+            _ball.X = x; _ball.Y = y;
+            _ball.Vx = 5.0 * observation[2]; _ball.Vy = 5.0 * observation[3];
+            _ball.Wx = 10.0 * observation[4]; _ball.Wy = 10.0 * observation[5]; _ball.Wz = 10.0 * observation[6];
+        }
+        else
+        {
+            // Observed body yaw ψ = θ + π: observation[4] = −sin θ, observation[5] = −cos θ.
+            double sin = -observation[4], cos = -observation[5];
+            double norm = Math.Sqrt(sin * sin + cos * cos);
+            if (Math.Abs(norm - 1) > 1e-3)
+                throw new ArgumentException($"{Spec.Id}.SetState: observation[4..5] = ({observation[4]}, {observation[5]}) should be the sine and cosine of the body yaw " +
+                    $"but their norm is {norm:G6}; this is not an observation of {Spec.Id}.", nameof(observation));
+            sin /= norm; cos /= norm;
+            double vx = observation[2], vy = observation[3], thetaDot = 10.0 * observation[6];
+            // Centre-of-mass velocity = w·(cos θ, sin θ) + 0.6·θ̇·(sin θ, −cos θ): the forward part gives w, the sideways part must be 0.6·θ̇.
+            double w = vx * cos + vy * sin;
+            double sideways = vx * sin - vy * cos;
+            double expectedSideways = CarDynamics.CenterOfMassOffset * thetaDot;
+            if (Math.Abs(sideways - expectedSideways) > 1e-3 * (1 + Math.Abs(expectedSideways)))
+                throw new ArgumentException($"{Spec.Id}.SetState: the sideways velocity {sideways:G6} m/s in observation[2..3] should be 0.6 × yaw rate = {expectedSideways:G6} " +
+                    $"(yaw rate from observation[6]); the car cannot slide, so this is not an observation of {Spec.Id}.", nameof(observation));
+            double delta = Math.Abs(w) < 1e-3 ? 0.0 : Math.Clamp(Math.Atan(-thetaDot * CarDynamics.Wheelbase / w), -CarDynamics.MaxSteering, CarDynamics.MaxSteering);
+            _car.SetState(x, y, Math.Atan2(sin, cos), w, delta, thetaDot);
+        }
+        _potential = Potential();
+        _elapsed = elapsedSteps;
+        _running = true;
+        WriteObservation(resultingObservation);
     }
 
     /// <summary>Nothing to release; present for the <see cref="IDisposable"/> contract.</summary>

@@ -1,0 +1,225 @@
+using System.Globalization;
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Alignment;
+
+/// <summary>
+/// Marvel's Value Pre-Alignment (VPA, marvel.md §2): before online finetuning, re-fit the reward and cost critics of a handover
+/// artifact to the values of the artifact's own, frozen policy π_off by fitted policy evaluation on offline transitions.
+/// </summary>
+/// <remarks>
+/// <para>Offline critics were trained under the offline method's objective (CPQ's out-of-distribution cost penalty and gated reward
+/// backup, BEAR-Lag's pessimism) and see few costly transitions, so their values are not what SAC-Lag's Bellman operator expects for
+/// the handed-over policy. VPA drives Q_r → Q_r^π_off and Q_c → Q_c^π_off, so finetuning starts from critics that evaluate the
+/// policy it starts from.</para>
+/// <para>One call draws B transitions (s, a, r, c, s′) and splits them into M mini-batches; on each, with a′ ~ π_off(·|s′) from the
+/// frozen actor and Q̄ the target critics (no gradient):
+/// y_r = κ_r·r + γ(1 − d)·min_j Q̄_r,j(s′, a′) [− α·log π_off(a′|s′) in Soft mode],
+/// y_c = κ_c·c + γ(1 − d)·reduce_k Q̄_c,k(s′, a′);
+/// one Adam step on Σ_j mean((Q_r,j(s, a) − y_r)²), one on Σ_k mean((Q_c,k(s, a) − y_c)²), then Polyak averaging of both targets.
+/// κ_r, κ_c are the artifact's reward and cost scales, γ its discount, d the terminated flag (truncation bootstraps). No actor or
+/// multiplier update, no gradient clipping.</para>
+/// <para>The returned artifact holds the aligned critics and their Adam states (so the moments can carry into finetuning with
+/// <c>HandoverLoadOptions.LoadCriticOptimizerStates = true</c>, as in the reference); actor, actor optimizer and manifest are kept,
+/// except that the manifest's γ becomes the discount used here.</para>
+/// </remarks>
+public sealed class ValuePreAligner : IValueAligner
+{
+    /// <summary>The stage tag of progress reports and <see cref="TrainingDivergedException"/>.</summary>
+    public const string Stage = "alignment";
+
+    private const string Receiver = "Value pre-alignment";
+    private static readonly string[] ScalarNames = ["reward_critic_loss", "cost_critic_loss", "reward_target", "cost_target"];
+    private static readonly double HalfLogTwoPiPlusHalf = 0.5 + 0.5 * Math.Log(2 * Math.PI);
+
+    private readonly ValuePreAlignmentOptions _options;
+
+    /// <summary>Creates the aligner.</summary>
+    /// <param name="options">Settings; copied, so later edits have no effect. Defaults when null.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
+    public ValuePreAligner(ValuePreAlignmentOptions? options = null)
+    {
+        _options = (options ?? new ValuePreAlignmentOptions()) with { };
+        ValuePreAlignmentOptionsValidator.ThrowIfInvalid(_options);
+    }
+
+    /// <summary>The settings in use (a copy).</summary>
+    public ValuePreAlignmentOptions Options => _options with { };
+
+    /// <summary>Aligns the critics of <paramref name="artifact"/> to its actor's values on transitions from <paramref name="data"/>.</summary>
+    /// <param name="artifact">The offline result: actor a <c>SquashedGaussianActor</c>, critics <c>QEnsemble</c>s. Not modified.</param>
+    /// <param name="data">Transitions with actions in the critics' action space (an <see cref="OfflineDataset"/> or a replay buffer); rewards and costs
+    /// in task units unless <see cref="ValuePreAlignmentOptions.ApplyArtifactScales"/> is false.</param>
+    /// <param name="context">Device and seeds (the stream "vpa" is forked for batches and target actions); its spaces must fit the artifact.</param>
+    /// <param name="progress">Receives stage "alignment" reports every <see cref="ValuePreAlignmentOptions.ReportEvery"/> calls.</param>
+    /// <param name="cancellationToken">Checked between gradient steps.</param>
+    /// <returns>The aligned artifact, the number of gradient steps per critic and the last step's scalars.</returns>
+    /// <exception cref="InvalidDataException">The artifact lacks a role, has a network kind other than SquashedGaussianActor/QEnsemble, or weights that do
+    /// not fit its descriptors; or its sizes differ from the context's.</exception>
+    /// <exception cref="ArgumentException">The data's observation or action size differs from the artifact's.</exception>
+    /// <exception cref="InvalidOperationException">The data is empty.</exception>
+    /// <exception cref="TrainingDivergedException">A loss or target became NaN or infinite; names it and the step.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between steps; the input artifact is unchanged.</exception>
+    public ValueAlignmentResult Align(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(context);
+        var o = _options;
+        var manifest = artifact.Manifest;
+        artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, Receiver);
+        if (data.ObservationSize != manifest.ObservationSize || data.ActionSize != manifest.ActionSize)
+            throw new ArgumentException($"{Receiver}: the data has observation size {data.ObservationSize} and action size {data.ActionSize}, but the artifact from " +
+                $"'{manifest.Algorithm}' was trained for {manifest.ObservationSize} and {manifest.ActionSize}. Align on data of the same task.", nameof(data));
+        if (data.Count == 0) throw new InvalidOperationException($"{Receiver}: the data source is empty; align on the offline dataset or a filled replay buffer.");
+        TorchNative.EnsureAvailable();
+
+        double gamma = o.Gamma ?? manifest.Gamma;
+        if (!(gamma >= 0 && gamma < 1))
+            throw new InvalidDataException($"{Receiver}: the artifact's discount Gamma is {gamma.ToString(CultureInfo.InvariantCulture)}; it must be in [0, 1). Set ValuePreAlignmentOptions.Gamma.");
+        double rewardScale = o.ApplyArtifactScales ? manifest.RewardScale : 1.0;
+        double costScale = o.ApplyArtifactScales ? manifest.CostScale : 1.0;
+        var device = context.Device;
+
+        using var networks = ArtifactNetworks.Load(artifact, device, Receiver);
+        using var rewardTarget = ArtifactNetworks.CopyOf(networks.RewardCritic, device);
+        using var costTarget = ArtifactNetworks.CopyOf(networks.CostCritic, device);
+        ArtifactNetworks.Freeze(networks.Actor);
+        ArtifactNetworks.Freeze(rewardTarget);
+        ArtifactNetworks.Freeze(costTarget);
+        using var rewardOptimizer = NewOptimizer(networks.RewardCritic, o.RewardCriticLearningRate, artifact, HandoverRoles.RewardCritic);
+        using var costOptimizer = NewOptimizer(networks.CostCritic, o.CostCriticLearningRate, artifact, HandoverRoles.CostCritic);
+
+        var seeds = context.Seeds.Fork("vpa");
+        var batches = seeds.CreateRandom("batches");
+        using var targetNoise = device.type == DeviceType.CPU ? seeds.CreateTorchGenerator("target-actions") : new Generator(seeds.Derive("target-actions"), device);
+        var step = new AlignmentStep(o, networks, rewardTarget, costTarget, rewardOptimizer, costOptimizer, targetNoise, gamma, rewardScale, costScale);
+
+        int miniBatch = o.BatchSize / o.MiniBatches;
+        IReadOnlyDictionary<string, double> last = new Dictionary<string, double>(StringComparer.Ordinal);
+        long gradientSteps = 0;
+        for (int call = 0; call < o.Steps; call++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using (var scope = NewDisposeScope())
+            {
+                var batch = data.Sample(o.BatchSize, batches, device);
+                for (int m = 0; m < o.MiniBatches; m++)
+                {
+                    if (m > 0) cancellationToken.ThrowIfCancellationRequested();
+                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
+                    last = step.Update(batch, m * miniBatch, miniBatch, gradientSteps, last);
+                    gradientSteps++;
+                }
+            }
+            if (progress is not null && ((call + 1) % o.ReportEvery == 0 || call + 1 == o.Steps))
+                progress.Report(new TrainingProgress(Stage, call + 1, o.Steps, last));
+        }
+
+        var aligned = new Dictionary<string, StateDict>(StringComparer.Ordinal)
+        {
+            [HandoverRoles.RewardCritic] = ModuleState.ToStateDict(networks.RewardCritic),
+            [HandoverRoles.CostCritic] = ModuleState.ToStateDict(networks.CostCritic),
+        };
+        var optimizerStates = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(rewardOptimizer),
+            [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(costOptimizer),
+        };
+        var result = artifact.With(manifest with { Gamma = gamma }, aligned, optimizerStates);
+        return new ValueAlignmentResult(result, gradientSteps, last);
+    }
+
+    private Adam NewOptimizer(QEnsemble critic, double learningRate, HandoverArtifact artifact, string role)
+    {
+        var optimizer = optim.Adam(critic.parameters(), learningRate);
+        if (_options.LoadCriticOptimizerStates && artifact.OptimizerStates.TryGetValue(role, out var state))
+        {
+            try
+            {
+                ModuleState.LoadOptimizer(optimizer, state, role);
+                ModuleState.SetLearningRate(optimizer, learningRate);
+            }
+            catch
+            {
+                optimizer.Dispose();
+                throw;
+            }
+        }
+        return optimizer;
+    }
+
+    /// <summary>One mini-batch gradient step of both critics; holds references only, owns nothing.</summary>
+    private sealed class AlignmentStep(ValuePreAlignmentOptions options, ArtifactNetworks networks, QEnsemble rewardTarget, QEnsemble costTarget,
+        Adam rewardOptimizer, Adam costOptimizer, Generator targetNoise, double gamma, double rewardScale, double costScale)
+    {
+        public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, int start, int length, long stepIndex, IReadOnlyDictionary<string, double> lastFinite)
+        {
+            using var scope = NewDisposeScope();
+            var s = batch.Observations.narrow(0, start, length);
+            var a = batch.Actions.narrow(0, start, length);
+            var s2 = batch.NextObservations.narrow(0, start, length);
+            var rewards = batch.Rewards.narrow(0, start, length) * rewardScale;
+            var costs = batch.Costs.narrow(0, start, length) * costScale;
+            var terminated = batch.Terminated.narrow(0, start, length);
+            var done = options.TreatTruncationAsTerminal ? maximum(terminated, batch.Truncated.narrow(0, start, length)) : terminated;
+            var continues = done.neg().add(1.0).mul(gamma);                        // γ(1 − d)
+
+            // §2.2 step 3: targets from the frozen offline actor and the target critics, no gradient.
+            Tensor rewardY, costY;
+            using (no_grad())
+            {
+                Tensor nextAction;
+                Tensor? nextLogProb = null;
+                if (options.DeterministicTarget) nextAction = networks.Actor.Deterministic(s2);
+                else (nextAction, nextLogProb) = networks.Actor.Sample(s2, targetNoise);
+                var nextReward = rewardTarget.Min(s2, nextAction);
+                var nextCost = EnsembleOps.Reduce(costTarget.forward(s2, nextAction), options.CostEnsembleReduction);
+                switch (options.Mode)
+                {
+                    case ValuePreAlignmentMode.Soft:
+                        // §2.4 Soft: per-sample entropy on the reward only.
+                        nextReward = nextReward - options.Alpha * nextLogProb!;
+                        break;
+                    case ValuePreAlignmentMode.ReferenceEntropy:
+                        // §2.3: + 0.1 · mean_batch(h), h = Σ(½ + ½ ln 2π + log σ) − Σ log(1 − a′² + 1e-6), on BOTH targets.
+                        var (_, logStd) = networks.Actor.Distribution(s2);
+                        var h = (logStd + HalfLogTwoPiPlusHalf).sum(-1) - (1 - nextAction.square() + 1e-6).log().sum(-1);
+                        var bonus = h.mean().mul(0.1);
+                        nextReward = nextReward + bonus;
+                        nextCost = nextCost + bonus;
+                        break;
+                }
+                rewardY = rewards + continues * nextReward;
+                costY = costs + continues * nextCost;
+            }
+
+            // §2.2 steps 4–5: regression of every member, one Adam step per critic.
+            var rewardLoss = networks.RewardCritic.Loss(s, a, rewardY);
+            GradientStep.Apply(rewardOptimizer, rewardLoss);
+            var costLoss = networks.CostCritic.Loss(s, a, costY);
+            GradientStep.Apply(costOptimizer, costLoss);
+
+            // §2.2 step 6: Polyak averaging after every mini-batch.
+            Polyak.Update(options.Tau, networks.RewardCritic, rewardTarget);
+            Polyak.Update(options.Tau, networks.CostCritic, costTarget);
+
+            // One host read per step: logging and the NaN/Inf check share it.
+            var values = ScalarReadout.Read([rewardLoss.detach(), costLoss.detach(), rewardY.mean(), costY.mean()], ScalarNames, Stage, stepIndex, lastFinite);
+            return new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                [ScalarNames[0]] = values[0],
+                [ScalarNames[1]] = values[1],
+                [ScalarNames[2]] = values[2],
+                [ScalarNames[3]] = values[3],
+            };
+        }
+    }
+}
