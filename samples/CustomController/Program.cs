@@ -16,7 +16,7 @@ using Microsoft.Extensions.Options;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 const double costLimit = 20;          // undiscounted episode cost budget
-int iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 8;
+int iterations = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 25;
 int[] hidden = [64, 64];
 TorchSharp.torch.set_num_threads(1);
 var clock = Stopwatch.StartNew();
@@ -29,7 +29,7 @@ services.AddMarvel()
     {
         o.ActorHiddenSizes = hidden; o.CriticHiddenSizes = hidden; o.CostCriticHiddenSizes = hidden;
         o.ActorLearningRate = 3e-4; o.CriticLearningRate = 1e-3; o.CostCriticLearningRate = 1e-3; o.Alpha = 1e-2;
-        o.BatchSize = 128; o.EpisodesPerIteration = 2; o.UpdatesPerIteration = 25; o.MiniBatches = 1; o.ReplayCapacity = 50_000;
+        o.BatchSize = 128; o.EpisodesPerIteration = 2; o.UpdatesPerIteration = 50; o.MiniBatches = 1; o.ReplayCapacity = 50_000;
     });
 using var provider = services.BuildServiceProvider();
 provider.GetRequiredService<IStartupValidator>().Validate();

@@ -1,9 +1,10 @@
 // Marvel.Core sample: bring your own constrained task.
 //   1. write the task (PointReach.cs: reach a target, a hazard disc on the straight path costs 1 per step) and check it
 //   2. plug it in by name with services.AddMarvel().AddEnvironment(...)
-//   3. collect a dataset with scripted drivers: straight (fast, unsafe) and detouring (safe), with noise
+//   3. collect a dataset with scripted drivers: straight (through the hazard) and detouring (cheaper in cost), with noise
 //   4. train CPQ offline under CostLimit, then finetune briefly with SAC-Lag and the adaptive PID Lagrangian
-// Everything is resolved by name from IMarvelComponents, as a configuration file would pick it.
+// Everything is resolved by name from IMarvelComponents, as a configuration file would pick it. The run is short:
+// its numbers show the wiring, not a tuned result.
 // Usage: dotnet run --project samples/CustomEnvironment -- [offlineSteps] [onlineIterations]
 using System.Diagnostics;
 using System.Globalization;
@@ -22,8 +23,8 @@ using Microsoft.Extensions.Options;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 const double costLimit = 3;           // undiscounted episode cost budget: at most 3 steps inside the hazard per episode
 const ulong seed = 3;
-int offlineSteps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 600;
-int onlineIterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 6;
+int offlineSteps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
+int onlineIterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15;
 int[] hidden = [64, 64];
 TorchSharp.torch.set_num_threads(1);
 var clock = Stopwatch.StartNew();
@@ -45,7 +46,7 @@ services.AddMarvel()
         o.ActorLearningRate = 1e-4; o.CriticLearningRate = 1e-3; o.CostCriticLearningRate = 1e-3; o.Alpha = 1e-3;
         o.BatchSize = 128; o.EpisodesPerIteration = 4; o.UpdatesPerIteration = 20; o.MiniBatches = 1; o.ReplayCapacity = 50_000;
     })
-    .Configure<AdaptivePidLagrangeOptions>(o => { o.CostLimit = costLimit; o.Kp = 0.05; o.Ki = 0.01; o.Kd = 0.01; });
+    .Configure<AdaptivePidLagrangeOptions>(o => { o.CostLimit = costLimit; o.Kp = 0.2; o.Ki = 0.05; o.Kd = 0.01; });
 using var provider = services.BuildServiceProvider();
 provider.GetRequiredService<IStartupValidator>().Validate();   // what a host does at start: every bad field at once
 var components = provider.GetRequiredService<IMarvelComponents>();
