@@ -47,7 +47,7 @@ public class MarvelPipelineTests
     [Test]
     public void Run_TinyBallCircle_CpqVpaSacLag_WritesEveryRunFileWithPlausibleContent()
     {
-        var o = Options(iterations: 2, evalEvery: 1, evalEpisodes: 2);
+        var o = Options(iterations: 2, evalEvery: 1, evalEpisodes: 2) with { CheckpointEvery = 2 };
         var sacTemplate = new SacLagOptions { EpisodesPerIteration = 2, UpdatesPerIteration = 1, BatchSize = 64, MiniBatches = 2, ActorLearningRate = 1e-4 };
         var pipeline = new MarvelPipeline(o,
             context => new CpqLearner(context, PipelineTestData.TinyCpq()),
@@ -107,6 +107,11 @@ public class MarvelPipelineTests
         // The time-averaged curve lies between its extremes.
         result.RewardAuc.Should().BeInRange(result.Evaluations.Min(e => e.Result.MeanReturn) - 1e-9, result.Evaluations.Max(e => e.Result.MeanReturn) + 1e-9);
         stages.Should().Contain(["offline", "alignment", "online", "evaluation"]);
+        var checkpoint = Path.Combine(root, "checkpoints", "iteration-000002");
+        HandoverArtifact.Load(Path.Combine(checkpoint, "learner")).Manifest.Algorithm.Should().Be("SAC-Lag");
+        File.ReadAllText(Path.Combine(checkpoint, "controller.json")).Should().Contain("Kind");
+        File.ReadAllText(Path.Combine(checkpoint, "state.json")).Should().Contain("cumulative_violation");
+        Directory.Exists(Path.Combine(root, "checkpoints", "iteration-000001")).Should().BeFalse();
         Directory.GetFiles(root, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty("atomic writes leave no temporary files behind");
     }
 
