@@ -125,8 +125,8 @@ public class MarvelPipelineTests
 
         var result = pipeline.Run(PipelineTestData.Dataset);
 
-        // Episodes cost 30 and 10 each iteration: violation max(0, 30 − 20) + max(0, 10 − 20) = 10 per iteration, 50 after 5.
-        result.CumulativeViolation.Should().Be(50);
+        // Episodes cost 40 and 10 each iteration: violation max(0, 40 − 20) + max(0, 10 − 20) = 20 per iteration, 100 after 5.
+        result.CumulativeViolation.Should().Be(100);
         result.OnlineEpisodes.Should().Be(10);
         result.OnlineEnvironmentSteps.Should().Be(2000);
         // Evaluations at 0, every 2 iterations and after the last: 0, 2, 4, 5.
@@ -138,8 +138,8 @@ public class MarvelPipelineTests
         learner!.Initialized.Should().BeTrue();
         learner.Disposed.Should().BeTrue("the pipeline owns the learners it builds");
         var online = CsvLines(Path.Combine(o.RunDirectory, "metrics", "online.csv"));
-        Cell(online, 5, "cumulative_violation").Should().Be(50);
-        Cell(online, 3, "mean_episode_cost").Should().Be(20);
+        Cell(online, 5, "cumulative_violation").Should().Be(100);
+        Cell(online, 3, "mean_episode_cost").Should().Be(25);
     }
 
     [Test]
@@ -156,6 +156,21 @@ public class MarvelPipelineTests
         a.Evaluations.Select(e => e.Result.MeanReturn).Should().Equal(b.Evaluations.Select(e => e.Result.MeanReturn));
         // Same policy at evaluations 0 and 1 but different seeds (s + 10 000·k + i): the start states, hence the returns, differ.
         a.Evaluations[0].Result.Episodes.Select(e => e.Return).Should().NotEqual(a.Evaluations[1].Result.Episodes.Select(e => e.Return));
+    }
+
+    [Test]
+    public void Run_Twice_StartsTheControllerFromItsInitialStateEachTime()
+    {
+        var controller = new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20 });
+        var pipeline = new MarvelPipeline(Options(iterations: 3, evalEvery: 10), PipelineTestData.Artifact(), new NoAlignment(), controller,
+            (context, _) => new FakeOnlineLearner(context));
+
+        var first = pipeline.Run(PipelineTestData.Dataset);
+        var second = pipeline.Run(PipelineTestData.Dataset);
+
+        first.FinalLambda.Should().BeGreaterThan(0, "the mean cost 25 is above the limit 20");
+        second.FinalLambda.Should().Be(first.FinalLambda);
+        second.CumulativeViolation.Should().Be(first.CumulativeViolation);
     }
 
     [Test]

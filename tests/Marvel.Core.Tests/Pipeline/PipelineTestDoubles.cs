@@ -51,7 +51,7 @@ internal sealed class ConstantPolicy(int observationSize, int actionSize) : IPol
 }
 
 /// <summary>
-/// A test-only online learner: every iteration "finishes" two episodes with costs 30 and 10 (CostLimit 20 ⇒ violation 10 per iteration)
+/// A test-only online learner: every iteration "finishes" two episodes with costs 40 and 10 (CostLimit 20 ⇒ violation 20 per iteration, mean cost 25)
 /// and reports scalars; it can report an exploding Q or throw a divergence at a chosen iteration.
 /// </summary>
 internal sealed class FakeOnlineLearner(LearnerContext context) : IOnlineSafeLearner
@@ -71,14 +71,14 @@ internal sealed class FakeOnlineLearner(LearnerContext context) : IOnlineSafeLea
     {
         long it = ++_iterations;
         if (it == ThrowAtIteration) throw new TrainingDivergedException("online/Fake", "actor_loss", it, double.NaN);
-        var update = controller.Update(20);
+        var update = controller.Update(25);
         var metrics = new Dictionary<string, double>
         {
             ["reward_q"] = it == ExplodeRewardQAtIteration ? 1e9 : 1.0,
             ["cost_q"] = 0.5,
             ["actor_loss"] = -1.0,
         };
-        return new OnlineIterationResult(it - 1, it * 400, [new EpisodeSummary(5, 30, 200), new EpisodeSummary(7, 10, 200)], update.Lambda, metrics);
+        return new OnlineIterationResult(it - 1, it * 400, [new EpisodeSummary(5, 40, 200), new EpisodeSummary(7, 10, 200)], update.Lambda, metrics);
     }
 
     public HandoverArtifact ExportHandover() => throw new NotSupportedException("The fake learner has no networks.");
