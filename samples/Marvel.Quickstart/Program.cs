@@ -1,19 +1,19 @@
-// Marvel.Core quickstart: the offline-to-online path on BallCircle, end to end.
+// Marvel.Core quickstart: the offline-to-online Marvel pipeline on BallCircle, end to end.
 //   1. collect an offline dataset that spans low to high episode costs (scripted controllers at a cost sweep)
-//   2. train CPQ offline against CostLimit = 20 and export the handover artifact
-//   3. finetune online with SAC-Lag, starting from the artifact, λ driven by the adaptive PID Lagrangian
-//   4. print offline vs finetuned DSRL-normalized reward and cost
-// This is the thin slice of the Marvel pipeline; value pre-alignment plugs in between steps 2 and 3 when it lands.
-// Usage: dotnet run --project samples/Marvel.Quickstart -- [offlineSteps] [onlineIterations]
+//   2. MarvelPipeline: CPQ offline → handover artifact → Value Pre-Alignment on the dataset → SAC-Lag finetuning with the adaptive PID
+//      Lagrangian, evaluated at iteration 0 (the offline policy), every few iterations and at the end
+//   3. print offline vs finetuned DSRL-normalized reward and cost; everything is also in the run directory
+// Usage: dotnet run --project samples/Marvel.Quickstart -- [offlineSteps] [onlineIterations] [runDirectory]
 using System.Diagnostics;
 using System.Globalization;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Offline.Cpq;
 using Marvel.Core.Algorithms.Online.SacLag;
+using Marvel.Core.Alignment;
 using Marvel.Core.Data;
-using Marvel.Core.Environments;
 using Marvel.Core.Lagrange;
+using Marvel.Core.Pipeline;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 const string task = "BallCircle";
@@ -21,57 +21,71 @@ const double costLimit = 20;          // undiscounted episode cost budget
 const ulong seed = 7;
 int offlineSteps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1500;
 int onlineIterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+string runDirectory = args.Length > 2 ? args[2] : Path.Combine("runs", "quickstart");
 int[] hidden = [128, 128];
 TorchSharp.torch.set_num_threads(1);
 
 var clock = Stopwatch.StartNew();
-var seeds = new SeedStreams(seed);
-var dataset = DatasetCollector.GenerateBuiltIn(task, episodes: 200, seed: seeds.Derive("dataset"));
+var dataset = DatasetCollector.GenerateBuiltIn(task, episodes: 200, seed: new SeedStreams(seed).Derive("dataset"));
 var episodes = dataset.Episodes;
 Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] dataset: {episodes.Count} {task} episodes, cost {episodes.Min(e => e.Cost):F0}..{episodes.Max(e => e.Cost):F0}, " +
                   $"return {episodes.Min(e => e.Return):F0}..{episodes.Max(e => e.Return):F0}, {episodes.Count(e => e.Cost <= costLimit)} within the limit");
 
-using var evalEnv = EnvironmentRegistry.Default.MakeVector(task, 5);
-var context = new LearnerContext(evalEnv.ObservationSpace, evalEnv.ActionSpace, seeds, evalEnv.Spec.MaxEpisodeSteps, task);
+var options = new MarvelPipelineOptions
+{
+    TaskId = task, CostLimit = costLimit, Seed = seed, OfflineSteps = offlineSteps, OnlineIterations = onlineIterations,
+    EvalEvery = 5, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = runDirectory,
+};
 
-// 2. Offline: CPQ.
-using var cpq = new CpqLearner(context, new CpqOptions
-{
-    CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 128, BatchSize = 256,
-});
-cpq.Attach(dataset);
-var lastReport = Stopwatch.StartNew();
-cpq.Train(offlineSteps, new Progress<TrainingProgress>(p =>
-{
-    if (lastReport.Elapsed.TotalSeconds < 5 && p.Step < p.TotalSteps) return;
-    lastReport.Restart();
-    Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] CPQ {p.Step}/{p.TotalSteps} " + string.Join(" ", p.Metrics.Take(4).Select(kv => $"{kv.Key}={kv.Value:G3}")));
-}), reportEvery: 100);
-var offline = PolicyEvaluator.Evaluate(cpq.Policy, evalEnv, episodes: 10, costLimit: costLimit, seed: seeds.Derive("eval/offline"));
-var artifact = cpq.ExportHandover();
+// Value Pre-Alignment, deliberately conservative. With the reference settings (γ 0.99, lr 5e-3, 5000 calls = 20 000 steps) fitted
+// evaluation of a CPQ actor on BallCircle ran away in a large run (cost Q ≈ 962 against a 1/(1 − γ) = 100 bound; see
+// docs/algorithms/value-alignment.md): π_off's target actions leave the data's support and the error compounds over a 100-step
+// horizon. A few hundred calls at a 5× lower learning rate move the critics toward π_off's values without giving that runaway time
+// to build up; the pipeline's exploding-Q guard stops the run if it happens anyway.
+var aligner = new ValuePreAligner(new ValuePreAlignmentOptions { Steps = 250, RewardCriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3 });
 
-// 3. Online: SAC-Lag from the handover, aPID multiplier (gains scaled for one update per iteration).
-using var sac = new SacLagLearner(context with { Seeds = seeds.Fork("online") }, new SacLagOptions
-{
-    ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, RewardCriticCount = 2, CostCriticHiddenSizes = hidden, CostCriticCount = 2,
-    ActorLearningRate = 5e-5, CriticLearningRate = 5e-3, CostCriticLearningRate = 5e-3, Alpha = 1e-3,
-});
-sac.InitializeFrom(artifact);
+// aPID with gains scaled for one controller update per iteration (marvel.md §4.4).
 var controller = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = costLimit, Kp = 1e-4, Ki = 1e-4, Kd = 1e-4 });
-using var trainEnv = EnvironmentRegistry.Default.MakeVector(task, 5);
-double violation = 0;
-for (int it = 0; it < onlineIterations; it++)
-{
-    var r = sac.RunIteration(trainEnv, controller);
-    violation += r.Episodes.Sum(e => Math.Max(0, e.Cost - costLimit));
-    Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] SAC-Lag iteration {it + 1}/{onlineIterations}: return {r.Episodes.Average(e => e.Return),6:F1} " +
-                      $"cost {r.Episodes.Average(e => e.Cost),5:F1} λ {r.Lambda:G3} cumulative violation {violation:F0}");
-}
-var online = PolicyEvaluator.Evaluate(sac.Policy, evalEnv, episodes: 10, costLimit: costLimit, seed: seeds.Derive("eval/online"));
 
-// 4. Summary.
+// BallCircle's online settings of marvel.md §5.1; network sizes and scales come from the artifact (SacLagHandover).
+var online = SacLagHandover.Factory(new SacLagOptions { ActorLearningRate = 5e-5, CriticLearningRate = 5e-3, CostCriticLearningRate = 5e-3, Alpha = 1e-3 });
+
+var pipeline = new MarvelPipeline(options,
+    context => new CpqLearner(context, new CpqOptions { CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 128, BatchSize = 256 }),
+    aligner, controller, online);
+
+var lastReport = Stopwatch.StartNew();
+var progress = new InlineProgress(p =>
+{
+    bool periodic = p.Stage is "offline" or "alignment";
+    if (periodic && lastReport.Elapsed.TotalSeconds < 5 && p.Step < p.TotalSteps) return;
+    lastReport.Restart();
+    string metrics = p.Stage switch
+    {
+        "online" => $"return {p.Metrics["mean_episode_return"],6:F1} cost {p.Metrics["mean_episode_cost"],5:F1} λ {p.Metrics["lambda"]:G3} " +
+                    $"cumulative violation {p.Metrics["cumulative_violation"]:F0}",
+        "evaluation" => $"iteration {p.Metrics["iteration"]}: return {p.Metrics["mean_return"]:F1} cost {p.Metrics["mean_cost"]:F1} " +
+                        $"(normalized {p.Metrics["normalized_reward"]:F3} / {p.Metrics["normalized_cost"]:F2})",
+        _ => string.Join(" ", p.Metrics.Take(4).Select(kv => $"{kv.Key}={kv.Value:G3}")),
+    };
+    Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] {p.Stage} {(p.TotalSteps > 0 ? $"{p.Step}/{p.TotalSteps} " : "")}{metrics}");
+});
+
+var result = await pipeline.RunAsync(dataset, progress);
+
 Console.WriteLine();
 Console.WriteLine($"{"policy",-22} {"return",8} {"cost",6} {"norm. reward",13} {"norm. cost",11}");
-foreach (var (name, r) in new[] { ("offline (CPQ)", offline), ($"finetuned (SAC-Lag)", online) })
+foreach (var (name, point) in new[] { ($"offline ({result.OfflineAlgorithm})", result.OfflineEvaluation), ($"finetuned ({result.OnlineAlgorithm})", result.FinalEvaluation) })
+{
+    var r = point.Result;
     Console.WriteLine($"{name,-22} {r.MeanReturn,8:F1} {r.MeanCost,6:F1} {r.NormalizedReward,13:F3} {r.NormalizedCost,11:F2}{(r.IsSafe ? "" : "  (over the limit)")}");
-Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Done in {clock.Elapsed.TotalSeconds:F0} s.");
+}
+Console.WriteLine($"online: {result.OnlineIterations} iterations, {result.OnlineEpisodes} episodes, {result.OnlineEnvironmentSteps} steps, " +
+                  $"cumulative violation {result.CumulativeViolation:F0}, reward AUC {result.RewardAuc:F1} (normalized {result.NormalizedRewardAuc:F3}), final λ {result.FinalLambda:G3}");
+Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Run directory: {result.RunDirectory}. Done in {clock.Elapsed.TotalSeconds:F0} s.");
+
+/// <summary>Reports on the pipeline's own thread, so lines print in order (Progress&lt;T&gt; posts to the thread pool).</summary>
+internal sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+{
+    public void Report(TrainingProgress value) => report(value);
+}

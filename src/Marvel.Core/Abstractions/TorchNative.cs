@@ -102,6 +102,22 @@ public sealed class TrainingDivergedException : Exception
         LastFiniteValues = lastFinite ?? new Dictionary<string, double>();
     }
 
+    /// <summary>Wraps <paramref name="inner"/> with the enclosing stage (e.g. the pipeline stage "online"); quantity, step, value and
+    /// last finite values are copied, <see cref="Exception.InnerException"/> is <paramref name="inner"/>.</summary>
+    /// <param name="stage">The enclosing stage, which becomes <see cref="Stage"/>.</param>
+    /// <param name="inner">The original divergence.</param>
+    /// <param name="note">Extra text appended to the message (e.g. where the metrics so far were written); may be null.</param>
+    public TrainingDivergedException(string stage, TrainingDivergedException inner, string? note = null)
+        : base($"Stage '{stage}' stopped: {inner?.Message}{(note is null ? "" : " " + note)}", inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        Stage = stage;
+        Quantity = inner.Quantity;
+        Step = inner.Step;
+        Value = inner.Value;
+        LastFiniteValues = inner.LastFiniteValues;
+    }
+
     /// <summary>Where it happened.</summary>
     public string Stage { get; }
 

@@ -1,0 +1,64 @@
+using Marvel.Core.Abstractions.Learning;
+
+namespace Marvel.Core.Pipeline;
+
+/// <summary>
+/// Settings of <see cref="MarvelPipeline"/>: the task, the cost budget, the seed, how long each stage runs, how often the
+/// online policy is evaluated and checkpointed, and where the run directory lives. Defaults follow marvel.md §5.
+/// </summary>
+/// <remarks>
+/// Whether Value Pre-Alignment runs is decided by the injected <see cref="IValueAligner"/> (<c>ValuePreAligner</c> or
+/// <c>NoAlignment</c>), not by a flag here; the multiplier rule likewise comes from the injected controller.
+/// </remarks>
+public sealed record MarvelPipelineOptions
+{
+    /// <summary>Task id known to the environment registry, e.g. "BallCircle". Default "BallCircle".</summary>
+    public string TaskId { get; set; } = "BallCircle";
+
+    /// <summary>Undiscounted episode cost budget, used for normalized costs and the cumulative violation (the controller carries its own,
+    /// which must be equal). Default 20 (marvel.md §5.2, reference <c>--cost_limit</c>).</summary>
+    public double CostLimit { get; set; } = 20.0;
+
+    /// <summary>Root seed of the run; every stage, environment and evaluation draws a named stream from it. Default 0.</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>Gradient steps of the offline learner (ignored when the pipeline starts from a loaded artifact). Default 100 000
+    /// (reference CPQ script, marvel.md §4.1).</summary>
+    public long OfflineSteps { get; set; } = 100_000;
+
+    /// <summary>Online iterations (each one is the online learner's <c>RunIteration</c>: with SAC-Lag's reference schedule 5 episodes, one
+    /// controller update and 20 gradient steps). Default 100 (reference: 500 episodes / 5, marvel.md §4.4).</summary>
+    public int OnlineIterations { get; set; } = 100;
+
+    /// <summary>Evaluate every this many online iterations (plus at iteration 0 and after the last one). Default 20 (reference <c>eval_freq</c>).</summary>
+    public int EvalEvery { get; set; } = 20;
+
+    /// <summary>Deterministic evaluation episodes per evaluation. Default 10 (marvel.md §4.5).</summary>
+    public int EvalEpisodes { get; set; } = 10;
+
+    /// <summary>Parallel environment instances for online collection and for evaluation. Default 5 (one per reference rollout episode).</summary>
+    public int EnvironmentCount { get; set; } = 5;
+
+    /// <summary>Folder of the run (options, metrics, artifacts, checkpoints); created when missing. Default "runs/marvel".</summary>
+    public string RunDirectory { get; set; } = Path.Combine("runs", "marvel");
+
+    /// <summary>Write an online checkpoint every this many iterations; 0 disables checkpoints. Default 0.</summary>
+    public int CheckpointEvery { get; set; }
+
+    /// <summary>Device of the networks: "cpu", "cuda" or "cuda:N". Default "cpu".</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>What the online learner takes over from the (aligned) artifact. Default: actor and critics, actor optimizer moments,
+    /// no critic moments (marvel.md §4.2).</summary>
+    public HandoverLoadOptions HandoverLoad { get; set; } = new();
+
+    /// <summary>
+    /// Factor of the exploding-Q guard: the online run is declared diverged when |mean Q_r| exceeds
+    /// max|r|·RewardScale/(1 − γ)·factor (or |mean Q_c| exceeds max c·CostScale/(1 − γ)·factor), with max|r| and max c taken from the
+    /// dataset and the scales and γ from the artifact. ≥ 1; <see cref="double.PositiveInfinity"/> disables the guard. Default 10.
+    /// </summary>
+    public double QDivergenceFactor { get; set; } = 10.0;
+
+    /// <summary>Report offline progress every this many gradient steps. Default 100.</summary>
+    public int OfflineReportEvery { get; set; } = 100;
+}

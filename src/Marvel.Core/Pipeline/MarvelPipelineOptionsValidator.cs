@@ -1,0 +1,42 @@
+using Marvel.Core.Algorithms.Shared;
+using Microsoft.Extensions.Options;
+
+namespace Marvel.Core.Pipeline;
+
+/// <summary>Checks every field of <see cref="MarvelPipelineOptions"/> and reports all failures together.</summary>
+internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPipelineOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, MarvelPipelineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new ValidateOptionsResultBuilder();
+        if (string.IsNullOrWhiteSpace(options.TaskId))
+            failures.AddError("must name a registered task, e.g. \"BallCircle\".", nameof(options.TaskId));
+        if (!double.IsFinite(options.CostLimit) || options.CostLimit < 0)
+            failures.AddError($"must be a finite undiscounted episode cost >= 0, got {options.CostLimit}.", nameof(options.CostLimit));
+        OptionChecks.AtLeast(failures, options.OfflineSteps, 0, nameof(options.OfflineSteps));
+        OptionChecks.AtLeast(failures, options.OnlineIterations, 0, nameof(options.OnlineIterations));
+        OptionChecks.AtLeast(failures, options.EvalEvery, 1, nameof(options.EvalEvery));
+        OptionChecks.AtLeast(failures, options.EvalEpisodes, 1, nameof(options.EvalEpisodes));
+        OptionChecks.AtLeast(failures, options.EnvironmentCount, 1, nameof(options.EnvironmentCount));
+        if (string.IsNullOrWhiteSpace(options.RunDirectory))
+            failures.AddError("must be a folder path for options, metrics and artifacts.", nameof(options.RunDirectory));
+        else if (options.RunDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+            failures.AddError($"'{options.RunDirectory}' contains characters that are not allowed in a path.", nameof(options.RunDirectory));
+        OptionChecks.AtLeast(failures, options.CheckpointEvery, 0, nameof(options.CheckpointEvery));
+        if (string.IsNullOrWhiteSpace(options.Device))
+            failures.AddError("must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(options.Device));
+        else
+            OptionChecks.Device(failures, options.Device, nameof(options.Device));
+        if (options.HandoverLoad is null)
+            failures.AddError("must not be null; use new HandoverLoadOptions() for the defaults.", nameof(options.HandoverLoad));
+        if (double.IsNaN(options.QDivergenceFactor) || options.QDivergenceFactor < 1)
+            failures.AddError($"must be >= 1 (or +Infinity to disable the guard), got {options.QDivergenceFactor}.", nameof(options.QDivergenceFactor));
+        OptionChecks.AtLeast(failures, options.OfflineReportEvery, 1, nameof(options.OfflineReportEvery));
+        return failures.Build();
+    }
+
+    /// <summary>Throws <see cref="OptionsValidationException"/> listing every bad field.</summary>
+    internal static void ThrowIfInvalid(MarvelPipelineOptions options) => OptionChecks.ThrowIfInvalid(new MarvelPipelineOptionsValidator(), options);
+}
