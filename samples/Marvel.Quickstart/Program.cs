@@ -20,7 +20,7 @@ const string task = "BallCircle";
 const double costLimit = 20;          // undiscounted episode cost budget
 const ulong seed = 7;
 int offlineSteps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1500;
-int onlineIterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+int onlineIterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60;
 string runDirectory = args.Length > 2 ? args[2] : Path.Combine("runs", "quickstart");
 int[] hidden = [128, 128];
 TorchSharp.torch.set_num_threads(1);
@@ -44,8 +44,9 @@ var options = new MarvelPipelineOptions
 // to build up; the pipeline's exploding-Q guard stops the run if it happens anyway.
 var aligner = new ValuePreAligner(new ValuePreAlignmentOptions { Steps = 250, RewardCriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3 });
 
-// aPID with gains scaled for one controller update per iteration (marvel.md §4.4).
-var controller = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = costLimit, Kp = 1e-4, Ki = 1e-4, Kd = 1e-4 });
+// aPID with gains for one controller update per iteration (marvel.md §4.4): the reference's 5e-6 assumes 20 updates per iteration
+// and leaves λ near 0 here. These are the gains of the SAC-Lag BallCircle evidence run (docs/algorithms/sac-lag.md).
+var controller = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = costLimit, Kp = 0.01, Ki = 0.002, Kd = 0.005 });
 
 // BallCircle's online settings of marvel.md §5.1; network sizes and scales come from the artifact (SacLagHandover).
 var online = SacLagHandover.Factory(new SacLagOptions { ActorLearningRate = 5e-5, CriticLearningRate = 5e-3, CostCriticLearningRate = 5e-3, Alpha = 1e-3 });

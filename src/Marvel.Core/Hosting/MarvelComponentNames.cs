@@ -90,6 +90,8 @@ public static class MarvelConfigurationSections
     public const string DualAscent = "DualAscent";
     /// <summary>ValuePreAlignmentOptions of "VPA".</summary>
     public const string ValuePreAlignment = "ValuePreAlignment";
+    /// <summary>MarvelPipelineOptions of <see cref="MarvelPipelineFactory"/>.</summary>
+    public const string Pipeline = "Pipeline";
 }
 
 /// <summary>One named component in the service collection; the catalog lists these to name the known components.</summary>

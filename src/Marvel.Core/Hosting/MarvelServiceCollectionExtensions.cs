@@ -10,6 +10,7 @@ using Marvel.Core.Alignment;
 using Marvel.Core.Environments.Tasks;
 using Marvel.Core.Hosting;
 using Marvel.Core.Lagrange;
+using Marvel.Core.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -57,6 +58,7 @@ public static class MarvelServiceCollectionExtensions
             AddBuiltIns(services);
         }
         services.TryAddSingleton<IMarvelComponents, MarvelComponents>();
+        services.TryAddSingleton<MarvelPipelineFactory>();
         return new MarvelBuilder(services);
     }
 
@@ -105,6 +107,7 @@ public static class MarvelServiceCollectionExtensions
         Bind<PidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pid));
         Bind<DualAscentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.DualAscent));
         Bind<ValuePreAlignmentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.ValuePreAlignment));
+        Bind<MarvelPipelineOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pipeline));
         return builder;
     }
 
@@ -136,6 +139,8 @@ public static class MarvelServiceCollectionExtensions
         });
         MarvelRegistrations.Add(services, MarvelComponentKind.ValueAligner, Names.NoAlignment, typeof(NoAlignment), builtIn: true,
             _ => new DelegateValueAlignerFactory(Names.NoAlignment, () => new NoAlignment()));
+
+        RegisterOptions<MarvelPipelineOptions, MarvelPipelineOptionsValidator>(services, Default);
 
         Environment<BallCircle>(services, Names.BallCircle, () => new BallCircle());
         Environment<BallRun>(services, Names.BallRun, () => new BallRun());

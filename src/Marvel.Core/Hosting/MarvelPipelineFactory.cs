@@ -1,0 +1,68 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Online.SacLag;
+using Marvel.Core.Environments;
+using Marvel.Core.Pipeline;
+using Microsoft.Extensions.Options;
+
+namespace Marvel.Core.Hosting;
+
+/// <summary>
+/// Builds a <see cref="MarvelPipeline"/> from components named in the catalog (<see cref="IMarvelComponents"/>), with
+/// options bound from configuration ("Marvel:Pipeline", "Marvel:SacLag", …). Registered by <c>AddMarvel</c>.
+/// </summary>
+/// <example>
+/// <code>
+/// var pipeline = provider.GetRequiredService&lt;MarvelPipelineFactory&gt;().Create(offline: "BEAR-Lag", controller: "PID");
+/// var result = pipeline.Run(dataset);
+/// </code>
+/// </example>
+public sealed class MarvelPipelineFactory
+{
+    private readonly IMarvelComponents _components;
+    private readonly IOptionsMonitor<MarvelPipelineOptions> _pipelineOptions;
+    private readonly IOptionsMonitor<SacLagOptions> _sacLagOptions;
+
+    /// <summary>Created by dependency injection.</summary>
+    public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions)
+    {
+        ArgumentNullException.ThrowIfNull(components);
+        ArgumentNullException.ThrowIfNull(pipelineOptions);
+        ArgumentNullException.ThrowIfNull(sacLagOptions);
+        _components = components;
+        _pipelineOptions = pipelineOptions;
+        _sacLagOptions = sacLagOptions;
+    }
+
+    /// <summary>Composes a pipeline: offline learner × aligner × controller × online learner, all by catalog name.</summary>
+    /// <param name="options">Pipeline options; the configured ones ("Marvel:Pipeline") when null.</param>
+    /// <param name="offline">Offline learner name (default Marvel's: "CPQ").</param>
+    /// <param name="aligner">Value aligner name (default "VPA").</param>
+    /// <param name="controller">Lagrange controller name (default "aPID"); its CostLimit must equal the pipeline's.</param>
+    /// <param name="online">Online learner name (default "SAC-Lag", sized from the handover artifact; other learners are built from their configured options).</param>
+    /// <exception cref="ArgumentException">A name is unknown (the message lists the registered ones), or the task is not a registered environment.</exception>
+    public MarvelPipeline Create(MarvelPipelineOptions? options = null, string offline = MarvelComponentNames.Cpq, string aligner = MarvelComponentNames.ValuePreAlignment,
+        string controller = MarvelComponentNames.AdaptivePid, string online = MarvelComponentNames.SacLag)
+    {
+        var o = options ?? _pipelineOptions.CurrentValue;
+        EnsureKnown(MarvelComponentKind.OfflineLearner, offline);
+        EnsureKnown(MarvelComponentKind.OnlineLearner, online);
+        EnsureKnown(MarvelComponentKind.Environment, o.TaskId);
+        var environments = new EnvironmentRegistry();
+        environments.Register(o.TaskId, () => _components.CreateEnvironment(o.TaskId));
+        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> onlineFactory =
+            string.Equals(online, MarvelComponentNames.SacLag, StringComparison.Ordinal)
+                ? SacLagHandover.Factory(_sacLagOptions.CurrentValue)
+                : (context, _) => _components.CreateOnlineLearner(online, context);
+        return new MarvelPipeline(o, context => _components.CreateOfflineLearner(offline, context), _components.CreateAligner(aligner),
+            _components.CreateController(controller), onlineFactory, environments);
+    }
+
+    private void EnsureKnown(MarvelComponentKind kind, string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var known = _components.Names(kind);
+        if (!known.Contains(name, StringComparer.Ordinal))
+            throw new ArgumentException($"Marvel pipeline: no {kind} named '{name}' is registered. Registered: {string.Join(", ", known)}.", nameof(name));
+    }
+}
