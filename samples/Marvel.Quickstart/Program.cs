@@ -48,8 +48,15 @@ var aligner = new ValuePreAligner(new ValuePreAlignmentOptions { Steps = 250, Re
 // and leaves λ near 0 here. These are the gains of the SAC-Lag BallCircle evidence run (docs/algorithms/sac-lag.md).
 var controller = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = costLimit, Kp = 0.01, Ki = 0.002, Kd = 0.005 });
 
-// BallCircle's online settings of marvel.md §5.1; network sizes and scales come from the artifact (SacLagHandover).
-var online = SacLagHandover.Factory(new SacLagOptions { ActorLearningRate = 5e-5, CriticLearningRate = 5e-3, CostCriticLearningRate = 5e-3, Alpha = 1e-3 });
+// Online settings. Marvel's BallCircle settings (marvel.md §5.1: actor lr 5e-5, 20 gradient steps per 5 episodes) assume a
+// near-safe offline policy trained for 100 000 steps; from this short CPQ run they moved the policy too little to matter in
+// 60 iterations (cost stayed ≈ 95 while λ rose to 22). A larger actor step and 50 gradient steps per iteration (update-to-data
+// ratio 0.05) let finetuning act within the quickstart's budget. Network sizes and scales come from the artifact (SacLagHandover).
+var online = SacLagHandover.Factory(new SacLagOptions
+{
+    ActorLearningRate = 3e-4, CriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3, Alpha = 1e-3,
+    UpdatesPerIteration = 50, MiniBatches = 1, BatchSize = 256,
+});
 
 var pipeline = new MarvelPipeline(options,
     context => new CpqLearner(context, new CpqOptions { CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 128, BatchSize = 256 }),
