@@ -122,7 +122,12 @@ foreach (var algorithm in algorithms)
 
 // 3. Summary table.
 var md = new StringBuilder();
-var withinLimits = string.Join(", ", limits.Select(l => $"{episodes.Count(e => e.Cost <= l)} with C ≤ {l}"));
+var withinLimits = string.Join(", ", limits.Select(l =>
+{
+    var within = episodes.Where(e => e.Cost <= l).ToArray();
+    return within.Length == 0 ? $"none with C ≤ {l}"
+        : $"{within.Length} with C ≤ {l} (return mean {within.Average(e => e.Return):F0}, max {within.Max(e => e.Return):F0})";
+}));
 md.AppendLine(CultureInfo.InvariantCulture, $"Dataset: {task}, {episodes.Count} episodes generated with seed {datasetSeed} ({dataset.Count} transitions); " +
               $"episode cost {episodes.Min(e => e.Cost):F0}–{episodes.Max(e => e.Cost):F0} (median {Median(episodes.Select(e => e.Cost)):F0}), " +
               $"return {episodes.Min(e => e.Return):F0}–{episodes.Max(e => e.Return):F0}; episodes {withinLimits}.");
