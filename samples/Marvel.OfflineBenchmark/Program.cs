@@ -104,7 +104,7 @@ foreach (var algorithm in algorithms)
             learner.Attach(dataset);
             int steps = budgets[algorithm];
             var watch = Stopwatch.StartNew();
-            learner.Train(steps);
+            var last = learner.Train(steps);
             double trainSeconds = watch.Elapsed.TotalSeconds;
             ulong evalSeed = seeds.Derive("eval");
             var result = learner.Policy is CdtPolicy cdt
@@ -118,6 +118,7 @@ foreach (var algorithm in algorithms)
             File.WriteAllText(Path.Combine(outputDir, "runs.csv"), csv.ToString());   // rewritten after every run: partial results survive
             Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {algorithm,-9} κ={limit,-3} seed {seed}: {steps} steps in {trainSeconds,5:F1}s, " +
                               $"return {result.MeanReturn,6:F1} cost {result.MeanCost,6:F1} → norm. reward {result.NormalizedReward,6:F3} norm. cost {result.NormalizedCost,5:F2}");
+            Console.WriteLine("           last update: " + string.Join(" ", last.Select(kv => $"{kv.Key}={kv.Value:G3}")));
         }
 
 // 3. Summary table.
