@@ -8,6 +8,9 @@
 //   --algorithms bc-all,bc-safe,cpq,bear-lag,bcq-lag,coptidice,cdt   --limits 10,20,40   --seeds 3
 //   --steps <all algorithms>   --budget cpq=1000,cdt=500 (per algorithm)   --episodes 300   --dataset-seed 7
 //   --hidden 64,64   --batch 256   --cdt-batch 64   --eval-episodes 10
+//   --first-seed 0   run only seeds first-seed .. seeds − 1
+//   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
+//                                       size options they ran with; steps, limits and seeds are read from the rows)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -51,6 +54,7 @@ static string[] List(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEnt
 string[] algorithms = List(Opt("algorithms", "bc-all,bc-safe,cpq,bear-lag,bcq-lag,coptidice,cdt")).Select(a => a.ToLowerInvariant()).ToArray();
 double[] limits = List(Opt("limits", "10,20,40")).Select(double.Parse).ToArray();
 int seedCount = int.Parse(Opt("seeds", "3"));
+int firstSeed = int.Parse(Opt("first-seed", "0"));   // run seeds firstSeed .. seeds − 1 (to add seeds to an earlier run)
 int datasetEpisodes = int.Parse(Opt("episodes", "300"));
 ulong datasetSeed = ulong.Parse(Opt("dataset-seed", "7"));
 int[] hidden = List(Opt("hidden", "64,64")).Select(int.Parse).ToArray();
@@ -91,12 +95,30 @@ using var evalEnv = EnvironmentRegistry.Default.MakeVector(task, Math.Min(evalEp
 int horizon = evalEnv.Spec.MaxEpisodeSteps;
 var reference = NormalizedScore.GetReference(task);
 
-// 2. Runs.
+// 2. Runs (or, with --summarize, the rows of earlier runs.csv files: e.g. algorithms run as separate processes).
 var runs = new List<Run>();
 var csv = new StringBuilder("algorithm,cost_limit,seed,steps,train_seconds,ms_per_step,mean_return,std_return,mean_cost,std_cost,normalized_reward,normalized_cost,safe\n");
-foreach (var algorithm in algorithms)
-    foreach (var limit in limits)
-        for (int seed = 0; seed < seedCount; seed++)
+bool summarizeOnly = opts.TryGetValue("summarize", out var csvFiles);
+if (summarizeOnly)
+{
+    foreach (var file in List(csvFiles!))
+        foreach (var line in File.ReadLines(file).Skip(1).Where(l => l.Length > 0))
+        {
+            var f = line.Split(',');
+            runs.Add(new Run(f[0], double.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), double.Parse(f[4]),
+                double.Parse(f[6]), double.Parse(f[8]), double.Parse(f[10]), double.Parse(f[11])));
+            csv.AppendLine(line);
+        }
+    algorithms = runs.Select(r => r.Algorithm).Distinct().ToArray();
+    limits = runs.Select(r => r.Limit).Distinct().Order().ToArray();
+    seedCount = runs.Select(r => r.Seed).Distinct().Count();
+    foreach (var a in algorithms) budgets[a] = runs.First(r => r.Algorithm == a).Steps;
+    File.WriteAllText(Path.Combine(outputDir, "runs.csv"), csv.ToString());
+}
+// Seed-major within an algorithm, so a run stopped early still covers every limit with its first seeds.
+foreach (var algorithm in summarizeOnly ? [] : algorithms)
+    for (int seed = firstSeed; seed < seedCount; seed++)
+        foreach (var limit in limits)
         {
             var seeds = new SeedStreams((ulong)(1000 + seed));
             var context = new LearnerContext(evalEnv.ObservationSpace, evalEnv.ActionSpace, seeds, horizon, task);
@@ -110,7 +132,7 @@ foreach (var algorithm in algorithms)
             var result = learner.Policy is CdtPolicy cdt
                 ? EvaluateCdt(cdt, evalEnv, evalEpisodes, limit, evalSeed, reference)
                 : PolicyEvaluator.Evaluate(learner.Policy, evalEnv, evalEpisodes, limit, evalSeed, reference: reference);
-            var run = new Run(algorithm, limit, seed, steps, trainSeconds, result);
+            var run = new Run(algorithm, limit, seed, steps, trainSeconds, result.MeanReturn, result.MeanCost, result.NormalizedReward, result.NormalizedCost);
             runs.Add(run);
             csv.Append(CultureInfo.InvariantCulture, $"{algorithm},{limit},{seed},{steps},{trainSeconds:F2},{1000 * trainSeconds / Math.Max(steps, 1):F2},")
                .Append(CultureInfo.InvariantCulture, $"{result.MeanReturn:F2},{result.StdReturn:F2},{result.MeanCost:F2},{result.StdCost:F2},")
@@ -134,9 +156,10 @@ md.AppendLine(CultureInfo.InvariantCulture, $"Dataset: {task}, {episodes.Count} 
               $"return {episodes.Min(e => e.Return):F0}–{episodes.Max(e => e.Return):F0}; episodes {withinLimits}.");
 md.AppendLine();
 var stepList = string.Join(", ", algorithms.Select(a => $"{Name(a)} {budgets[a]}"));
+var timeNote = summarizeOnly ? $"Summed training time {runs.Sum(r => r.TrainSeconds) / 60:F1} min." : $"Total wall time {clock.Elapsed.TotalMinutes:F1} min.";
 var cdtNote = algorithms.Contains("cdt") ? $" CDT: E 64, 2 layers, 4 heads, batch {cdtBatch}, warm-up {Math.Clamp(budgets["cdt"] / 4, 1, 500)} steps, target return = best dataset return within κ." : "";
 md.AppendLine(CultureInfo.InvariantCulture, $"Budgets: hidden {string.Join("×", hidden)} (VAE hidden {hidden[0]}), batch {batch}, one torch thread; steps " +
-              $"{stepList}; {seedCount} seeds; {evalEpisodes} deterministic evaluation episodes per run.{cdtNote} Total wall time {clock.Elapsed.TotalMinutes:F1} min.");
+              $"{stepList}; {seedCount} seeds; {evalEpisodes} deterministic evaluation episodes per run.{cdtNote} {timeNote}");
 md.AppendLine();
 md.AppendLine("Cells: normalized reward / normalized cost, mean ± sample std over seeds (normalized cost = C/κ with C the mean episode cost; ≤ 1 is within the limit, **bold** when the mean over seeds is over it).");
 md.AppendLine();
@@ -152,11 +175,11 @@ foreach (var algorithm in algorithms)
     foreach (var l in limits)
     {
         var cell = runs.Where(r => r.Algorithm == algorithm && r.Limit == l).ToArray();
-        md.Append(' ').Append(Cell(cell.Select(r => r.Result.NormalizedReward), cell.Select(r => r.Result.NormalizedCost))).Append(" |");
+        md.Append(' ').Append(Cell(cell.Select(r => r.NormalizedReward), cell.Select(r => r.NormalizedCost))).Append(" |");
     }
     // Mean over limits per seed, then mean ± std over seeds.
     var bySeed = runs.Where(r => r.Algorithm == algorithm).GroupBy(r => r.Seed).ToArray();
-    md.Append(' ').Append(Cell(bySeed.Select(g => g.Average(r => r.Result.NormalizedReward)), bySeed.Select(g => g.Average(r => r.Result.NormalizedCost)))).AppendLine(" |");
+    md.Append(' ').Append(Cell(bySeed.Select(g => g.Average(r => r.NormalizedReward)), bySeed.Select(g => g.Average(r => r.NormalizedCost)))).AppendLine(" |");
 }
 md.AppendLine();
 md.AppendLine("Mean episode cost (raw) per limit, mean over seeds:");
@@ -171,7 +194,7 @@ foreach (var algorithm in algorithms)
 {
     md.Append(CultureInfo.InvariantCulture, $"| {Name(algorithm)} |");
     foreach (var l in limits)
-        md.Append(CultureInfo.InvariantCulture, $" {runs.Where(r => r.Algorithm == algorithm && r.Limit == l).Average(r => r.Result.MeanCost):F1} |");
+        md.Append(CultureInfo.InvariantCulture, $" {MeanStd(runs.Where(r => r.Algorithm == algorithm && r.Limit == l).Select(r => r.MeanCost).ToArray()).Mean:F1} |");
     md.AppendLine(CultureInfo.InvariantCulture, $" {runs.Where(r => r.Algorithm == algorithm).Average(r => r.TrainSeconds):F0} |");
 }
 File.WriteAllText(Path.Combine(outputDir, "summary.md"), md.ToString());
@@ -277,4 +300,5 @@ static double Median(IEnumerable<double> values)
     return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]);
 }
 
-internal sealed record Run(string Algorithm, double Limit, int Seed, int Steps, double TrainSeconds, EvaluationResult Result);
+internal sealed record Run(string Algorithm, double Limit, int Seed, int Steps, double TrainSeconds, double MeanReturn, double MeanCost,
+    double NormalizedReward, double NormalizedCost);
