@@ -55,8 +55,12 @@ write_api_file() {
   mv "$tmp" "$file"
 }
 
-# Entry lines of a public API file (no header, no blank lines).
-entries() { [ -f "$1" ] && grep -v -x -e "$header" -e '' "$1" | tr -d '\r' || true; }
+# Entry lines of a public API file: no header, no blank lines, and no git conflict markers, so a file with a
+# conflicted merge can be fixed by running this script (the entries are re-derived from the code).
+entries() {
+  [ -f "$1" ] || return 0
+  tr -d '\r' < "$1" | grep -v -x -e "$header" -e '' | grep -v -E '^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|)' || true
+}
 
 # Builds project $1 with warnings left as warnings; writes the RS00xx public API warnings of that project to $2.
 collect_diagnostics() {
