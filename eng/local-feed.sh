@@ -96,7 +96,8 @@ feed_check_package() {
     bash -c '[ -f "$1" ] && unzip -Z1 "$1" | grep -qx "lib/net10.0/$2.pdb"' _ "$snupkg" "$id"
   feed_check "$name: no native backend dependency (TorchSharp-cpu/-cuda, libtorch-*)" \
     bash -c '! grep -qiE "^(TorchSharp-|libtorch)" <<<"$1"' _ "$deps"
-  feed_check "$name: no native libraries inside (runtimes/)" bash -c '! grep -q "^runtimes/" <<<"$1"' _ "$listing"
+  # A package may carry its own natives (say MuJoCo's); libtorch is the application's choice, never bundled.
+  feed_check "$name: no libtorch natives inside" bash -c '! grep -qiE "^runtimes/.*(libtorch|torch_cpu|torch_cuda|LibTorchSharp)" <<<"$1"' _ "$listing"
 }
 
 # feed_install_tool FEED VERSION PACKAGE_ID TOOL_PATH: installs a .NET tool package from FEED into TOOL_PATH
