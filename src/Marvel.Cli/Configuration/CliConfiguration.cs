@@ -115,14 +115,16 @@ public sealed class CliConfiguration : IDisposable
         }
         if (matrixLayer is not null) builder.AddInMemoryCollection(matrixLayer);
         builder.AddEnvironmentVariables();
-        builder.AddInMemoryCollection(overrides);
+        var last = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (k, v) in overrides) last[k] = v;   // a later --set of the same key wins
+        builder.AddInMemoryCollection(last);
         try
         {
             return builder.Build();
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or JsonException)
         {
-            throw new UsageException($"--config: '{configPath}' is not valid JSON: {(e.InnerException ?? e).Message}", e);
+            throw new UsageException($"--config: '{configPath}' is not valid JSON: {e.GetBaseException().Message}", e);
         }
     }
 

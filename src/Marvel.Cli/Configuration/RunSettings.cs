@@ -72,7 +72,7 @@ public sealed class RunSettings
         {
             var known = components.Names(kind);
             if (!known.Contains(value, StringComparer.Ordinal))
-                failures.Add($"Run:{key} '{value}' is not a registered {kind}; registered: {string.Join(", ", known)}.");
+                failures.Add($"Run:{key} '{value}' is not a registered {Words(kind)}; registered: {string.Join(", ", known)}.");
         }
         Check(MarvelComponentKind.OfflineLearner, nameof(Offline), Offline);
         Check(MarvelComponentKind.ValueAligner, nameof(Aligner), Aligner);
@@ -80,4 +80,13 @@ public sealed class RunSettings
         Check(MarvelComponentKind.OnlineLearner, nameof(Online), Online);
         if (failures.Count > 0) throw new UsageException("bad configuration: " + string.Join(" ", failures));
     }
+
+    private static string Words(MarvelComponentKind kind) => kind switch
+    {
+        MarvelComponentKind.OfflineLearner => "offline learner",
+        MarvelComponentKind.OnlineLearner => "online learner",
+        MarvelComponentKind.ValueAligner => "value aligner",
+        MarvelComponentKind.LagrangeController => "Lagrange controller",
+        _ => "environment",
+    };
 }
