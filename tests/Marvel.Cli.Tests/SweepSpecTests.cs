@@ -86,6 +86,34 @@ public sealed class SweepSpecTests
     }
 
     [Test]
+    public void Expand_TaskAxisAsAnObject_CarriesPerTaskSettings()
+    {
+        var path = Path.Combine(_folder, "tasks.json");
+        File.WriteAllText(path, """
+        { "matrix": { "task": { "BallCircle": { "Marvel": { "SacLag": { "Alpha": 1e-3 } } }, "CarRun": { "Marvel:SacLag:Alpha": 5e-3 } }, "seed": [0] } }
+        """);
+        var runs = SweepSpec.Load(path).Expand();
+        runs.Select(r => r.Name).Should().Equal("BallCircle_seed0", "CarRun_seed0");
+        runs[0].Configuration["Marvel:Pipeline:TaskId"].Should().Be("BallCircle");
+        runs[0].Configuration["Marvel:SacLag:Alpha"].Should().Be("1e-3");
+        runs[1].Configuration["Marvel:SacLag:Alpha"].Should().Be("5e-3");
+    }
+
+    [Test]
+    public void PaperComparison_ExpandsToFourTasksSevenRowsFiveSeeds()
+    {
+        var spec = SweepSpec.Load(Path.Combine(CliHarness.RepositoryRoot(), "experiments", "paper-comparison.json"));
+        var runs = spec.Expand();
+        runs.Should().HaveCount(4 * 7 * 5);
+        runs.Select(r => r.Axes["algorithm"]).Distinct().Should().Equal(
+            "Marvel", "WarmStart-SACLag", "Scratch-SACLag", "Offline-CPQ", "Marvel-noVPA", "Marvel-DualAscent", "Marvel-BEARLag");
+        var scratch = runs.First(r => r.Axes["algorithm"] == "Scratch-SACLag");
+        scratch.Configuration["Marvel:Pipeline:OfflineSteps"].Should().Be("0");
+        scratch.Configuration["Marvel:Pipeline:HandoverLoad:LoadCritics"].Should().Be("false");
+        runs.First(r => r.Axes["algorithm"] == "Offline-CPQ").Configuration["Marvel:Pipeline:OnlineIterations"].Should().Be("0");
+    }
+
+    [Test]
     public void EmitSlurm_WritesOneArrayTaskPerRun_RunningTheSameCommandAsALocalWorker()
     {
         var path = WriteMatrix();

@@ -111,6 +111,23 @@ internal sealed class SweepSpec
         foreach (var axis in matrix.EnumerateObject())
         {
             string field = "matrix." + axis.Name;
+            if (axis.Name == TaskAxis && axis.Value.ValueKind == JsonValueKind.Object)
+            {
+                // Tasks with per-task settings: { "BallCircle": { "Marvel": { "SacLag": { "ActorLearningRate": 5e-5 } } }, ... }.
+                var values = new List<AxisValue>();
+                foreach (var t in axis.Value.EnumerateObject())
+                {
+                    if (t.Value.ValueKind != JsonValueKind.Object)
+                        throw new UsageException($"{where(field + "." + t.Name)} must be an object of configuration keys for that task (or use an array of task names).");
+                    var keys = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+                    Flatten(t.Value, "", keys);
+                    keys["Marvel:Pipeline:TaskId"] = t.Name;
+                    values.Add(new AxisValue(t.Name, keys));
+                }
+                if (values.Count == 0) throw new UsageException($"{where(field)} must not be empty.");
+                task.Add(new SweepAxis(axis.Name, values));
+                continue;
+            }
             if (axis.Name == AlgorithmAxis)
             {
                 if (axis.Value.ValueKind != JsonValueKind.Object || !axis.Value.EnumerateObject().Any())
