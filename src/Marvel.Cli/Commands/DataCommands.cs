@@ -157,7 +157,7 @@ internal static class DataCommands
             CommandKit.Row(table, $"network {(role)}", ($"{d.Kind} [{string.Join(", ", d.HiddenSizes)}] ×{d.EnsembleSize} {d.Activation}, {parameters} parameters"));
         }
         CommandKit.Row(table, "optimizer states", (artifact.OptimizerStates.Count == 0 ? "none" : string.Join(", ", artifact.OptimizerStates.Keys)));
-        if (m.Lagrange is { } lagrange) CommandKit.Row(table, "multiplier", (lagrange.ToString()));
+        if (m.Lagrange is { } lagrange) CommandKit.Row(table, "multiplier", $"{lagrange.Kind}: " + string.Join(", ", lagrange.Scalars.Select(kv => $"{kv.Key} {CommandKit.Number(kv.Value)}")));
         console.Write(table);
     }
 

@@ -26,6 +26,9 @@ public sealed class CliConfiguration : IDisposable
         MarvelConfigurationSections.AdaptivePid, MarvelConfigurationSections.Pid, MarvelConfigurationSections.DualAscent,
     ];
 
+    /// <summary>The tool's default of <c>Marvel:Pipeline:CheckpointEvery</c> (the library's is 0, no checkpoints).</summary>
+    public const int DefaultCheckpointEvery = 10;
+
     private readonly ServiceProvider _provider;
 
     private CliConfiguration(IConfigurationRoot root, ServiceProvider provider, RunSettings run)
@@ -67,6 +70,8 @@ public sealed class CliConfiguration : IDisposable
         var first = Build(configPath, matrixLayer, overrides, null);
         var costLimit = first["Marvel:Pipeline:CostLimit"] ?? new MarvelPipelineOptions().CostLimit.ToString(CultureInfo.InvariantCulture);
         var defaults = CostLimitSections.ToDictionary(s => $"Marvel:{s}:CostLimit", _ => (string?)costLimit, StringComparer.OrdinalIgnoreCase);
+        // The tool checkpoints by default (the library does not), so a cancelled or killed run leaves a checkpoint behind.
+        defaults["Marvel:Pipeline:CheckpointEvery"] = DefaultCheckpointEvery.ToString(CultureInfo.InvariantCulture);
         var root = Build(configPath, matrixLayer, overrides, defaults);
 
         var run = RunSettings.Bind(root.GetSection(RunSettings.SectionName));
