@@ -84,6 +84,45 @@ public sealed class SweepEndToEndTests
     }
 }
 
+/// <summary>Interrupting a sweep that runs in worker processes: the workers are asked to stop (SIGTERM), and the next invocation completes the runs.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class SweepWorkerInterruptionTests
+{
+    [Test]
+    public async Task Sweep_WithWorkers_CancelledMidRun_StopsTheWorkersCleanly_AndTheNextInvocationCompletes()
+    {
+        var folder = CliHarness.TempFolder();
+        try
+        {
+            var sweep = CliHarness.WriteTinySweep(folder, "stop", [0, 1]);
+            string[] runs = [Path.Combine(folder, "runs", "BallCircle_Marvel_seed0"), Path.Combine(folder, "runs", "BallCircle_Marvel_seed1")];
+            using var cts = new CancellationTokenSource();
+            var watcher = Task.Run(async () =>
+            {
+                while (!runs.Any(r => File.Exists(Path.Combine(r, "status.json")))) await Task.Delay(5);
+                await cts.CancelAsync();
+            });
+            var first = await CliHarness.RunAsync(cts.Token, "sweep", "--config", sweep, "--workers", "2");
+            await watcher;
+            first.ExitCode.Should().Be(1, first.All);
+            first.Error.Should().Contain("cancelled");
+            runs.Select(RunResumer.ReadState).Should().Contain(RunFolderState.Incomplete);
+            // A worker that got SIGTERM after its pipeline started records the cancellation itself.
+            runs.Where(r => File.Exists(Path.Combine(r, "status.json")) && !File.Exists(Path.Combine(r, "result.json")))
+                .Select(r => RunResumer.ReadStatus(Path.Combine(r, "status.json"))).Should().OnlyContain(s => s == "cancelled");
+
+            var second = await CliHarness.RunAsync(CancellationToken.None, "sweep", "--config", sweep, "--workers", "2");
+            second.ExitCode.Should().Be(0, second.All);
+            runs.Select(RunResumer.ReadState).Should().OnlyContain(s => s == RunFolderState.Complete);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
+
 /// <summary>Reads a TensorBoard event file's record framing (length, masked CRC-32C of the length, data, masked CRC-32C of the data).</summary>
 internal static class TensorBoardFile
 {

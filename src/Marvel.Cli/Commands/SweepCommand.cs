@@ -191,12 +191,31 @@ internal static class SweepCommand
         }
         catch (OperationCanceledException)
         {
-            // The child leaves an incomplete run folder, which the next invocation restarts.
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            // Ask the worker to cancel like Ctrl+C does (SIGTERM: it writes its metrics and a checkpoint), then kill it if it
+            // has not stopped within 30 s. Either way it leaves an incomplete run folder, which the next invocation completes.
+            if (!OperatingSystem.IsWindows() && !process.HasExited) _ = NativeSignals.Kill(process.Id, NativeSignals.SigTerm);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
             throw;
         }
         process.WaitForExit(); // drains the redirected streams
         return process.ExitCode;
     }
+}
+
+/// <summary>POSIX kill(2), to send SIGTERM to a worker process (.NET's Process.Kill sends SIGKILL).</summary>
+internal static partial class NativeSignals
+{
+    public const int SigTerm = 15;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 }
