@@ -52,7 +52,7 @@ internal static class CliHarness
               "ValuePreAlignment": { "Steps": 5, "BatchSize": 32, "MiniBatches": 1 },
               "SacLag": { "EpisodesPerIteration": 2, "UpdatesPerIteration": 2, "MiniBatches": 1, "BatchSize": 32 }
             },
-            "Run": { "DatasetEpisodes": 10 }
+            "Run": { "DatasetEpisodes": 10, "QBiasStates": 4 }
           },
           "matrix": {
             "task": ["BallCircle"],

@@ -63,6 +63,9 @@ public sealed class SweepEndToEndTests
         var tags = TensorBoardFile.ReadTags(events[0]);
         tags.Should().Contain(["online/lambda", "online/mean_episode_cost", "evaluation/normalized_reward", "alignment/reward_critic_loss"]);
         tags.Should().Contain(t => t.StartsWith("offline/", StringComparison.Ordinal));
+        tags.Should().Contain(["qbias/handover/reward_mean_relative_bias", "qbias/aligned/cost_mean_relative_bias"]);
+        var qbias = JsonNode.Parse(File.ReadAllText(Path.Combine(seed0, "qbias.json")))!;
+        qbias["aligned"]!["reward"]!["MeanQ"]!.GetValue<double>().Should().NotBe(double.NaN);
     }
 
     [Test]

@@ -11,7 +11,7 @@ public sealed class TrainingCommandTests
 {
     private static readonly string[] Tiny =
     [
-        "--set", "Run:DatasetEpisodes=10", "--set", "Marvel:Pipeline:OfflineSteps=20", "--set", "Marvel:Pipeline:EvalEpisodes=2",
+        "--set", "Run:DatasetEpisodes=10", "--set", "Run:QBiasStates=4", "--set", "Marvel:Pipeline:OfflineSteps=20", "--set", "Marvel:Pipeline:EvalEpisodes=2",
         "--set", "Marvel:Pipeline:EnvironmentCount=2", "--set", "Marvel:Cpq:ActorHiddenSizes:0=16", "--set", "Marvel:Cpq:ActorHiddenSizes:1=16",
         "--set", "Marvel:Cpq:CriticHiddenSizes:0=16", "--set", "Marvel:Cpq:CriticHiddenSizes:1=16", "--set", "Marvel:Cpq:VaeHiddenSize=16",
         "--set", "Marvel:Cpq:BatchSize=32", "--set", "Marvel:ValuePreAlignment:Steps=5", "--set", "Marvel:ValuePreAlignment:BatchSize=32",

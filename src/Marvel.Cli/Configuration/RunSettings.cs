@@ -39,6 +39,15 @@ public sealed class RunSettings
     /// <summary>Write TensorBoard event files under <c>tensorboard/</c> of the run. Default true.</summary>
     public bool TensorBoard { get; set; } = true;
 
+    /// <summary>
+    /// After the run, measure the Q bias (critic value against Monte-Carlo rollouts of the artifact's own policy,
+    /// <c>QBiasDiagnostics</c>) of <c>handover/</c> and <c>aligned/</c>: written to <c>qbias.json</c> and TensorBoard. Default true.
+    /// </summary>
+    public bool QBias { get; set; } = true;
+
+    /// <summary>Dataset states of the Q-bias measurement (each rolled out 4 times). Default 64.</summary>
+    public int QBiasStates { get; set; } = 64;
+
     /// <summary>Row label of the run in reports; default "offline+aligner+controller+online".</summary>
     public string? Label { get; set; }
 
@@ -59,6 +68,7 @@ public sealed class RunSettings
         var failures = new List<string>();
         if (settings.DatasetEpisodes < 10) failures.Add($"Run:DatasetEpisodes must be >= 10, got {settings.DatasetEpisodes}.");
         if (settings.Threads < 1) failures.Add($"Run:Threads must be >= 1, got {settings.Threads}.");
+        if (settings.QBiasStates < 1) failures.Add($"Run:QBiasStates must be >= 1, got {settings.QBiasStates}.");
         if (!string.IsNullOrEmpty(settings.Dataset) && !File.Exists(settings.Dataset))
             failures.Add($"Run:Dataset: file '{settings.Dataset}' does not exist.");
         if (failures.Count > 0) throw new UsageException("bad configuration: " + string.Join(" ", failures));

@@ -6,6 +6,7 @@ using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.SacLag;
+using Marvel.Core.Alignment;
 using Marvel.Core.Data;
 using Marvel.Core.Data.Dsrl;
 using Marvel.Core.Environments;
@@ -74,6 +75,7 @@ internal static class PipelineRunner
         try
         {
             var result = await pipeline.RunAsync(dataset, new FanOutProgress(tensorBoard, progress), cancellationToken).ConfigureAwait(false);
+            if (run.QBias) MeasureQBias(config, runDirectory, dataset, options.TaskId, tensorBoard, output);
             UpdateIdentity(runDirectory, "finished_utc", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             return new RunOutcome(false, result);
         }
@@ -86,6 +88,50 @@ internal static class PipelineRunner
             string checkpoint = options.CheckpointEvery > 0 ? " A checkpoint of the last completed iteration is under checkpoints/." : "";
             throw new RunFailedException($"run '{runDirectory}' was cancelled.{checkpoint} Run the same command again to complete it.", e);
         }
+    }
+
+    /// <summary>
+    /// Q bias of the handed-over and the aligned critics against Monte-Carlo rollouts of their own actor (what value
+    /// pre-alignment is meant to shrink), into <c>qbias.json</c> and TensorBoard tags <c>qbias/&lt;artifact&gt;/&lt;critic&gt;_*</c>.
+    /// </summary>
+    private static void MeasureQBias(CliConfiguration config, string runDirectory, OfflineDataset dataset, string taskId, IProgress<TrainingProgress>? tensorBoard,
+        TextWriter output)
+    {
+        var report = new JsonObject();
+        foreach (var name in new[] { "handover", "aligned" })
+        {
+            var path = Path.Combine(runDirectory, name);
+            if (!Directory.Exists(path)) continue;
+            try
+            {
+                var q = QBiasDiagnostics.Measure(HandoverArtifact.Load(path), dataset, () => config.Components.CreateEnvironment(taskId),
+                    new QBiasOptions { StateCount = config.Run.QBiasStates });
+                var scalars = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var (critic, s) in new[] { ("reward", q.Reward), ("cost", q.Cost) })
+                {
+                    scalars[$"{name}/{critic}_mean_relative_bias"] = s.MeanRelativeBias;
+                    scalars[$"{name}/{critic}_mean_absolute_bias"] = s.MeanAbsoluteBias;
+                    scalars[$"{name}/{critic}_mean_q"] = s.MeanQ;
+                    scalars[$"{name}/{critic}_mean_monte_carlo"] = s.MeanMonteCarlo;
+                }
+                tensorBoard?.Report(new TrainingProgress("qbias", 0, 0, scalars));
+                report[name] = new JsonObject
+                {
+                    ["reward"] = JsonSerializer.SerializeToNode(q.Reward),
+                    ["cost"] = JsonSerializer.SerializeToNode(q.Cost),
+                    ["gamma"] = q.Gamma,
+                    ["rollout_steps"] = q.RolloutSteps,
+                };
+                output.WriteLine($"Q bias of {name}/: reward critic {q.Reward.MeanRelativeBias:+0.00;-0.00} (mean relative), cost critic {q.Cost.MeanRelativeBias:+0.00;-0.00}.");
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidDataException or InvalidOperationException)
+            {
+                // A task without settable states, or an artifact without critics: the run stands, the diagnostic is skipped.
+                report[name] = new JsonObject { ["skipped"] = e.Message };
+                output.WriteLine($"Q bias of {name}/ not measured: {e.Message}");
+            }
+        }
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, "qbias.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
     /// <summary>The pipeline from a loaded artifact, composed from catalog names like <see cref="MarvelPipelineFactory"/> does.</summary>

@@ -23,7 +23,7 @@ public static class RunResumer
 {
     /// <summary>The pipeline's files and folders, deleted before an incomplete run restarts.</summary>
     private static readonly string[] PipelineOutputs =
-        ["status.json", "result.json", "options.json", "metrics", "handover", "aligned", "checkpoints", "tensorboard"];
+        ["status.json", "result.json", "options.json", "metrics", "handover", "aligned", "checkpoints", "tensorboard", "qbias.json"];
 
     /// <summary>Reads the state of <paramref name="runDirectory"/>.</summary>
     public static RunFolderState ReadState(string runDirectory)
