@@ -1,0 +1,206 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Marvel.Cli.Reports;
+
+/// <summary>One evaluation row of <c>metrics/eval.csv</c>.</summary>
+internal sealed record CurvePoint(long Iteration, double MeanReturn, double MeanCost, double NormalizedReward, double NormalizedCost);
+
+/// <summary>What the report reads from one complete run folder.</summary>
+internal sealed record RunRecord(string Directory, string Task, string Algorithm, double CostLimit, string Extra, ulong Seed, int Order,
+    double NormalizedReward, double NormalizedCost, double CumulativeViolation, double NormalizedRewardAuc, IReadOnlyList<CurvePoint> Curve);
+
+/// <summary>Mean and spread of one metric over seeds.</summary>
+internal readonly record struct Spread(double Mean, double Std)
+{
+    /// <summary>Mean and population standard deviation (divide by n, as numpy's default); NaN values are left out.</summary>
+    public static Spread Of(IEnumerable<double> values)
+    {
+        var v = values.Where(x => !double.IsNaN(x)).ToArray();
+        if (v.Length == 0) return new Spread(double.NaN, double.NaN);
+        double mean = v.Average();
+        return new Spread(mean, Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / v.Length));
+    }
+
+    public string Format(string format) => double.IsNaN(Mean) ? "n/a" :
+        $"{Mean.ToString(format, CultureInfo.InvariantCulture)} ± {Std.ToString(format, CultureInfo.InvariantCulture)}";
+}
+
+/// <summary>One row of the table: a task × cost limit × algorithm (× other axes) group over seeds.</summary>
+internal sealed record ReportRow(string Task, double CostLimit, string Algorithm, string Extra, IReadOnlyList<RunRecord> Runs)
+{
+    public Spread NormalizedReward => Spread.Of(Runs.Select(r => r.NormalizedReward));
+    public Spread NormalizedCost => Spread.Of(Runs.Select(r => r.NormalizedCost));
+    public Spread CumulativeViolation => Spread.Of(Runs.Select(r => r.CumulativeViolation));
+    public Spread NormalizedRewardAuc => Spread.Of(Runs.Select(r => r.NormalizedRewardAuc));
+}
+
+/// <summary>
+/// Aggregates run folders (wherever they ran) into the paper-style table: mean ± std over seeds of final normalized reward,
+/// final normalized cost, cumulative online violation and the normalized-reward area under the evaluation curve.
+/// </summary>
+internal static class ReportBuilder
+{
+    /// <summary>Finds run folders under <paramref name="paths"/>: a folder with <c>status.json</c>, <c>result.json</c> or <c>run.json</c> is a run; others are searched.</summary>
+    public static List<string> FindRunFolders(IEnumerable<string> paths)
+    {
+        var found = new List<string>();
+        foreach (var p in paths)
+        {
+            if (!Directory.Exists(p)) throw new UsageException($"report: '{p}' is not a folder.");
+            Walk(Path.GetFullPath(p), found);
+        }
+        return found.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static void Walk(string dir, List<string> found)
+    {
+        if (new[] { "status.json", "result.json", "run.json" }.Any(f => File.Exists(Path.Combine(dir, f))))
+        {
+            found.Add(dir);
+            return;
+        }
+        foreach (var sub in Directory.GetDirectories(dir).Order(StringComparer.Ordinal)) Walk(sub, found);
+    }
+
+    /// <summary>Reads a complete run folder, or returns null with the reason when it is not complete.</summary>
+    public static RunRecord? Read(string dir, out string? reason)
+    {
+        reason = null;
+        var resultPath = Path.Combine(dir, "result.json");
+        if (!File.Exists(resultPath))
+        {
+            reason = "no result.json (not complete)";
+            return null;
+        }
+        try
+        {
+            using var result = JsonDocument.Parse(File.ReadAllText(resultPath));
+            JsonElement? run = null;
+            JsonDocument? runDoc = null;
+            if (File.Exists(Path.Combine(dir, "run.json")))
+            {
+                runDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run.json")));
+                run = runDoc.RootElement;
+            }
+            JsonElement? options = null;
+            JsonDocument? optionsDoc = null;
+            if (File.Exists(Path.Combine(dir, "options.json")))
+            {
+                optionsDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "options.json")));
+                if (optionsDoc.RootElement.TryGetProperty("options", out var o)) options = o;
+            }
+            using (runDoc)
+            using (optionsDoc)
+            {
+                var r = result.RootElement;
+                string task = Str(run, "task") ?? Str(options, "TaskId") ?? "unknown";
+                string algorithm = Str(run, "algorithm") ?? $"{Str(result.RootElement, "offline_algorithm")}→{Str(result.RootElement, "online_algorithm")}";
+                double costLimit = Num(run, "cost_limit") ?? Num(options, "CostLimit") ?? double.NaN;
+                ulong seed = (ulong)(Num(run, "seed") ?? Num(options, "Seed") ?? 0);
+                int order = (int)(Num(run, "index") ?? int.MaxValue);
+                string extra = "";
+                if (run is { } rj && rj.TryGetProperty("axes", out var axes) && axes.ValueKind == JsonValueKind.Object)
+                    extra = string.Join(" ", axes.EnumerateObject()
+                        .Where(a => a.Name is not ("task" or "algorithm" or "costLimit" or "seed"))
+                        .Select(a => $"{a.Name[(a.Name.LastIndexOf(':') + 1)..]}={a.Value}"));
+                return new RunRecord(dir, task, algorithm, costLimit, extra, seed, order,
+                    Num(r, "final_normalized_reward") ?? double.NaN, Num(r, "final_normalized_cost") ?? double.NaN,
+                    Num(r, "cumulative_violation") ?? double.NaN, Num(r, "normalized_reward_auc") ?? double.NaN, ReadCurve(Path.Combine(dir, "metrics", "eval.csv")));
+            }
+        }
+        catch (Exception e) when (e is JsonException or IOException or FormatException)
+        {
+            reason = $"unreadable: {e.Message}";
+            return null;
+        }
+    }
+
+    private static string? Str(JsonElement? e, string name) =>
+        e is { ValueKind: JsonValueKind.Object } o && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static double? Num(JsonElement? e, string name)
+    {
+        if (e is not { ValueKind: JsonValueKind.Object } o || !o.TryGetProperty(name, out var v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.Number => v.GetDouble(),
+            JsonValueKind.String when double.TryParse(v.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+            JsonValueKind.String => v.GetString() is "NaN" ? double.NaN : null,
+            _ => null,
+        };
+    }
+
+    /// <summary>Reads <c>metrics/eval.csv</c> by column name; an absent file gives an empty curve.</summary>
+    internal static List<CurvePoint> ReadCurve(string path)
+    {
+        var points = new List<CurvePoint>();
+        if (!File.Exists(path)) return points;
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        if (lines.Length == 0) return points;
+        var header = lines[0].Split(',');
+        int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new FormatException($"'{path}' has no column '{name}'.");
+        int it = Col("iteration"), ret = Col("mean_return"), cost = Col("mean_cost"), nr = Col("normalized_reward"), nc = Col("normalized_cost");
+        double P(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        foreach (var line in lines.Skip(1))
+        {
+            var f = line.Split(',');
+            points.Add(new CurvePoint(long.Parse(f[it], CultureInfo.InvariantCulture), P(f[ret]), P(f[cost]), P(f[nr]), P(f[nc])));
+        }
+        return points;
+    }
+
+    /// <summary>Groups records into rows (task, cost limit, then the order runs were first seen in).</summary>
+    public static List<ReportRow> Aggregate(IEnumerable<RunRecord> records)
+    {
+        var ordered = records.OrderBy(r => r.Order).ThenBy(r => r.Directory, StringComparer.Ordinal).ToList();
+        return ordered
+            .GroupBy(r => (r.Task, r.CostLimit, r.Algorithm, r.Extra))
+            .Select(g => new ReportRow(g.Key.Task, g.Key.CostLimit, g.Key.Algorithm, g.Key.Extra, g.OrderBy(r => r.Seed).ToList()))
+            .OrderBy(row => row.Task, StringComparer.Ordinal).ThenBy(row => row.CostLimit)
+            .ThenBy(row => ordered.FindIndex(r => r.Algorithm == row.Algorithm && r.Extra == row.Extra))
+            .ToList();
+    }
+
+    public static string Markdown(IReadOnlyList<ReportRow> rows, IReadOnlyList<string> skipped)
+    {
+        bool extra = rows.Any(r => r.Extra.Length > 0);
+        var md = new StringBuilder();
+        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | cumulative violation ↓ | reward AUC ↑ |\n");
+        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|\n");
+        foreach (var r in rows)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
+            if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
+            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} |\n");
+        }
+        md.Append('\n');
+        md.Append("Mean ± standard deviation over seeds (population std, n in the seeds column). Normalized reward and cost are DSRL's, of the final ");
+        md.Append("deterministic evaluation (normalized cost ≤ 1 is within the limit). Cumulative violation: Σ max(0, episode cost − limit) over all online ");
+        md.Append("training episodes. Reward AUC: area under the normalized-reward evaluation curve divided by the online iterations it spans.\n");
+        if (skipped.Count > 0)
+        {
+            md.Append(CultureInfo.InvariantCulture, $"\n{skipped.Count} run folder(s) left out:\n");
+            foreach (var s in skipped) md.Append("- ").Append(s).Append('\n');
+        }
+        return md.ToString();
+    }
+
+    public static string Csv(IReadOnlyList<ReportRow> rows)
+    {
+        var csv = new StringBuilder("task,cost_limit,algorithm,setting,seeds,normalized_reward_mean,normalized_reward_std,normalized_cost_mean,normalized_cost_std," +
+                                    "cumulative_violation_mean,cumulative_violation_std,reward_auc_mean,reward_auc_std\n");
+        static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
+        static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+        foreach (var r in rows)
+        {
+            csv.AppendJoin(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Runs.Count.ToString(CultureInfo.InvariantCulture),
+                F(r.NormalizedReward.Mean), F(r.NormalizedReward.Std), F(r.NormalizedCost.Mean), F(r.NormalizedCost.Std),
+                F(r.CumulativeViolation.Mean), F(r.CumulativeViolation.Std), F(r.NormalizedRewardAuc.Mean), F(r.NormalizedRewardAuc.Std)).Append('\n');
+        }
+        return csv.ToString();
+    }
+
+    private static string CommandsNumber(double v) => double.IsNaN(v) ? "n/a" : v.ToString("G6", CultureInfo.InvariantCulture);
+}

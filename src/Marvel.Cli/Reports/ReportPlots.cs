@@ -1,0 +1,74 @@
+using System.Globalization;
+using Marvel.Core.Abstractions.IO;
+
+namespace Marvel.Cli.Reports;
+
+/// <summary>Evaluation curves per task and cost limit: one line per algorithm, mean over seeds with a ±std band, and the cost-limit line.</summary>
+internal static class ReportPlots
+{
+    /// <summary>Writes <c>&lt;task&gt;_cost&lt;c&gt;_reward.png</c> and <c>..._cost.png</c> into <paramref name="folder"/>; returns the files.</summary>
+    public static List<string> Write(IReadOnlyList<ReportRow> rows, string folder)
+    {
+        var files = new List<string>();
+        Directory.CreateDirectory(folder);
+        foreach (var group in rows.GroupBy(r => (r.Task, r.CostLimit)))
+        {
+            string stem = $"{Sweeps.SweepSpec.Sanitize(group.Key.Task)}_cost{group.Key.CostLimit.ToString("G6", CultureInfo.InvariantCulture)}";
+            files.Add(Plot(group.ToList(), Path.Combine(folder, stem + "_reward.png"), p => p.NormalizedReward,
+                $"{group.Key.Task}: normalized reward (evaluation)", "normalized reward", null));
+            files.Add(Plot(group.ToList(), Path.Combine(folder, stem + "_cost.png"), p => p.MeanCost,
+                $"{group.Key.Task}: episode cost (evaluation)", "episode cost", group.Key.CostLimit));
+        }
+        return files;
+    }
+
+    /// <summary>Iterations every seed of the row evaluated at, with the mean and std of <paramref name="value"/> there.</summary>
+    internal static (double[] X, double[] Mean, double[] Std) Curve(ReportRow row, Func<CurvePoint, double> value)
+    {
+        var common = row.Runs.Select(r => r.Curve.Select(p => p.Iteration).ToHashSet())
+            .Aggregate((a, b) => { a.IntersectWith(b); return a; }).Order().ToArray();
+        var mean = new double[common.Length];
+        var std = new double[common.Length];
+        for (int i = 0; i < common.Length; i++)
+        {
+            var s = Spread.Of(row.Runs.Select(r => value(r.Curve.First(p => p.Iteration == common[i]))));
+            (mean[i], std[i]) = (s.Mean, s.Std);
+        }
+        return (common.Select(x => (double)x).ToArray(), mean, std);
+    }
+
+    private static string Plot(IReadOnlyList<ReportRow> rows, string path, Func<CurvePoint, double> value, string title, string yLabel, double? limit)
+    {
+        var plot = new ScottPlot.Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int k = 0;
+        foreach (var row in rows)
+        {
+            var (x, mean, std) = Curve(row, value);
+            if (x.Length == 0) continue;
+            var color = palette.GetColor(k++);
+            if (row.Runs.Count > 1 && x.Length > 1)
+            {
+                var band = plot.Add.FillY(x, mean.Zip(std, (m, s) => m - s).ToArray(), mean.Zip(std, (m, s) => m + s).ToArray());
+                band.FillStyle.Color = color.WithAlpha(0.2);
+                band.LineStyle.Width = 0;
+            }
+            var line = plot.Add.Scatter(x, mean);
+            line.Color = color;
+            line.LegendText = $"{row.Algorithm}{(row.Extra.Length > 0 ? " " + row.Extra : "")} (n={row.Runs.Count})";
+        }
+        if (limit is { } l && !double.IsNaN(l))
+        {
+            var line = plot.Add.HorizontalLine(l);
+            line.LinePattern = ScottPlot.LinePattern.Dashed;
+            line.Color = ScottPlot.Colors.Black;
+            line.LegendText = $"cost limit {l.ToString("G6", CultureInfo.InvariantCulture)}";
+        }
+        plot.Title(title);
+        plot.XLabel("online iteration");
+        plot.YLabel(yLabel + " (mean ± std over seeds)");
+        plot.ShowLegend();
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 500, ScottPlot.ImageFormat.Png));
+        return path;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text.Json;
+using Marvel.Cli.Reports;
+
+namespace Marvel.Cli.Tests;
+
+/// <summary>Report aggregation on hand-made run folders whose numbers are known; expected values are worked out by hand below.</summary>
+[TestFixture]
+public sealed class ReportTests
+{
+    private string _folder = "";
+
+    [SetUp]
+    public void SetUp()
+    {
+        _folder = CliHarness.TempFolder();
+        // Marvel, seeds 0..2. Final normalized reward 0.2/0.4/0.6, cost 0.5/1.0/1.5, violation 0/30/60, AUC 0.1/0.1/0.4.
+        Run("BallCircle_Marvel_seed0", 0, "Marvel", 0, 0.2, 0.5, 0, 0.1, [0.0, 0.1, 0.2]);
+        Run("BallCircle_Marvel_seed1", 1, "Marvel", 1, 0.4, 1.0, 30, 0.1, [0.2, 0.3, 0.4]);
+        Run("BallCircle_Marvel_seed2", 2, "Marvel", 2, 0.6, 1.5, 60, 0.4, [0.4, 0.5, 0.6], extraIteration: true);
+        // Scratch SAC-Lag, seeds 0..1. Reward 0.1/0.3, cost 2/4, violation 100/200, AUC 0.05/0.15.
+        Run("BallCircle_Scratch_seed0", 3, "Scratch", 0, 0.1, 2, 100, 0.05, [0.0, 0.0, 0.1]);
+        Run("BallCircle_Scratch_seed1", 4, "Scratch", 1, 0.3, 4, 200, 0.15, [0.0, 0.2, 0.3]);
+        // An interrupted run: status.json but no result.json.
+        var broken = Directory.CreateDirectory(Path.Combine(_folder, "BallCircle_Scratch_seed2")).FullName;
+        File.WriteAllText(Path.Combine(broken, "status.json"), """{ "status": "running", "stage": "online" }""");
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_folder, recursive: true);
+
+    private void Run(string name, int index, string algorithm, int seed, double reward, double cost, double violation, double auc, double[] curve, bool extraIteration = false)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_folder, name)).FullName;
+        string N(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        File.WriteAllText(Path.Combine(dir, "run.json"), JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["task"] = "BallCircle", ["algorithm"] = algorithm, ["cost_limit"] = 20.0, ["seed"] = seed, ["index"] = index,
+            ["axes"] = new Dictionary<string, string> { ["task"] = "BallCircle", ["algorithm"] = algorithm, ["seed"] = seed.ToString(CultureInfo.InvariantCulture) },
+        }));
+        File.WriteAllText(Path.Combine(dir, "result.json"),
+            $$"""{ "final_normalized_reward": {{N(reward)}}, "final_normalized_cost": {{N(cost)}}, "cumulative_violation": {{N(violation)}}, "normalized_reward_auc": {{N(auc)}} }""");
+        File.WriteAllText(Path.Combine(dir, "status.json"), """{ "status": "completed" }""");
+        Directory.CreateDirectory(Path.Combine(dir, "metrics"));
+        var csv = "index,iteration,environment_steps,episodes,mean_return,std_return,mean_cost,std_cost,mean_length,normalized_reward,normalized_cost,safe\n";
+        for (int i = 0; i < curve.Length; i++)
+            csv += $"{i},{2 * i},0,10,{N(100 * curve[i])},0,{N(10.0 * (seed + 1))},0,200,{N(curve[i])},{N(0.5 * (seed + 1))},true\n";
+        if (extraIteration) csv += $"3,6,0,10,70,0,5,0,200,0.7,0.25,true\n";
+        File.WriteAllText(Path.Combine(dir, "metrics", "eval.csv"), csv);
+    }
+
+    private List<ReportRow> Rows()
+    {
+        var records = ReportBuilder.FindRunFolders([_folder]).Select(f => ReportBuilder.Read(f, out _)).Where(r => r is not null).Select(r => r!);
+        return ReportBuilder.Aggregate(records);
+    }
+
+    [Test]
+    public void Aggregate_GroupsSeedsPerAlgorithm_InSweepOrder()
+    {
+        var rows = Rows();
+        rows.Select(r => (r.Algorithm, r.Runs.Count)).Should().Equal(("Marvel", 3), ("Scratch", 2));
+    }
+
+    [Test]
+    public void Aggregate_MeanAndPopulationStd_MatchHandComputedValues()
+    {
+        var marvel = Rows()[0];
+        // mean(0.2, 0.4, 0.6) = 0.4; std = sqrt((0.04 + 0 + 0.04)/3) = sqrt(0.026667) = 0.163299
+        marvel.NormalizedReward.Mean.Should().BeApproximately(0.4, 1e-12);
+        marvel.NormalizedReward.Std.Should().BeApproximately(0.163299316, 1e-9);
+        // mean(0.5, 1, 1.5) = 1; std = sqrt((0.25 + 0 + 0.25)/3) = 0.408248
+        marvel.NormalizedCost.Mean.Should().BeApproximately(1.0, 1e-12);
+        marvel.NormalizedCost.Std.Should().BeApproximately(0.408248290, 1e-9);
+        // mean(0, 30, 60) = 30; std = sqrt((900 + 0 + 900)/3) = sqrt(600) = 24.494897
+        marvel.CumulativeViolation.Mean.Should().BeApproximately(30, 1e-12);
+        marvel.CumulativeViolation.Std.Should().BeApproximately(24.494897428, 1e-9);
+        // mean(0.1, 0.1, 0.4) = 0.2; std = sqrt((0.01 + 0.01 + 0.04)/3) = sqrt(0.02) = 0.141421
+        marvel.NormalizedRewardAuc.Mean.Should().BeApproximately(0.2, 1e-12);
+        marvel.NormalizedRewardAuc.Std.Should().BeApproximately(0.141421356, 1e-9);
+
+        var scratch = Rows()[1];
+        // two seeds: mean(0.1, 0.3) = 0.2, std 0.1; mean(2, 4) = 3, std 1; mean(100, 200) = 150, std 50; mean(0.05, 0.15) = 0.1, std 0.05
+        scratch.NormalizedReward.Mean.Should().BeApproximately(0.2, 1e-12);
+        scratch.NormalizedReward.Std.Should().BeApproximately(0.1, 1e-12);
+        scratch.NormalizedCost.Mean.Should().BeApproximately(3, 1e-12);
+        scratch.NormalizedCost.Std.Should().BeApproximately(1, 1e-12);
+        scratch.CumulativeViolation.Mean.Should().BeApproximately(150, 1e-12);
+        scratch.CumulativeViolation.Std.Should().BeApproximately(50, 1e-12);
+    }
+
+    [Test]
+    public void Markdown_ShowsMeanPlusMinusStd_AndListsTheIncompleteRun()
+    {
+        var skipped = new List<string> { "x: no result.json (not complete)" };
+        var md = ReportBuilder.Markdown(Rows(), skipped);
+        md.Should().Contain("| BallCircle | 20 | Marvel | 3 | 0.400 ± 0.163 | 1.00 ± 0.41 | 30.0 ± 24.5 | 0.200 ± 0.141 |");
+        md.Should().Contain("| BallCircle | 20 | Scratch | 2 | 0.200 ± 0.100 | 3.00 ± 1.00 | 150.0 ± 50.0 | 0.100 ± 0.050 |");
+        md.Should().Contain("1 run folder(s) left out");
+    }
+
+    [Test]
+    public void Csv_HasOneRowPerGroup_WithMeansAndStds()
+    {
+        var lines = ReportBuilder.Csv(Rows()).TrimEnd('\n').Split('\n');
+        lines.Should().HaveCount(3);
+        var f = lines[2].Split(',');
+        f[0].Should().Be("BallCircle");
+        f[2].Should().Be("Scratch");
+        f[4].Should().Be("2");
+        double V(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+        V(5).Should().BeApproximately(0.2, 1e-9);
+        V(6).Should().BeApproximately(0.1, 1e-9);
+        V(7).Should().BeApproximately(3, 1e-9);
+        V(8).Should().BeApproximately(1, 1e-9);
+        V(9).Should().BeApproximately(150, 1e-9);
+        V(10).Should().BeApproximately(50, 1e-9);
+        V(11).Should().BeApproximately(0.1, 1e-9);
+        V(12).Should().BeApproximately(0.05, 1e-9);
+    }
+
+    [Test]
+    public void Curve_UsesTheIterationsEverySeedEvaluated()
+    {
+        var (x, mean, std) = ReportPlots.Curve(Rows()[0], p => p.NormalizedReward);
+        x.Should().Equal(0, 2, 4);   // seed 2's extra evaluation at iteration 6 is left out
+        // iteration 2: mean(0.1, 0.3, 0.5) = 0.3, std = sqrt((0.04 + 0 + 0.04)/3) = 0.163299
+        mean[1].Should().BeApproximately(0.3, 1e-12);
+        std[1].Should().BeApproximately(0.163299316, 1e-9);
+    }
+
+    [Test]
+    public void ReportCommand_WritesMarkdownCsvAndCurves_AndNamesTheLeftOutRun()
+    {
+        var output = Path.Combine(_folder, "report");
+        var outcome = CliHarness.Run("report", _folder, "--out", output);
+        outcome.ExitCode.Should().Be(0, outcome.All);
+        outcome.Error.Should().Contain("BallCircle_Scratch_seed2: no result.json");
+        File.ReadAllText(Path.Combine(output, "results.md")).Should().Contain("0.400 ± 0.163");
+        File.Exists(Path.Combine(output, "results.csv")).Should().BeTrue();
+        File.Exists(Path.Combine(output, "curves", "BallCircle_cost20_reward.png")).Should().BeTrue();
+        File.Exists(Path.Combine(output, "curves", "BallCircle_cost20_cost.png")).Should().BeTrue();
+    }
+}

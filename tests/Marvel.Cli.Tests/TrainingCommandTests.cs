@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using Marvel.Cli.Configuration;
+using Marvel.Cli.Running;
+
+namespace Marvel.Cli.Tests;
+
+/// <summary>The stage commands chained on tiny budgets, and a cancelled run.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class TrainingCommandTests
+{
+    private static readonly string[] Tiny =
+    [
+        "--set", "Run:DatasetEpisodes=10", "--set", "Run:QBiasStates=4", "--set", "Marvel:Pipeline:OfflineSteps=20", "--set", "Marvel:Pipeline:EvalEpisodes=2",
+        "--set", "Marvel:Pipeline:EnvironmentCount=2", "--set", "Marvel:Cpq:ActorHiddenSizes:0=16", "--set", "Marvel:Cpq:ActorHiddenSizes:1=16",
+        "--set", "Marvel:Cpq:CriticHiddenSizes:0=16", "--set", "Marvel:Cpq:CriticHiddenSizes:1=16", "--set", "Marvel:Cpq:VaeHiddenSize=16",
+        "--set", "Marvel:Cpq:BatchSize=32", "--set", "Marvel:ValuePreAlignment:Steps=5", "--set", "Marvel:ValuePreAlignment:BatchSize=32",
+        "--set", "Marvel:SacLag:EpisodesPerIteration=2", "--set", "Marvel:SacLag:UpdatesPerIteration=2", "--set", "Marvel:SacLag:BatchSize=32",
+    ];
+
+    private string _folder = "";
+
+    [SetUp]
+    public void SetUp() => _folder = CliHarness.TempFolder();
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_folder, recursive: true);
+
+    private string P(string name) => Path.Combine(_folder, name);
+
+    private static CliHarness.Outcome Ok(params string[] args)
+    {
+        var outcome = CliHarness.Run(args);
+        outcome.ExitCode.Should().Be(0, $"marvel {string.Join(' ', args)}\n{outcome.All}");
+        return outcome;
+    }
+
+    [Test]
+    public void CollectTrainInspectAlignEvaluateFinetuneCollect_ChainThroughFiles()
+    {
+        Ok("collect", "--task", "BallCircle", "--episodes", "10", "--out", P("data.hdf5"));
+        string[] data = [.. Tiny, "--set", $"Run:Dataset={P("data.hdf5")}"];
+        Ok(["train-offline", .. data, "--out", P("cpq"), "--quiet"]);
+        Ok("inspect", P("cpq")).Out.Should().Contain("CPQ").And.Contain("SquashedGaussianActor [16, 16]");
+        Ok(["align", .. data, "--artifact", P("cpq"), "--out", P("cpq-vpa"), "--quiet"]).Out.Should().Contain("Aligned with VPA");
+        Ok("evaluate", "--artifact", P("cpq-vpa"), "--episodes", "2").Out.Should().Contain("normalized reward");
+        Ok(["finetune", .. data, "--set", "Marvel:Pipeline:OnlineIterations=1", "--artifact", P("cpq-vpa"), "--run-dir", P("ft"), "--quiet"]);
+        RunResumer.ReadState(P("ft")).Should().Be(RunFolderState.Complete);
+        JsonNode.Parse(File.ReadAllText(Path.Combine(P("ft"), "run.json")))!["offline"]!.GetValue<string>().Should().StartWith("artifact:");
+        Ok("collect", "--task", "BallCircle", "--policy", P("cpq-vpa"), "--episodes", "2", "--out", P("policy.hdf5"));
+        Ok("inspect", P("policy.hdf5"), "--no-plot").Out.Should().Contain("│ 2 ");
+    }
+
+    [Test]
+    public async Task Run_Cancelled_ExitsWith1_LeavesACheckpoint_AndTheSameCommandCompletesIt()
+    {
+        string run = P("run");
+        string[] args = ["run", .. Tiny, "--set", "Marvel:Pipeline:OnlineIterations=200", "--set", "Marvel:Pipeline:CheckpointEvery=1", "--run-dir", run, "--quiet"];
+        using var cts = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!Directory.Exists(Path.Combine(run, "checkpoints"))) await Task.Delay(5);
+            await cts.CancelAsync();
+        });
+        var cancelled = await CliHarness.RunAsync(cts.Token, args);
+        await watcher;
+        cancelled.ExitCode.Should().Be(1, cancelled.All);
+        cancelled.Error.Should().Contain("was cancelled").And.Contain("checkpoints/");
+        RunResumer.ReadStatus(Path.Combine(run, "status.json")).Should().Be("cancelled");
+        Directory.GetDirectories(Path.Combine(run, "checkpoints"), "iteration-*").Should().NotBeEmpty();
+
+        string[] shorter = [.. args.Select(a => a == "Marvel:Pipeline:OnlineIterations=200" ? "Marvel:Pipeline:OnlineIterations=2" : a)];
+        var resumed = CliHarness.Run(shorter);
+        resumed.ExitCode.Should().Be(0, resumed.All);
+        resumed.Out.Should().Contain("was interrupted; restarting it from scratch");
+        RunResumer.ReadState(run).Should().Be(RunFolderState.Complete);
+        JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!["attempts"]!.GetValue<int>().Should().Be(2);
+
+        CliHarness.Run(shorter).Out.Should().Contain("already complete");
+    }
+
+    [Test]
+    public void Configuration_ToolDefaultCheckpointEvery_IsTen_AndCanBeTurnedOff()
+    {
+        using (var config = CliConfiguration.Load(null, [])) config.Pipeline.CheckpointEvery.Should().Be(CliConfiguration.DefaultCheckpointEvery);
+        using (var config = CliConfiguration.Load(null, ["Marvel:Pipeline:CheckpointEvery=0"])) config.Pipeline.CheckpointEvery.Should().Be(0);
+    }
+}
