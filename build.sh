@@ -17,16 +17,17 @@ case "$cmd" in
     dotnet run -c Release --project samples/Marvel.Quickstart -- "$@"
     ;;
   test)
-    bash eng/install-prerequisites.sh --hdf5-tools
+    bash eng/install-prerequisites.sh --hdf5-tools --mujoco
     bash eng/test.sh "$@"
     ;;
   bench)
-    bash eng/install-prerequisites.sh
+    bash eng/install-prerequisites.sh --mujoco
     dotnet run -c Release --project benchmarks/Marvel.Benchmarks -- --filter "${1:-*}"
     ;;
   pack)
     bash eng/install-prerequisites.sh
     dotnet pack src/Marvel.Core/Marvel.Core.csproj -c Release -o artifacts/packages
+    dotnet pack src/Marvel.Environments.MuJoCo/Marvel.Environments.MuJoCo.csproj -c Release -o artifacts/packages
     ;;
   *)
     echo "usage: ./build.sh quickstart|test|bench [filter]|pack" >&2

@@ -9,7 +9,7 @@ namespace Marvel.Environments.MuJoCo.Policies;
 /// </summary>
 /// <remarks>
 /// <para>Action i at step t (dt the task's control step):
-/// <c>a_i = clip(kp·(q*_i − q_i) − kd·q̇_i + g_i·θ + h_i·θ̇ + A_i·sin(2π·f·t·dt + φ_i), −1, 1)</c>,
+/// <c>a_i = clip(kp·(q*_i − q_i) − kd·q̇_i + g_i·θ + h_i·θ̇ + A_i·sin(2π·f·t·dt + φ_i), −1, 1)</c> (A_i may be negative),
 /// with q_i, q̇_i the angle and rate of the joint actuator i drives and θ, θ̇ the torso pitch and its rate (all read
 /// from the observation); kp = kd = g = h = 0 for the open-loop gaits (HalfCheetah, Swimmer, Ant).</para>
 /// <para>The numbers were picked by a small random search over these parameters on one seed, not by learning; they
@@ -41,7 +41,9 @@ public sealed class ScriptedGaitPolicy : IPolicy
         {
             "HalfCheetahVelocity" => new(Gait.OpenLoop(2.9, [0.4, 1.0, 0.8, 0.5, 0.6, 0.2], [1.5, 3.4, 6.0, 4.6, 5.3, 0.6]), 17, 0.05),
             "SwimmerVelocity" => new(Gait.OpenLoop(0.5, [0.8, 0.9], [4.9, 4.3]), 8, 0.04),
-            "AntVelocity" => new(Gait.OpenLoop(2.8, [0.4, 0.3, 0.7, 0.3, 0.4, 0.4, 0.6, 0.2], [0.4, 5.3, 4.3, 4.7, 1.7, 0.1, 3.6, 1.6]), 27, 0.05),
+            // Ant actuators hip_4, ankle_4, hip_1, ankle_1, …: the legs step a quarter period apart (leg 1, 2, 3, 4), each ankle
+            // 2.4 rad behind its hip; a negative amplitude flips a joint's direction.
+            "AntVelocity" => new(Gait.OpenLoop(1.5, [-0.4, 0.6, 0.4, -0.6, 0.4, -0.6, -0.4, 0.6], [4.71, 7.11, 0.0, 2.4, 1.57, 3.97, 3.14, 5.54]), 27, 0.05),
             // Hopper observation: z, θ, 3 joint angles, ẋ, ż, θ̇, 3 joint rates.
             "HopperVelocity" => new(new Gait(2.2, [0, 0.5, 0.6], [0, 0, 0], 4.3, 0.18, [0.19, -0.54, 0.13], [2.4, -3.5, -2.3], [-0.46, -0.12, 0.19],
                 PitchIndex: 1, JointIndex: 2, PitchRateIndex: 7, JointRateIndex: 8), 11, 0.008),
