@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Environments.MuJoCo;
@@ -10,6 +11,7 @@ namespace Marvel.Benchmarks;
 /// with uniform random actions drawn once in setup, resetting whenever an episode ends. Reported time is per step.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
 public class MuJoCoStepBenchmarks
 {
     private const int StepsPerOp = 1000;
