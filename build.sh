@@ -3,7 +3,7 @@
 #   ./build.sh quickstart [args]   run the quickstart sample (the library's main job, end to end)
 #   ./build.sh test                build and run the whole test suite; last line: "N passed, N failed"
 #   ./build.sh bench [filter]      run the BenchmarkDotNet project (Release)
-#   ./build.sh pack                pack the NuGet packages into artifacts/packages
+#   ./build.sh pack [args]         pack every packable project into artifacts/packages (args go to dotnet pack)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -26,8 +26,14 @@ case "$cmd" in
     ;;
   pack)
     bash eng/install-prerequisites.sh
-    dotnet pack src/Marvel.Core/Marvel.Core.csproj -c Release -o artifacts/packages
-    dotnet pack src/Marvel.Environments.MuJoCo/Marvel.Environments.MuJoCo.csproj -c Release -o artifacts/packages
+    # Every packable project under src/ (libraries and .NET tools), each with its .snupkg; package validation runs in pack.
+    source eng/local-feed.sh
+    mapfile -t projects < <(feed_packable_projects)
+    [ ${#projects[@]} -gt 0 ] || { echo "No packable project under src/." >&2; exit 1; }
+    for project in "${projects[@]}"; do
+      dotnet pack "$project" -c Release -nologo -o artifacts/packages "$@"
+    done
+    ls -1 artifacts/packages
     ;;
   *)
     echo "usage: ./build.sh quickstart|test|bench [filter]|pack" >&2
