@@ -17,11 +17,11 @@ case "$cmd" in
     dotnet run -c Release --project samples/Marvel.Quickstart -- "$@"
     ;;
   test)
-    bash eng/install-prerequisites.sh --hdf5-tools
+    bash eng/install-prerequisites.sh --hdf5-tools --mujoco
     bash eng/test.sh "$@"
     ;;
   bench)
-    bash eng/install-prerequisites.sh
+    bash eng/install-prerequisites.sh --mujoco
     dotnet run -c Release --project benchmarks/Marvel.Benchmarks -- --filter "${1:-*}"
     ;;
   pack)

@@ -1,0 +1,107 @@
+using Marvel.Core.Abstractions;
+
+namespace Marvel.Environments.MuJoCo.Policies;
+
+/// <summary>
+/// A hand-tuned forward gait for each velocity task, for smoke tests, benchmarks and baseline numbers: a sine oscillator
+/// per actuator, plus (for Hopper and Walker2d, which fall without feedback) a joint PD posture controller and torso-pitch
+/// feedback read from the observation.
+/// </summary>
+/// <remarks>
+/// <para>Action i at step t (dt the task's control step):
+/// <c>a_i = clip(kp·(q*_i − q_i) − kd·q̇_i + g_i·θ + h_i·θ̇ + A_i·sin(2π·f·t·dt + φ_i), −1, 1)</c> (A_i may be negative),
+/// with q_i, q̇_i the angle and rate of the joint actuator i drives and θ, θ̇ the torso pitch and its rate (all read
+/// from the observation); kp = kd = g = h = 0 for the open-loop gaits (HalfCheetah, Swimmer, Ant).</para>
+/// <para>The numbers were picked by a small random search over these parameters on one seed, not by learning; they
+/// are not optimal. They move every robot forward; the Swimmer's gait exceeds its low velocity threshold in about half
+/// of its steps. docs/environments-mujoco.md lists the returns and costs they reach.</para>
+/// <para>The step counter of each batch row restarts in <see cref="OnEpisodeStart"/>, which the evaluator and collectors call.</para>
+/// </remarks>
+public sealed class ScriptedGaitPolicy : IPolicy
+{
+    private readonly Gait _gait;
+    private readonly double _controlTimeStep;
+    private int[] _steps = new int[1];
+
+    private ScriptedGaitPolicy(Gait gait, int observationSize, double controlTimeStep)
+    {
+        _gait = gait;
+        ObservationSize = observationSize;
+        _controlTimeStep = controlTimeStep;
+    }
+
+    /// <summary>The gait of task <paramref name="taskId"/> (short id or Safety-Gymnasium name).</summary>
+    /// <exception cref="KeyNotFoundException">Not one of the five velocity tasks.</exception>
+    public static ScriptedGaitPolicy For(string taskId)
+    {
+        ArgumentNullException.ThrowIfNull(taskId);
+        string id = taskId.StartsWith("Safety", StringComparison.Ordinal) && taskId.EndsWith("-v1", StringComparison.Ordinal)
+            ? taskId["Safety".Length..^"-v1".Length] : taskId;
+        return id switch
+        {
+            "HalfCheetahVelocity" => new(Gait.OpenLoop(2.9, [0.4, 1.0, 0.8, 0.5, 0.6, 0.2], [1.5, 3.4, 6.0, 4.6, 5.3, 0.6]), 17, 0.05),
+            "SwimmerVelocity" => new(Gait.OpenLoop(0.5, [0.8, 0.9], [4.9, 4.3]), 8, 0.04),
+            // Ant actuators hip_4, ankle_4, hip_1, ankle_1, …: the legs step a quarter period apart (leg 1, 2, 3, 4), each ankle
+            // 2.4 rad behind its hip; a negative amplitude flips a joint's direction.
+            "AntVelocity" => new(Gait.OpenLoop(1.5, [-0.4, 0.6, 0.4, -0.6, 0.4, -0.6, -0.4, 0.6], [4.71, 7.11, 0.0, 2.4, 1.57, 3.97, 3.14, 5.54]), 27, 0.05),
+            // Hopper observation: z, θ, 3 joint angles, ẋ, ż, θ̇, 3 joint rates.
+            "HopperVelocity" => new(new Gait(2.2, [0, 0.5, 0.6], [0, 0, 0], 4.3, 0.18, [0.19, -0.54, 0.13], [2.4, -3.5, -2.3], [-0.46, -0.12, 0.19],
+                PitchIndex: 1, JointIndex: 2, PitchRateIndex: 7, JointRateIndex: 8), 11, 0.008),
+            // Walker2d observation: z, θ, 6 joint angles, ẋ, ż, θ̇, 6 joint rates; the legs swing in antiphase.
+            "Walker2dVelocity" => new(new Gait(0.5, [0.4, 0.1, 0.6, 0.2, 0.2, 0.5], [0, 0, 0, Math.PI, Math.PI, Math.PI], 4.4, 0.25,
+                [0.02, -0.53, 0.2, -0.26, -0.35, 0.25], [-1.2, -2.1, 1.6, 3.5, -2.5, 0.4], [0.33, 0.02, 0.33, -0.14, -0.3, 0.2],
+                PitchIndex: 1, JointIndex: 2, PitchRateIndex: 10, JointRateIndex: 11), 17, 0.008),
+            _ => throw new KeyNotFoundException($"No scripted gait for task '{taskId}'. Known: {string.Join(", ", MuJoCoTasks.Ids)}."),
+        };
+    }
+
+    /// <inheritdoc />
+    public int ObservationSize { get; }
+
+    /// <inheritdoc />
+    public int ActionSize => _gait.Amplitude.Length;
+
+    /// <inheritdoc />
+    public void OnEpisodeStart(int index)
+    {
+        EnsureRows(index + 1);
+        _steps[index] = 0;
+    }
+
+    /// <summary>Computes the gait's actions; <paramref name="deterministic"/> is ignored (the gait has no noise).</summary>
+    /// <inheritdoc />
+    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic)
+    {
+        int batch = PolicyGuard.BatchSize(this, observations, actions);
+        EnsureRows(batch);
+        var g = _gait;
+        for (int row = 0; row < batch; row++)
+        {
+            var o = observations.Slice(row * ObservationSize, ObservationSize);
+            double phase = 2 * Math.PI * g.Frequency * _steps[row] * _controlTimeStep;
+            for (int i = 0; i < ActionSize; i++)
+            {
+                double a = g.Amplitude[i] * Math.Sin(phase + g.Phase[i]);
+                if (g.Kp != 0)
+                {
+                    a += g.Kp * (g.Target[i] - o[g.JointIndex + i]) - g.Kd * o[g.JointRateIndex + i]
+                         + g.PitchGain[i] * o[g.PitchIndex] + g.PitchRateGain[i] * o[g.PitchRateIndex];
+                }
+                actions[row * ActionSize + i] = (float)Math.Clamp(a, -1.0, 1.0);
+            }
+            _steps[row]++;
+        }
+    }
+
+    private void EnsureRows(int rows)
+    {
+        if (_steps.Length < rows) Array.Resize(ref _steps, rows);
+    }
+
+    private sealed record Gait(double Frequency, double[] Amplitude, double[] Phase, double Kp, double Kd, double[] Target, double[] PitchGain,
+        double[] PitchRateGain, int PitchIndex, int JointIndex, int PitchRateIndex, int JointRateIndex)
+    {
+        public static Gait OpenLoop(double frequency, double[] amplitude, double[] phase) =>
+            new(frequency, amplitude, phase, 0, 0, [], [], [], 0, 0, 0, 0);
+    }
+}
