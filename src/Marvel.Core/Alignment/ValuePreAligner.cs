@@ -100,7 +100,7 @@ public sealed class ValuePreAligner : IValueAligner
         var seeds = context.Seeds.Fork("vpa");
         var batches = seeds.CreateRandom("batches");
         using var targetNoise = device.type == DeviceType.CPU ? seeds.CreateTorchGenerator("target-actions") : new Generator(seeds.Derive("target-actions"), device);
-        var step = new AlignmentStep(o, networks, rewardTarget, costTarget, rewardOptimizer, costOptimizer, targetNoise, gamma, rewardScale, costScale);
+        using var step = new AlignmentStep(o, networks, rewardTarget, costTarget, rewardOptimizer, costOptimizer, targetNoise, gamma, rewardScale, costScale);
 
         int miniBatch = o.BatchSize / o.MiniBatches;
         IReadOnlyDictionary<string, double> last = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -158,8 +158,16 @@ public sealed class ValuePreAligner : IValueAligner
 
     /// <summary>One mini-batch gradient step of both critics; holds references only, owns nothing.</summary>
     private sealed class AlignmentStep(ValuePreAlignmentOptions options, ArtifactNetworks networks, QEnsemble rewardTarget, QEnsemble costTarget,
-        Adam rewardOptimizer, Adam costOptimizer, Generator targetNoise, double gamma, double rewardScale, double costScale)
+        Adam rewardOptimizer, Adam costOptimizer, Generator targetNoise, double gamma, double rewardScale, double costScale) : IDisposable
     {
+        private readonly ValueRange _rewardRange = new(), _costRange = new();
+
+        public void Dispose()
+        {
+            _rewardRange.Dispose();
+            _costRange.Dispose();
+        }
+
         public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, int start, int length, long stepIndex, IReadOnlyDictionary<string, double> lastFinite)
         {
             using var scope = NewDisposeScope();
@@ -199,6 +207,14 @@ public sealed class ValuePreAligner : IValueAligner
                 }
                 rewardY = rewards + continues * nextReward;
                 costY = costs + continues * nextCost;
+                if (options.Mode == ValuePreAlignmentMode.Plain && !options.ReferenceUnboundedTargets)
+                {
+                    // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step rewards (costs) x; the ranges grow with each batch.
+                    _rewardRange.Include(rewards);
+                    _costRange.Include(costs);
+                    rewardY = _rewardRange.Clamp(rewardY, gamma);
+                    costY = _costRange.Clamp(costY, gamma);
+                }
             }
 
             // §2.2 steps 4–5: regression of every member, one Adam step per critic.
@@ -220,6 +236,43 @@ public sealed class ValuePreAligner : IValueAligner
                 [ScalarNames[2]] = values[2],
                 [ScalarNames[3]] = values[3],
             };
+        }
+    }
+
+    /// <summary>Running [min, max] of per-step values (0 included) kept on the device; no host reads.</summary>
+    internal sealed class ValueRange : IDisposable
+    {
+        private Tensor? _min, _max;
+
+        /// <summary>Widens the range to cover <paramref name="values"/>.</summary>
+        public void Include(Tensor values)
+        {
+            using var lo = values.min().clamp_max(0.0);
+            using var hi = values.max().clamp_min(0.0);
+            if (_min is null || _max is null)
+            {
+                _min = lo.detach().clone().DetachFromDisposeScope();
+                _max = hi.detach().clone().DetachFromDisposeScope();
+            }
+            else
+            {
+                _min.copy_(minimum(_min, lo));
+                _max.copy_(maximum(_max, hi));
+            }
+        }
+
+        /// <summary><paramref name="targets"/> clamped to [min, max]/(1 − γ); unchanged before the first <see cref="Include"/>.</summary>
+        public Tensor Clamp(Tensor targets, double gamma)
+        {
+            if (_min is null || _max is null) return targets;
+            double horizon = 1.0 / (1.0 - gamma);
+            return targets.clamp(_min * horizon, _max * horizon);
+        }
+
+        public void Dispose()
+        {
+            _min?.Dispose();
+            _max?.Dispose();
         }
     }
 }

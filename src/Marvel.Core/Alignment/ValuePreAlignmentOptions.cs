@@ -74,6 +74,12 @@ public sealed record ValuePreAlignmentOptions
     /// Default false: fresh Adam instances, as the reference (its online critic optimizers load no offline state, §4.2).</summary>
     public bool LoadCriticOptimizerStates { get; set; }
 
+    /// <summary>Reproduction switch: leave the regression targets unbounded, as the reference does. Default false: in
+    /// <see cref="ValuePreAlignmentMode.Plain"/> mode each target is clamped to [min x, max x]/(1 − γ) with x the scaled rewards (costs) of
+    /// every batch seen so far (0 included), the range of any policy's value. With γ = 0.99 the unbounded fit ran away on BallCircle
+    /// (cost Q 962 against a largest possible 100) through bootstrapping at the actor's unseen actions.</summary>
+    public bool ReferenceUnboundedTargets { get; set; }
+
     /// <summary>Report progress every this many calls (and after the last). Default 100.</summary>
     public int ReportEvery { get; set; } = 100;
 }

@@ -91,8 +91,11 @@ public static class DatasetCollector
     }
 
     /// <summary>
-    /// A seeded dataset for a built-in task that spans low to high episode cost: scripted controllers at a sweep of
-    /// aggressiveness levels (radius/speed), each with exploration noise, plus a few random-action episodes.
+    /// A seeded dataset for a built-in task that spans low to high episode cost: scripted controllers at ten
+    /// aggressiveness levels (radius/speed), each with Gaussian exploration noise (σ = 0.3). Like the DSRL datasets, most
+    /// episodes come from the reward-seeking, costly end: level ℓ gets a share proportional to 2 + ℓ² (at least one
+    /// episode each), so imitating the whole dataset (BC-All) is unsafe while its cautious episodes still support safe policies. About a
+    /// tenth of the episodes (at least one when there are more than ten) take uniformly random actions, for action coverage.
     /// </summary>
     /// <param name="taskId">"BallCircle", "BallRun", "CarCircle" or "CarRun".</param>
     /// <param name="episodes">Total complete episodes (≥ 10).</param>
@@ -107,26 +110,41 @@ public static class DatasetCollector
         registry ??= EnvironmentRegistry.Default;
         using var env = registry.MakeVector(taskId, environments);
         const int levels = 10;
-        var plan = new List<CollectionStage>();
-        // About a tenth random-action episodes; the rest spread evenly over the levels (earlier levels take the remainder).
-        int randomEpisodes = Math.Max(1, episodes / 10);
-        int scriptedEpisodes = episodes - randomEpisodes;
         bool circle = taskId.EndsWith("Circle", StringComparison.Ordinal);
         bool car = taskId.StartsWith("Car", StringComparison.Ordinal);
         if (!circle && !taskId.EndsWith("Run", StringComparison.Ordinal))
             throw new ArgumentException($"Built-in generation supports BallCircle, BallRun, CarCircle and CarRun, not '{taskId}'. Use Collect with your own policies.", nameof(taskId));
+        // About a tenth random-action episodes (action coverage for the critics of offline RL and value alignment); the rest
+        // over the levels, skewed toward the costly end.
+        int randomEpisodes = episodes > levels ? Math.Max(1, episodes / 10) : 0;
+        var counts = LevelEpisodeCounts(episodes - randomEpisodes, levels);
+        var plan = new List<CollectionStage>();
         for (int level = 0; level < levels; level++)
         {
             double f = level / (double)(levels - 1);
             IPolicy scripted = circle
-                ? ScriptedTaskPolicy.Circle(taskId, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 1.5 + 4.0 * f)
+                ? ScriptedTaskPolicy.Circle(taskId, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 3.5 + 1.0 * f)
                 : ScriptedTaskPolicy.Run(taskId, targetSpeed: car ? 0.8 + 3.0 * f : 1.2 + 3.0 * f);
             var noisy = new NoisyPolicy(scripted, 0.3, Abstractions.Seeding.SeedStreams.Derive(seed, "noise/" + level));
-            int count = scriptedEpisodes / levels + (level < scriptedEpisodes % levels ? 1 : 0);
-            if (count > 0) plan.Add(new CollectionStage(noisy, count));
+            plan.Add(new CollectionStage(noisy, counts[level]));
         }
-        plan.Add(new CollectionStage(new RandomPolicy(env.ObservationSpace.Dimension, env.ActionSpace, Abstractions.Seeding.SeedStreams.Derive(seed, "random")), randomEpisodes));
+        if (randomEpisodes > 0)
+            plan.Add(new CollectionStage(new RandomPolicy(env.ObservationSpace.Dimension, env.ActionSpace, Abstractions.Seeding.SeedStreams.Derive(seed, "random")), randomEpisodes));
         return Collect(env, plan, seed);
+    }
+
+    /// <summary>Episodes per aggressiveness level: shares ∝ 2 + ℓ², at least one each, summing to <paramref name="episodes"/> (largest remainders).</summary>
+    internal static int[] LevelEpisodeCounts(int episodes, int levels)
+    {
+        var weights = Enumerable.Range(0, levels).Select(l => 2.0 + l * (double)l).ToArray();
+        double total = weights.Sum();
+        int spare = episodes - levels;   // one episode per level first
+        var exact = weights.Select(w => spare * w / total).ToArray();
+        var counts = exact.Select(x => 1 + (int)Math.Floor(x)).ToArray();
+        int left = episodes - counts.Sum();
+        foreach (int l in Enumerable.Range(0, levels).OrderByDescending(l => exact[l] - Math.Floor(exact[l])).ThenBy(l => l).Take(left))
+            counts[l]++;
+        return counts;
     }
 
     private sealed class EpisodeBuffer

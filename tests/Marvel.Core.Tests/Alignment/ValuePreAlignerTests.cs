@@ -12,6 +12,22 @@ namespace Marvel.Core.Tests.Alignment;
 
 public class ValuePreAlignerTests
 {
+    [Test]
+    public void ValueRange_WidensWithBatches_AndClampsTargetsToRangeOverOneMinusGamma()
+    {
+        using var scope = NewDisposeScope();
+        using var range = new ValuePreAligner.ValueRange();
+        var raw = tensor(new float[] { -50f, 0f, 50f });
+        range.Clamp(raw, 0.9).data<float>().ToArray().Should().Equal(-50f, 0f, 50f);   // nothing seen yet
+        range.Include(tensor(new float[] { 0.5f, 2f }));       // [0, 2] (0 included)
+        range.Clamp(raw, 0.9).data<float>().ToArray().Should().Equal(0f, 0f, 20f);
+        range.Include(tensor(new float[] { -1f, 3f }));        // [−1, 3]
+        var clamped = range.Clamp(raw, 0.9).data<float>().ToArray();
+        clamped[0].Should().BeApproximately(-10f, 1e-4f);
+        clamped[1].Should().Be(0f);
+        clamped[2].Should().BeApproximately(30f, 1e-4f);
+    }
+
     private static ValuePreAlignmentOptions OneStep(Action<ValuePreAlignmentOptions>? change = null)
     {
         var o = new ValuePreAlignmentOptions { Steps = 1, BatchSize = 1, MiniBatches = 1, Gamma = 0.5 };
@@ -32,15 +48,23 @@ public class ValuePreAlignerTests
     // One transition r = 2, c = 3; reward members output 1 and 4, cost members 5 and 7; γ = 0.5, reward scale 0.1, cost scale 1.
     //   bootstrapped: y_r = 0.1·2 + 0.5·min(1, 4) = 0.7;  y_c = 3 + 0.5·mean(5, 7) = 6;  with Min reduction y_c = 3 + 0.5·5 = 5.5
     //   terminal:     y_r = 0.2;                          y_c = 3
-    [TestCase(false, false, false, 0.7, 6.0)]
-    [TestCase(true, false, false, 0.2, 3.0)]
-    [TestCase(false, true, false, 0.7, 6.0)]    // truncation bootstraps by default
-    [TestCase(false, true, true, 0.2, 3.0)]     // ... unless TreatTruncationAsTerminal
-    public void Align_OneTransition_TargetsAreHandComputed(bool terminated, bool truncated, bool truncationIsTerminal, double rewardTarget, double costTarget)
+    //   bounded (default): the only reward seen is 0.2 and cost 3, so values lie in [0, 0.2/0.5] = [0, 0.4] and [0, 6]: y_r = min(0.7, 0.4) = 0.4.
+    [TestCase(false, false, false, true, 0.7, 6.0)]
+    [TestCase(true, false, false, true, 0.2, 3.0)]
+    [TestCase(false, true, false, true, 0.7, 6.0)]    // truncation bootstraps by default
+    [TestCase(false, true, true, true, 0.2, 3.0)]     // ... unless TreatTruncationAsTerminal
+    [TestCase(false, false, false, false, 0.4, 6.0)]  // default bound
+    [TestCase(true, false, false, false, 0.2, 3.0)]
+    public void Align_OneTransition_TargetsAreHandComputed(bool terminated, bool truncated, bool truncationIsTerminal, bool unbounded, double rewardTarget, double costTarget)
     {
         var artifact = ConstantCritics(1, 4, 5, 7);
         var data = AlignmentTestData.Dataset(1, _ => 2f, _ => 3f, _ => terminated, _ => truncated);
-        var result = new ValuePreAligner(OneStep(o => o.TreatTruncationAsTerminal = truncationIsTerminal)).Align(artifact, data, AlignmentTestData.Context());
+        var options = OneStep(o =>
+        {
+            o.TreatTruncationAsTerminal = truncationIsTerminal;
+            o.ReferenceUnboundedTargets = unbounded;
+        });
+        var result = new ValuePreAligner(options).Align(artifact, data, AlignmentTestData.Context());
         result.Steps.Should().Be(1);
         result.FinalMetrics["reward_target"].Should().BeApproximately(rewardTarget, 1e-6);
         result.FinalMetrics["cost_target"].Should().BeApproximately(costTarget, 1e-6);

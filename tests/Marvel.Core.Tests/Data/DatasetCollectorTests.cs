@@ -27,6 +27,17 @@ public class DatasetCollectorTests
     }
 
     [Test]
+    public void LevelEpisodeCounts_SkewTowardCostlyLevels_LargestRemainders()
+    {
+        // Hand-computed: 90 spare episodes over weights 2, 3, 6, 11, 18, 27, 38, 51, 66, 83 (sum 305) give
+        // 0.590, 0.885, 1.770, 3.246, 5.311, 7.967, 11.213, 15.049, 19.475, 24.492; floors + 1 sum to 95 and the five
+        // largest remainders (levels 5, 1, 2, 0, 9) take one more each.
+        DatasetCollector.LevelEpisodeCounts(100, 10).Should().Equal(2, 2, 3, 4, 6, 9, 12, 16, 20, 26);
+        DatasetCollector.LevelEpisodeCounts(10, 10).Should().OnlyContain(c => c == 1);
+        DatasetCollector.LevelEpisodeCounts(305, 10).Sum().Should().Be(305);
+    }
+
+    [Test]
     public void Collect_SameSeed_SameData_AndNextObservationsChain()
     {
         OfflineDataset Make()

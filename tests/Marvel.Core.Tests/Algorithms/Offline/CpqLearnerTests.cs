@@ -55,6 +55,33 @@ public class CpqLearnerTests
     }
 
     [Test]
+    public void NextLogAlpha_ProjectedAscentOnAlpha_OrReferenceMultiplicativeStep()
+    {
+        using var scope = NewDisposeScope();
+        // α = 1, gap = 13 − 4 = 9, η = 0.1: projected ascent α = 1 + 0.9 = 1.9; reference log α = 0 + 0.1·1·9 = 0.9.
+        CpqLearner.NextLogAlpha(tensor(0.0f), tensor(4.0f), 13, 0.1, multiplicative: false).item<float>().Should().BeApproximately((float)Math.Log(1.9), 1e-6f);
+        CpqLearner.NextLogAlpha(tensor(0.0f), tensor(4.0f), 13, 0.1, multiplicative: true).item<float>().Should().BeApproximately(0.9f, 1e-6f);
+        // OOD values above the threshold shrink α: 1 + 0.1·(13 − 20) = 0.3.
+        CpqLearner.NextLogAlpha(tensor(0.0f), tensor(20.0f), 13, 0.1, multiplicative: false).item<float>().Should().BeApproximately((float)Math.Log(0.3), 1e-6f);
+        // Both clamp log α to [−5, 5].
+        CpqLearner.NextLogAlpha(tensor(4.9f), tensor(0.0f), 200, 1, multiplicative: false).item<float>().Should().BeApproximately(5f, 1e-5f);
+        CpqLearner.NextLogAlpha(tensor(4.9f), tensor(0.0f), 200, 1, multiplicative: true).item<float>().Should().BeApproximately(5f, 1e-5f);
+        CpqLearner.NextLogAlpha(tensor(0.0f), tensor(100.0f), 13, 1, multiplicative: false).item<float>().Should().BeApproximately(-5f, 1e-5f);
+    }
+
+    [Test]
+    public void CostValueBounds_AreCostRangeOverOneMinusGamma()
+    {
+        // Costs in [0, 1], scale 2, γ = 0.9: [0, 1·2/0.1] = [0, 20]. Negative costs extend the lower end: −0.5·1/0.5 = −1.
+        var (lo, hi) = CpqLearner.CostValueBounds([0f, 1f, 0.5f], 2.0, 0.9);
+        lo.Should().Be(0.0);
+        hi.Should().BeApproximately(20.0, 1e-9);
+        var (min, max) = CpqLearner.CostValueBounds([-0.5f, 0.25f], 1.0, 0.5);
+        min.Should().BeApproximately(-1.0, 1e-12);
+        max.Should().BeApproximately(0.5, 1e-12);
+    }
+
+    [Test]
     public void GatedOodValue_KeepsActionsAtOrAboveTheKlQuantile()
     {
         // KL over N = 2 samples × 2 states: [[0, 1], [2, 3]]; the 0.75 quantile of {0, 1, 2, 3} (linear) is 2.25,

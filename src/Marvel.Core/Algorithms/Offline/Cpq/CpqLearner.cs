@@ -45,6 +45,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
     private readonly RandomSource _batches;
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
+    private (double Min, double Max) _costValueBounds;
     private bool _disposed;
 
     /// <summary>Builds the networks and optimizers.</summary>
@@ -122,6 +123,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
         ArgumentNullException.ThrowIfNull(dataset);
         dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
+        _costValueBounds = CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
     }
 
     /// <inheritdoc />
@@ -166,16 +168,20 @@ public sealed class CpqLearner : IOfflineSafeLearner
             var nextAction = SampleAction(b.NextObservations, _noise);
             var nextCost = EnsembleOps.Reduce(_costTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
             costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
+            // The Bellman operator maps [min, max]·1/(1 − γ) into itself; clamping keeps the OOD push and the bootstrapping through
+            // the actor's own (unseen) actions from inflating the cost values beyond any policy's (see docs/algorithms/cpq.md).
+            if (!o.ReferenceUnboundedCostTarget) costTarget = costTarget.clamp_(_costValueBounds.Min, _costValueBounds.Max);
         }
         var oodValue = OodCostValue(b.Observations).mean();
         var alpha = _logAlpha.exp();
         var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget) - alpha * (oodValue - OodThreshold);
         GradientStep.Apply(_costCriticOptimizer, costLoss);
 
-        // Eq. 3: log α ← clamp(log α + η_α · α · (qc_thres − mean Q_c^ood), −5, 5): α grows while OOD cost values are too low.
+        // Eq. 3: α grows while OOD cost values are below qc_thres. Default: projected dual ascent on α,
+        // α ← clamp(α + η_α (qc_thres − mean Q_c^ood), e⁻⁵, e⁵); reference: log α ← clamp(log α + η_α α (…), −5, 5).
         using (no_grad())
         {
-            _logAlpha.add_(alpha * (OodThreshold - oodValue.detach()) * o.AlphaLearningRate).clamp_(LogAlphaMin, LogAlphaMax);
+            _logAlpha.copy_(NextLogAlpha(_logAlpha, oodValue.detach(), OodThreshold, o.AlphaLearningRate, o.ReferenceMultiplicativeDualStep));
         }
 
         // Eq. 4: L_π = −mean(1[Q_c(s, ã) ≤ q_thres] · min_k Q_k(s, ã)), ã = tanh(μ + σ ε) · maxAction (reparameterised, no entropy).
@@ -192,6 +198,30 @@ public sealed class CpqLearner : IOfflineSafeLearner
         var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
         Steps++;
         return result;
+    }
+
+    /// <summary>Eq. 3 as a pure function: the next log α after one dual step on α·(threshold − ood), clamped to log α ∈ [−5, 5].</summary>
+    /// <param name="logAlpha">Current log α (0-dim).</param>
+    /// <param name="oodValue">Mean gated OOD cost value (0-dim).</param>
+    /// <param name="threshold">qc_thres.</param>
+    /// <param name="learningRate">η_α.</param>
+    /// <param name="multiplicative">OSRL's step η_α·α·(…) in log α; otherwise projected ascent on α itself, α + η_α·(…).</param>
+    internal static Tensor NextLogAlpha(Tensor logAlpha, Tensor oodValue, double threshold, double learningRate, bool multiplicative)
+    {
+        using var alpha = logAlpha.exp();
+        using var gap = oodValue.neg().add_(threshold);
+        if (multiplicative) return (logAlpha + alpha * gap * learningRate).clamp_(LogAlphaMin, LogAlphaMax);
+        using var next = (alpha + gap * learningRate).clamp_(Math.Exp(LogAlphaMin), Math.Exp(LogAlphaMax));
+        return next.log();
+    }
+
+    /// <summary>The range of every policy's scaled cost value: [min c, max c]·scale/(1 − γ) over per-step costs c (0 included).</summary>
+    internal static (double Min, double Max) CostValueBounds(ReadOnlySpan<float> costs, double costScale, double gamma)
+    {
+        double max = 0, min = 0;
+        foreach (var c in costs) { max = Math.Max(max, c); min = Math.Min(min, c); }
+        double horizon = 1.0 / (1.0 - gamma);   // γ ∈ (0, 1) by validation
+        return (min * costScale * horizon, max * costScale * horizon);
     }
 
     /// <summary>Eq. 1 as a pure function: y = r + γ · continues · 1[Q_c′ ≤ threshold] · Q′.</summary>

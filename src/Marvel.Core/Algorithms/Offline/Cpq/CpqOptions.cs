@@ -87,12 +87,25 @@ public sealed record CpqOptions
     /// so the penalty raises their cost values as the CPQ paper intends).</summary>
     public bool ReferenceOodPenaltyWithoutGradient { get; set; }
 
+    /// <summary>Reproduction switch: OSRL's multiplicative dual step log α ← log α + η_α·α·(qc_thres − mean Q_c^ood). Its growth rate is
+    /// proportional to α, so while the OOD cost values sit below the threshold α runs to the clamp (148) in finite time; harmless when the
+    /// penalty has no gradient, but with the gradient (the default) it inflates the cost critic far above its largest possible value.
+    /// Default false: projected dual ascent on α itself, α ← clamp(α + η_α·(qc_thres − mean Q_c^ood), e⁻⁵, e⁵).</summary>
+    public bool ReferenceMultiplicativeDualStep { get; set; }
+
+    /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
+    /// [min c, max c]·cost scale/(1 − γ) with c the dataset's per-step costs, the range of every policy's cost value, which stops the
+    /// OOD push and the bootstrapping through the actor's own actions from inflating Q_c without limit.</summary>
+    public bool ReferenceUnboundedCostTarget { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on and the cost ensemble reduced by min; other values as given.</summary>
     public static CpqOptions Reference() => new()
     {
         TreatTimeoutAsTerminal = true,
         ReferenceCostBackupIgnoresDone = true,
         ReferenceOodPenaltyWithoutGradient = true,
+        ReferenceMultiplicativeDualStep = true,
+        ReferenceUnboundedCostTarget = true,
         CostEnsembleReduction = EnsembleReduction.Min,
     };
 
