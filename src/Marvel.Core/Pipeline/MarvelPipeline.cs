@@ -26,6 +26,8 @@ public static class MarvelPipelineStages
     public const string Online = "online";
     /// <summary>A deterministic evaluation of the online policy.</summary>
     public const string Evaluation = "evaluation";
+    /// <summary>An online checkpoint was written (progress only: its metrics are "iteration", "seconds" and "megabytes").</summary>
+    public const string Checkpoint = "checkpoint";
 }
 
 /// <summary>
@@ -45,9 +47,14 @@ public static class MarvelPipelineStages
 /// "eval".</para>
 /// <para>Divergence: a <see cref="TrainingDivergedException"/> of any stage, or an exploding mean Q in the online learner's metrics
 /// (<see cref="MarvelPipelineOptions.QDivergenceFactor"/>), stops the run after the metrics so far and <c>status.json</c> are written; it
-/// is rethrown wrapped, with <see cref="TrainingDivergedException.Stage"/> the pipeline stage. Cancellation is checked between
-/// steps and iterations; the metrics so far (and a checkpoint when checkpoints are on) are written before
-/// <see cref="OperationCanceledException"/> propagates.</para>
+/// is rethrown wrapped, with <see cref="TrainingDivergedException.Stage"/> the pipeline stage; the last good checkpoint stays the newest
+/// one. Cancellation is checked between steps and iterations; the metrics so far (and a checkpoint when checkpoints are on) are written
+/// before <see cref="OperationCanceledException"/> propagates.</para>
+/// <para>Checkpoints and resume: with <see cref="MarvelPipelineOptions.CheckpointEvery"/> = N &gt; 0 the online stage writes
+/// <c>checkpoints/iteration-NNNNNN/</c> every N iterations and on cancellation, holding everything that determines the rest of the run
+/// (learner state with replay buffer and generators, training environments, controller, counters, metrics rows). <see cref="Resume"/>
+/// continues from the newest one, skipping the stages whose outputs are on disk; on CPU the resumed run is bit-identical to an
+/// uninterrupted one. <see cref="RunDirectory.ReadStatus"/> tells whether a run directory is empty, resumable, completed or diverged.</para>
 /// <para>The controller is reset to the state it had when the pipeline was built at the start of every run, so a pipeline can run
 /// several times; runs must not overlap.</para>
 /// </remarks>
@@ -330,7 +337,7 @@ public sealed class MarvelPipeline
                 if (IsEvaluationIteration(session.Iterations))
                     Evaluate(run, online, evalSeed, session.Iterations, session, progress, cancellationToken);
                 if (checkpoints && session.Iterations % o.CheckpointEvery == 0)
-                    WriteCheckpoint(run, resumable!, trainEnvironment, session, clock.Elapsed);
+                    WriteCheckpoint(run, resumable!, trainEnvironment, session, clock.Elapsed, progress);
             }
 
             var evaluations = run.Evaluations;
@@ -354,7 +361,7 @@ public sealed class MarvelPipeline
             // At this point the learner, environment and controller are at the end of iteration session.Iterations (see iterationToken).
             if (online is ICheckpointableOnlineLearner learner && trainEnvironment is not null && checkpoints && session.Iterations > 0
                 && session.CheckpointedIteration != session.Iterations)
-                WriteCheckpoint(run, learner, trainEnvironment, session, clock.Elapsed);
+                WriteCheckpoint(run, learner, trainEnvironment, session, clock.Elapsed, progress);
             run.WriteStatus("cancelled", stage, e.Message);
             throw;
         }
@@ -405,8 +412,10 @@ public sealed class MarvelPipeline
     /// <c>environment.bin</c> (the training environments), <c>controller.json</c> and, last, <c>state.json</c> (counters and the exact
     /// metrics rows).
     /// </summary>
-    private void WriteCheckpoint(RunDirectory run, ICheckpointableOnlineLearner learner, VectorEnvironment environment, OnlineSession session, TimeSpan elapsed)
+    private void WriteCheckpoint(RunDirectory run, ICheckpointableOnlineLearner learner, VectorEnvironment environment, OnlineSession session, TimeSpan elapsed,
+        IProgress<TrainingProgress>? progress)
     {
+        var clock = Stopwatch.StartNew();
         long iteration = session.Iterations;
         var path = run.CheckpointPath(iteration);
         var export = learner.ExportHandover();
@@ -425,6 +434,16 @@ public sealed class MarvelPipeline
         });
         AtomicFile.WriteAllText(run.LatestCheckpointPointerPath, Path.GetFileName(path));
         session.CheckpointedIteration = iteration;
+        if (progress is not null)
+        {
+            long bytes = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            progress.Report(new TrainingProgress(MarvelPipelineStages.Checkpoint, iteration, _options.OnlineIterations, new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["iteration"] = iteration,
+                ["seconds"] = clock.Elapsed.TotalSeconds,
+                ["megabytes"] = bytes / 1e6,
+            }));
+        }
     }
 
     /// <summary>Checks that the run directory holds a run started with these options and setup; returns its newest checkpoint or null.</summary>
