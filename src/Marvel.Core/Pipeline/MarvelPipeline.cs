@@ -134,8 +134,7 @@ public sealed class MarvelPipeline
     public Task<MarvelRunResult> RunAsync(OfflineDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        // One dedicated thread for the whole run: TorchSharp dispose scopes are per thread.
-        return Task.Factory.StartNew(() => Run(dataset, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return OnDedicatedThread(() => Run(dataset, progress, cancellationToken), cancellationToken);
     }
 
     /// <summary>
@@ -169,7 +168,25 @@ public sealed class MarvelPipeline
     public Task<MarvelRunResult> ResumeAsync(OfflineDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        return Task.Factory.StartNew(() => Resume(dataset, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return OnDedicatedThread(() => Resume(dataset, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// One dedicated thread for the whole run, because TorchSharp dispose scopes are per thread. The caller's <c>torch.set_num_threads</c>
+    /// is applied on that thread first: libtorch applies it to a new thread only lazily, at the first operation large enough to
+    /// parallelize, and until then MKL's per-thread setting there is its default (all cores). Matrix products would then switch from
+    /// several threads to one at a point that depends on the work done so far, which differs between an uninterrupted and a resumed run;
+    /// on the quickstart the resumed run's numbers differed in the last bits until this was added.
+    /// </summary>
+    private static Task<MarvelRunResult> OnDedicatedThread(Func<MarvelRunResult> body, CancellationToken cancellationToken)
+    {
+        // Without the native library the run itself reports the failure (a faulted task, as before).
+        int threads = TorchNative.IsAvailable ? TorchSharp.torch.get_num_threads() : 0;
+        return Task.Factory.StartNew(() =>
+        {
+            if (threads > 0) TorchSharp.torch.set_num_threads(threads);
+            return body();
+        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>

@@ -93,7 +93,7 @@ public class MarvelPipelineResumeTests
     }
 
     [Test]
-    public void Resume_CancelledDuringOfflineTraining_RerunsTheStagesAndMatchesAnUninterruptedRun()
+    public async Task ResumeAsync_CancelledDuringOfflineTraining_RerunsTheStagesAndMatchesAnUninterruptedRun()
     {
         var a = Options(iterations: 2, evalEvery: 1, checkpointEvery: 1);
         SacLagPipeline(a, SacLagSchedule.EpisodesThenUpdates).Run(PipelineTestData.Dataset);
@@ -102,12 +102,12 @@ public class MarvelPipelineResumeTests
         using (var cts = new CancellationTokenSource())
         {
             var progress = new SyncProgress(p => { if (p.Stage == MarvelPipelineStages.Offline && p.Step >= 10) cts.Cancel(); });
-            FluentActions.Invoking(() => SacLagPipeline(b with { OfflineReportEvery = 5 }, SacLagSchedule.EpisodesThenUpdates).Run(PipelineTestData.Dataset, progress, cts.Token))
-                .Should().Throw<OperationCanceledException>();
+            await FluentActions.Awaiting(() => SacLagPipeline(b with { OfflineReportEvery = 5 }, SacLagSchedule.EpisodesThenUpdates).RunAsync(PipelineTestData.Dataset, progress, cts.Token))
+                .Should().ThrowAsync<OperationCanceledException>();
         }
         RunDirectory.ReadStatus(b.RunDirectory).Should().Match<RunDirectoryStatus>(s => s.State == RunState.Resumable && !s.HandoverComplete && s.LatestCheckpoint == null);
 
-        SacLagPipeline(b, SacLagSchedule.EpisodesThenUpdates).Resume(PipelineTestData.Dataset);
+        await SacLagPipeline(b, SacLagSchedule.EpisodesThenUpdates).ResumeAsync(PipelineTestData.Dataset);
 
         File.ReadAllText(Path.Combine(b.RunDirectory, "metrics", "online.csv")).Should().Be(File.ReadAllText(Path.Combine(a.RunDirectory, "metrics", "online.csv")));
         File.ReadAllText(Path.Combine(b.RunDirectory, "metrics", "eval.csv")).Should().Be(File.ReadAllText(Path.Combine(a.RunDirectory, "metrics", "eval.csv")));
