@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Online.PpoLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Data;
 using Marvel.Core.Environments;
@@ -190,6 +191,48 @@ public class CheckpointStateTests
             foreach (var role in exportA.Networks.Keys)
                 exportB.Networks[role].ContentEquals(exportA.Networks[role]).Should().BeTrue(role);
             learnerB.Alpha.Should().Be(learnerA.Alpha);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void PpoLag_CheckpointInTheMiddleOfAnEpisode_ContinuesBitIdentically()
+    {
+        // 150 steps per iteration on 2 environments of BallRun (horizon 100): iterations end mid-episode.
+        var options = new PpoLagOptions { ActorHiddenSizes = [8], CriticHiddenSizes = [8], StepsPerIteration = 150, UpdateEpochs = 2, MiniBatchSize = 50 };
+        var context = OnlineCheckpointContext();
+        using var envA = EnvironmentRegistry.Default.MakeVector("BallRun", 2);
+        using var learnerA = new PpoLagLearner(context, options);
+        var controllerA = new PidLagrangeController(new PidLagrangeOptions { CostLimit = 1, Kp = 0.1, Ki = 0.1 });
+        for (int i = 0; i < 2; i++) learnerA.RunIteration(envA, controllerA);
+        var dir = Path.Combine(Path.GetTempPath(), "marvel-checkpoint-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            learnerA.SaveCheckpoint(dir);
+            using var envState = new MemoryStream();
+            using (var w = new BinaryWriter(envState, System.Text.Encoding.UTF8, leaveOpen: true)) envA.SaveState(w);
+            using var envB = EnvironmentRegistry.Default.MakeVector("BallRun", 2);
+            envState.Position = 0;
+            using (var r = new BinaryReader(envState)) envB.LoadState(r);
+            using var learnerB = new PpoLagLearner(context, options);
+            learnerB.LoadCheckpoint(dir);
+            var controllerB = new PidLagrangeController(new PidLagrangeOptions { CostLimit = 1, Kp = 0.1, Ki = 0.1 });
+            controllerB.SetState(controllerA.GetState());
+
+            for (int i = 0; i < 3; i++)
+            {
+                var a = learnerA.RunIteration(envA, controllerA);
+                var b = learnerB.RunIteration(envB, controllerB);
+                b.Metrics.Should().Equal(a.Metrics, $"iteration {i} after the checkpoint");
+                b.Episodes.Should().Equal(a.Episodes);
+            }
+            var exportA = learnerA.ExportHandover();
+            var exportB = learnerB.ExportHandover();
+            foreach (var role in exportA.Networks.Keys)
+                exportB.Networks[role].ContentEquals(exportA.Networks[role]).Should().BeTrue(role);
         }
         finally
         {

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using Marvel.Core.Abstractions.IO;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
@@ -16,13 +13,6 @@ public sealed partial class SacLagLearner
 {
     private const int CheckpointFormat = 1;
 
-    private static readonly JsonSerializerOptions CheckpointJson = new()
-    {
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     /// <summary>Pending observations read from a checkpoint, used instead of a reset by the next <see cref="Attach"/>.</summary>
     private float[]? _restoredObservations;
 
@@ -37,18 +27,7 @@ public sealed partial class SacLagLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(Path.Combine(directory, "networks"));
-        Directory.CreateDirectory(Path.Combine(directory, "optimizers"));
-        Directory.CreateDirectory(Path.Combine(directory, "generators"));
-        foreach (var (name, module) in CheckpointNetworks())
-            using (var f = File.Create(Path.Combine(directory, "networks", name + ".bin"))) ModuleState.ToStateDict(module).WriteTo(f);
-        foreach (var (name, optimizer) in CheckpointOptimizers())
-            File.WriteAllBytes(Path.Combine(directory, "optimizers", name + ".bin"), ModuleState.SaveOptimizer(optimizer));
-        foreach (var (name, generator) in CheckpointGenerators())
-        {
-            using var state = generator.get_state();
-            File.WriteAllBytes(Path.Combine(directory, "generators", name + ".bin"), state.bytes.ToArray());
-        }
+        LearnerCheckpoint.Save(directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
         if (_replay is not null)
             using (var f = File.Create(Path.Combine(directory, "replay.bin"))) _replay.Save(f);
         float? logAlpha = null;
@@ -57,7 +36,7 @@ public sealed partial class SacLagLearner
             using var cpu = _logAlpha.detach().cpu();
             logAlpha = cpu.ToSingle();
         }
-        var state2 = new SacLagCheckpointState
+        var state = new SacLagCheckpointState
         {
             Format = CheckpointFormat,
             Algorithm = Algorithm,
@@ -74,7 +53,7 @@ public sealed partial class SacLagLearner
             EpisodesSinceControllerUpdate = _episodesSinceControllerUpdate.ToArray(),
             LastMetrics = _lastMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
         };
-        File.WriteAllText(Path.Combine(directory, "learner.json"), JsonSerializer.Serialize(state2, CheckpointJson));
+        LearnerCheckpoint.WriteState(directory, state);
     }
 
     /// <summary>Restores a state written by <see cref="SaveCheckpoint"/>; the next <see cref="RunIteration"/> continues from the saved
@@ -86,45 +65,17 @@ public sealed partial class SacLagLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var statePath = Path.Combine(directory, "learner.json");
-        if (!File.Exists(statePath))
-            throw new InvalidDataException($"SAC-Lag checkpoint '{directory}' has no learner.json; it is not a SAC-Lag checkpoint or its save was interrupted.");
-        SacLagCheckpointState state;
-        try
-        {
-            state = JsonSerializer.Deserialize<SacLagCheckpointState>(File.ReadAllText(statePath), CheckpointJson)
-                ?? throw new InvalidDataException($"'{statePath}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{statePath}' is not valid SAC-Lag checkpoint JSON: {e.Message}", e);
-        }
-        if (state.Format != CheckpointFormat)
-            throw new InvalidDataException($"'{statePath}' has checkpoint format {state.Format}; this library reads format {CheckpointFormat}.");
-        var difference = JsonComparison.FirstDifference(state.OptionsJson, HandoverExport.OptionsJson(_options));
-        if (difference is not null)
-            throw new InvalidDataException($"SAC-Lag checkpoint '{directory}' was written with other options: SacLagOptions.{difference}. Resume with the options of the checkpointed run.");
+        var statePath = Path.Combine(directory, LearnerCheckpoint.StateFile);
+        var state = LearnerCheckpoint.ReadState<SacLagCheckpointState>(Algorithm, directory, CheckpointFormat, x => x.Format, x => x.OptionsJson,
+            HandoverExport.OptionsJson(_options), nameof(SacLagOptions));
         if (state.PendingObservations is not null && state.PendingObservations.Length % _observationSize != 0)
             throw new InvalidDataException($"'{statePath}': {state.PendingObservations.Length} pending observation values are not a multiple of the observation size {_observationSize}.");
 
-        foreach (var (name, module) in CheckpointNetworks())
-        {
-            var path = RequireFile(directory, "networks", name + ".bin");
-            using var f = File.OpenRead(path);
-            ModuleState.Load(module, StateDict.ReadFrom(f, path), name);
-        }
-        foreach (var (name, optimizer) in CheckpointOptimizers())
-            ModuleState.LoadOptimizer(optimizer, File.ReadAllBytes(RequireFile(directory, "optimizers", name + ".bin")), name);
-        foreach (var (name, generator) in CheckpointGenerators())
-        {
-            var bytes = File.ReadAllBytes(RequireFile(directory, "generators", name + ".bin"));
-            using var t = torch.tensor(bytes, ScalarType.Byte);
-            generator.set_state(t);
-        }
+        LearnerCheckpoint.Load(Algorithm, directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
         if (state.HasReplay)
         {
             _replay ??= new ReplayBuffer(_options.ReplayCapacity, _observationSize, _actionSize);
-            var path = RequireFile(directory, "replay.bin");
+            var path = LearnerCheckpoint.RequireFile(Algorithm, directory, "replay.bin");
             using var f = File.OpenRead(path);
             _replay.Load(f, path);
         }
@@ -163,13 +114,6 @@ public sealed partial class SacLagLearner
 
     private IEnumerable<(string Name, Generator Generator)> CheckpointGenerators() =>
         [("update_noise", _updateNoise), ("exploration_noise", _explorationNoise)];
-
-    private static string RequireFile(string directory, params string[] parts)
-    {
-        var path = Path.Combine([directory, .. parts]);
-        if (!File.Exists(path)) throw new InvalidDataException($"SAC-Lag checkpoint '{directory}' lacks '{Path.Combine(parts)}'; the checkpoint is incomplete.");
-        return path;
-    }
 
     /// <summary>The scalar part of a SAC-Lag checkpoint (<c>learner.json</c>).</summary>
     private sealed record SacLagCheckpointState
