@@ -171,22 +171,22 @@ public sealed class MarvelPipeline
         return OnDedicatedThread(() => Resume(dataset, progress, cancellationToken), cancellationToken);
     }
 
+    /// <summary>One dedicated thread for the whole run, because TorchSharp dispose scopes are per thread (see
+    /// <see cref="ApplyThreadCountToThisThread"/> for the thread count).</summary>
+    private static Task<MarvelRunResult> OnDedicatedThread(Func<MarvelRunResult> body, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(body, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
     /// <summary>
-    /// One dedicated thread for the whole run, because TorchSharp dispose scopes are per thread. The caller's <c>torch.set_num_threads</c>
-    /// is applied on that thread first: libtorch applies it to a new thread only lazily, at the first operation large enough to
-    /// parallelize, and until then MKL's per-thread setting there is its default (all cores). Matrix products would then switch from
-    /// several threads to one at a point that depends on the work done so far, which differs between an uninterrupted and a resumed run;
-    /// on the quickstart the resumed run's numbers differed in the last bits until this was added.
+    /// Applies the process's <c>torch.set_num_threads</c> to the calling thread now. libtorch applies it to a thread only lazily, at
+    /// the first operation large enough to parallelize, and until then MKL's per-thread setting is its default (all cores): matrix
+    /// products would switch from several threads to one at a point that depends on the work the thread did before, which differs
+    /// between an uninterrupted and a resumed run (RunAsync's fresh thread, a test runner's worker thread). On the quickstart the
+    /// resumed run's numbers differed in the last bits until this was added.
     /// </summary>
-    private static Task<MarvelRunResult> OnDedicatedThread(Func<MarvelRunResult> body, CancellationToken cancellationToken)
+    private static void ApplyThreadCountToThisThread()
     {
-        // Without the native library the run itself reports the failure (a faulted task, as before).
-        int threads = TorchNative.IsAvailable ? TorchSharp.torch.get_num_threads() : 0;
-        return Task.Factory.StartNew(() =>
-        {
-            if (threads > 0) TorchSharp.torch.set_num_threads(threads);
-            return body();
-        }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(threads);
     }
 
     /// <summary>
@@ -232,6 +232,7 @@ public sealed class MarvelPipeline
         try
         {
             TorchNative.EnsureAvailable();
+            ApplyThreadCountToThisThread();
             _controller.SetState(_initialControllerState);
             var seeds = new SeedStreams(o.Seed);
             trainEnvironment = _environments.MakeVector(o.TaskId, o.EnvironmentCount);
