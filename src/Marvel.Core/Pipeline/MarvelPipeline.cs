@@ -197,8 +197,8 @@ public sealed class MarvelPipeline
     /// </summary>
     /// <remarks>
     /// <para>Build the pipeline as the interrupted run was built: same options (except <see cref="MarvelPipelineOptions.OnlineIterations"/>,
-    /// which may grow to extend a run, <see cref="MarvelPipelineOptions.CheckpointEvery"/> and
-    /// <see cref="MarvelPipelineOptions.OfflineReportEvery"/>), same dataset, aligner and controller types, controller settings and
+    /// which may grow to extend a run, <see cref="MarvelPipelineOptions.CheckpointEvery"/>, <see cref="MarvelPipelineOptions.KeepCheckpoints"/>
+    /// and <see cref="MarvelPipelineOptions.OfflineReportEvery"/>), same dataset, aligner and controller types, controller settings and
     /// online learner options. A stage that was interrupted before its output was saved is run again from its start, which gives the
     /// same output because every stage draws from its own seed stream.</para>
     /// <para>Use <see cref="RunDirectory.ReadStatus"/> first to tell an empty, resumable, completed or diverged directory apart.</para>
@@ -289,7 +289,7 @@ public sealed class MarvelPipeline
                 artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
                 artifact.Save(run.HandoverPath);
             }
-            artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
+            if (resume) artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
             var bounds = QBounds.From(dataset, artifact.Manifest, o.QDivergenceFactor);
 
             // 2. Value alignment on the offline dataset; skipped on resume when aligned/ and alignment.json are complete.
@@ -452,6 +452,14 @@ public sealed class MarvelPipeline
         });
         AtomicFile.WriteAllText(run.LatestCheckpointPointerPath, Path.GetFileName(path));
         session.CheckpointedIteration = iteration;
+        if (_options.KeepCheckpoints > 0)
+        {
+            // Only once the new checkpoint is complete and named in "latest"; names sort by iteration (zero-padded).
+            var older = Directory.EnumerateDirectories(run.CheckpointsPath, "iteration-*").Select(Path.GetFileName).OfType<string>()
+                .Where(name => string.CompareOrdinal(name, Path.GetFileName(path)) < 0).Order(StringComparer.Ordinal).ToArray();
+            foreach (var name in older.Take(Math.Max(0, older.Length - (_options.KeepCheckpoints - 1))))
+                try { Directory.Delete(Path.Combine(run.CheckpointsPath, name), recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
         if (progress is not null)
         {
             long bytes = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
@@ -477,8 +485,8 @@ public sealed class MarvelPipeline
         if (!saved.RootElement.TryGetProperty("options", out var savedOptions))
             throw new InvalidOperationException($"Marvel pipeline: '{run.OptionsPath}' has no \"options\"; it was not written by MarvelPipeline.");
         var difference = JsonComparison.FirstDifference(savedOptions, current.RootElement.GetProperty("options"),
-            nameof(MarvelPipelineOptions.OnlineIterations), nameof(MarvelPipelineOptions.CheckpointEvery), nameof(MarvelPipelineOptions.OfflineReportEvery),
-            nameof(MarvelPipelineOptions.RunDirectory));
+            nameof(MarvelPipelineOptions.OnlineIterations), nameof(MarvelPipelineOptions.CheckpointEvery), nameof(MarvelPipelineOptions.KeepCheckpoints),
+            nameof(MarvelPipelineOptions.OfflineReportEvery), nameof(MarvelPipelineOptions.RunDirectory));
         if (difference is not null)
             throw new InvalidOperationException($"Marvel pipeline: cannot resume '{run.Root}': it was started with other options: MarvelPipelineOptions.{difference}. " +
                 "Build the pipeline with the options in its options.json.");

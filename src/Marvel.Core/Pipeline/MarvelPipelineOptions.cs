@@ -51,6 +51,11 @@ public sealed record MarvelPipelineOptions
     /// </summary>
     public int CheckpointEvery { get; set; }
 
+    /// <summary>Keep only the newest this many online checkpoints (older ones are deleted after a new one is complete); 0 keeps all.
+    /// The replay buffer makes each checkpoint grow with the run (SAC-Lag: about 82 bytes per stored transition on BallCircle), so long
+    /// runs with frequent checkpoints may want 2 or 3. May differ on resume. Default 0.</summary>
+    public int KeepCheckpoints { get; set; }
+
     /// <summary>Device of the networks: "cpu", "cuda" or "cuda:N". Default "cpu".</summary>
     public string Device { get; set; } = "cpu";
 

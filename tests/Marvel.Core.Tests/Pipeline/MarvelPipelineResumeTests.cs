@@ -174,6 +174,26 @@ public class MarvelPipelineResumeTests
     }
 
     [Test]
+    public void KeepCheckpoints_Two_DeletesOlderOnesAfterEachNewOne_AndTheRunStillResumes()
+    {
+        var o = Options(iterations: 5, evalEvery: 10, checkpointEvery: 1) with { KeepCheckpoints = 2 };
+        using (var cts = new CancellationTokenSource())
+            FluentActions.Invoking(() => FakePipeline(o).Run(PipelineTestData.Dataset, CancelAt(cts, 4), cts.Token)).Should().Throw<OperationCanceledException>();
+        var checkpoints = Path.Combine(o.RunDirectory, "checkpoints");
+        Directory.GetDirectories(checkpoints).Select(Path.GetFileName).Should().BeEquivalentTo(["iteration-000003", "iteration-000004"]);
+
+        FakePipeline(o).Resume(PipelineTestData.Dataset).CumulativeViolation.Should().Be(100);
+        Directory.GetDirectories(checkpoints).Select(Path.GetFileName).Should().BeEquivalentTo(["iteration-000004", "iteration-000005"]);
+    }
+
+    [Test]
+    public void Constructor_NegativeKeepCheckpoints_FailsNamingIt()
+    {
+        var o = Options(iterations: 1, evalEvery: 1, checkpointEvery: 1) with { KeepCheckpoints = -1 };
+        FluentActions.Invoking(() => FakePipeline(o)).Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*KeepCheckpoints*");
+    }
+
+    [Test]
     public void ReadStatus_OfAMissingFolder_IsEmpty_AndResumeThereExplainsWhy()
     {
         var o = Options(iterations: 2, evalEvery: 10, checkpointEvery: 1);
