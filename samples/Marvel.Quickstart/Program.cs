@@ -34,7 +34,7 @@ Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] dataset: {episodes.Coun
 var options = new MarvelPipelineOptions
 {
     TaskId = task, CostLimit = costLimit, Seed = seed, OfflineSteps = offlineSteps, OnlineIterations = onlineIterations,
-    EvalEvery = 5, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = runDirectory,
+    EvalEvery = 5, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = runDirectory, CheckpointEvery = 10,
 };
 
 // Value Pre-Alignment, deliberately conservative. With the reference settings (γ 0.99, lr 5e-3, 5000 calls = 20 000 steps) fitted
@@ -82,7 +82,24 @@ var progress = new InlineProgress(p =>
     Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] {p.Stage} {(p.TotalSteps > 0 ? $"{p.Step}/{p.TotalSteps} " : "")}{metrics}");
 });
 
-var result = await pipeline.RunAsync(dataset, progress);
+// Ctrl+C cancels cleanly and leaves a checkpoint; running the quickstart again resumes it (bit-identically) instead of starting over.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+MarvelRunResult result;
+try
+{
+    var status = RunDirectory.ReadStatus(runDirectory);
+    if (status.State == RunState.Resumable)
+        Console.WriteLine($"Resuming {status.Path} (stage {status.Stage}, checkpoint at iteration {status.LatestCheckpointIteration?.ToString(CultureInfo.InvariantCulture) ?? "none"}).");
+    result = status.State == RunState.Resumable
+        ? await pipeline.ResumeAsync(dataset, progress, cancel.Token)
+        : await pipeline.RunAsync(dataset, progress, cancel.Token);
+}
+catch (OperationCanceledException)
+{
+    Console.WriteLine($"Cancelled. Run the same command again to resume from {runDirectory}.");
+    return;
+}
 
 Console.WriteLine();
 Console.WriteLine($"{"policy",-22} {"return",8} {"cost",6} {"norm. reward",13} {"norm. cost",11}");

@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace Marvel.Core.Data;
@@ -19,6 +20,7 @@ public sealed class ReplayBuffer : ITransitionSampler
     private readonly float[] _costs;
     private readonly bool[] _terminated;
     private readonly bool[] _truncated;
+    private const uint StateMagic = 0x4250524D; // "MRPB"
     private float[]? _staging;
     private int _next;
 
@@ -106,6 +108,94 @@ public sealed class ReplayBuffer : ITransitionSampler
     {
         Count = 0;
         _next = 0;
+    }
+
+    /// <summary>
+    /// Writes the stored transitions (in ring order, so sampling after <see cref="Load"/> draws the same rows), the write cursor and
+    /// the counters, for checkpoints. Only the <see cref="Count"/> filled rows are written.
+    /// </summary>
+    /// <param name="stream">Receives the binary form; not closed.</param>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(StateMagic);
+        w.Write(Capacity);
+        w.Write(ObservationSize);
+        w.Write(ActionSize);
+        w.Write(Count);
+        w.Write(_next);
+        w.Write(TotalAdded);
+        int n = Count;
+        w.Write(MemoryMarshal.AsBytes(_observations.AsSpan(0, n * ObservationSize)));
+        w.Write(MemoryMarshal.AsBytes(_nextObservations.AsSpan(0, n * ObservationSize)));
+        w.Write(MemoryMarshal.AsBytes(_actions.AsSpan(0, n * ActionSize)));
+        w.Write(MemoryMarshal.AsBytes(_rewards.AsSpan(0, n)));
+        w.Write(MemoryMarshal.AsBytes(_costs.AsSpan(0, n)));
+        w.Write(MemoryMarshal.AsBytes(_terminated.AsSpan(0, n)));
+        w.Write(MemoryMarshal.AsBytes(_truncated.AsSpan(0, n)));
+    }
+
+    /// <summary>Replaces the contents with those written by <see cref="Save"/> from a buffer of the same capacity and sizes.</summary>
+    /// <param name="stream">Positioned at the saved buffer; left after it.</param>
+    /// <param name="source">File path or description, for error messages.</param>
+    /// <exception cref="InvalidDataException">The data is not a saved replay buffer, its capacity or sizes differ, or it is truncated.
+    /// The buffer is unchanged unless everything was read.</exception>
+    public void Load(Stream stream, string source = "replay buffer")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            if (r.ReadUInt32() != StateMagic) throw new InvalidDataException($"'{source}' is not a saved replay buffer (bad magic number).");
+            int capacity = r.ReadInt32(), observationSize = r.ReadInt32(), actionSize = r.ReadInt32();
+            if (capacity != Capacity || observationSize != ObservationSize || actionSize != ActionSize)
+                throw new InvalidDataException($"'{source}' holds a replay buffer of capacity {capacity}, observation size {observationSize} and action size {actionSize}; " +
+                    $"this one has {Capacity}, {ObservationSize} and {ActionSize}. Use the same ReplayCapacity and task.");
+            int count = r.ReadInt32(), next = r.ReadInt32();
+            long totalAdded = r.ReadInt64();
+            if (count < 0 || count > Capacity || next < 0 || next >= Capacity || totalAdded < count)
+                throw new InvalidDataException($"'{source}': count {count}, cursor {next} and total {totalAdded} are inconsistent; the file is corrupt.");
+            var observations = new float[count * ObservationSize];
+            var nextObservations = new float[count * ObservationSize];
+            var actions = new float[count * ActionSize];
+            var rewards = new float[count];
+            var costs = new float[count];
+            var terminated = new bool[count];
+            var truncated = new bool[count];
+            ReadExactly(stream, MemoryMarshal.AsBytes(observations.AsSpan()));
+            ReadExactly(stream, MemoryMarshal.AsBytes(nextObservations.AsSpan()));
+            ReadExactly(stream, MemoryMarshal.AsBytes(actions.AsSpan()));
+            ReadExactly(stream, MemoryMarshal.AsBytes(rewards.AsSpan()));
+            ReadExactly(stream, MemoryMarshal.AsBytes(costs.AsSpan()));
+            ReadExactly(stream, MemoryMarshal.AsBytes(terminated.AsSpan()));
+            ReadExactly(stream, MemoryMarshal.AsBytes(truncated.AsSpan()));
+            observations.CopyTo(_observations, 0);
+            nextObservations.CopyTo(_nextObservations, 0);
+            actions.CopyTo(_actions, 0);
+            rewards.CopyTo(_rewards, 0);
+            costs.CopyTo(_costs, 0);
+            terminated.CopyTo(_terminated, 0);
+            truncated.CopyTo(_truncated, 0);
+            Count = count;
+            _next = next;
+            TotalAdded = totalAdded;
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"'{source}' ends early: the saved replay buffer is truncated.", e);
+        }
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> bytes)
+    {
+        int read = 0;
+        while (read < bytes.Length)
+        {
+            int got = stream.Read(bytes[read..]);
+            if (got == 0) throw new EndOfStreamException();
+            read += got;
+        }
     }
 
     /// <inheritdoc />

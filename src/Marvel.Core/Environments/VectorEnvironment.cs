@@ -9,7 +9,7 @@ namespace Marvel.Core.Environments;
 /// N instances of one task stepped together on the calling thread, with auto-reset (see <see cref="IVectorEnvironment"/>).
 /// Environment i is seeded from stream "env/i" of the reset seed; later episodes continue each environment's generator.
 /// </summary>
-public sealed class VectorEnvironment : IVectorEnvironment
+public sealed class VectorEnvironment : IVectorEnvironment, ICheckpointableEnvironment
 {
     private readonly IEnvironment[] _environments;
     private readonly float[] _finalObservations;
@@ -107,6 +107,58 @@ public sealed class VectorEnvironment : IVectorEnvironment
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
         return _finalObservations.AsSpan(index * _obsSize, _obsSize);
+    }
+
+    /// <summary>True when every wrapped environment can save its state.</summary>
+    public bool CanSaveState => _environments.All(EnvironmentState.CanSave);
+
+    /// <summary>Writes the per-environment episode accumulators and final observations, then every environment's state in order.</summary>
+    /// <inheritdoc cref="ICheckpointableEnvironment.SaveState"/>
+    public void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        for (int i = 0; i < Count; i++)
+            if (!EnvironmentState.CanSave(_environments[i]))
+                throw new NotSupportedException($"VectorEnvironment: environment {i} ({_environments[i].GetType().Name}, task '{_environments[i].Spec.Id}') cannot save its state; " +
+                    "implement ICheckpointableEnvironment to checkpoint and resume runs on it.");
+        writer.WriteTag(nameof(VectorEnvironment));
+        writer.Write(Count);
+        writer.Write(_started);
+        for (int i = 0; i < Count; i++)
+        {
+            writer.Write(_returns[i]);
+            writer.Write(_costs[i]);
+            writer.Write(_lengths[i]);
+        }
+        foreach (var v in _finalObservations) writer.Write(v);
+        foreach (var env in _environments) ((ICheckpointableEnvironment)env).SaveState(writer);
+    }
+
+    /// <inheritdoc />
+    public void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (!CanSaveState) throw new NotSupportedException("VectorEnvironment: some environment cannot restore its state; implement ICheckpointableEnvironment.");
+        reader.ReadTag(nameof(VectorEnvironment));
+        try
+        {
+            int count = reader.ReadInt32();
+            if (count != Count)
+                throw new InvalidDataException($"VectorEnvironment: the saved state holds {count} environments but this vector has {Count}. Use the same EnvironmentCount.");
+            _started = reader.ReadBoolean();
+            for (int i = 0; i < Count; i++)
+            {
+                _returns[i] = reader.ReadDouble();
+                _costs[i] = reader.ReadDouble();
+                _lengths[i] = reader.ReadInt32();
+            }
+            for (int i = 0; i < _finalObservations.Length; i++) _finalObservations[i] = reader.ReadSingle();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("VectorEnvironment: the saved state is truncated.", e);
+        }
+        foreach (var env in _environments) ((ICheckpointableEnvironment)env).LoadState(reader);
     }
 
     /// <summary>Disposes every environment.</summary>

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
 using Marvel.Core.Abstractions.Learning;
@@ -24,6 +26,8 @@ public static class MarvelPipelineStages
     public const string Online = "online";
     /// <summary>A deterministic evaluation of the online policy.</summary>
     public const string Evaluation = "evaluation";
+    /// <summary>An online checkpoint was written (progress only: its metrics are "iteration", "seconds" and "megabytes").</summary>
+    public const string Checkpoint = "checkpoint";
 }
 
 /// <summary>
@@ -43,9 +47,14 @@ public static class MarvelPipelineStages
 /// "eval".</para>
 /// <para>Divergence: a <see cref="TrainingDivergedException"/> of any stage, or an exploding mean Q in the online learner's metrics
 /// (<see cref="MarvelPipelineOptions.QDivergenceFactor"/>), stops the run after the metrics so far and <c>status.json</c> are written; it
-/// is rethrown wrapped, with <see cref="TrainingDivergedException.Stage"/> the pipeline stage. Cancellation is checked between
-/// steps and iterations; the metrics so far (and a checkpoint when checkpoints are on) are written before
-/// <see cref="OperationCanceledException"/> propagates.</para>
+/// is rethrown wrapped, with <see cref="TrainingDivergedException.Stage"/> the pipeline stage; the last good checkpoint stays the newest
+/// one. Cancellation is checked between steps and iterations; the metrics so far (and a checkpoint when checkpoints are on) are written
+/// before <see cref="OperationCanceledException"/> propagates.</para>
+/// <para>Checkpoints and resume: with <see cref="MarvelPipelineOptions.CheckpointEvery"/> = N &gt; 0 the online stage writes
+/// <c>checkpoints/iteration-NNNNNN/</c> every N iterations and on cancellation, holding everything that determines the rest of the run
+/// (learner state with replay buffer and generators, training environments, controller, counters, metrics rows). <see cref="Resume"/>
+/// continues from the newest one, skipping the stages whose outputs are on disk; on CPU the resumed run is bit-identical to an
+/// uninterrupted one. <see cref="RunDirectory.ReadStatus"/> tells whether a run directory is empty, resumable, completed or diverged.</para>
 /// <para>The controller is reset to the state it had when the pipeline was built at the start of every run, so a pipeline can run
 /// several times; runs must not overlap.</para>
 /// </remarks>
@@ -125,53 +134,142 @@ public sealed class MarvelPipeline
     public Task<MarvelRunResult> RunAsync(OfflineDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
-        // One dedicated thread for the whole run: TorchSharp dispose scopes are per thread.
-        return Task.Factory.StartNew(() => Run(dataset, progress, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return OnDedicatedThread(() => Run(dataset, progress, cancellationToken), cancellationToken);
     }
 
     /// <summary>
     /// Runs offline training (or takes the loaded artifact) → saves the handover artifact → aligns it on <paramref name="dataset"/> →
-    /// finetunes online with periodic evaluation, writing the run directory as it goes.
+    /// finetunes online with periodic evaluation, writing the run directory as it goes. A run directory that already holds a run is
+    /// started over (use <see cref="Resume"/> to continue it).
     /// </summary>
     /// <param name="dataset">The offline dataset; its sizes must match the task.</param>
     /// <param name="progress">Receives stage progress ("offline", "alignment", "online", "evaluation").</param>
-    /// <param name="cancellationToken">Checked between steps, episodes and iterations.</param>
+    /// <param name="cancellationToken">Checked between steps, episodes and iterations. With checkpoints on
+    /// (<see cref="MarvelPipelineOptions.CheckpointEvery"/> &gt; 0) the online stage checks it only between iterations and during
+    /// evaluations, so the checkpoint written on cancellation is an exact resume point.</param>
     /// <returns>The offline-to-online metrics (also written to <c>result.json</c>).</returns>
     /// <exception cref="InvalidDataException">The dataset or artifact does not fit the task or the online learner.</exception>
+    /// <exception cref="NotSupportedException">Checkpoints are on but the online learner does not implement
+    /// <see cref="ICheckpointableOnlineLearner"/> or the task's environment does not implement <see cref="ICheckpointableEnvironment"/>.</exception>
     /// <exception cref="TrainingDivergedException">A stage diverged (NaN/Inf loss or exploding Q); <see cref="TrainingDivergedException.Stage"/>
-    /// names the pipeline stage and the inner exception is the original one. The metrics so far are written.</exception>
-    /// <exception cref="OperationCanceledException">Cancelled; the metrics so far are written.</exception>
+    /// names the pipeline stage and the inner exception is the original one. The metrics so far are written; the last good checkpoint is kept.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the metrics so far (and, with checkpoints on, a checkpoint of the last
+    /// completed online iteration) are written.</exception>
     public MarvelRunResult Run(OfflineDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
+        return Execute(dataset, resume: false, progress, cancellationToken);
+    }
+
+    /// <summary>Resumes on a background thread; see <see cref="Resume"/>.</summary>
+    /// <param name="dataset">The offline dataset the run was started with.</param>
+    /// <param name="progress">Receives stage progress.</param>
+    /// <param name="cancellationToken">Checked as in <see cref="Run"/>.</param>
+    public Task<MarvelRunResult> ResumeAsync(OfflineDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return OnDedicatedThread(() => Resume(dataset, progress, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>One dedicated thread for the whole run, because TorchSharp dispose scopes are per thread (see
+    /// <see cref="ApplyThreadCountToThisThread"/> for the thread count).</summary>
+    private static Task<MarvelRunResult> OnDedicatedThread(Func<MarvelRunResult> body, CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(body, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Applies the process's <c>torch.set_num_threads</c> to the calling thread now. libtorch applies it to a thread only lazily, at
+    /// the first operation large enough to parallelize, and until then MKL's per-thread setting is its default (all cores): matrix
+    /// products would switch from several threads to one at a point that depends on the work the thread did before, which differs
+    /// between an uninterrupted and a resumed run (RunAsync's fresh thread, a test runner's worker thread). On the quickstart the
+    /// resumed run's numbers differed in the last bits until this was added.
+    /// </summary>
+    private static void ApplyThreadCountToThisThread()
+    {
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(threads);
+    }
+
+    /// <summary>
+    /// Continues the interrupted run in <see cref="MarvelPipelineOptions.RunDirectory"/> from what it completed: the offline stage is
+    /// skipped when <c>handover/</c> is on disk, alignment when <c>aligned/</c> is, and the online stage continues from the newest
+    /// checkpoint (<c>checkpoints/latest</c>), with the metrics CSVs cut back to that checkpoint. On CPU the result, the CSVs and the final
+    /// weights are bit-identical to those of a run that was never interrupted.
+    /// </summary>
+    /// <remarks>
+    /// <para>Build the pipeline as the interrupted run was built: same options (except <see cref="MarvelPipelineOptions.OnlineIterations"/>,
+    /// which may grow to extend a run, <see cref="MarvelPipelineOptions.CheckpointEvery"/>, <see cref="MarvelPipelineOptions.KeepCheckpoints"/>
+    /// and <see cref="MarvelPipelineOptions.OfflineReportEvery"/>), same dataset, aligner and controller types, controller settings and
+    /// online learner options. A stage that was interrupted before its output was saved is run again from its start, which gives the
+    /// same output because every stage draws from its own seed stream.</para>
+    /// <para>Use <see cref="RunDirectory.ReadStatus"/> first to tell an empty, resumable, completed or diverged directory apart.</para>
+    /// </remarks>
+    /// <param name="dataset">The offline dataset the run was started with (its fingerprint is checked).</param>
+    /// <param name="progress">Receives stage progress.</param>
+    /// <param name="cancellationToken">Checked as in <see cref="Run"/>.</param>
+    /// <returns>The metrics of the whole run, as <see cref="Run"/> returns them.</returns>
+    /// <exception cref="InvalidOperationException">The run directory holds no run (no <c>options.json</c>), the run already completed, or
+    /// it was started with other options, dataset, aligner or controller; the message names the field that differs.</exception>
+    /// <exception cref="InvalidDataException">The newest checkpoint is unreadable or does not fit the learner (e.g. other online learner
+    /// options; the message names the option).</exception>
+    /// <exception cref="TrainingDivergedException">As in <see cref="Run"/>.</exception>
+    /// <exception cref="OperationCanceledException">As in <see cref="Run"/>.</exception>
+    public MarvelRunResult Resume(OfflineDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Execute(dataset, resume: true, progress, cancellationToken);
+    }
+
+    private MarvelRunResult Execute(OfflineDataset dataset, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
         var o = _options;
         var run = new RunDirectory(o.RunDirectory);
         string stage = MarvelPipelineStages.Setup;
         IOnlineSafeLearner? online = null;
-        long iterationsDone = 0;
-        var onlineState = new OnlineTotals();
+        var session = new OnlineSession();
+        bool checkpoints = o.CheckpointEvery > 0;
+        VectorEnvironment? trainEnvironment = null;
         try
         {
             TorchNative.EnsureAvailable();
+            ApplyThreadCountToThisThread();
             _controller.SetState(_initialControllerState);
             var seeds = new SeedStreams(o.Seed);
-            using var trainEnvironment = _environments.MakeVector(o.TaskId, o.EnvironmentCount);
-            var evalEnvironments = Enumerable.Range(0, Math.Min(o.EnvironmentCount, o.EvalEpisodes)).Select(_ => _environments.Make(o.TaskId)).ToArray();
-            try
+            trainEnvironment = _environments.MakeVector(o.TaskId, o.EnvironmentCount);
+            if (checkpoints && !trainEnvironment.CanSaveState)
+                throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but task '{o.TaskId}' cannot save its environment state " +
+                    "(implement ICheckpointableEnvironment on it, or set CheckpointEvery = 0).");
+            var context = new LearnerContext(trainEnvironment.ObservationSpace, trainEnvironment.ActionSpace, seeds, trainEnvironment.Spec.MaxEpisodeSteps, o.TaskId)
             {
-                var context = new LearnerContext(trainEnvironment.ObservationSpace, trainEnvironment.ActionSpace, seeds, trainEnvironment.Spec.MaxEpisodeSteps, o.TaskId)
-                {
-                    Device = TorchSharp.torch.device(o.Device),
-                };
-                dataset.EnsureMatches(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, $"Marvel pipeline (task '{o.TaskId}')");
-                run.WriteJson(run.OptionsPath, DescribeRun(dataset));
+                Device = TorchSharp.torch.device(o.Device),
+            };
+            dataset.EnsureMatches(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, $"Marvel pipeline (task '{o.TaskId}')");
+            var description = DescribeRun(dataset);
+            CheckpointState? checkpoint = null;
+            if (resume)
+            {
+                checkpoint = PrepareResume(run, description);
+                if (checkpoint is not null) session.Restore(checkpoint);
+                else run.RestoreMetrics(new RunMetricsSnapshot([], [], []));
+            }
+            else
+            {
+                DeleteOutputsOfEarlierRun(run);
                 run.WriteOnline();
                 run.WriteEvaluations();
-                run.WriteStatus("running", stage);
+            }
+            run.WriteJson(run.OptionsPath, description);
+            run.WriteStatus("running", stage);
 
-                // 1. Offline training, or the loaded artifact.
-                HandoverArtifact artifact;
+            // 1. Offline training, or the loaded artifact; skipped on resume when handover/ is complete.
+            HandoverArtifact artifact;
+            if (resume && File.Exists(Path.Combine(run.HandoverPath, "manifest.json")))
+            {
+                stage = MarvelPipelineStages.Handover;
+                artifact = HandoverArtifact.Load(run.HandoverPath);
+            }
+            else
+            {
                 if (_offlineFactory is not null)
                 {
                     stage = MarvelPipelineStages.Offline;
@@ -190,76 +288,129 @@ public sealed class MarvelPipeline
                 }
                 artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
                 artifact.Save(run.HandoverPath);
-                var bounds = QBounds.From(dataset, artifact.Manifest, o.QDivergenceFactor);
+            }
+            if (resume) artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
+            var bounds = QBounds.From(dataset, artifact.Manifest, o.QDivergenceFactor);
 
-                // 2. Value alignment on the offline dataset.
-                stage = MarvelPipelineStages.Alignment;
+            // 2. Value alignment on the offline dataset; skipped on resume when aligned/ and alignment.json are complete.
+            stage = MarvelPipelineStages.Alignment;
+            HandoverArtifact alignedArtifact;
+            long alignmentSteps;
+            if (resume && File.Exists(Path.Combine(run.AlignedPath, "manifest.json")) && File.Exists(run.AlignmentInfoPath))
+            {
+                alignedArtifact = HandoverArtifact.Load(run.AlignedPath);
+                alignmentSteps = ReadAlignmentSteps(run.AlignmentInfoPath);
+            }
+            else
+            {
                 run.WriteStatus("running", stage);
                 cancellationToken.ThrowIfCancellationRequested();
                 var aligned = _aligner.Align(artifact, dataset, context with { Seeds = seeds.Fork("alignment") }, progress, cancellationToken);
                 aligned.Artifact.Save(run.AlignedPath);
                 bounds.Check(aligned.FinalMetrics, "reward_target", "cost_target", MarvelPipelineStages.Alignment, aligned.Steps);
-
-                // 3. Online finetuning with evaluation at 0, every EvalEvery iterations and after the last one.
-                stage = MarvelPipelineStages.Online;
-                run.WriteStatus("running", stage);
-                online = _onlineFactory(context with { Seeds = seeds.Fork("online") }, aligned.Artifact)
-                    ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
-                online.InitializeFrom(aligned.Artifact, o.HandoverLoad);
-                ulong evalSeed = seeds.Derive("eval");
-                Evaluate(run, online, evalEnvironments, evalSeed, 0, onlineState, progress, cancellationToken);
-                for (int it = 0; it < o.OnlineIterations; it++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var r = online.RunIteration(trainEnvironment, _controller, cancellationToken);
-                    iterationsDone = it + 1;
-                    var row = onlineState.Add(iterationsDone, r, o.CostLimit);
-                    run.AppendOnline(row);
-                    progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, iterationsDone, o.OnlineIterations, row));
-                    bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, iterationsDone);
-                    if (iterationsDone % o.EvalEvery == 0 || iterationsDone == o.OnlineIterations)
-                        Evaluate(run, online, evalEnvironments, evalSeed, iterationsDone, onlineState, progress, cancellationToken);
-                    if (o.CheckpointEvery > 0 && iterationsDone % o.CheckpointEvery == 0)
-                        WriteCheckpoint(run, online, iterationsDone, onlineState);
-                }
-
-                var evaluations = run.Evaluations;
-                var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], evaluations[^1], evaluations.ToArray(),
-                    iterationsDone, onlineState.EnvironmentSteps, onlineState.Episodes, onlineState.CumulativeViolation,
-                    MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
-                    aligned.Steps, _controller.Lambda, clock.Elapsed);
-                run.WriteJson(run.ResultPath, Summarize(result));
-                run.WriteStatus("completed", stage);
-                return result;
+                run.WriteJson(run.AlignmentInfoPath, new Dictionary<string, object?> { ["steps"] = aligned.Steps, ["final_metrics"] = aligned.FinalMetrics });
+                alignedArtifact = aligned.Artifact;
+                alignmentSteps = aligned.Steps;
             }
-            finally
+
+            // 3. Online finetuning with evaluation at 0, every EvalEvery iterations and after the last one; on resume from the checkpoint.
+            stage = MarvelPipelineStages.Online;
+            run.WriteStatus("running", stage);
+            online = _onlineFactory(context with { Seeds = seeds.Fork("online") }, alignedArtifact)
+                ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
+            online.InitializeFrom(alignedArtifact, o.HandoverLoad);
+            var resumable = online as ICheckpointableOnlineLearner;
+            if (checkpoints && resumable is null)
+                throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but the online learner '{online.Algorithm}' ({online.GetType().Name}) " +
+                    "does not implement ICheckpointableOnlineLearner. Set CheckpointEvery = 0 or use a learner that can checkpoint (SacLagLearner).");
+            if (checkpoint is not null)
             {
-                foreach (var e in evalEnvironments) e.Dispose();
+                if (resumable is null)
+                    throw new InvalidOperationException($"Marvel pipeline: '{checkpoint.Path}' cannot be loaded: the online learner '{online.Algorithm}' does not implement ICheckpointableOnlineLearner.");
+                if (checkpoint.Iteration > o.OnlineIterations)
+                    throw new InvalidOperationException($"Marvel pipeline: the newest checkpoint is at iteration {checkpoint.Iteration} but OnlineIterations is {o.OnlineIterations}; " +
+                        "OnlineIterations may grow on resume, not shrink.");
+                resumable.LoadCheckpoint(Path.Combine(checkpoint.Path, "learner"));
+                using (var f = File.OpenRead(Path.Combine(checkpoint.Path, "environment.bin")))
+                using (var reader = new BinaryReader(f))
+                    trainEnvironment.LoadState(reader);
+                _controller.SetState(ReadJson<LagrangeControllerState>(Path.Combine(checkpoint.Path, "controller.json")));
+                run.RestoreMetrics(checkpoint.Metrics);
             }
+            ulong evalSeed = seeds.Derive("eval");
+            if (run.Evaluations.Count == 0)
+                Evaluate(run, online, evalSeed, 0, session, progress, cancellationToken);
+            else if (IsEvaluationIteration(session.Iterations) && run.Evaluations[^1].Iteration != session.Iterations)
+                Evaluate(run, online, evalSeed, session.Iterations, session, progress, cancellationToken); // cancelled during this evaluation
+            // With checkpoints on, the learner is never interrupted inside an iteration, so every cancellation leaves an exact resume point.
+            var iterationToken = checkpoints ? CancellationToken.None : cancellationToken;
+            while (session.Iterations < o.OnlineIterations)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var r = online.RunIteration(trainEnvironment, _controller, iterationToken);
+                var row = session.Add(r, o.CostLimit);
+                run.AppendOnline(row);
+                bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, session.Iterations);
+                progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, session.Iterations, o.OnlineIterations, row));
+                if (IsEvaluationIteration(session.Iterations))
+                    Evaluate(run, online, evalSeed, session.Iterations, session, progress, cancellationToken);
+                if (checkpoints && session.Iterations % o.CheckpointEvery == 0)
+                    WriteCheckpoint(run, resumable!, trainEnvironment, session, clock.Elapsed, progress);
+            }
+
+            var evaluations = run.Evaluations;
+            var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], evaluations[^1], evaluations.ToArray(),
+                session.Iterations, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
+                MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
+                alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed);
+            run.WriteJson(run.ResultPath, Summarize(result));
+            run.WriteStatus("completed", stage);
+            return result;
         }
         catch (TrainingDivergedException e)
         {
-            run.WriteStatus("diverged", stage, e.Message);
-            throw new TrainingDivergedException(stage, e, $"The metrics so far are in '{run.Root}'.");
+            var last = run.FindLatestCheckpoint();
+            var where = last is null ? $"The metrics so far are in '{run.Root}'." : $"The metrics so far are in '{run.Root}'; the last good checkpoint is '{last}'.";
+            run.WriteStatus("diverged", stage, e.Message + " " + where);
+            throw new TrainingDivergedException(stage, e, where);
         }
         catch (OperationCanceledException e)
         {
-            if (online is not null && o.CheckpointEvery > 0 && iterationsDone > 0)
-                WriteCheckpoint(run, online, iterationsDone, onlineState);
+            // At this point the learner, environment and controller are at the end of iteration session.Iterations (see iterationToken).
+            if (online is ICheckpointableOnlineLearner learner && trainEnvironment is not null && checkpoints && session.Iterations > 0
+                && session.CheckpointedIteration != session.Iterations)
+                WriteCheckpoint(run, learner, trainEnvironment, session, clock.Elapsed, progress);
             run.WriteStatus("cancelled", stage, e.Message);
             throw;
         }
         finally
         {
             online?.Dispose();
+            trainEnvironment?.Dispose();
         }
     }
 
-    private void Evaluate(RunDirectory run, IOnlineSafeLearner learner, IReadOnlyList<IEnvironment> environments, ulong evalSeed, long iteration,
-        OnlineTotals totals, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Test hook: called inside the temporary checkpoint folder before its state file is written (a throw simulates a crash mid-save).</summary>
+    internal Action<string>? CheckpointFault { get; set; }
+
+    private bool IsEvaluationIteration(long iteration) => iteration % _options.EvalEvery == 0 || iteration == _options.OnlineIterations;
+
+    private void Evaluate(RunDirectory run, IOnlineSafeLearner learner, ulong evalSeed, long iteration, OnlineSession totals,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         int index = run.Evaluations.Count;
-        var result = SeededEvaluator.Evaluate(learner.Policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
+        // Fresh instances for every evaluation: an evaluation is a function of the policy, the seed and its index only, so a resumed run
+        // evaluates exactly as an uninterrupted one (also for tasks whose wrappers keep running statistics).
+        var environments = Enumerable.Range(0, Math.Min(_options.EnvironmentCount, _options.EvalEpisodes)).Select(_ => _environments.Make(_options.TaskId)).ToArray();
+        EvaluationResult result;
+        try
+        {
+            result = SeededEvaluator.Evaluate(learner.Policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
+        }
+        finally
+        {
+            foreach (var e in environments) e.Dispose();
+        }
         run.AppendEvaluation(new EvaluationPoint(index, iteration, totals.EnvironmentSteps, result));
         var scalars = new Dictionary<string, double>(StringComparer.Ordinal)
         {
@@ -273,25 +424,139 @@ public sealed class MarvelPipeline
         progress?.Report(new TrainingProgress(MarvelPipelineStages.Evaluation, index, 0, scalars));
     }
 
-    /// <summary>Writes <c>checkpoints/iteration-N/</c>: the online learner's export, the controller state and the run counters.</summary>
-    /// <remarks>Not yet a bit-identical resume point: replay buffer, environment and generator states are not included.</remarks>
-    private void WriteCheckpoint(RunDirectory run, IOnlineSafeLearner learner, long iteration, OnlineTotals totals)
+    /// <summary>
+    /// Writes <c>checkpoints/iteration-N/</c> atomically (temporary folder, renamed when complete), then points <c>checkpoints/latest</c> at
+    /// it: <c>learner/</c> (the learner's complete state), <c>handover/</c> (its export, loadable with <see cref="HandoverArtifact.Load"/>),
+    /// <c>environment.bin</c> (the training environments), <c>controller.json</c> and, last, <c>state.json</c> (counters and the exact
+    /// metrics rows).
+    /// </summary>
+    private void WriteCheckpoint(RunDirectory run, ICheckpointableOnlineLearner learner, VectorEnvironment environment, OnlineSession session, TimeSpan elapsed,
+        IProgress<TrainingProgress>? progress)
     {
-        var learnerArtifact = learner.ExportHandover();
-        AtomicFile.WriteDirectory(run.CheckpointPath(iteration), temp =>
+        var clock = Stopwatch.StartNew();
+        long iteration = session.Iterations;
+        var path = run.CheckpointPath(iteration);
+        var export = learner.ExportHandover();
+        var state = new CheckpointFile(CheckpointFormat, iteration, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
+            (session.ElapsedBefore + elapsed).TotalSeconds, learner.Algorithm, run.SnapshotMetrics());
+        AtomicFile.WriteDirectory(path, temp =>
         {
-            learnerArtifact.Save(Path.Combine(temp, "learner"));
-            File.WriteAllText(Path.Combine(temp, "controller.json"), System.Text.Json.JsonSerializer.Serialize(_controller.GetState(), RunDirectory.Json));
-            File.WriteAllText(Path.Combine(temp, "state.json"), System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, double>
+            learner.SaveCheckpoint(Path.Combine(temp, "learner"));
+            export.Save(Path.Combine(temp, "handover"));
+            using (var f = new FileStream(Path.Combine(temp, "environment.bin"), FileMode.CreateNew))
+            using (var w = new BinaryWriter(f))
+                environment.SaveState(w);
+            File.WriteAllText(Path.Combine(temp, "controller.json"), JsonSerializer.Serialize(_controller.GetState(), RunDirectory.Json));
+            CheckpointFault?.Invoke(temp);
+            File.WriteAllText(Path.Combine(temp, RunDirectory.CheckpointStateName), JsonSerializer.Serialize(state, RunDirectory.Json));
+        });
+        AtomicFile.WriteAllText(run.LatestCheckpointPointerPath, Path.GetFileName(path));
+        session.CheckpointedIteration = iteration;
+        if (_options.KeepCheckpoints > 0)
+        {
+            // Only once the new checkpoint is complete and named in "latest"; names sort by iteration (zero-padded).
+            var older = Directory.EnumerateDirectories(run.CheckpointsPath, "iteration-*").Select(Path.GetFileName).OfType<string>()
+                .Where(name => string.CompareOrdinal(name, Path.GetFileName(path)) < 0).Order(StringComparer.Ordinal).ToArray();
+            foreach (var name in older.Take(Math.Max(0, older.Length - (_options.KeepCheckpoints - 1))))
+                try { Directory.Delete(Path.Combine(run.CheckpointsPath, name), recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+        if (progress is not null)
+        {
+            long bytes = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            progress.Report(new TrainingProgress(MarvelPipelineStages.Checkpoint, iteration, _options.OnlineIterations, new Dictionary<string, double>(StringComparer.Ordinal)
             {
                 ["iteration"] = iteration,
-                ["environment_steps"] = totals.EnvironmentSteps,
-                ["episodes"] = totals.Episodes,
-                ["cumulative_violation"] = totals.CumulativeViolation,
-                ["evaluations"] = run.Evaluations.Count,
-            }, RunDirectory.Json));
-        });
+                ["seconds"] = clock.Elapsed.TotalSeconds,
+                ["megabytes"] = bytes / 1e6,
+            }));
+        }
     }
+
+    /// <summary>Checks that the run directory holds a run started with these options and setup; returns its newest checkpoint or null.</summary>
+    private static CheckpointState? PrepareResume(RunDirectory run, Dictionary<string, object?> description)
+    {
+        var status = RunDirectory.ReadStatus(run.Root);
+        if (status.State == RunState.Empty)
+            throw new InvalidOperationException($"Marvel pipeline: nothing to resume in '{run.Root}': it has no options.json, so no run was started there. Start one with Run.");
+        if (status.State == RunState.Completed)
+            throw new InvalidOperationException($"Marvel pipeline: the run in '{run.Root}' already completed (result.json holds its numbers); there is nothing to resume.");
+        using var saved = JsonDocument.Parse(File.ReadAllText(run.OptionsPath));
+        using var current = JsonDocument.Parse(JsonSerializer.Serialize(description, RunDirectory.Json));
+        if (!saved.RootElement.TryGetProperty("options", out var savedOptions))
+            throw new InvalidOperationException($"Marvel pipeline: '{run.OptionsPath}' has no \"options\"; it was not written by MarvelPipeline.");
+        var difference = JsonComparison.FirstDifference(savedOptions, current.RootElement.GetProperty("options"),
+            nameof(MarvelPipelineOptions.OnlineIterations), nameof(MarvelPipelineOptions.CheckpointEvery), nameof(MarvelPipelineOptions.KeepCheckpoints),
+            nameof(MarvelPipelineOptions.OfflineReportEvery), nameof(MarvelPipelineOptions.RunDirectory));
+        if (difference is not null)
+            throw new InvalidOperationException($"Marvel pipeline: cannot resume '{run.Root}': it was started with other options: MarvelPipelineOptions.{difference}. " +
+                "Build the pipeline with the options in its options.json.");
+        string Fingerprint(JsonElement root) => root.TryGetProperty("dataset", out var d) && d.TryGetProperty("fingerprint", out var f) ? f.GetString() ?? "" : "";
+        if (!string.Equals(Fingerprint(saved.RootElement), Fingerprint(current.RootElement), StringComparison.Ordinal))
+            throw new InvalidOperationException($"Marvel pipeline: cannot resume '{run.Root}': the dataset differs (fingerprint {Fingerprint(current.RootElement)}, " +
+                $"but the run was started on {Fingerprint(saved.RootElement)}). Pass the run's dataset.");
+        difference = JsonComparison.FirstDifference(saved.RootElement, current.RootElement, "options", "library_version", "dataset");
+        if (difference is not null)
+            throw new InvalidOperationException($"Marvel pipeline: cannot resume '{run.Root}': it was started with another setup: {difference}. " +
+                "Build the pipeline with the same offline source, aligner and controller (with the same settings).");
+
+        // Leftovers of interrupted checkpoint saves (AtomicFile's temporary folders) are never read; remove them.
+        if (Directory.Exists(run.CheckpointsPath))
+            foreach (var leftover in Directory.EnumerateDirectories(run.CheckpointsPath, ".iteration-*"))
+                try { Directory.Delete(leftover, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+
+        var path = run.FindLatestCheckpoint();
+        if (path is null) return null;
+        var file = ReadJson<CheckpointFile>(Path.Combine(path, RunDirectory.CheckpointStateName));
+        if (file.Format != CheckpointFormat)
+            throw new InvalidDataException($"Checkpoint '{path}' has format {file.Format}; this library reads format {CheckpointFormat}.");
+        return new CheckpointState(path, file.Iteration, file.EnvironmentSteps, file.Episodes, file.CumulativeViolation,
+            TimeSpan.FromSeconds(file.ElapsedSeconds), file.Metrics);
+    }
+
+    /// <summary>A fresh <see cref="Run"/> removes the outputs a resume would read, so an old run's stages and checkpoints are never mixed in.</summary>
+    private static void DeleteOutputsOfEarlierRun(RunDirectory run)
+    {
+        foreach (var folder in new[] { run.CheckpointsPath, run.HandoverPath, run.AlignedPath })
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        foreach (var file in new[] { run.AlignmentInfoPath, run.ResultPath })
+            if (File.Exists(file)) File.Delete(file);
+    }
+
+    private static long ReadAlignmentSteps(string path)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        return doc.RootElement.GetProperty("steps").GetInt64();
+    }
+
+    private static T ReadJson<T>(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidDataException($"'{path}' is missing; the checkpoint is incomplete.");
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), RunDirectory.Json) ?? throw new InvalidDataException($"'{path}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not valid JSON of a checkpoint: {e.Message}", e);
+        }
+    }
+
+    private const int CheckpointFormat = 1;
+
+    /// <summary>The pipeline's part of a checkpoint (<c>state.json</c>).</summary>
+    private sealed record CheckpointFile(
+        [property: JsonPropertyName("format")] int Format,
+        [property: JsonPropertyName("iteration")] long Iteration,
+        [property: JsonPropertyName("environment_steps")] long EnvironmentSteps,
+        [property: JsonPropertyName("episodes")] long Episodes,
+        [property: JsonPropertyName("cumulative_violation")] double CumulativeViolation,
+        [property: JsonPropertyName("elapsed_seconds")] double ElapsedSeconds,
+        [property: JsonPropertyName("online_algorithm")] string OnlineAlgorithm,
+        [property: JsonPropertyName("metrics")] RunMetricsSnapshot Metrics);
+
+    /// <summary>A checkpoint found for a resume.</summary>
+    private sealed record CheckpointState(string Path, long Iteration, long EnvironmentSteps, long Episodes, double CumulativeViolation, TimeSpan Elapsed,
+        RunMetricsSnapshot Metrics);
 
     private Dictionary<string, object?> DescribeRun(OfflineDataset dataset) => new()
     {
@@ -334,21 +599,35 @@ public sealed class MarvelPipeline
         ["elapsed_seconds"] = r.Elapsed.TotalSeconds,
     };
 
-    /// <summary>Running totals of the online stage and the construction of an <c>online.csv</c> row.</summary>
-    private sealed class OnlineTotals
+    /// <summary>Iterations and running totals of the online stage, and the construction of an <c>online.csv</c> row.</summary>
+    private sealed class OnlineSession
     {
+        public long Iterations { get; private set; }
         public long EnvironmentSteps { get; private set; }
         public long Episodes { get; private set; }
         public double CumulativeViolation { get; private set; }
+        public TimeSpan ElapsedBefore { get; private set; }
+        public long CheckpointedIteration { get; set; } = -1;
 
-        public Dictionary<string, double> Add(long iteration, OnlineIterationResult r, double costLimit)
+        public void Restore(CheckpointState c)
         {
+            Iterations = c.Iteration;
+            EnvironmentSteps = c.EnvironmentSteps;
+            Episodes = c.Episodes;
+            CumulativeViolation = c.CumulativeViolation;
+            ElapsedBefore = c.Elapsed;
+            CheckpointedIteration = c.Iteration;
+        }
+
+        public Dictionary<string, double> Add(OnlineIterationResult r, double costLimit)
+        {
+            Iterations++;
             EnvironmentSteps = r.EnvironmentSteps;
             Episodes += r.Episodes.Count;
             foreach (var e in r.Episodes) CumulativeViolation += Math.Max(0, e.Cost - costLimit);
             var row = new Dictionary<string, double>(StringComparer.Ordinal)
             {
-                ["iteration"] = iteration,
+                ["iteration"] = Iterations,
                 ["environment_steps"] = r.EnvironmentSteps,
                 ["episodes"] = r.Episodes.Count,
                 ["mean_episode_return"] = r.Episodes.Count > 0 ? r.Episodes.Average(e => e.Return) : double.NaN,

@@ -42,8 +42,19 @@ public sealed record MarvelPipelineOptions
     /// <summary>Folder of the run (options, metrics, artifacts, checkpoints); created when missing. Default "runs/marvel".</summary>
     public string RunDirectory { get; set; } = Path.Combine("runs", "marvel");
 
-    /// <summary>Write an online checkpoint every this many iterations; 0 disables checkpoints. Default 0.</summary>
+    /// <summary>
+    /// Write an online checkpoint (an exact resume point, see <see cref="MarvelPipeline.Resume"/>) every this many iterations and when
+    /// the run is cancelled; 0 disables checkpoints. With checkpoints on, cancellation takes effect between online iterations (at most one
+    /// iteration late) so the checkpoint it leaves is exact; the online learner must implement
+    /// <see cref="ICheckpointableOnlineLearner"/> (SAC-Lag does) and the task's environment <c>ICheckpointableEnvironment</c> (the built-in
+    /// tasks and wrappers do). May differ on resume. Default 0.
+    /// </summary>
     public int CheckpointEvery { get; set; }
+
+    /// <summary>Keep only the newest this many online checkpoints (older ones are deleted after a new one is complete); 0 keeps all.
+    /// The replay buffer makes each checkpoint grow with the run (SAC-Lag: about 82 bytes per stored transition on BallCircle), so long
+    /// runs with frequent checkpoints may want 2 or 3. May differ on resume. Default 0.</summary>
+    public int KeepCheckpoints { get; set; }
 
     /// <summary>Device of the networks: "cpu", "cuda" or "cuda:N". Default "cpu".</summary>
     public string Device { get; set; } = "cpu";

@@ -25,6 +25,7 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
         else if (options.RunDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
             failures.AddError($"'{options.RunDirectory}' contains characters that are not allowed in a path.", nameof(options.RunDirectory));
         OptionChecks.AtLeast(failures, options.CheckpointEvery, 0, nameof(options.CheckpointEvery));
+        OptionChecks.AtLeast(failures, options.KeepCheckpoints, 0, nameof(options.KeepCheckpoints));
         if (string.IsNullOrWhiteSpace(options.Device))
             failures.AddError("must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(options.Device));
         else

@@ -108,7 +108,9 @@ public class MarvelPipelineTests
         result.RewardAuc.Should().BeInRange(result.Evaluations.Min(e => e.Result.MeanReturn) - 1e-9, result.Evaluations.Max(e => e.Result.MeanReturn) + 1e-9);
         stages.Should().Contain(["offline", "alignment", "online", "evaluation"]);
         var checkpoint = Path.Combine(root, "checkpoints", "iteration-000002");
-        HandoverArtifact.Load(Path.Combine(checkpoint, "learner")).Manifest.Algorithm.Should().Be("SAC-Lag");
+        HandoverArtifact.Load(Path.Combine(checkpoint, "handover")).Manifest.Algorithm.Should().Be("SAC-Lag");
+        File.Exists(Path.Combine(checkpoint, "learner", "learner.json")).Should().BeTrue();
+        File.ReadAllText(Path.Combine(root, "checkpoints", "latest")).Should().Be("iteration-000002");
         File.ReadAllText(Path.Combine(checkpoint, "controller.json")).Should().Contain("Kind");
         File.ReadAllText(Path.Combine(checkpoint, "state.json")).Should().Contain("cumulative_violation");
         Directory.Exists(Path.Combine(root, "checkpoints", "iteration-000001")).Should().BeFalse();

@@ -98,6 +98,30 @@ public interface IOnlineSafeLearner : IDisposable
     HandoverArtifact ExportHandover();
 }
 
+/// <summary>
+/// Optional capability of an <see cref="IOnlineSafeLearner"/>: save and restore everything that determines its future (networks,
+/// target networks, optimizer moments and step counters, temperature, random generators, replay buffer, pending observations of the
+/// environments it collects from, counters), so a run resumed from a checkpoint continues bit-identically on CPU.
+/// </summary>
+/// <remarks>
+/// Checkpoints are taken between iterations. The learner does not save the environments' own state: the caller saves the
+/// <see cref="IVectorEnvironment"/> beside it (see <see cref="ICheckpointableEnvironment"/>) and restores both before the next
+/// <see cref="IOnlineSafeLearner.RunIteration"/>, which then continues from the saved observations instead of resetting.
+/// </remarks>
+public interface ICheckpointableOnlineLearner : IOnlineSafeLearner
+{
+    /// <summary>Writes the learner's complete state into <paramref name="directory"/> (created when missing). Not atomic by itself:
+    /// write into a temporary folder and rename it, as <c>MarvelPipeline</c> does.</summary>
+    /// <param name="directory">An empty folder of the learner's own.</param>
+    void SaveCheckpoint(string directory);
+
+    /// <summary>Restores a state written by <see cref="SaveCheckpoint"/> into a learner built with the same options and spaces.</summary>
+    /// <param name="directory">The folder.</param>
+    /// <exception cref="InvalidDataException">A file is missing or corrupt, or the checkpoint was written with other options (the message
+    /// names the first option that differs) or network sizes. Nothing is guaranteed about the learner's state after this exception.</exception>
+    void LoadCheckpoint(string directory);
+}
+
 /// <summary>Result of an <see cref="IValueAligner"/>.</summary>
 /// <param name="Artifact">The artifact with re-fitted critics (the input is not modified).</param>
 /// <param name="Steps">Gradient steps taken.</param>

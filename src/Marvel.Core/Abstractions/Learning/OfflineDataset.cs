@@ -274,7 +274,10 @@ internal static class TransitionStaging
             s[oTerm + i] = term[r] ? 1f : 0f;
             s[oTrunc + i] = trunc[r] ? 1f : 0f;
         }
-        var all = tensor(staging, new long[] { needed }, ScalarType.Float32);
+        // Copy into memory libtorch allocated (64-byte aligned). A tensor over the managed array would start wherever the GC put it, and
+        // CPU kernels (MKL GEMM among them) may round differently at different alignments, which breaks bit-identical resumes.
+        var all = empty(new long[] { needed }, ScalarType.Float32);
+        all.data<float>().CopyFrom(staging);
         if (device is not null && device.type != TorchSharp.DeviceType.CPU)
         {
             var moved = all.to(device);

@@ -19,6 +19,16 @@ internal struct BallDynamics
 
     public double X, Y, Vx, Vy, Wx, Wy, Wz;
 
+    public readonly void WriteState(BinaryWriter w)
+    {
+        w.Write(X); w.Write(Y); w.Write(Vx); w.Write(Vy); w.Write(Wx); w.Write(Wy); w.Write(Wz);
+    }
+
+    public void ReadState(BinaryReader r)
+    {
+        X = r.ReadDouble(); Y = r.ReadDouble(); Vx = r.ReadDouble(); Vy = r.ReadDouble(); Wx = r.ReadDouble(); Wy = r.ReadDouble(); Wz = r.ReadDouble();
+    }
+
     public void Place(double x, double y)
     {
         X = x; Y = y; Vx = Vy = Wx = Wy = Wz = 0;

@@ -27,6 +27,17 @@ internal struct CarDynamics
     public readonly double Vx => W * _cos + CenterOfMassOffset * ThetaDot * _sin;
     public readonly double Vy => W * _sin - CenterOfMassOffset * ThetaDot * _cos;
 
+    public readonly void WriteState(BinaryWriter w)
+    {
+        w.Write(Qx); w.Write(Qy); w.Write(Theta); w.Write(W); w.Write(Delta); w.Write(ThetaDot); w.Write(_cos); w.Write(_sin);
+    }
+
+    public void ReadState(BinaryReader r)
+    {
+        Qx = r.ReadDouble(); Qy = r.ReadDouble(); Theta = r.ReadDouble(); W = r.ReadDouble(); Delta = r.ReadDouble(); ThetaDot = r.ReadDouble();
+        _cos = r.ReadDouble(); _sin = r.ReadDouble();
+    }
+
     /// <summary>Places the centre of mass at (x, y) with task heading θ, at rest.</summary>
     public void Place(double x, double y, double theta, double steering)
     {

@@ -15,7 +15,7 @@ namespace Marvel.Core.Environments.Tasks;
 /// <para>The dynamics are Bullet-like approximations, not bit-compatible with the DSRL datasets (which were made
 /// with PyBullet): reward and cost formulas, observation scales, dt, horizons and reset distributions are exact.</para>
 /// </remarks>
-public abstract class PlanarSafetyTask : IEnvironment, IStateSettable
+public abstract class PlanarSafetyTask : IEnvironment, IStateSettable, ICheckpointableEnvironment
 {
     private const double CircleRadius = 7.0;
     private const double CircleXLimit = 6.0;
@@ -202,6 +202,45 @@ public abstract class PlanarSafetyTask : IEnvironment, IStateSettable
         _elapsed = elapsedSteps;
         _running = true;
         WriteObservation(resultingObservation);
+    }
+
+    /// <inheritdoc />
+    public bool CanSaveState => true;
+
+    /// <summary>Writes the agent's physics state, the reset generator, the run potential, the step counter and whether an episode runs.</summary>
+    /// <inheritdoc cref="ICheckpointableEnvironment.SaveState"/>
+    public void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteTag(Spec.Id);
+        if (_isBall) _ball.WriteState(writer);
+        else _car.WriteState(writer);
+        var r = _random.GetState();
+        writer.Write(r.S0); writer.Write(r.S1); writer.Write(r.S2); writer.Write(r.S3); writer.Write(r.HasSpareGaussian); writer.Write(r.SpareGaussian);
+        writer.Write(_potential);
+        writer.Write(_elapsed);
+        writer.Write(_running);
+    }
+
+    /// <inheritdoc />
+    public void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        reader.ReadTag(Spec.Id);
+        try
+        {
+            if (_isBall) _ball.ReadState(reader);
+            else _car.ReadState(reader);
+            _random = RandomSource.FromState(new RandomSourceState(reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadUInt64(),
+                reader.ReadBoolean(), reader.ReadDouble()));
+            _potential = reader.ReadDouble();
+            _elapsed = reader.ReadInt32();
+            _running = reader.ReadBoolean();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{Spec.Id}: the saved environment state is truncated.", e);
+        }
     }
 
     /// <summary>Nothing to release; present for the <see cref="IDisposable"/> contract.</summary>

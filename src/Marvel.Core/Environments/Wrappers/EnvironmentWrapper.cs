@@ -8,7 +8,7 @@ namespace Marvel.Core.Environments.Wrappers;
 /// Base of environment wrappers: forwards everything to <see cref="Inner"/>. Wrappers keep the cost channel
 /// intact unless they say otherwise. Disposing a wrapper disposes the inner environment.
 /// </summary>
-public abstract class EnvironmentWrapper : IEnvironment
+public abstract class EnvironmentWrapper : IEnvironment, ICheckpointableEnvironment
 {
     /// <summary>Wraps <paramref name="inner"/>.</summary>
     protected EnvironmentWrapper(IEnvironment inner)
@@ -37,6 +37,39 @@ public abstract class EnvironmentWrapper : IEnvironment
 
     /// <inheritdoc />
     public virtual StepResult Step(ReadOnlySpan<float> action, Span<float> observation) => Inner.Step(action, observation);
+
+    /// <summary>True when the wrapped environment can save its state (wrappers with state of their own add it).</summary>
+    public bool CanSaveState => EnvironmentState.CanSave(Inner);
+
+    /// <summary>Writes this wrapper's own state (<see cref="SaveOwnState"/>), then the wrapped environment's.</summary>
+    /// <inheritdoc cref="ICheckpointableEnvironment.SaveState"/>
+    public void SaveState(BinaryWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (Inner is not ICheckpointableEnvironment { CanSaveState: true } inner)
+            throw new NotSupportedException($"{GetType().Name}: the wrapped environment {Inner.GetType().Name} ('{Inner.Spec.Id}') cannot save its state; implement ICheckpointableEnvironment on it.");
+        writer.WriteTag(GetType().Name);
+        SaveOwnState(writer);
+        inner.SaveState(writer);
+    }
+
+    /// <inheritdoc />
+    public void LoadState(BinaryReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        if (Inner is not ICheckpointableEnvironment { CanSaveState: true } inner)
+            throw new NotSupportedException($"{GetType().Name}: the wrapped environment {Inner.GetType().Name} ('{Inner.Spec.Id}') cannot restore its state; implement ICheckpointableEnvironment on it.");
+        reader.ReadTag(GetType().Name);
+        try { LoadOwnState(reader); }
+        catch (EndOfStreamException e) { throw new InvalidDataException($"{GetType().Name}: the saved state is truncated.", e); }
+        inner.LoadState(reader);
+    }
+
+    /// <summary>Writes the wrapper's own state; nothing for a stateless wrapper.</summary>
+    protected virtual void SaveOwnState(BinaryWriter writer) { }
+
+    /// <summary>Reads what <see cref="SaveOwnState"/> wrote.</summary>
+    protected virtual void LoadOwnState(BinaryReader reader) { }
 
     /// <inheritdoc />
     public void Dispose()
@@ -72,6 +105,20 @@ public sealed class TimeLimit : EnvironmentWrapper
 
     /// <summary>The horizon.</summary>
     public int MaxEpisodeSteps { get; }
+
+    /// <inheritdoc />
+    protected override void SaveOwnState(BinaryWriter writer)
+    {
+        writer.Write(_elapsed);
+        writer.Write(_running);
+    }
+
+    /// <inheritdoc />
+    protected override void LoadOwnState(BinaryReader reader)
+    {
+        _elapsed = reader.ReadInt32();
+        _running = reader.ReadBoolean();
+    }
 
     /// <inheritdoc />
     public override EnvironmentSpec Spec { get; }
@@ -185,6 +232,31 @@ public sealed class NormalizeObservation : EnvironmentWrapper
 
     /// <summary>Whether new observations update the statistics (turn off for evaluation). Default true.</summary>
     public bool Update { get; set; } = true;
+
+    /// <inheritdoc />
+    protected override void SaveOwnState(BinaryWriter writer)
+    {
+        var s = Statistics.GetState();
+        writer.Write(s.Mean.Length);
+        foreach (var m in s.Mean) writer.Write(m);
+        foreach (var v in s.Variance) writer.Write(v);
+        writer.Write(s.Count);
+        writer.Write(Update);
+    }
+
+    /// <inheritdoc />
+    protected override void LoadOwnState(BinaryReader reader)
+    {
+        int n = reader.ReadInt32();
+        if (n != Statistics.Dimension)
+            throw new InvalidDataException($"NormalizeObservation: the saved statistics have {n} coordinates; this wrapper has {Statistics.Dimension}.");
+        var mean = new double[n];
+        var variance = new double[n];
+        for (int i = 0; i < n; i++) mean[i] = reader.ReadDouble();
+        for (int i = 0; i < n; i++) variance[i] = reader.ReadDouble();
+        Statistics.SetState(new RunningMeanStdState(mean, variance, reader.ReadDouble(), Statistics.Epsilon, Statistics.Clip));
+        Update = reader.ReadBoolean();
+    }
 
     /// <inheritdoc />
     public override BoxSpace ObservationSpace { get; }

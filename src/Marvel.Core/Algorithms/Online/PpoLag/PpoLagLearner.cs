@@ -51,7 +51,7 @@ public readonly record struct PpoLagUpdateMetrics(long Step, double ActorLoss, d
 /// Drive it step by step with <see cref="Collect"/> and <see cref="Update"/>, or call <see cref="RunIteration"/> (collect, update the
 /// controller once from the finished episodes' mean cost, update the networks).
 /// </remarks>
-public sealed class PpoLagLearner : IOnlineSafeLearner
+public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
 {
     /// <summary>The stage tag used for telemetry and <see cref="TrainingDivergedException"/>.</summary>
     public const string Stage = "online/PPO-Lag";
@@ -470,8 +470,20 @@ public sealed class PpoLagLearner : IOnlineSafeLearner
         _environmentActions = new float[n * _actionSize];
         _results = new StepResult[n];
         _environment = environment;
-        ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
-        environment.Reset(seed, _observations);
+        if (_restoredObservations is not null)
+        {
+            // Resumed from a checkpoint: the environment was restored beside the learner; continue from its pending observations.
+            if (_restoredObservations.Length != _observations.Length)
+                throw new ArgumentException($"PPO-Lag: the checkpoint holds pending observations of {_restoredObservations.Length / _observationSize} environments but " +
+                    $"'{environment.Spec.Id}' has {n}. Resume with the same number of environments.", nameof(environment));
+            _restoredObservations.CopyTo(_observations, 0);
+            _restoredObservations = null;
+        }
+        else
+        {
+            ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
+            environment.Reset(seed, _observations);
+        }
         return _rollout;
     }
 

@@ -56,7 +56,7 @@ public readonly record struct SacLagUpdateMetrics(long Step, double RewardCritic
 /// <para>Drive it step by step with <see cref="Update"/>, or let <see cref="RunIteration"/> collect data, update the controller
 /// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>.</para>
 /// </remarks>
-public sealed class SacLagLearner : IOnlineSafeLearner
+public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
 {
     /// <summary>The stage tag used for telemetry and <see cref="TrainingDivergedException"/>.</summary>
     public const string Stage = "online/SAC-Lag";
@@ -470,8 +470,20 @@ public sealed class SacLagLearner : IOnlineSafeLearner
                 $"'{environment.Spec.Id}' has {environment.ObservationSpace.Dimension} and {environment.ActionSpace.Dimension}. Build the learner from this task's spaces.",
                 nameof(environment));
         var rollout = new RolloutState(environment, _observationSize, _actionSize);
-        ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
-        environment.Reset(seed, rollout.Observations);
+        if (_restoredObservations is not null)
+        {
+            // Resumed from a checkpoint: the environment was restored beside the learner; continue from its pending observations.
+            if (_restoredObservations.Length != rollout.Observations.Length)
+                throw new ArgumentException($"SAC-Lag: the checkpoint holds pending observations of {_restoredObservations.Length / _observationSize} environments but " +
+                    $"'{environment.Spec.Id}' has {environment.Count}. Resume with the same number of environments.", nameof(environment));
+            _restoredObservations.CopyTo(rollout.Observations, 0);
+            _restoredObservations = null;
+        }
+        else
+        {
+            ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
+            environment.Reset(seed, rollout.Observations);
+        }
         _rollout = rollout;
         return rollout;
     }

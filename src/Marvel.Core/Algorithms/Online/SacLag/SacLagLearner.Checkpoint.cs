@@ -1,0 +1,136 @@
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Data;
+using Marvel.Core.Networks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Online.SacLag;
+
+// Checkpoints of SAC-Lag (ICheckpointableOnlineLearner): everything RunIteration reads, so a resumed run continues bit-identically.
+public sealed partial class SacLagLearner
+{
+    private const int CheckpointFormat = 1;
+
+    /// <summary>Pending observations read from a checkpoint, used instead of a reset by the next <see cref="Attach"/>.</summary>
+    private float[]? _restoredObservations;
+
+    /// <summary>
+    /// Writes the complete learner state into <paramref name="directory"/>: <c>networks/</c> (actor, both critics and both target critics),
+    /// <c>optimizers/</c> (Adam moments and step counts of actor, critics and temperature), <c>generators/</c> (the torch generators of
+    /// update and exploration noise), <c>replay.bin</c> (the replay buffer with its cursor) and <c>learner.json</c> (options, counters,
+    /// log α, the replay sampler's state, the pending observations of the collection environments, episodes not yet fed to the controller).
+    /// </summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        LearnerCheckpoint.Save(directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
+        if (_replay is not null)
+            using (var f = File.Create(Path.Combine(directory, "replay.bin"))) _replay.Save(f);
+        float? logAlpha = null;
+        if (_logAlpha is not null)
+        {
+            using var cpu = _logAlpha.detach().cpu();
+            logAlpha = cpu.ToSingle();
+        }
+        var state = new SacLagCheckpointState
+        {
+            Format = CheckpointFormat,
+            Algorithm = Algorithm,
+            OptionsJson = HandoverExport.OptionsJson(_options),
+            Updates = _updates,
+            Iterations = _iterations,
+            EnvironmentSteps = _environmentSteps,
+            CostLimit = _costLimit,
+            EnvironmentResets = _environmentResets,
+            LogAlpha = logAlpha,
+            ReplayRandom = _replayRandom.GetState(),
+            HasReplay = _replay is not null,
+            PendingObservations = _rollout?.Observations.ToArray() ?? _restoredObservations?.ToArray(),
+            EpisodesSinceControllerUpdate = _episodesSinceControllerUpdate.ToArray(),
+            LastMetrics = _lastMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+        };
+        LearnerCheckpoint.WriteState(directory, state);
+    }
+
+    /// <summary>Restores a state written by <see cref="SaveCheckpoint"/>; the next <see cref="RunIteration"/> continues from the saved
+    /// pending observations on an environment restored beside it, without a reset.</summary>
+    /// <param name="directory">The folder.</param>
+    /// <exception cref="InvalidDataException">A file is missing or corrupt, or the checkpoint was written with other options (the first
+    /// differing option is named) or network sizes.</exception>
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var statePath = Path.Combine(directory, LearnerCheckpoint.StateFile);
+        var state = LearnerCheckpoint.ReadState<SacLagCheckpointState>(Algorithm, directory, CheckpointFormat, x => x.Format, x => x.OptionsJson,
+            HandoverExport.OptionsJson(_options), nameof(SacLagOptions));
+        if (state.PendingObservations is not null && state.PendingObservations.Length % _observationSize != 0)
+            throw new InvalidDataException($"'{statePath}': {state.PendingObservations.Length} pending observation values are not a multiple of the observation size {_observationSize}.");
+
+        LearnerCheckpoint.Load(Algorithm, directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
+        if (state.HasReplay)
+        {
+            _replay ??= new ReplayBuffer(_options.ReplayCapacity, _observationSize, _actionSize);
+            var path = LearnerCheckpoint.RequireFile(Algorithm, directory, "replay.bin");
+            using var f = File.OpenRead(path);
+            _replay.Load(f, path);
+        }
+        else _replay = null;
+        if (_logAlpha is not null)
+        {
+            if (state.LogAlpha is not float logAlpha) throw new InvalidDataException($"'{statePath}' has no log α, but AutoTuneAlpha is on.");
+            using (no_grad()) _logAlpha.fill_(logAlpha);
+        }
+        _replayRandom.Restore(state.ReplayRandom ?? throw new InvalidDataException($"'{statePath}' has no replay sampler state."));
+        _updates = state.Updates;
+        _iterations = state.Iterations;
+        _environmentSteps = state.EnvironmentSteps;
+        _costLimit = state.CostLimit;
+        _environmentResets = state.EnvironmentResets;
+        _episodesSinceControllerUpdate.Clear();
+        _episodesSinceControllerUpdate.AddRange(state.EpisodesSinceControllerUpdate ?? []);
+        _lastMetrics = state.LastMetrics;
+        _rollout = null;
+        _restoredObservations = state.PendingObservations;
+    }
+
+    private IEnumerable<(string Name, nn.Module Module)> CheckpointNetworks() =>
+    [
+        (HandoverRoles.Actor, _actor), (HandoverRoles.RewardCritic, _rewardCritic), ("reward_target", _rewardTarget),
+        (HandoverRoles.CostCritic, _costCritic), ("cost_target", _costTarget),
+    ];
+
+    private IEnumerable<(string Name, TorchSharp.Modules.OptimizerHelper Optimizer)> CheckpointOptimizers()
+    {
+        yield return (HandoverRoles.Actor, _actorOptimizer);
+        yield return (HandoverRoles.RewardCritic, _rewardOptimizer);
+        yield return (HandoverRoles.CostCritic, _costOptimizer);
+        if (_alphaOptimizer is not null) yield return ("alpha", _alphaOptimizer);
+    }
+
+    private IEnumerable<(string Name, Generator Generator)> CheckpointGenerators() =>
+        [("update_noise", _updateNoise), ("exploration_noise", _explorationNoise)];
+
+    /// <summary>The scalar part of a SAC-Lag checkpoint (<c>learner.json</c>).</summary>
+    private sealed record SacLagCheckpointState
+    {
+        public int Format { get; init; }
+        public string Algorithm { get; init; } = "";
+        public string OptionsJson { get; init; } = "{}";
+        public long Updates { get; init; }
+        public long Iterations { get; init; }
+        public long EnvironmentSteps { get; init; }
+        public double CostLimit { get; init; }
+        public int EnvironmentResets { get; init; }
+        public float? LogAlpha { get; init; }
+        public RandomSourceState? ReplayRandom { get; init; }
+        public bool HasReplay { get; init; }
+        public float[]? PendingObservations { get; init; }
+        public EpisodeSummary[]? EpisodesSinceControllerUpdate { get; init; }
+        public Dictionary<string, double>? LastMetrics { get; init; }
+    }
+}
