@@ -45,7 +45,7 @@ public sealed class SweepEndToEndTests
         RunResumer.ReadState(seed1).Should().Be(RunFolderState.Complete);
         File.GetLastWriteTimeUtc(Path.Combine(seed0, "result.json")).Should().Be(seed0Result, "a complete run is not run again");
         Attempts(seed0).Should().Be(1);
-        Attempts(seed1).Should().Be(2, "the interrupted run was restarted once");
+        Attempts(seed1).Should().Be(2, "the interrupted run was resumed once");
 
         var third = await CliHarness.RunAsync(CancellationToken.None, "sweep", "--config", sweep, "--in-process", "--quiet");
         third.ExitCode.Should().Be(0);
@@ -113,7 +113,7 @@ public sealed class SweepWorkerInterruptionTests
             runs.Select(RunResumer.ReadState).Should().Contain(RunFolderState.Incomplete);
             // A worker that got SIGTERM after its pipeline started records the cancellation itself.
             runs.Where(r => File.Exists(Path.Combine(r, "status.json")) && !File.Exists(Path.Combine(r, "result.json")))
-                .Select(r => RunResumer.ReadStatus(Path.Combine(r, "status.json"))).Should().OnlyContain(s => s == "cancelled");
+                .Select(r => Marvel.Core.Pipeline.RunDirectory.ReadStatus(r).StatusText).Should().OnlyContain(s => s == "cancelled");
 
             var second = await CliHarness.RunAsync(CancellationToken.None, "sweep", "--config", sweep, "--workers", "2");
             second.ExitCode.Should().Be(0, second.All);

@@ -23,7 +23,7 @@ internal static class SweepCommand
         var quiet = CommandKit.QuietOption();
         var command = CommandKit.Make("sweep",
             "Expand a matrix (tasks × algorithms × cost limits × any option × seeds) into runs with deterministic folders <output>/<task>_<algorithm>_cost<c>_..._seed<s>, " +
-            "then run them: complete runs are skipped, interrupted ones are restarted from scratch in their folder (checkpoint resume is not wired in yet). " +
+            "then run them: complete runs are skipped, interrupted ones are resumed from their checkpoints in their folder. " +
             "Exit 1 when a run failed or the sweep was cancelled; run the same command again to finish it.",
             "marvel sweep --config experiments/cli-smoke.json --workers 2",
             "marvel sweep --config experiments/paper-comparison.json --emit slurm");

@@ -20,11 +20,11 @@ internal static class TrainingCommands
     {
         var (config, set, quiet) = (CommandKit.ConfigOption(), CommandKit.SetOption(), CommandKit.QuietOption());
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder (default Marvel:Pipeline:RunDirectory).", HelpName = "folder" };
-        var force = new Option<bool>("--force") { Description = "Run again even when the folder holds a complete run." };
+        var force = new Option<bool>("--force") { Description = "Start over even when the folder holds a complete, diverged or resumable run (its pipeline files are deleted first)." };
         var command = CommandKit.Make("run",
             "The whole pipeline: dataset → offline training → handover → value alignment → online finetuning with evaluations, into a run folder " +
             "(config.json, run.json, options.json, status.json, result.json, metrics/*.csv, tensorboard/, handover/, aligned/). A complete folder is skipped; " +
-            "an interrupted one is restarted from scratch (checkpoint resume is not wired in yet). Ctrl+C cancels cleanly (exit 1). " + ConfigNote,
+            "an interrupted one is resumed from its checkpoints (bit-identical on CPU); a diverged one is skipped unless --force. Ctrl+C cancels cleanly (exit 1) and leaves a checkpoint. " + ConfigNote,
             "marvel run --config run.json --set Marvel:Pipeline:Seed=1 --run-dir runs/ballcircle-s1");
         foreach (var o in new Option[] { config, set, runDir, force, quiet }) command.Add(o);
         command.SetAction(async (parse, ct) =>
@@ -44,7 +44,7 @@ internal static class TrainingCommands
         var (config, set, quiet) = (CommandKit.ConfigOption(), CommandKit.SetOption(), CommandKit.QuietOption());
         var artifact = new Option<string>("--artifact") { Description = "Handover artifact folder to start from (e.g. runs/x/handover or the output of train-offline).", Required = true, HelpName = "folder" };
         var runDir = new Option<string?>("--run-dir") { Description = "Run folder (default Marvel:Pipeline:RunDirectory).", HelpName = "folder" };
-        var force = new Option<bool>("--force") { Description = "Run again even when the folder holds a complete run." };
+        var force = new Option<bool>("--force") { Description = "Start over even when the folder holds a complete, diverged or resumable run (its pipeline files are deleted first)." };
         var command = CommandKit.Make("finetune",
             "The pipeline from a trained artifact: alignment (Run:Aligner, \"None\" to skip) then online finetuning with evaluations, into a run folder. " + ConfigNote,
             "marvel finetune --artifact artifacts/cpq-ballcircle --set Run:Aligner=VPA --run-dir runs/finetune-s0");

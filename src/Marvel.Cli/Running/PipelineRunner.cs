@@ -35,15 +35,24 @@ internal static class PipelineRunner
         CancellationToken cancellationToken)
     {
         var runDirectory = Path.GetFullPath(request.RunDirectory);
-        var state = RunResumer.ReadState(runDirectory);
-        if (state == RunFolderState.Complete && !request.Force)
+        var status = RunDirectory.ReadStatus(runDirectory);
+        if (status.State == RunState.Completed && !request.Force)
         {
             output.WriteLine($"Run '{runDirectory}' is already complete (result.json); skipped. Pass --force to run it again.");
             return new RunOutcome(true, null);
         }
-        if (request.Force && state == RunFolderState.Complete) DeleteResult(runDirectory);
-        if (RunResumer.Prepare(runDirectory) == RunFolderState.Incomplete)
-            output.WriteLine($"Run '{runDirectory}' was interrupted; restarting it from scratch (checkpoint resume is not available yet).");
+        if (status.State == RunState.Diverged && !request.Force)
+        {
+            output.WriteLine($"Run '{runDirectory}' diverged earlier ({status.Message ?? "see status.json"}); skipped, since the same seed diverges again. " +
+                             "Pass --force to start it over.");
+            return new RunOutcome(true, null);
+        }
+        bool resume = status.State == RunState.Resumable && !request.Force;
+        if (!resume && status.State != RunState.Empty) RunResumer.Clear(runDirectory);
+        Directory.CreateDirectory(runDirectory);
+        if (resume)
+            output.WriteLine($"Run '{runDirectory}' was interrupted (stage {status.Stage ?? "setup"}); resuming " +
+                             (status.LatestCheckpointIteration is { } it ? $"from the checkpoint of online iteration {it}." : "after its completed stages."));
 
         var options = config.Pipeline with { RunDirectory = runDirectory };
         var run = config.Run;
@@ -53,7 +62,8 @@ internal static class PipelineRunner
                                      $"{string.Join(", ", components.Names(MarvelComponentKind.Environment))}.");
 
         TorchSharp.torch.set_num_threads(run.Threads);
-        config.WriteResolved(Path.Combine(runDirectory, "config.json"));
+        // A resumed run keeps the configuration it started with; the pipeline refuses to resume under a different one.
+        if (!resume || !File.Exists(Path.Combine(runDirectory, "config.json"))) config.WriteResolved(Path.Combine(runDirectory, "config.json"));
         int attempts = WriteIdentity(runDirectory, config, options, request);
         output.WriteLine($"Run '{runDirectory}' (attempt {attempts}): {run.EffectiveLabel} on {options.TaskId}, cost limit " +
                          $"{options.CostLimit.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}.");
@@ -74,7 +84,20 @@ internal static class PipelineRunner
         IProgress<TrainingProgress>? tensorBoard = run.TensorBoard ? new TensorBoardProgress(Path.Combine(runDirectory, "tensorboard")) : null;
         try
         {
-            var result = await pipeline.RunAsync(dataset, new FanOutProgress(tensorBoard, progress), cancellationToken).ConfigureAwait(false);
+            var sink = new FanOutProgress(tensorBoard, progress);
+            MarvelRunResult result;
+            if (!resume) result = await pipeline.RunAsync(dataset, sink, cancellationToken).ConfigureAwait(false);
+            else
+            {
+                try
+                {
+                    result = await pipeline.ResumeAsync(dataset, sink, cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw new UsageException($"cannot resume run '{runDirectory}': {e.Message} Pass --force to start it over.", e);
+                }
+            }
             if (run.QBias) MeasureQBias(config, runDirectory, dataset, options.TaskId, tensorBoard, output);
             UpdateIdentity(runDirectory, "finished_utc", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             return new RunOutcome(false, result);
@@ -230,9 +253,4 @@ internal static class PipelineRunner
         AtomicFile.WriteAllText(path, node.ToJsonString(Indented));
     }
 
-    private static void DeleteResult(string runDirectory)
-    {
-        // A forced rerun of a complete run: mark it incomplete so Prepare clears the old files.
-        File.Delete(Path.Combine(runDirectory, "status.json"));
-    }
 }

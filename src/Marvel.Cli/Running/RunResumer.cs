@@ -1,71 +1,49 @@
-using System.Text.Json;
+using Marvel.Core.Pipeline;
 
 namespace Marvel.Cli.Running;
 
 /// <summary>What a run folder holds.</summary>
 public enum RunFolderState
 {
-    /// <summary>No folder, or a folder without any pipeline file.</summary>
+    /// <summary>No folder, or a folder where the pipeline has not started (no <c>options.json</c>).</summary>
     Empty,
-    /// <summary>Started but not finished (<c>status.json</c> says running, cancelled or diverged, or the process died).</summary>
+    /// <summary>Started but not finished (running elsewhere, cancelled, or the process died): resumable from its checkpoints.</summary>
     Incomplete,
     /// <summary><c>result.json</c> exists and <c>status.json</c> says completed.</summary>
     Complete,
+    /// <summary>The run stopped on a diverging loss or value; a seeded rerun would diverge again.</summary>
+    Diverged,
 }
 
 /// <summary>
-/// The one place that decides how an interrupted run continues. <b>Current behaviour:</b> a complete run is skipped; an
-/// incomplete run is restarted from scratch in its folder (its partial pipeline files are deleted first; <c>config.json</c>
-/// and the attempt counter in <c>run.json</c> are kept). Checkpoints written by the pipeline are not resumed from yet: the
-/// library's resume API is being added separately and will replace <see cref="Prepare"/>'s restart.
+/// The one place that decides how a run folder continues, on top of the library's <see cref="RunDirectory.ReadStatus"/>:
+/// a complete run is skipped; an incomplete run is resumed with <see cref="MarvelPipeline.ResumeAsync"/> (completed stages are
+/// skipped and the online stage continues bit-identically from the newest checkpoint); a diverged run is skipped unless
+/// forced; a forced rerun clears the pipeline's files first.
 /// </summary>
 public static class RunResumer
 {
-    /// <summary>The pipeline's files and folders, deleted before an incomplete run restarts.</summary>
+    /// <summary>The pipeline's files and folders, deleted before a run starts over.</summary>
     private static readonly string[] PipelineOutputs =
-        ["status.json", "result.json", "options.json", "metrics", "handover", "aligned", "checkpoints", "tensorboard", "qbias.json"];
+        ["status.json", "result.json", "options.json", "alignment.json", "metrics", "handover", "aligned", "checkpoints", "tensorboard", "qbias.json"];
 
     /// <summary>Reads the state of <paramref name="runDirectory"/>.</summary>
-    public static RunFolderState ReadState(string runDirectory)
+    public static RunFolderState ReadState(string runDirectory) => RunDirectory.ReadStatus(runDirectory).State switch
     {
-        if (!Directory.Exists(runDirectory)) return RunFolderState.Empty;
-        string status = Path.Combine(runDirectory, "status.json"), result = Path.Combine(runDirectory, "result.json");
-        if (File.Exists(result) && ReadStatus(status) == "completed") return RunFolderState.Complete;
-        return File.Exists(status) || File.Exists(result) || Directory.Exists(Path.Combine(runDirectory, "metrics"))
-            ? RunFolderState.Incomplete : RunFolderState.Empty;
-    }
+        RunState.Completed => RunFolderState.Complete,
+        RunState.Resumable => RunFolderState.Incomplete,
+        RunState.Diverged => RunFolderState.Diverged,
+        _ => RunFolderState.Empty,
+    };
 
-    /// <summary>The <c>status</c> field of a <c>status.json</c>, or null when it is missing or unreadable.</summary>
-    public static string? ReadStatus(string statusPath)
+    /// <summary>Deletes the pipeline's files from <paramref name="runDirectory"/> (a forced rerun); <c>config.json</c> and <c>run.json</c> stay.</summary>
+    public static void Clear(string runDirectory)
     {
-        try
+        foreach (var name in PipelineOutputs)
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(statusPath));
-            return doc.RootElement.TryGetProperty("status", out var s) ? s.GetString() : null;
+            var path = Path.Combine(runDirectory, name);
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            else if (File.Exists(path)) File.Delete(path);
         }
-        catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Makes <paramref name="runDirectory"/> ready for a (re)start and says what was there. An incomplete run's pipeline
-    /// files are deleted so it restarts from scratch.
-    /// </summary>
-    public static RunFolderState Prepare(string runDirectory)
-    {
-        var state = ReadState(runDirectory);
-        if (state == RunFolderState.Incomplete)
-        {
-            foreach (var name in PipelineOutputs)
-            {
-                var path = Path.Combine(runDirectory, name);
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-                else if (File.Exists(path)) File.Delete(path);
-            }
-        }
-        Directory.CreateDirectory(runDirectory);
-        return state;
     }
 }

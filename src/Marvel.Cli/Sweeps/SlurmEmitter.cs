@@ -46,7 +46,7 @@ internal static class SlurmEmitter
         var text = new StringBuilder();
         text.Append("#!/bin/bash\n");
         text.Append(CultureInfo.InvariantCulture, $"# marvel sweep '{spec.Name}': {runs.Count} runs, one array task each. Submit with: sbatch {Quote(Path.Combine(logs, spec.Name + ".sbatch"))}\n");
-        text.Append(CultureInfo.InvariantCulture, $"# Array task i runs run i of {Quote(Path.Combine(spec.Output, "manifest.json"))}; a complete run is skipped, an interrupted one restarted.\n");
+        text.Append(CultureInfo.InvariantCulture, $"# Array task i runs run i of {Quote(Path.Combine(spec.Output, "manifest.json"))}; a complete run is skipped, an interrupted one resumed from its checkpoints.\n");
         text.Append(CultureInfo.InvariantCulture, $"#SBATCH --job-name={SweepSpec.Sanitize(spec.Name)}\n");
         text.Append(CultureInfo.InvariantCulture, $"#SBATCH --array=0-{runs.Count - 1}{(s.MaxConcurrent is { } m ? "%" + m.ToString(CultureInfo.InvariantCulture) : "")}\n");
         text.Append(CultureInfo.InvariantCulture, $"#SBATCH --cpus-per-task={s.CpusPerTask}\n");
