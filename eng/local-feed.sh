@@ -86,7 +86,7 @@ feed_check_package() {
   feed_check "$name: MIT license expression" grep -q '<license type="expression">MIT</license>' <<<"$nuspec"
   feed_check "$name: repository commit recorded" grep -q '<repository type="git".* commit="[0-9a-f]\{40\}"' <<<"$nuspec"
   if grep -q 'packageType name="DotnetTool"' <<<"$nuspec"; then
-    feed_check "$name: tool layout (tools/*/any/DotnetToolSettings.xml)" grep -q '^tools/.*/any/DotnetToolSettings.xml$' <<<"$listing"
+    feed_check "$name: tool layout (tools/<framework>/<runtime or any>/DotnetToolSettings.xml)" grep -qE '^tools/[^/]+/[^/]+/DotnetToolSettings.xml$' <<<"$listing"
     return
   fi
   feed_check "$name: lib/net10.0/$id.dll" grep -qx "lib/net10.0/$id.dll" <<<"$listing"
