@@ -189,6 +189,30 @@ public class CpqLearnerTests
     }
 
     [Test]
+    public void Handover_LoadedActorActsLikeTheOfflinePolicy()
+    {
+        // Marvel spec §8 D2: a receiver that builds a SquashedGaussianActor from the descriptor and loads the weights strictly
+        // must produce the same deterministic actions as the offline policy on a fixed batch.
+        var data = TinyDatasets.BallCircle(episodes: 2);
+        using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
+        learner.Attach(data);
+        learner.Train(5);
+        var artifact = learner.ExportHandover();
+        var descriptor = artifact.Manifest.Networks[HandoverRoles.Actor];
+        using var receiver = new Marvel.Core.Networks.SquashedGaussianActor(artifact.Manifest.ObservationSize, artifact.Manifest.ActionSize, descriptor.HiddenSizes);
+        Marvel.Core.Networks.ModuleState.Load(receiver, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
+
+        int rows = 16, obsSize = data.ObservationSize;
+        var observations = data.Observations[..(rows * obsSize)].ToArray();
+        var expected = new float[rows * 2];
+        learner.Policy.Act(observations, expected, deterministic: true);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var actual = receiver.Deterministic(tensor(observations, new long[] { rows, obsSize })).data<float>().ToArray();
+        actual.Should().Equal(expected);
+    }
+
+    [Test]
     public void NativeTensors_DoNotLeakAcrossUpdates()
     {
         using var learner = new CpqLearner(TinyDatasets.Context(), Tiny() with { BatchSize = 8 });

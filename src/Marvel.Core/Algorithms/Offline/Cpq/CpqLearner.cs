@@ -91,7 +91,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
         _noise = OfflineLearning.Generator(seeds, "noise", device);
         _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
         _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
+        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "cost_td_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
         Policy = new TensorPolicy(obs, act, Act, device);
     }
 
@@ -174,7 +174,8 @@ public sealed class CpqLearner : IOfflineSafeLearner
         }
         var oodValue = OodCostValue(b.Observations).mean();
         var alpha = _logAlpha.exp();
-        var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget) - alpha * (oodValue - OodThreshold);
+        var costTdLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
+        var costLoss = costTdLoss - alpha * (oodValue - OodThreshold);
         GradientStep.Apply(_costCriticOptimizer, costLoss);
 
         // Eq. 3: α grows while OOD cost values are below qc_thres. Default: projected dual ascent on α,
@@ -195,7 +196,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
         Polyak.Update(o.Tau, _costCritic, _costTarget);
 
         // The one host read of the update; it also stops on NaN/Inf.
-        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
+        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, costTdLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
         Steps++;
         return result;
     }
