@@ -75,29 +75,9 @@ AtomicFile.WriteAllText(Path.Combine(outDir, "train.csv"), train.ToString());
 AtomicFile.WriteAllText(Path.Combine(outDir, "eval.csv"), evals.ToString());
 
 var x = curve.Select(c => c.Steps).ToArray();
-void SavePlot(string file, string title, string yLabel, double[] trainY, double[] evalY, double? limit)
-{
-    var plot = new ScottPlot.Plot();
-    var s = plot.Add.Scatter(x, trainY);
-    s.LegendText = "training episodes (mean per iteration)";
-    s.MarkerSize = 3;
-    if (evalY.Length > 0)
-    {
-        var e = plot.Add.Scatter(evalCurve.Select(c => c.Steps).ToArray(), evalY);
-        e.LegendText = $"deterministic evaluation ({evalEpisodes} episodes)";
-    }
-    if (limit is { } l)
-    {
-        var line = plot.Add.HorizontalLine(l);
-        line.LegendText = $"CostLimit = {l}";
-        line.LinePattern = ScottPlot.LinePattern.Dashed;
-    }
-    plot.Title(title);
-    plot.XLabel("environment steps");
-    plot.YLabel(yLabel);
-    plot.ShowLegend();
-    plot.SavePng(Path.Combine(outDir, file), 900, 450);
-}
+void SavePlot(string file, string title, string yLabel, double[] train, double[] evalY, double? limit) =>
+    TrainingCurvePlot.Save(Path.Combine(outDir, file), title, yLabel, x, train, "training episodes (mean per iteration)", 3,
+        evalCurve.Select(c => c.Steps).ToArray(), evalY, evalEpisodes, limit);
 SavePlot("return.png", $"SAC-Lag + aPID on {task}: episode return", "undiscounted return", curve.Select(c => c.Return).ToArray(), evalCurve.Select(c => c.Return).ToArray(), null);
 SavePlot("cost.png", $"SAC-Lag + aPID on {task}: episode cost", "undiscounted cost", curve.Select(c => c.Cost).ToArray(), evalCurve.Select(c => c.Cost).ToArray(), costLimit);
 SavePlot("lambda.png", $"SAC-Lag + aPID on {task}: multiplier", "λ", curve.Select(c => c.Lambda).ToArray(), [], null);
