@@ -16,10 +16,10 @@ public enum RunFolderState
 }
 
 /// <summary>
-/// The one place that decides how a run folder continues, on top of the library's <see cref="RunDirectory.ReadStatus"/>:
-/// a complete run is skipped; an incomplete run is resumed with <see cref="MarvelPipeline.ResumeAsync"/> (completed stages are
-/// skipped and the online stage continues bit-identically from the newest checkpoint); a diverged run is skipped unless
-/// forced; a forced rerun clears the pipeline's files first.
+/// Run-folder state for the tool, on top of the library's <see cref="RunDirectory.ReadStatus"/> (used by <c>sweep</c> to list and
+/// count runs), and the clean-up before a forced rerun. What happens to each state is decided in <c>PipelineRunner.RunAsync</c>:
+/// a complete run is skipped; an incomplete one is resumed with <see cref="MarvelPipeline.ResumeAsync"/>; a diverged one is
+/// skipped unless forced; a forced rerun clears the pipeline's files first.
 /// </summary>
 public static class RunResumer
 {
