@@ -102,6 +102,16 @@ public sealed class BadUsageTests
     }
 
     [Test]
+    public void RunArtifactMissingFolder_Exit2_SaysToRunTheProducerFirst() =>
+        ShouldBeBadUsage(CliHarness.Run("run", "--set", $"Run:Artifact={Path.Combine(_folder, "none")}", "--run-dir", Path.Combine(_folder, "run")),
+            "Run:Artifact: folder '" + Path.Combine(_folder, "none") + "' does not exist");
+
+    [Test]
+    public void RunArtifactWithUnexpandedPlaceholder_Exit2() =>
+        ShouldBeBadUsage(CliHarness.Run("run", "--set", "Run:Artifact=runs/{task}/handover", "--run-dir", Path.Combine(_folder, "run")),
+            "Run:Artifact 'runs/{task}/handover' still holds a '{placeholder}'");
+
+    [Test]
     public void CheckEnvUnknownTask_Exit2() => ShouldBeBadUsage(CliHarness.Run("check-env", "Nope"), "task 'Nope' is not registered");
 
     [Test]

@@ -47,6 +47,18 @@ public sealed class ReportTests
             csv += $"{i},{2 * i},0,10,{N(100 * curve[i])},0,{N(10.0 * (seed + 1))},0,200,{N(curve[i])},{N(0.5 * (seed + 1))},true\n";
         if (extraIteration) csv += $"3,6,0,10,70,0,5,0,200,0.7,0.25,true\n";
         File.WriteAllText(Path.Combine(dir, "metrics", "eval.csv"), csv);
+        if (algorithm != "Marvel") return;
+        // Online training curve: iterations 1..4, cost 40, 30, 20, 10 (+ seed), λ = (seed + 1)·{0.1, 0.3, 0.2, 0.05}.
+        var online = "iteration,environment_steps,episodes,mean_episode_return,mean_episode_cost,lambda,cumulative_violation\n";
+        double[] lambdas = [0.1, 0.3, 0.2, 0.05];
+        for (int i = 0; i < 4; i++)
+            online += $"{i + 1},0,5,{N(100.0 * (i + 1))},{N(40.0 - 10 * i + seed)},{N((seed + 1) * lambdas[i])},0\n";
+        File.WriteAllText(Path.Combine(dir, "metrics", "online.csv"), online);
+        // Q bias: handover reward −0.5·(seed + 1), cost −0.4; aligned reward −0.1, cost 0.1·seed.
+        File.WriteAllText(Path.Combine(dir, "qbias.json"), $$"""
+            { "handover": { "reward": { "MeanRelativeBias": {{N(-0.5 * (seed + 1))}} }, "cost": { "MeanRelativeBias": -0.4 } },
+              "aligned": { "reward": { "MeanRelativeBias": -0.1 }, "cost": { "MeanRelativeBias": {{N(0.1 * seed)}} } } }
+            """);
     }
 
     private List<ReportRow> Rows()
@@ -130,6 +142,38 @@ public sealed class ReportTests
     }
 
     [Test]
+    public void LambdaRange_IsTheSmallestAndLargestMultiplierOfAnySeed_AndNaWithoutOnlineIterations()
+    {
+        var rows = Rows();
+        // smallest: seed 0's 1·0.05; largest: seed 2's 3·0.3
+        rows[0].LambdaRange.Min.Should().BeApproximately(0.05, 1e-12);
+        rows[0].LambdaRange.Max.Should().BeApproximately(0.9, 1e-12);
+        double.IsNaN(rows[1].LambdaRange.Min).Should().BeTrue();
+        var md = ReportBuilder.Markdown(rows, []);
+        md.Should().Contain("| 0.200 ± 0.141 | 0.05 – 0.9 |").And.Contain("| 0.100 ± 0.050 | n/a |");
+    }
+
+    [Test]
+    public void QBiasTable_ShowsMeanAndStdOverSeeds_BeforeAndAfterAlignment()
+    {
+        var md = ReportBuilder.Markdown(Rows(), []);
+        // reward handover: mean(−0.5, −1, −1.5) = −1, std sqrt((0.25 + 0 + 0.25)/3) = 0.41; aligned −0.1 ± 0;
+        // cost handover −0.4 ± 0; aligned mean(0, 0.1, 0.2) = 0.1, std sqrt(0.02/3) = 0.08
+        md.Should().Contain("| BallCircle | 20 | Marvel | -1.00 ± 0.41 | -0.10 ± 0.00 | -0.40 ± 0.00 | 0.10 ± 0.08 |");
+        md.Should().NotContain("| BallCircle | 20 | Scratch | n/a");
+    }
+
+    [Test]
+    public void TrainingCurve_IsTheMovingAverage_ThenMeanAndStdOverSeeds()
+    {
+        var (x, mean, std) = ReportPlots.TrainingCurve(Rows()[0], p => p.MeanCost, window: 2);
+        x.Should().Equal(1, 2, 3, 4);
+        // seed s costs 40, 30, 20, 10 (+ s); window 2: 40, 35, 25, 15 (+ s); mean over s = 0, 1, 2 adds 1, std sqrt(2/3)
+        mean.Should().Equal([41, 36, 26, 16], (a, b) => Math.Abs(a - b) < 1e-12);
+        std[3].Should().BeApproximately(Math.Sqrt(2.0 / 3.0), 1e-12);
+    }
+
+    [Test]
     public void ReportCommand_WritesMarkdownCsvAndCurves_AndNamesTheLeftOutRun()
     {
         var output = Path.Combine(_folder, "report");
@@ -140,5 +184,8 @@ public sealed class ReportTests
         File.Exists(Path.Combine(output, "results.csv")).Should().BeTrue();
         File.Exists(Path.Combine(output, "curves", "BallCircle_cost20_reward.png")).Should().BeTrue();
         File.Exists(Path.Combine(output, "curves", "BallCircle_cost20_cost.png")).Should().BeTrue();
+        // Training curves and λ only for rows whose every seed has online iterations (here: Marvel).
+        foreach (var name in new[] { "train_return", "train_cost", "lambda" })
+            File.Exists(Path.Combine(output, "curves", $"BallCircle_cost20_{name}.png")).Should().BeTrue(name);
     }
 }

@@ -55,6 +55,25 @@ public sealed class SweepSpecTests
     }
 
     [Test]
+    public void Expand_ReplacesOutputAndAxisPlaceholders_InConfigurationValues()
+    {
+        var path = Path.Combine(_folder, "staged.json");
+        File.WriteAllText(path, """
+        {
+          "output": "out",
+          "base": { "Run": { "Artifact": "{output}/{task}_Offline_cost{costLimit}_seed{seed}/handover", "Label": "x" }, "Marvel": { "Pipeline": { "Device": "{algorithm} on {task} {unknown}" } } },
+          "matrix": { "task": ["CarRun"], "algorithm": { "Marvel": { } }, "costLimit": [20, 40], "seed": [3] }
+        }
+        """);
+        var runs = SweepSpec.Load(path).Expand();
+        runs.Select(r => r.Configuration["Run:Artifact"]).Should().Equal(
+            Path.Combine(_folder, "out") + "/CarRun_Offline_cost20_seed3/handover",
+            Path.Combine(_folder, "out") + "/CarRun_Offline_cost40_seed3/handover");
+        // Only {output} and axis names are placeholders; anything else in braces stays as written.
+        runs[0].Configuration["Marvel:Pipeline:Device"].Should().Be("Marvel on CarRun {unknown}");
+    }
+
+    [Test]
     public void Expand_ConfigurationLayer_HoldsBaseAndAxisValues()
     {
         var run = SweepSpec.Load(WriteMatrix()).Expand().Single(r => r.Name == "CarRun_NoVPA_cost20_BatchSize64_seed1");

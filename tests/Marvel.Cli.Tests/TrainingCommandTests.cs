@@ -47,6 +47,12 @@ public sealed class TrainingCommandTests
         Ok(["finetune", .. data, "--set", "Marvel:Pipeline:OnlineIterations=1", "--artifact", P("cpq-vpa"), "--run-dir", P("ft"), "--quiet"]);
         RunResumer.ReadState(P("ft")).Should().Be(RunFolderState.Complete);
         JsonNode.Parse(File.ReadAllText(Path.Combine(P("ft"), "run.json")))!["offline"]!.GetValue<string>().Should().StartWith("artifact:");
+        // Run:Artifact does what finetune --artifact does, from configuration (how sweep rows share one offline stage).
+        // OfflineSteps 7 would show in the handover's TrainingSteps had the run trained offline; the artifact has the 20 of train-offline.
+        var shared = Ok(["run", .. data, "--set", "Marvel:Pipeline:OfflineSteps=7", "--set", "Marvel:Pipeline:OnlineIterations=1", "--set", $"Run:Artifact={P("cpq")}",
+            "--run-dir", P("shared"), "--quiet"]);
+        JsonNode.Parse(File.ReadAllText(Path.Combine(P("shared"), "run.json")))!["offline"]!.GetValue<string>().Should().Be("artifact:" + P("cpq"), shared.All);
+        JsonNode.Parse(File.ReadAllText(Path.Combine(P("shared"), "handover", "manifest.json")))!["TrainingSteps"]!.GetValue<long>().Should().Be(20);
         Ok("collect", "--task", "BallCircle", "--policy", P("cpq-vpa"), "--episodes", "2", "--out", P("policy.hdf5"));
         Ok("inspect", P("policy.hdf5"), "--no-plot").Out.Should().Contain("│ 2 ");
     }

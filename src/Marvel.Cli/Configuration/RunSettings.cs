@@ -24,6 +24,14 @@ public sealed class RunSettings
     /// <summary>Online learner name. Default "SAC-Lag".</summary>
     public string Online { get; set; } = MarvelComponentNames.SacLag;
 
+    /// <summary>
+    /// A handover artifact folder to start from instead of training offline (what <c>finetune --artifact</c> does), so that
+    /// several rows of a sweep can share one offline stage. Empty (default): train <see cref="Offline"/>. In a sweep file
+    /// the value may hold <c>{output}</c>, <c>{task}</c>, <c>{seed}</c>, <c>{costLimit}</c> and any other axis name in braces,
+    /// e.g. <c>"{output}/{task}_Offline-CPQ_cost{costLimit}_seed{seed}/handover"</c>.
+    /// </summary>
+    public string? Artifact { get; set; }
+
     /// <summary>A DSRL HDF5 file; when empty the built-in cost-sweep dataset of the task is generated.</summary>
     public string? Dataset { get; set; }
 
@@ -69,6 +77,13 @@ public sealed class RunSettings
         if (settings.DatasetEpisodes < 10) failures.Add($"Run:DatasetEpisodes must be >= 10, got {settings.DatasetEpisodes}.");
         if (settings.Threads < 1) failures.Add($"Run:Threads must be >= 1, got {settings.Threads}.");
         if (settings.QBiasStates < 1) failures.Add($"Run:QBiasStates must be >= 1, got {settings.QBiasStates}.");
+        if (!string.IsNullOrEmpty(settings.Artifact))
+        {
+            if (settings.Artifact.Contains('{', StringComparison.Ordinal))
+                failures.Add($"Run:Artifact '{settings.Artifact}' still holds a '{{placeholder}}'; placeholders are replaced only in sweep files, by axis names ({{task}}, {{seed}}, {{costLimit}}, …) and {{output}}.");
+            else if (!Directory.Exists(settings.Artifact))
+                failures.Add($"Run:Artifact: folder '{settings.Artifact}' does not exist. If another sweep or run produces it (a run's handover/ folder), run that one first.");
+        }
         if (!string.IsNullOrEmpty(settings.Dataset) && !File.Exists(settings.Dataset))
             failures.Add($"Run:Dataset: file '{settings.Dataset}' does not exist.");
         if (failures.Count > 0) throw new UsageException("bad configuration: " + string.Join(" ", failures));

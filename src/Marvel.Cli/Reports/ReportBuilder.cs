@@ -7,9 +7,34 @@ namespace Marvel.Cli.Reports;
 /// <summary>One evaluation row of <c>metrics/eval.csv</c>.</summary>
 internal sealed record CurvePoint(long Iteration, double MeanReturn, double MeanCost, double NormalizedReward, double NormalizedCost);
 
+/// <summary>One online iteration of <c>metrics/online.csv</c>: the mean return and cost of its training episodes and λ after it.</summary>
+internal sealed record TrainingPoint(long Iteration, double MeanReturn, double MeanCost, double Lambda);
+
+/// <summary>Mean relative Q bias (critic value − Monte-Carlo value, over the Monte-Carlo value) of one artifact's critics, from <c>qbias.json</c>.</summary>
+internal readonly record struct QBias(double Reward, double Cost)
+{
+    public static readonly QBias None = new(double.NaN, double.NaN);
+}
+
 /// <summary>What the report reads from one complete run folder.</summary>
 internal sealed record RunRecord(string Directory, string Task, string Algorithm, double CostLimit, string Extra, ulong Seed, int Order,
-    double NormalizedReward, double NormalizedCost, double CumulativeViolation, double NormalizedRewardAuc, IReadOnlyList<CurvePoint> Curve);
+    double NormalizedReward, double NormalizedCost, double CumulativeViolation, double NormalizedRewardAuc, IReadOnlyList<CurvePoint> Curve)
+{
+    /// <summary>The online training curve (empty for a run without online iterations).</summary>
+    public IReadOnlyList<TrainingPoint> Training { get; init; } = [];
+
+    /// <summary>Q bias of the handed-over critics (NaN when not measured).</summary>
+    public QBias Handover { get; init; } = QBias.None;
+
+    /// <summary>Q bias of the aligned critics (NaN when not measured or not aligned).</summary>
+    public QBias Aligned { get; init; } = QBias.None;
+
+    /// <summary>Smallest λ over the online iterations (NaN without online iterations).</summary>
+    public double LambdaMin => Training.Count == 0 ? double.NaN : Training.Min(p => p.Lambda);
+
+    /// <summary>Largest λ over the online iterations (NaN without online iterations).</summary>
+    public double LambdaMax => Training.Count == 0 ? double.NaN : Training.Max(p => p.Lambda);
+}
 
 /// <summary>Mean and spread of one metric over seeds.</summary>
 internal readonly record struct Spread(double Mean, double Std)
@@ -34,6 +59,19 @@ internal sealed record ReportRow(string Task, double CostLimit, string Algorithm
     public Spread NormalizedCost => Spread.Of(Runs.Select(r => r.NormalizedCost));
     public Spread CumulativeViolation => Spread.Of(Runs.Select(r => r.CumulativeViolation));
     public Spread NormalizedRewardAuc => Spread.Of(Runs.Select(r => r.NormalizedRewardAuc));
+
+    /// <summary>The smallest and largest λ of any online iteration of any seed (NaN for rows without online iterations).</summary>
+    public (double Min, double Max) LambdaRange
+    {
+        get
+        {
+            var runs = Runs.Where(r => r.Training.Count > 0).ToList();
+            return runs.Count == 0 ? (double.NaN, double.NaN) : (runs.Min(r => r.LambdaMin), runs.Max(r => r.LambdaMax));
+        }
+    }
+
+    /// <summary>Whether any seed of the row has a Q-bias measurement.</summary>
+    public bool HasQBias => Runs.Any(r => !double.IsNaN(r.Handover.Reward) || !double.IsNaN(r.Aligned.Reward));
 }
 
 /// <summary>
@@ -105,9 +143,15 @@ internal static class ReportBuilder
                     extra = string.Join(" ", axes.EnumerateObject()
                         .Where(a => a.Name is not ("task" or "algorithm" or "costLimit" or "seed"))
                         .Select(a => $"{a.Name[(a.Name.LastIndexOf(':') + 1)..]}={a.Value}"));
+                var (handover, aligned) = ReadQBias(Path.Combine(dir, "qbias.json"));
                 return new RunRecord(dir, task, algorithm, costLimit, extra, seed, order,
                     Num(r, "final_normalized_reward") ?? double.NaN, Num(r, "final_normalized_cost") ?? double.NaN,
-                    Num(r, "cumulative_violation") ?? double.NaN, Num(r, "normalized_reward_auc") ?? double.NaN, ReadCurve(Path.Combine(dir, "metrics", "eval.csv")));
+                    Num(r, "cumulative_violation") ?? double.NaN, Num(r, "normalized_reward_auc") ?? double.NaN, ReadCurve(Path.Combine(dir, "metrics", "eval.csv")))
+                {
+                    Training = ReadTraining(Path.Combine(dir, "metrics", "online.csv")),
+                    Handover = handover,
+                    Aligned = aligned,
+                };
             }
         }
         catch (Exception e) when (e is JsonException or IOException or FormatException)
@@ -151,6 +195,40 @@ internal static class ReportBuilder
         return points;
     }
 
+    /// <summary>Reads <c>metrics/online.csv</c> by column name (iteration, mean_episode_return, mean_episode_cost, lambda); an absent file gives an empty curve.</summary>
+    internal static List<TrainingPoint> ReadTraining(string path)
+    {
+        var points = new List<TrainingPoint>();
+        if (!File.Exists(path)) return points;
+        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
+        if (lines.Length == 0) return points;
+        var header = lines[0].Split(',');
+        int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new FormatException($"'{path}' has no column '{name}'.");
+        int it = Col("iteration"), ret = Col("mean_episode_return"), cost = Col("mean_episode_cost"), lambda = Col("lambda");
+        double P(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+        foreach (var line in lines.Skip(1))
+        {
+            var f = line.Split(',');
+            points.Add(new TrainingPoint(long.Parse(f[it], CultureInfo.InvariantCulture), P(f[ret]), P(f[cost]), P(f[lambda])));
+        }
+        return points;
+    }
+
+    /// <summary>Reads the mean relative biases of <c>qbias.json</c> (written by a run with <c>Run:QBias</c>); absent parts are NaN.</summary>
+    internal static (QBias Handover, QBias Aligned) ReadQBias(string path)
+    {
+        if (!File.Exists(path)) return (QBias.None, QBias.None);
+        using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+        QBias Part(string name)
+        {
+            if (!doc.RootElement.TryGetProperty(name, out var part) || part.ValueKind != JsonValueKind.Object) return QBias.None;
+            double Bias(string critic) => part.TryGetProperty(critic, out var c) && c.ValueKind == JsonValueKind.Object
+                ? Num(c, "MeanRelativeBias") ?? double.NaN : double.NaN;
+            return new QBias(Bias("reward"), Bias("cost"));
+        }
+        return (Part("handover"), Part("aligned"));
+    }
+
     /// <summary>Groups records into rows (task, cost limit, then the order runs were first seen in).</summary>
     public static List<ReportRow> Aggregate(IEnumerable<RunRecord> records)
     {
@@ -167,18 +245,34 @@ internal static class ReportBuilder
     {
         bool extra = rows.Any(r => r.Extra.Length > 0);
         var md = new StringBuilder();
-        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | cumulative violation ↓ | reward AUC ↑ |\n");
-        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|\n");
+        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | cumulative violation ↓ | reward AUC ↑ | λ range |\n");
+        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
             if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
-            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} |\n");
+            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} | {FormatRange(r.LambdaRange)} |\n");
         }
         md.Append('\n');
         md.Append("Mean ± standard deviation over seeds (population std, n in the seeds column). Normalized reward and cost are DSRL's, of the final ");
         md.Append("deterministic evaluation (normalized cost ≤ 1 is within the limit). Cumulative violation: Σ max(0, episode cost − limit) over all online ");
-        md.Append("training episodes. Reward AUC: area under the normalized-reward evaluation curve divided by the online iterations it spans.\n");
+        md.Append("training episodes. Reward AUC: area under the normalized-reward evaluation curve divided by the online iterations it spans. ");
+        md.Append("λ range: the smallest and largest multiplier of any online iteration of any seed (n/a without online iterations).\n");
+        var biased = rows.Where(r => r.HasQBias).ToList();
+        if (biased.Count > 0)
+        {
+            md.Append("\nQ bias of the critics against Monte-Carlo rollouts of their own actor from dataset states (mean relative bias, mean ± std over seeds; ");
+            md.Append("0 is unbiased): the handed-over critics, and the critics after value alignment where the row aligns.\n\n");
+            md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" reward Q, handover | reward Q, aligned | cost Q, handover | cost Q, aligned |\n");
+            md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|\n");
+            foreach (var r in biased)
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
+                if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
+                md.Append(CultureInfo.InvariantCulture, $" {Spread.Of(r.Runs.Select(x => x.Handover.Reward)).Format("F2")} | {Spread.Of(r.Runs.Select(x => x.Aligned.Reward)).Format("F2")} |");
+                md.Append(CultureInfo.InvariantCulture, $" {Spread.Of(r.Runs.Select(x => x.Handover.Cost)).Format("F2")} | {Spread.Of(r.Runs.Select(x => x.Aligned.Cost)).Format("F2")} |\n");
+            }
+        }
         if (skipped.Count > 0)
         {
             md.Append(CultureInfo.InvariantCulture, $"\n{skipped.Count} run folder(s) left out:\n");
@@ -190,17 +284,23 @@ internal static class ReportBuilder
     public static string Csv(IReadOnlyList<ReportRow> rows)
     {
         var csv = new StringBuilder("task,cost_limit,algorithm,setting,seeds,normalized_reward_mean,normalized_reward_std,normalized_cost_mean,normalized_cost_std," +
-                                    "cumulative_violation_mean,cumulative_violation_std,reward_auc_mean,reward_auc_std\n");
+                                    "cumulative_violation_mean,cumulative_violation_std,reward_auc_mean,reward_auc_std,lambda_min,lambda_max," +
+                                    "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned\n");
         static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
         static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
         foreach (var r in rows)
         {
             csv.AppendJoin(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Runs.Count.ToString(CultureInfo.InvariantCulture),
                 F(r.NormalizedReward.Mean), F(r.NormalizedReward.Std), F(r.NormalizedCost.Mean), F(r.NormalizedCost.Std),
-                F(r.CumulativeViolation.Mean), F(r.CumulativeViolation.Std), F(r.NormalizedRewardAuc.Mean), F(r.NormalizedRewardAuc.Std)).Append('\n');
+                F(r.CumulativeViolation.Mean), F(r.CumulativeViolation.Std), F(r.NormalizedRewardAuc.Mean), F(r.NormalizedRewardAuc.Std),
+                F(r.LambdaRange.Min), F(r.LambdaRange.Max), F(Spread.Of(r.Runs.Select(x => x.Handover.Reward)).Mean), F(Spread.Of(r.Runs.Select(x => x.Aligned.Reward)).Mean),
+                F(Spread.Of(r.Runs.Select(x => x.Handover.Cost)).Mean), F(Spread.Of(r.Runs.Select(x => x.Aligned.Cost)).Mean)).Append('\n');
         }
         return csv.ToString();
     }
+
+    private static string FormatRange((double Min, double Max) range) => double.IsNaN(range.Min) ? "n/a" :
+        $"{range.Min.ToString("G3", CultureInfo.InvariantCulture)} – {range.Max.ToString("G3", CultureInfo.InvariantCulture)}";
 
     private static string CommandsNumber(double v) => double.IsNaN(v) ? "n/a" : v.ToString("G6", CultureInfo.InvariantCulture);
 }

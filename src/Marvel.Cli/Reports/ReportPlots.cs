@@ -18,8 +18,58 @@ internal static class ReportPlots
                 $"{group.Key.Task}: normalized reward (evaluation)", "normalized reward", null));
             files.Add(Plot(group.ToList(), Path.Combine(folder, stem + "_cost.png"), p => p.MeanCost,
                 $"{group.Key.Task}: episode cost (evaluation)", "episode cost", group.Key.CostLimit));
+            var online = group.Where(r => r.Runs.All(x => x.Training.Count > 0)).ToList();
+            if (online.Count == 0) continue;
+            files.Add(PlotTraining(online, Path.Combine(folder, stem + "_train_return.png"), p => p.MeanReturn,
+                $"{group.Key.Task}: training-episode return", "episode return", null, SmoothingWindow));
+            files.Add(PlotTraining(online, Path.Combine(folder, stem + "_train_cost.png"), p => p.MeanCost,
+                $"{group.Key.Task}: training-episode cost", "episode cost", group.Key.CostLimit, SmoothingWindow));
+            files.Add(PlotTraining(online, Path.Combine(folder, stem + "_lambda.png"), p => p.Lambda,
+                $"{group.Key.Task}: Lagrange multiplier λ", "λ", null, 1));
         }
         return files;
+    }
+
+    /// <summary>Moving-average window of the training curves (iterations), as the Marvel reference smooths its curves.</summary>
+    internal const int SmoothingWindow = 10;
+
+    /// <summary>
+    /// Training curve of a row: at every iteration all seeds reached, the mean and std over seeds of <paramref name="value"/>
+    /// averaged over the last <paramref name="window"/> iterations (fewer at the start).
+    /// </summary>
+    internal static (double[] X, double[] Mean, double[] Std) TrainingCurve(ReportRow row, Func<TrainingPoint, double> value, int window)
+    {
+        int n = row.Runs.Min(r => r.Training.Count);
+        var x = new double[n];
+        var mean = new double[n];
+        var std = new double[n];
+        var smoothed = row.Runs.Select(r =>
+        {
+            var v = r.Training.Take(n).Select(value).ToArray();
+            var s = new double[n];
+            double sum = 0;
+            for (int i = 0; i < n; i++)
+            {
+                sum += v[i];
+                if (i >= window) sum -= v[i - window];
+                s[i] = sum / Math.Min(i + 1, window);
+            }
+            return s;
+        }).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = row.Runs[0].Training[i].Iteration;
+            var spread = Spread.Of(smoothed.Select(s => s[i]));
+            (mean[i], std[i]) = (spread.Mean, spread.Std);
+        }
+        return (x, mean, std);
+    }
+
+    private static string PlotTraining(IReadOnlyList<ReportRow> rows, string path, Func<TrainingPoint, double> value, string title, string yLabel, double? limit, int window)
+    {
+        var curves = rows.Select(r => (Row: r, Curve: TrainingCurve(r, value, window))).ToList();
+        string smoothing = window > 1 ? $", moving average of {window} iterations" : "";
+        return Draw(curves, path, title, $"{yLabel} (mean ± std over seeds{smoothing})", limit);
     }
 
     /// <summary>Iterations every seed of the row evaluated at, with the mean and std of <paramref name="value"/> there.</summary>
@@ -37,14 +87,16 @@ internal static class ReportPlots
         return (common.Select(x => (double)x).ToArray(), mean, std);
     }
 
-    private static string Plot(IReadOnlyList<ReportRow> rows, string path, Func<CurvePoint, double> value, string title, string yLabel, double? limit)
+    private static string Plot(IReadOnlyList<ReportRow> rows, string path, Func<CurvePoint, double> value, string title, string yLabel, double? limit) =>
+        Draw(rows.Select(r => (r, Curve(r, value))).ToList(), path, title, yLabel + " (mean ± std over seeds)", limit);
+
+    private static string Draw(IReadOnlyList<(ReportRow Row, (double[] X, double[] Mean, double[] Std) Curve)> curves, string path, string title, string yLabel, double? limit)
     {
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
         int k = 0;
-        foreach (var row in rows)
+        foreach (var (row, (x, mean, std)) in curves)
         {
-            var (x, mean, std) = Curve(row, value);
             if (x.Length == 0) continue;
             var color = palette.GetColor(k++);
             if (row.Runs.Count > 1 && x.Length > 1)
@@ -66,7 +118,7 @@ internal static class ReportPlots
         }
         plot.Title(title);
         plot.XLabel("online iteration");
-        plot.YLabel(yLabel + " (mean ± std over seeds)");
+        plot.YLabel(yLabel);
         plot.ShowLegend();
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 500, ScottPlot.ImageFormat.Png));
         return path;

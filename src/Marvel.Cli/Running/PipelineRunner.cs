@@ -69,12 +69,13 @@ internal static class PipelineRunner
                          $"{options.CostLimit.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}.");
 
         var dataset = LoadDataset(config, options.TaskId, output);
+        var artifactPath = EffectiveArtifact(config, request);
         MarvelPipeline pipeline;
         try
         {
-            pipeline = request.Artifact is null
+            pipeline = artifactPath is null
                 ? config.PipelineFactory.Create(options, run.Offline, run.Aligner, run.Controller, run.Online)
-                : FromArtifact(config, options, LoadArtifact(request.Artifact));
+                : FromArtifact(config, options, LoadArtifact(artifactPath));
         }
         catch (ArgumentException e)
         {
@@ -197,6 +198,10 @@ internal static class PipelineRunner
         }
     }
 
+    /// <summary>The artifact a run starts from: <c>--artifact</c> of <c>finetune</c>, else <c>Run:Artifact</c>, else none (train offline).</summary>
+    private static string? EffectiveArtifact(CliConfiguration config, RunRequest request) =>
+        request.Artifact ?? (string.IsNullOrEmpty(config.Run.Artifact) ? null : config.Run.Artifact);
+
     public static HandoverArtifact LoadArtifact(string path)
     {
         if (!Directory.Exists(path)) throw new UsageException($"--artifact: folder '{path}' does not exist.");
@@ -231,7 +236,7 @@ internal static class PipelineRunner
             ["algorithm"] = config.Run.EffectiveLabel,
             ["cost_limit"] = options.CostLimit,
             ["seed"] = options.Seed,
-            ["offline"] = request.Artifact is null ? config.Run.Offline : "artifact:" + Path.GetFullPath(request.Artifact),
+            ["offline"] = EffectiveArtifact(config, request) is { } artifact ? "artifact:" + Path.GetFullPath(artifact) : config.Run.Offline,
             ["aligner"] = config.Run.Aligner,
             ["controller"] = config.Run.Controller,
             ["online"] = config.Run.Online,

@@ -235,6 +235,7 @@ internal sealed class SweepSpec
             var configuration = new Dictionary<string, string?>(Base, StringComparer.OrdinalIgnoreCase);
             foreach (var (_, value) in combo)
                 foreach (var (k, v) in value.Keys) configuration[k] = v;
+            ExpandPlaceholders(configuration, combo);
             string name = string.Join("_", combo.Select(c => Segment(c.Axis, c.Value)));
             if (seen.TryGetValue(name, out var other))
                 throw new UsageException($"sweep file '{SourcePath}': runs {other} and {runs.Count} both get the folder name '{name}'; make the axis values distinct.");
@@ -244,6 +245,23 @@ internal sealed class SweepSpec
             runs.Add(new SweepRun(runs.Count, name, directory, configuration, combo.ToDictionary(c => c.Axis.Name, c => c.Value.Label, StringComparer.Ordinal)));
         }
         return runs;
+    }
+
+    /// <summary>
+    /// Replaces <c>{output}</c> (the sweep's absolute output folder) and <c>{axis}</c> (that axis's value label for this run,
+    /// e.g. <c>{task}</c>, <c>{seed}</c>, <c>{costLimit}</c>) in every configuration value, so that a run can name a file
+    /// another run of the same or an earlier sweep writes (e.g. <c>Run:Artifact</c>).
+    /// </summary>
+    private void ExpandPlaceholders(Dictionary<string, string?> configuration, List<(SweepAxis Axis, AxisValue Value)> combo)
+    {
+        foreach (var key in configuration.Keys.ToList())
+        {
+            var value = configuration[key];
+            if (value is null || !value.Contains('{', StringComparison.Ordinal)) continue;
+            value = value.Replace("{output}", Output, StringComparison.Ordinal);
+            foreach (var (axis, axisValue) in combo) value = value.Replace("{" + axis.Name + "}", axisValue.Label, StringComparison.Ordinal);
+            configuration[key] = value;
+        }
     }
 
     private static string Segment(SweepAxis axis, AxisValue value)
