@@ -76,7 +76,7 @@ public static class MarvelApp
     internal static RootCommand BuildRoot(CliContext context)
     {
         var root = new RootCommand(
-            "marvel: offline-to-online safe RL experiments with Marvel.Core. Datasets, pipeline runs, sweeps (local or Slurm), reports, TensorBoard.\n\n" +
+            "marvel: offline-to-online safe RL experiments with Marvel.Core. Datasets, pipeline runs, sweeps (local or Slurm), reports, plots, TensorBoard.\n\n" +
             "Example:\n  marvel sweep --config experiments/cli-smoke.json && marvel report runs/cli-smoke --out results\n\n" +
             "Configuration: --config file.json, then environment variables (Marvel__Pipeline__Seed=3), then --set Marvel:Pipeline:Seed=3; later wins.\n" +
             "Exit codes: 0 success, 1 run failed (diverged, cancelled), 2 bad usage or configuration.");
@@ -84,7 +84,7 @@ public static class MarvelApp
                  {
                      EnvironmentCommands.Envs(context), EnvironmentCommands.CheckEnv(context), DataCommands.Collect(context), DataCommands.Inspect(context),
                      TrainingCommands.TrainOffline(context), TrainingCommands.Align(context), TrainingCommands.Finetune(context), TrainingCommands.Run(context),
-                     TrainingCommands.Evaluate(context), SweepCommand.Create(context), ReportCommand.Create(context),
+                     TrainingCommands.Evaluate(context), SweepCommand.Create(context), ReportCommand.Create(context), PlotCommand.Create(context),
                  })
             root.Add(command);
         return root;

@@ -66,6 +66,9 @@ public sealed class SweepEndToEndTests
         tags.Should().Contain(["qbias/handover/reward_mean_relative_bias", "qbias/aligned/cost_mean_relative_bias"]);
         var qbias = JsonNode.Parse(File.ReadAllText(Path.Combine(seed0, "qbias.json")))!;
         qbias["aligned"]!["reward"]!["MeanQ"]!.GetValue<double>().Should().NotBe(double.NaN);
+        // Run:Plots (default true): the run drew its plots after the Q-bias measurement.
+        foreach (var plot in new[] { "return.png", "cost.png", "lambda.png", "qbias.png" })
+            File.Exists(Path.Combine(seed0, "plots", plot)).Should().BeTrue(plot);
     }
 
     [Test]

@@ -44,8 +44,9 @@ public sealed class TrainingCommandTests
         Ok("inspect", P("cpq")).Out.Should().Contain("CPQ").And.Contain("SquashedGaussianActor [16, 16]");
         Ok(["align", .. data, "--artifact", P("cpq"), "--out", P("cpq-vpa"), "--quiet"]).Out.Should().Contain("Aligned with VPA");
         Ok("evaluate", "--artifact", P("cpq-vpa"), "--episodes", "2").Out.Should().Contain("normalized reward");
-        Ok(["finetune", .. data, "--set", "Marvel:Pipeline:OnlineIterations=1", "--artifact", P("cpq-vpa"), "--run-dir", P("ft"), "--quiet"]);
+        Ok(["finetune", .. data, "--set", "Marvel:Pipeline:OnlineIterations=1", "--set", "Run:Plots=false", "--artifact", P("cpq-vpa"), "--run-dir", P("ft"), "--quiet"]);
         RunResumer.ReadState(P("ft")).Should().Be(RunFolderState.Complete);
+        Directory.Exists(Path.Combine(P("ft"), "plots")).Should().BeFalse("Run:Plots=false");
         JsonNode.Parse(File.ReadAllText(Path.Combine(P("ft"), "run.json")))!["offline"]!.GetValue<string>().Should().StartWith("artifact:");
         // Run:Artifact does what finetune --artifact does, from configuration (how sweep rows share one offline stage).
         // OfflineSteps 7 would show in the handover's TrainingSteps had the run trained offline; the artifact has the 20 of train-offline.

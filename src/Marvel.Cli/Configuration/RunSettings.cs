@@ -56,6 +56,12 @@ public sealed class RunSettings
     /// <summary>Dataset states of the Q-bias measurement (each rolled out 4 times). Default 64.</summary>
     public int QBiasStates { get; set; } = 64;
 
+    /// <summary>
+    /// At the end of the run (after the Q-bias measurement), draw <c>plots/return.png</c>, <c>cost.png</c>, <c>lambda.png</c> and
+    /// <c>qbias.png</c> from the run's metrics and <c>qbias.json</c> (what <c>marvel plot</c> does). Default true.
+    /// </summary>
+    public bool Plots { get; set; } = true;
+
     /// <summary>Row label of the run in reports; default "offline+aligner+controller+online".</summary>
     public string? Label { get; set; }
 

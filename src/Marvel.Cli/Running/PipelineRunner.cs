@@ -100,6 +100,7 @@ internal static class PipelineRunner
                 }
             }
             if (run.QBias) MeasureQBias(config, runDirectory, dataset, options.TaskId, tensorBoard, output);
+            if (run.Plots) DrawPlots(runDirectory, output);
             UpdateIdentity(runDirectory, "finished_utc", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             return new RunOutcome(false, result);
         }
@@ -156,6 +157,22 @@ internal static class PipelineRunner
             }
         }
         AtomicFile.WriteAllText(Path.Combine(runDirectory, "qbias.json"), report.ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+    }
+
+    /// <summary>
+    /// <c>plots/*.png</c> of the finished run (<see cref="Reports.RunPlots"/>), one line naming them. A file it cannot read is reported and
+    /// leaves the run as it is: the run completed, and <c>marvel plot</c> draws them again.
+    /// </summary>
+    private static void DrawPlots(string runDirectory, TextWriter output)
+    {
+        try
+        {
+            output.WriteLine(Reports.RunPlots.Describe(runDirectory, Reports.RunPlots.Write(runDirectory)));
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            output.WriteLine($"Plots of '{runDirectory}' not drawn: {e.Message}");
+        }
     }
 
     /// <summary>The pipeline from a loaded artifact, composed from catalog names like <see cref="MarvelPipelineFactory"/> does.</summary>
