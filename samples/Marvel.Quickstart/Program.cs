@@ -2,7 +2,7 @@
 //   1. collect an offline dataset that spans low to high episode costs (scripted controllers at a cost sweep)
 //   2. MarvelPipeline: CPQ offline → handover artifact → Value Pre-Alignment on the dataset → SAC-Lag finetuning with the adaptive PID
 //      Lagrangian, evaluated at iteration 0 (the offline policy), every few iterations and at the end
-//   3. print offline vs finetuned DSRL-normalized reward and cost; everything is also in the run directory
+//   3. print offline vs finetuned DSRL-normalized reward and cost; everything is also in the run directory, with plots/*.png
 // Usage: dotnet run --project samples/Marvel.Quickstart -- [offlineSteps] [onlineIterations] [runDirectory]
 using System.Diagnostics;
 using System.Globalization;
@@ -110,6 +110,8 @@ foreach (var (name, point) in new[] { ($"offline ({result.OfflineAlgorithm})", r
 }
 Console.WriteLine($"online: {result.OnlineIterations} iterations, {result.OnlineEpisodes} episodes, {result.OnlineEnvironmentSteps} steps, " +
                   $"cumulative violation {result.CumulativeViolation:F0}, reward AUC {result.RewardAuc:F1} (normalized {result.NormalizedRewardAuc:F3}), final λ {result.FinalLambda:G3}");
+var plots = Marvel.Cli.Reports.RunPlots.Write(result.RunDirectory);
+Console.WriteLine($"Plots: {string.Join(", ", plots.Select(p => Path.GetRelativePath(result.RunDirectory, p)))} (return and cost per iteration with the evaluations and the limit line; λ and its P, I, D terms).");
 Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Run directory: {result.RunDirectory}. Done in {clock.Elapsed.TotalSeconds:F0} s.");
 
 /// <summary>Reports on the pipeline's own thread, so lines print in order (Progress&lt;T&gt; posts to the thread pool).</summary>

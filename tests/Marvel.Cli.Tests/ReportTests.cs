@@ -174,6 +174,19 @@ public sealed class ReportTests
     }
 
     [Test]
+    public void RawCsv_HasOneLinePerRunAndPoint_WithTheRunsOwnNumbers()
+    {
+        var (runs, training, evaluations) = ReportBuilder.RawCsv(Rows());
+        var runLines = runs.TrimEnd('\n').Split('\n');
+        runLines.Should().HaveCount(1 + 5);
+        runLines[2].Should().StartWith("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1");
+        var trainingLines = training.TrimEnd('\n').Split('\n');
+        trainingLines.Should().HaveCount(1 + 3 * 4);   // only the Marvel runs have online iterations
+        trainingLines[^1].Should().Be("BallCircle,20,Marvel,,2,4,400,12,0.15");
+        evaluations.TrimEnd('\n').Split('\n').Should().HaveCount(1 + 3 + 3 + 4 + 3 + 3);   // seed 2 of Marvel has the extra evaluation
+    }
+
+    [Test]
     public void ReportCommand_WritesMarkdownCsvAndCurves_AndNamesTheLeftOutRun()
     {
         var output = Path.Combine(_folder, "report");
@@ -182,6 +195,7 @@ public sealed class ReportTests
         outcome.Error.Should().Contain("BallCircle_Scratch_seed2: no result.json");
         File.ReadAllText(Path.Combine(output, "results.md")).Should().Contain("0.400 ± 0.163");
         File.Exists(Path.Combine(output, "results.csv")).Should().BeTrue();
+        foreach (var raw in new[] { "runs.csv", "training.csv", "evaluations.csv" }) File.Exists(Path.Combine(output, raw)).Should().BeTrue(raw);
         File.Exists(Path.Combine(output, "curves", "BallCircle_cost20_reward.png")).Should().BeTrue();
         File.Exists(Path.Combine(output, "curves", "BallCircle_cost20_cost.png")).Should().BeTrue();
         // Training curves and λ only for rows whose every seed has online iterations (here: Marvel).

@@ -11,7 +11,7 @@ internal static class ReportCommand
     public static Command Create(CliContext context)
     {
         var dirs = new Argument<string[]>("dirs") { Description = "Run folders, or folders that contain them (searched recursively).", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<string>("--out", "-o") { Description = "Folder for results.md, results.csv and curves/.", DefaultValueFactory = _ => "report", HelpName = "folder" };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for results.md, results.csv, the raw per-run runs.csv, training.csv and evaluations.csv, and curves/.", DefaultValueFactory = _ => "report", HelpName = "folder" };
         var noPlots = new Option<bool>("--no-plots") { Description = "Write the tables only." };
         var command = CommandKit.Make("report",
             "Aggregate complete run folders, wherever they ran, into the paper-style table (mean ± std over seeds of normalized reward, normalized cost, " +
@@ -37,6 +37,10 @@ internal static class ReportCommand
             Directory.CreateDirectory(outDir);
             AtomicFile.WriteAllText(Path.Combine(outDir, "results.md"), ReportBuilder.Markdown(rows, skipped));
             AtomicFile.WriteAllText(Path.Combine(outDir, "results.csv"), ReportBuilder.Csv(rows));
+            var (runsCsv, trainingCsv, evaluationsCsv) = ReportBuilder.RawCsv(rows);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "runs.csv"), runsCsv);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "training.csv"), trainingCsv);
+            AtomicFile.WriteAllText(Path.Combine(outDir, "evaluations.csv"), evaluationsCsv);
             var table = new Table().AddColumns("task", "cost limit", "algorithm", "seeds", "normalized reward", "normalized cost", "cumulative violation", "reward AUC");
             foreach (var r in rows)
                 CommandKit.Row(table, (r.Task), CommandKit.Number(r.CostLimit), (r.Algorithm + (r.Extra.Length > 0 ? " " + r.Extra : "")), r.Runs.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -44,7 +48,7 @@ internal static class ReportCommand
             CommandKit.Console(context.Out, context.Interactive).Write(table);
             if (!parse.GetValue(noPlots)) ReportPlots.Write(rows, Path.Combine(outDir, "curves"));
             foreach (var s in skipped) context.Error.WriteLine($"left out {s}");
-            context.Out.WriteLine($"{records.Count} runs in {rows.Count} rows; wrote {Path.Combine(outDir, "results.md")}, results.csv{(parse.GetValue(noPlots) ? "" : " and curves/")}.");
+            context.Out.WriteLine($"{records.Count} runs in {rows.Count} rows; wrote {Path.Combine(outDir, "results.md")}, results.csv, runs.csv, training.csv, evaluations.csv{(parse.GetValue(noPlots) ? "" : " and curves/")}.");
             return ExitCodes.Success;
         });
         return command;

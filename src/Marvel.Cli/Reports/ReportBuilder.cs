@@ -299,6 +299,33 @@ internal static class ReportBuilder
         return csv.ToString();
     }
 
+    /// <summary>
+    /// The raw per-run curves in long format, one line per run and point: <c>runs.csv</c> (final numbers per run),
+    /// <c>training.csv</c> (every online iteration: return, cost, λ) and <c>evaluations.csv</c> (every evaluation), so the table and the
+    /// plots can be recomputed without the run folders.
+    /// </summary>
+    public static (string Runs, string Training, string Evaluations) RawCsv(IReadOnlyList<ReportRow> rows)
+    {
+        static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
+        static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+        var runs = new StringBuilder("task,cost_limit,algorithm,setting,seed,run,normalized_reward,normalized_cost,cumulative_violation,reward_auc,lambda_min,lambda_max," +
+                                     "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned\n");
+        var training = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_episode_return,mean_episode_cost,lambda\n");
+        var evaluations = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_return,mean_cost,normalized_reward,normalized_cost\n");
+        foreach (var row in rows)
+            foreach (var r in row.Runs)
+            {
+                string key = string.Join(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Seed.ToString(CultureInfo.InvariantCulture));
+                runs.AppendJoin(',', key, Q(Path.GetFileName(r.Directory)), F(r.NormalizedReward), F(r.NormalizedCost), F(r.CumulativeViolation), F(r.NormalizedRewardAuc),
+                    F(r.LambdaMin), F(r.LambdaMax), F(r.Handover.Reward), F(r.Aligned.Reward), F(r.Handover.Cost), F(r.Aligned.Cost)).Append('\n');
+                foreach (var p in r.Training)
+                    training.AppendJoin(',', key, p.Iteration.ToString(CultureInfo.InvariantCulture), F(p.MeanReturn), F(p.MeanCost), F(p.Lambda)).Append('\n');
+                foreach (var p in r.Curve)
+                    evaluations.AppendJoin(',', key, p.Iteration.ToString(CultureInfo.InvariantCulture), F(p.MeanReturn), F(p.MeanCost), F(p.NormalizedReward), F(p.NormalizedCost)).Append('\n');
+            }
+        return (runs.ToString(), training.ToString(), evaluations.ToString());
+    }
+
     private static string FormatRange((double Min, double Max) range) => double.IsNaN(range.Min) ? "n/a" :
         $"{range.Min.ToString("G3", CultureInfo.InvariantCulture)} – {range.Max.ToString("G3", CultureInfo.InvariantCulture)}";
 

@@ -119,7 +119,10 @@ internal static class RunPlots
         return Save(plot, path);
     }
 
-    /// <summary>λ on the left axis; the controller's terms (<c>controller/*</c> columns, whichever exist) on the right axis.</summary>
+    /// <summary>
+    /// λ on the left axis; on the right axis the P, I and D terms of a PID controller, or else every <c>controller/*</c> column
+    /// (e.g. the dual-ascent gradient and step).
+    /// </summary>
     private static string Lambda(CsvTable online, string path)
     {
         var plot = new ScottPlot.Plot();
@@ -134,9 +137,12 @@ internal static class RunPlots
             lambda.MarkerSize = 0;
             lambda.LegendText = "λ (left axis)";
         }
-        // p, i, d first (the PID terms), then the others in file order.
-        var terms = online.Header.Where(h => h.StartsWith(ControllerPrefix, StringComparison.Ordinal))
-            .OrderBy(h => Array.IndexOf(["controller/p", "controller/i", "controller/d"], h) is var i && i >= 0 ? i : 3).ToList();
+        // A PID controller's λ is the sum of its p, i and d terms: show those three (its ≈ 20 internal columns — filters, gains, adaptation
+        // factors — have unrelated scales and would bury them). Any other controller: all of its controller/* columns.
+        string[] pid = ["controller/p", "controller/i", "controller/d"];
+        var terms = pid.All(online.Header.Contains)
+            ? pid.ToList()
+            : online.Header.Where(h => h.StartsWith(ControllerPrefix, StringComparison.Ordinal)).ToList();
         int k = 0;
         foreach (var term in terms)
         {
