@@ -54,10 +54,13 @@ public sealed class ReportTests
         for (int i = 0; i < 4; i++)
             online += $"{i + 1},0,5,{N(100.0 * (i + 1))},{N(40.0 - 10 * i + seed)},{N((seed + 1) * lambdas[i])},0\n";
         File.WriteAllText(Path.Combine(dir, "metrics", "online.csv"), online);
-        // Q bias: handover reward −0.5·(seed + 1), cost −0.4; aligned reward −0.1, cost 0.1·seed.
+        // Q bias: relative, handover reward −0.5·(seed + 1), cost −0.4; aligned reward −0.1, cost 0.1·seed. Means: handover reward
+        // Q 1 + seed against MC 4, cost Q 10 against MC 20; aligned reward Q 3.5, cost Q 20 + seed.
         File.WriteAllText(Path.Combine(dir, "qbias.json"), $$"""
-            { "handover": { "reward": { "MeanRelativeBias": {{N(-0.5 * (seed + 1))}} }, "cost": { "MeanRelativeBias": -0.4 } },
-              "aligned": { "reward": { "MeanRelativeBias": -0.1 }, "cost": { "MeanRelativeBias": {{N(0.1 * seed)}} } } }
+            { "handover": { "reward": { "MeanRelativeBias": {{N(-0.5 * (seed + 1))}}, "MeanQ": {{1 + seed}}, "MeanMonteCarlo": 4 },
+                            "cost": { "MeanRelativeBias": -0.4, "MeanQ": 10, "MeanMonteCarlo": 20 } },
+              "aligned": { "reward": { "MeanRelativeBias": -0.1, "MeanQ": 3.5, "MeanMonteCarlo": 4 },
+                           "cost": { "MeanRelativeBias": {{N(0.1 * seed)}}, "MeanQ": {{20 + seed}}, "MeanMonteCarlo": 20 } } }
             """);
     }
 
@@ -154,12 +157,12 @@ public sealed class ReportTests
     }
 
     [Test]
-    public void QBiasTable_ShowsMeanAndStdOverSeeds_BeforeAndAfterAlignment()
+    public void QBiasTable_ShowsMeanQAndMonteCarlo_BeforeAndAfterAlignment()
     {
         var md = ReportBuilder.Markdown(Rows(), []);
-        // reward handover: mean(−0.5, −1, −1.5) = −1, std sqrt((0.25 + 0 + 0.25)/3) = 0.41; aligned −0.1 ± 0;
-        // cost handover −0.4 ± 0; aligned mean(0, 0.1, 0.2) = 0.1, std sqrt(0.02/3) = 0.08
-        md.Should().Contain("| BallCircle | 20 | Marvel | -1.00 ± 0.41 | -0.10 ± 0.00 | -0.40 ± 0.00 | 0.10 ± 0.08 |");
+        // reward Q handover mean(1, 2, 3) = 2, std sqrt(2/3) = 0.82; aligned 3.5; MC 4; |Q − MC| mean(3, 2, 1) = 2 → 0.5.
+        // cost Q handover 10; aligned mean(20, 21, 22) = 21 ± 0.82; MC 20; |Q − MC| 10 → mean(0, 1, 2) = 1.
+        md.Should().Contain("| BallCircle | 20 | Marvel | 2.00 ± 0.82 | 3.50 ± 0.00 | 4.00 ± 0.00 | 2.00 → 0.50 | 10.00 ± 0.00 | 21.00 ± 0.82 | 20.00 ± 0.00 | 10.00 → 1.00 |");
         md.Should().NotContain("| BallCircle | 20 | Scratch | n/a");
     }
 
@@ -179,7 +182,7 @@ public sealed class ReportTests
         var (runs, training, evaluations) = ReportBuilder.RawCsv(Rows());
         var runLines = runs.TrimEnd('\n').Split('\n');
         runLines.Should().HaveCount(1 + 5);
-        runLines[2].Should().StartWith("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1");
+        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20");
         var trainingLines = training.TrimEnd('\n').Split('\n');
         trainingLines.Should().HaveCount(1 + 3 * 4);   // only the Marvel runs have online iterations
         trainingLines[^1].Should().Be("BallCircle,20,Marvel,,2,4,400,12,0.15");

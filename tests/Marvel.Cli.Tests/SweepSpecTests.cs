@@ -119,17 +119,34 @@ public sealed class SweepSpecTests
     }
 
     [Test]
-    public void PaperComparison_ExpandsToFourTasksSevenRowsFiveSeeds()
+    public void PaperComparison_ExpandsToFourTasksEightRowsFiveSeeds()
     {
         var spec = SweepSpec.Load(Path.Combine(CliHarness.RepositoryRoot(), "experiments", "paper-comparison.json"));
         var runs = spec.Expand();
-        runs.Should().HaveCount(4 * 7 * 5);
+        runs.Should().HaveCount(4 * 8 * 5);
         runs.Select(r => r.Axes["algorithm"]).Distinct().Should().Equal(
-            "Marvel", "WarmStart-SACLag", "Scratch-SACLag", "Offline-CPQ", "Marvel-noVPA", "Marvel-DualAscent", "Marvel-BEARLag");
+            "Marvel", "Marvel-aPIDx20", "WarmStart-SACLag", "Scratch-SACLag", "Offline-CPQ", "Marvel-noVPA", "Marvel-DualAscent", "Marvel-BEARLag");
+        runs.First(r => r.Axes["algorithm"] == "Marvel-aPIDx20").Configuration["Marvel:AdaptivePid:Ki"].Should().Be("0.0001");
         var scratch = runs.First(r => r.Axes["algorithm"] == "Scratch-SACLag");
         scratch.Configuration["Marvel:Pipeline:OfflineSteps"].Should().Be("0");
         scratch.Configuration["Marvel:Pipeline:HandoverLoad:LoadCritics"].Should().Be("false");
         runs.First(r => r.Axes["algorithm"] == "Offline-CPQ").Configuration["Marvel:Pipeline:OnlineIterations"].Should().Be("0");
+    }
+
+    [Test]
+    public void Reproduction_StageTwoRowsStartFromStageOneHandovers_OfTheSameTaskAndSeed()
+    {
+        string root = CliHarness.RepositoryRoot();
+        var offline = SweepSpec.Load(Path.Combine(root, "experiments", "reproduction-offline.json")).Expand();
+        var online = SweepSpec.Load(Path.Combine(root, "experiments", "reproduction.json")).Expand();
+        var handovers = offline.Select(r => Path.Combine(r.Directory, "handover")).ToHashSet();
+        foreach (var run in online.Where(r => r.Configuration.TryGetValue("Run:Artifact", out var a) && a is not null))
+        {
+            var artifact = run.Configuration["Run:Artifact"]!;
+            handovers.Should().Contain(artifact, run.Name);
+            artifact.Should().Contain($"_seed{run.Axes["seed"]}/").And.Contain($"{run.Axes["task"]}_");
+        }
+        online.Count(r => !r.Configuration.ContainsKey("Run:Artifact")).Should().Be(3, "only the scratch row trains (nothing) itself, one per seed");
     }
 
     [Test]

@@ -10,10 +10,20 @@ internal sealed record CurvePoint(long Iteration, double MeanReturn, double Mean
 /// <summary>One online iteration of <c>metrics/online.csv</c>: the mean return and cost of its training episodes and λ after it.</summary>
 internal sealed record TrainingPoint(long Iteration, double MeanReturn, double MeanCost, double Lambda);
 
-/// <summary>Mean relative Q bias (critic value − Monte-Carlo value, over the Monte-Carlo value) of one artifact's critics, from <c>qbias.json</c>.</summary>
-internal readonly record struct QBias(double Reward, double Cost)
+/// <summary>
+/// One artifact's Q bias from <c>qbias.json</c>: the mean relative bias per critic (mean over states of (Q − MC)/|MC|), and the mean
+/// critic value and mean Monte-Carlo value over the states (scaled units).
+/// </summary>
+internal readonly record struct QBias(double Reward, double Cost, double RewardQ = double.NaN, double RewardMonteCarlo = double.NaN,
+    double CostQ = double.NaN, double CostMonteCarlo = double.NaN)
 {
     public static readonly QBias None = new(double.NaN, double.NaN);
+
+    /// <summary>|mean Q − mean Monte-Carlo| of the reward critic: the bias of the average, robust where single Monte-Carlo values are near 0.</summary>
+    public double RewardAbsoluteBias => Math.Abs(RewardQ - RewardMonteCarlo);
+
+    /// <summary>|mean Q − mean Monte-Carlo| of the cost critic.</summary>
+    public double CostAbsoluteBias => Math.Abs(CostQ - CostMonteCarlo);
 }
 
 /// <summary>What the report reads from one complete run folder.</summary>
@@ -222,9 +232,10 @@ internal static class ReportBuilder
         QBias Part(string name)
         {
             if (!doc.RootElement.TryGetProperty(name, out var part) || part.ValueKind != JsonValueKind.Object) return QBias.None;
-            double Bias(string critic) => part.TryGetProperty(critic, out var c) && c.ValueKind == JsonValueKind.Object
-                ? Num(c, "MeanRelativeBias") ?? double.NaN : double.NaN;
-            return new QBias(Bias("reward"), Bias("cost"));
+            double Field(string critic, string field) => part.TryGetProperty(critic, out var c) && c.ValueKind == JsonValueKind.Object
+                ? Num(c, field) ?? double.NaN : double.NaN;
+            return new QBias(Field("reward", "MeanRelativeBias"), Field("cost", "MeanRelativeBias"), Field("reward", "MeanQ"), Field("reward", "MeanMonteCarlo"),
+                Field("cost", "MeanQ"), Field("cost", "MeanMonteCarlo"));
         }
         return (Part("handover"), Part("aligned"));
     }
@@ -261,16 +272,22 @@ internal static class ReportBuilder
         var biased = rows.Where(r => r.HasQBias).ToList();
         if (biased.Count > 0)
         {
-            md.Append("\nQ bias of the critics against Monte-Carlo rollouts of their own actor from dataset states (mean relative bias, mean ± std over seeds; ");
-            md.Append("0 is unbiased): the handed-over critics, and the critics after value alignment where the row aligns.\n\n");
-            md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" reward Q, handover | reward Q, aligned | cost Q, handover | cost Q, aligned |\n");
-            md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|\n");
+            md.Append("\nQ bias of the critics against Monte-Carlo rollouts of their own actor from dataset states (`qbias.json`, scaled units): the mean ");
+            md.Append("critic value Q over the states for the handed-over critics (`handover/`) and after value alignment (`aligned/`; the same critics where ");
+            md.Append("the row does not align), the mean Monte-Carlo value MC of the same states, and |Q − MC| before → after; mean ± std over seeds. ");
+            md.Append("Per-state relative biases are in `runs.csv`.\n\n");
+            md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "");
+            md.Append(" reward Q, handover | reward Q, aligned | reward MC | reward \\|Q − MC\\| | cost Q, handover | cost Q, aligned | cost MC | cost \\|Q − MC\\| |\n");
+            md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|---|---|\n");
             foreach (var r in biased)
             {
+                string S(Func<RunRecord, double> f) => Spread.Of(r.Runs.Select(f)).Format("F2");
+                string Change(Func<RunRecord, double> before, Func<RunRecord, double> after) =>
+                    $"{Spread.Of(r.Runs.Select(before)).Mean.ToString("F2", CultureInfo.InvariantCulture)} → {Spread.Of(r.Runs.Select(after)).Mean.ToString("F2", CultureInfo.InvariantCulture)}";
                 md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
                 if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
-                md.Append(CultureInfo.InvariantCulture, $" {Spread.Of(r.Runs.Select(x => x.Handover.Reward)).Format("F2")} | {Spread.Of(r.Runs.Select(x => x.Aligned.Reward)).Format("F2")} |");
-                md.Append(CultureInfo.InvariantCulture, $" {Spread.Of(r.Runs.Select(x => x.Handover.Cost)).Format("F2")} | {Spread.Of(r.Runs.Select(x => x.Aligned.Cost)).Format("F2")} |\n");
+                md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.RewardQ)} | {S(x => x.Aligned.RewardQ)} | {S(x => x.Handover.RewardMonteCarlo)} | {Change(x => x.Handover.RewardAbsoluteBias, x => x.Aligned.RewardAbsoluteBias)} |");
+                md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.CostQ)} | {S(x => x.Aligned.CostQ)} | {S(x => x.Handover.CostMonteCarlo)} | {Change(x => x.Handover.CostAbsoluteBias, x => x.Aligned.CostAbsoluteBias)} |\n");
             }
         }
         if (skipped.Count > 0)
@@ -309,7 +326,8 @@ internal static class ReportBuilder
         static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
         static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
         var runs = new StringBuilder("task,cost_limit,algorithm,setting,seed,run,normalized_reward,normalized_cost,cumulative_violation,reward_auc,lambda_min,lambda_max," +
-                                     "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned\n");
+                                     "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned," +
+                                     "reward_q_handover,reward_q_aligned,reward_monte_carlo,cost_q_handover,cost_q_aligned,cost_monte_carlo\n");
         var training = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_episode_return,mean_episode_cost,lambda\n");
         var evaluations = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_return,mean_cost,normalized_reward,normalized_cost\n");
         foreach (var row in rows)
@@ -317,7 +335,8 @@ internal static class ReportBuilder
             {
                 string key = string.Join(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Seed.ToString(CultureInfo.InvariantCulture));
                 runs.AppendJoin(',', key, Q(Path.GetFileName(r.Directory)), F(r.NormalizedReward), F(r.NormalizedCost), F(r.CumulativeViolation), F(r.NormalizedRewardAuc),
-                    F(r.LambdaMin), F(r.LambdaMax), F(r.Handover.Reward), F(r.Aligned.Reward), F(r.Handover.Cost), F(r.Aligned.Cost)).Append('\n');
+                    F(r.LambdaMin), F(r.LambdaMax), F(r.Handover.Reward), F(r.Aligned.Reward), F(r.Handover.Cost), F(r.Aligned.Cost),
+                    F(r.Handover.RewardQ), F(r.Aligned.RewardQ), F(r.Handover.RewardMonteCarlo), F(r.Handover.CostQ), F(r.Aligned.CostQ), F(r.Handover.CostMonteCarlo)).Append('\n');
                 foreach (var p in r.Training)
                     training.AppendJoin(',', key, p.Iteration.ToString(CultureInfo.InvariantCulture), F(p.MeanReturn), F(p.MeanCost), F(p.Lambda)).Append('\n');
                 foreach (var p in r.Curve)
