@@ -125,8 +125,8 @@ public sealed class SweepSpecTests
         var runs = spec.Expand();
         runs.Should().HaveCount(4 * 8 * 5);
         runs.Select(r => r.Axes["algorithm"]).Distinct().Should().Equal(
-            "Marvel", "Marvel-aPIDx20", "WarmStart-SACLag", "Scratch-SACLag", "Offline-CPQ", "Marvel-noVPA", "Marvel-DualAscent", "Marvel-BEARLag");
-        runs.First(r => r.Axes["algorithm"] == "Marvel-aPIDx20").Configuration["Marvel:AdaptivePid:Ki"].Should().Be("0.0001");
+            "Marvel", "Marvel-aPIDref", "WarmStart-SACLag", "Scratch-SACLag", "Offline-CPQ", "Marvel-noVPA", "Marvel-DualAscent", "Marvel-BEARLag");
+        runs.First(r => r.Axes["algorithm"] == "Marvel-aPIDref").Configuration["Marvel:AdaptivePid:Ki"].Should().Be("5e-06");
         var scratch = runs.First(r => r.Axes["algorithm"] == "Scratch-SACLag");
         scratch.Configuration["Marvel:Pipeline:OfflineSteps"].Should().Be("0");
         scratch.Configuration["Marvel:Pipeline:HandoverLoad:LoadCritics"].Should().Be("false");

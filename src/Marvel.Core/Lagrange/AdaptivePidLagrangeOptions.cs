@@ -24,11 +24,12 @@ public enum GainAdaptationRule
 /// <summary>Settings of <see cref="AdaptivePidLagrangeController"/>, Marvel's adaptive PID Lagrangian (aPID).</summary>
 /// <remarks>
 /// Defaults are the Marvel reference's (CLIVERCHEN/Marvel-O2O_Safe_RL, <c>online/sac_lag.py</c> and <c>utils.py</c>;
-/// marvel.md §3.3), valid for the reference's update frequency of one update per mini-batch step, 20 per
-/// iteration. With one update per iteration (Marvel.Core's default schedule, marvel.md §4.4) these gains are far
-/// too small: multiply K⁰ by the number of mini-batch steps per iteration (20) as a first approximation, or tune
-/// them to the task; docs/algorithms/lagrange.md shows a closed-loop example. The paper's values K_P = 1e-4,
-/// K_I = 1e-5 (unverified, marvel.md §3.3) are an alternative starting point.
+/// marvel.md §3.3) except the initial gains: the reference's K⁰ = 5e-6 is sized for one controller update per mini-batch
+/// step, 20 per iteration, while Marvel.Core updates the controller once per iteration (marvel.md §4.4). The default
+/// K⁰ = 1e-4 is the reference value × 20, the conversion §4.4 gives. Measured on BallCircle (docs/results.md): with 5e-6 at
+/// one update per iteration λ stayed at most 0.39 over 100 iterations while the episode cost was 5–9× the limit; with 1e-4
+/// it reached 8. <see cref="Reference"/> gives the reference's gains and delay line (its worked trace, marvel.md §3.4).
+/// The paper's values K_P = 1e-4, K_I = 1e-5 (unverified, marvel.md §3.3) are an alternative starting point.
 /// </remarks>
 public sealed record AdaptivePidLagrangeOptions
 {
@@ -38,14 +39,36 @@ public sealed record AdaptivePidLagrangeOptions
     /// </summary>
     public double CostLimit { get; set; } = 20.0;
 
-    /// <summary>K_P⁰, the initial proportional gain (λ per cost unit). Default 5e-6 (Marvel reference; paper: 1e-4, unverified).</summary>
-    public double Kp { get; set; } = 5e-6;
+    /// <summary>
+    /// The Marvel reference's initial gain, 5e-6 for each of K_P⁰, K_I⁰ and K_D⁰, sized for 20 controller updates per iteration
+    /// (one per mini-batch step, <c>MultiplierUpdate = PerMiniBatch</c> in marvel.md §4.4).
+    /// </summary>
+    public const double ReferenceGain = 5e-6;
 
-    /// <summary>K_I⁰, the initial integral gain (λ per cost unit per update). Default 5e-6 (Marvel reference; paper: 1e-5, unverified).</summary>
-    public double Ki { get; set; } = 5e-6;
+    /// <summary>
+    /// The default initial gain for one controller update per iteration: <see cref="ReferenceGain"/> × 20, the reference's mini-batch
+    /// steps per iteration (marvel.md §4.4), i.e. 1e-4.
+    /// </summary>
+    public const double PerIterationGain = ReferenceGain * 20;
 
-    /// <summary>K_D⁰, the initial derivative gain (λ per cost unit). Default 5e-6 (Marvel reference).</summary>
-    public double Kd { get; set; } = 5e-6;
+    /// <summary>K_P⁰, the initial proportional gain (λ per cost unit). Default <see cref="PerIterationGain"/> = 1e-4 (reference 5e-6 × 20; paper: 1e-4, unverified).</summary>
+    public double Kp { get; set; } = PerIterationGain;
+
+    /// <summary>K_I⁰, the initial integral gain (λ per cost unit per update). Default <see cref="PerIterationGain"/> = 1e-4 (reference 5e-6 × 20; paper: 1e-5, unverified).</summary>
+    public double Ki { get; set; } = PerIterationGain;
+
+    /// <summary>K_D⁰, the initial derivative gain (λ per cost unit). Default <see cref="PerIterationGain"/> = 1e-4 (reference 5e-6 × 20).</summary>
+    public double Kd { get; set; } = PerIterationGain;
+
+    /// <summary>
+    /// The Marvel reference's settings: K⁰ = <see cref="ReferenceGain"/> for all three gains and the zero-seeded delay line, the
+    /// configuration of the worked trace in marvel.md §3.4. Use it with a controller updated once per mini-batch step, as the
+    /// reference does; at one update per iteration these gains leave λ far too small (see the remarks of this type).
+    /// </summary>
+    public static AdaptivePidLagrangeOptions Reference() => new()
+    {
+        Kp = ReferenceGain, Ki = ReferenceGain, Kd = ReferenceGain, DelayInit = DelayLineInit.ZeroSeeded,
+    };
 
     /// <summary>
     /// d_delay, the capacity of the delay line of past cost averages (updates, ≥ 1); the line is also the

@@ -31,9 +31,10 @@ public class AdaptivePidLagrangeControllerTests
         var options = new AdaptivePidLagrangeOptions();
 
         options.CostLimit.Should().Be(20);
-        options.Kp.Should().Be(5e-6);
-        options.Ki.Should().Be(5e-6);
-        options.Kd.Should().Be(5e-6);
+        // The reference's 5e-6 × its 20 mini-batch steps per iteration (marvel.md §4.4): the controller is updated once per iteration.
+        options.Kp.Should().BeApproximately(1e-4, 1e-18);
+        options.Ki.Should().BeApproximately(1e-4, 1e-18);
+        options.Kd.Should().BeApproximately(1e-4, 1e-18);
         options.DerivativeDelay.Should().Be(10);
         options.ProportionalEmaAlpha.Should().Be(0.9);
         options.DerivativeEmaAlpha.Should().Be(0.9);
@@ -45,6 +46,14 @@ public class AdaptivePidLagrangeControllerTests
         options.GainLowerBoundFactor.Should().Be(0.1);
         options.GainUpperBoundFactor.Should().Be(10);
         new AdaptivePidLagrangeController(options).Lambda.Should().Be(0);
+    }
+
+    [Test]
+    public void ReferencePreset_IsTheTraceConfiguration()
+    {
+        var preset = AdaptivePidLagrangeOptions.Reference();
+        preset.Should().BeEquivalentTo(ReferenceTrace());
+        preset.Kp.Should().Be(5e-6);
     }
 
     [Test]

@@ -36,7 +36,11 @@ public class LagrangeClosedLoopTests
         });
 
     internal static ILagrangeController AdaptivePidReferenceGains() =>
-        new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = SimulatedCostPlant.CostLimit });
+        new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions
+        {
+            CostLimit = SimulatedCostPlant.CostLimit, Kp = AdaptivePidLagrangeOptions.ReferenceGain, Ki = AdaptivePidLagrangeOptions.ReferenceGain,
+            Kd = AdaptivePidLagrangeOptions.ReferenceGain,
+        });
 
     [Test]
     public void Pid_SettlesNearLimitWithLessOvershootThanDualAscent()
