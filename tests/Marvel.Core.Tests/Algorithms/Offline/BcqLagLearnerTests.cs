@@ -78,6 +78,24 @@ public class BcqLagLearnerTests
     }
 
     [Test]
+    public void CostEnsemble_PessimisticByDefault_ReferenceSwitchReproducesOsrl()
+    {
+        new BcqLagOptions().ReferenceOptimisticCostEnsemble.Should().BeFalse();
+        BcqLagOptions.Reference().ReferenceOptimisticCostEnsemble.Should().BeTrue();
+        // Same seed, one update: the logged Q_c (the PID's input) is the maximum over the four cost members by default and the
+        // minimum with the switch; one small gradient step cannot close the spread of the randomly initialised members.
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        double CostValue(bool optimistic)
+        {
+            using var learner = new BcqLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { CostCriticsPerGroup = 2, ReferenceOptimisticCostEnsemble = optimistic });
+            learner.Options.ReferenceOptimisticCostEnsemble.Should().Be(optimistic);
+            learner.Attach(data);
+            return learner.Train(1)["cost_value"];
+        }
+        CostValue(optimistic: false).Should().BeGreaterThan(CostValue(optimistic: true));
+    }
+
+    [Test]
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);

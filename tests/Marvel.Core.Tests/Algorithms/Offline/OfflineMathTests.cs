@@ -94,4 +94,70 @@ public class OfflineMathTests
         var two = tensor(new float[] { 1, 0, 3, 0, 2, 4, 5, 9 }).view(4, 2);
         EnsembleOps.MaxOverSamples(two, 2, 0.75).item<float>().Should().BeApproximately(1.25f, 1e-6f);
     }
+
+    [Test]
+    public void SoftClippedDoubleQ_PessimisticHigh_MixesTheGroupMaxima()
+    {
+        // Groups {1, 3} and {2, 5}: q1 = max 3, q2 = max 5; λ = 0.75 → 0.75·5 + 0.25·3 = 4.5.
+        using var scope = NewDisposeScope();
+        var all = tensor(new float[] { 1, 3, 2, 5 }).view(4, 1);
+        EnsembleOps.SoftClippedDoubleQ(all, 0.75, pessimisticHigh: true).item<float>().Should().BeApproximately(4.5f, 1e-6f);
+    }
+
+    [Test]
+    public void CostValue_DefaultIsTheMemberMaximum_ReferenceTheMinimum()
+    {
+        // Members 1, 3, 2, 5 at one (s, a): pessimistic Q_c = 5, OSRL's optimistic Q_c = 1.
+        using var scope = NewDisposeScope();
+        var all = tensor(new float[] { 1, 4, 3, 0, 2, 6, 5, 2 }).view(4, 2);
+        var pessimistic = EnsembleOps.CostValue(all, referenceOptimistic: false).data<float>().ToArray();
+        var optimistic = EnsembleOps.CostValue(all, referenceOptimistic: true).data<float>().ToArray();
+        pessimistic.Should().Equal(5f, 6f);       // column 0: {1, 3, 2, 5}; column 1: {4, 0, 6, 2}
+        optimistic.Should().Equal(1f, 0f);
+    }
+
+    [Test]
+    public void CostMaxOverSamples_DefaultPutsLambdaOnTheMax_ReferenceOnTheMin()
+    {
+        // One state, two sampled next actions (columns), groups {rows 0, 1} and {rows 2, 3}, λ = 0.75.
+        // Sample 0: members 1, 3 | 2, 5.  Sample 1: members 0, 0 | 4, 9.
+        // Default (group maxima): sample 0 → 0.75·max(3, 5) + 0.25·min(3, 5) = 4.5;
+        //                         sample 1 → 0.75·max(0, 9) + 0.25·min(0, 9) = 6.75; max over samples 6.75.
+        // Reference (group minima): sample 0 → 0.75·min(1, 2) + 0.25·max(1, 2) = 1.25;
+        //                           sample 1 → 0.75·min(0, 4) + 0.25·max(0, 4) = 1;     max over samples 1.25.
+        using var scope = NewDisposeScope();
+        var two = tensor(new float[] { 1, 0, 3, 0, 2, 4, 5, 9 }).view(4, 2);
+        EnsembleOps.CostMaxOverSamples(two, 2, 0.75, referenceOptimistic: false).item<float>().Should().BeApproximately(6.75f, 1e-6f);
+        EnsembleOps.CostMaxOverSamples(two, 2, 0.75, referenceOptimistic: true).item<float>().Should().BeApproximately(1.25f, 1e-6f);
+        // The reward backup is unchanged: λ on the lower group minimum.
+        EnsembleOps.MaxOverSamples(two, 2, 0.75).item<float>().Should().BeApproximately(1.25f, 1e-6f);
+    }
+
+    [Test]
+    public void CostValue_OnAnEnsembleOfConstantMembers_IsTheLargestConstant()
+    {
+        // Four members whose weights are zero and whose output bias is 2, 7, −1, 4: Q_k(s, a) = that constant everywhere.
+        using var scope = NewDisposeScope();
+        using var ensemble = new QEnsemble(3, 2, [8], 4);
+        float[] constants = [2, 7, -1, 4];
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in ensemble.named_parameters())
+            {
+                parameter.zero_();
+                if (parameter.shape.Length == 1 && parameter.shape[0] == 1)   // the output layer's bias of member k
+                    parameter.fill_(constants[int.Parse(name.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture)]);
+            }
+        }
+        var s = randn(5, 3);
+        var a = randn(5, 2);
+        var all = ensemble.forward(s, a);
+        EnsembleOps.CostValue(all, referenceOptimistic: false).data<float>().ToArray().Should().OnlyContain(v => v == 7f);
+        EnsembleOps.CostValue(all, referenceOptimistic: true).data<float>().ToArray().Should().OnlyContain(v => v == -1f);
+        ensemble.Min(s, a).data<float>().ToArray().Should().OnlyContain(v => v == -1f);
+        // Soft clipped double Q over groups {2, 7} and {−1, 4}: default 0.75·max(7, 4) + 0.25·min(7, 4) = 6.25;
+        // reference 0.75·min(2, −1) + 0.25·max(2, −1) = −0.25.
+        EnsembleOps.CostMaxOverSamples(all, 5, 0.75, referenceOptimistic: false).item<float>().Should().BeApproximately(6.25f, 1e-6f);
+        EnsembleOps.CostMaxOverSamples(all, 5, 0.75, referenceOptimistic: true).item<float>().Should().BeApproximately(-0.25f, 1e-6f);
+    }
 }

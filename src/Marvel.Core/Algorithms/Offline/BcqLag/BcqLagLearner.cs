@@ -148,6 +148,8 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         GradientStep.Apply(_vaeOptimizer, vaeLoss);
 
         // Eq. 1–2: N next actions per state, a′_j = ξ̄(s′, VAE.decode(s′)); soft clipped double Q, max over j.
+        // Reward: λ on the lower group minimum; cost: λ on the higher group maximum (pessimistic about cost;
+        // ReferenceOptimisticCostEnsemble puts λ on the lower group minimum, as OSRL).
         // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′).
         Tensor rewardTarget, costTarget;
         using (no_grad())
@@ -155,7 +157,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             var nextRepeated = b.NextObservations.repeat_interleave(o.SampleActionCount, 0);
             var nextAction = _actorTarget.forward(nextRepeated, _vae.Decode(nextRepeated, _noise));
             var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
-            var nextCost = EnsembleOps.MaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
+            var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
             rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
             costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
         }
@@ -164,13 +166,15 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
         GradientStep.Apply(_costCriticOptimizer, costLoss);
 
-        // Eq. 3: a = ξ(s, VAE.decode(s)) (the decode carries no gradient);
+        // Eq. 3: a = ξ(s, VAE.decode(s)) (the decode carries no gradient); Q = min over members, Q_c = max over members
+        // (min with ReferenceOptimisticCostEnsemble);
         // L_ξ = −mean(Q(s, a)) + mean((Q_c(s, a) − qc_thres) · λ), λ from the PID on mean Q_c (no gradient).
         Tensor decoded;
         using (no_grad()) decoded = _vae.Decode(b.Observations, _noise);
         var action = _actor.forward(b.Observations, decoded);
         var q = _rewardCritic.Min(b.Observations, action);
-        var qc = _costCritic.Min(b.Observations, action);
+        var allCosts = _costCritic.forward(b.Observations, action);
+        var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(qc);
         var actorLoss = -q.mean() + ((qc - QCostThreshold) * lambda).mean();
         GradientStep.Apply(_actorOptimizer, actorLoss);

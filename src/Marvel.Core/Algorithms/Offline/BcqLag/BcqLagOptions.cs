@@ -59,7 +59,9 @@ public sealed record BcqLagOptions
     /// <summary>Next actions decoded per state in the critic backups. Default 10 (OSRL sample_action_num).</summary>
     public int SampleActionCount { get; set; } = 10;
 
-    /// <summary>Weight λ of min(q1, q2) in the soft clipped double Q, in [0, 1]. Default 0.75 (OSRL lmbda).</summary>
+    /// <summary>Weight λ of the pessimistic side of the soft clipped double Q, in [0, 1]: of min(q1, q2) for the reward critic
+    /// (q_g the group minima), of max(q1, q2) for the cost critic (q_g the group maxima; min and minima with
+    /// <see cref="ReferenceOptimisticCostEnsemble"/>). Default 0.75 (OSRL lmbda).</summary>
     public double DoubleQMix { get; set; } = 0.75;
 
     /// <summary>Largest perturbation Φ as a fraction of the action bound, in (0, 1]. Default 0.05 (OSRL phi).</summary>
@@ -80,6 +82,18 @@ public sealed record BcqLagOptions
     /// <summary>Reproduction switch: the cost backup ignores done (OSRL). Default false.</summary>
     public bool ReferenceCostBackupIgnoresDone { get; set; }
 
+    /// <summary>Reproduction switch: reduce the cost ensemble optimistically, as OSRL does: the actor's Q_c is the minimum over the
+    /// cost members and the cost backup mixes λ·min(q1, q2) + (1 − λ)·max(q1, q2) of the group minima. Default false: pessimistic
+    /// about cost, Q_c is the maximum over the members and the backup mixes λ·max(q1, q2) + (1 − λ)·min(q1, q2) of the group
+    /// maxima (the reward side keeps the min in both modes). A safe-RL critic must not be optimistic about cost: with the
+    /// switch on, BEAR-Lag at κ = 40 learned a Q_c about 20 % under its policy's discounted cost and exceeded the limit.</summary>
+    public bool ReferenceOptimisticCostEnsemble { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
-    public static BcqLagOptions Reference() => new() { TreatTimeoutAsTerminal = true, ReferenceCostBackupIgnoresDone = true };
+    public static BcqLagOptions Reference() => new()
+    {
+        TreatTimeoutAsTerminal = true,
+        ReferenceCostBackupIgnoresDone = true,
+        ReferenceOptimisticCostEnsemble = true,
+    };
 }

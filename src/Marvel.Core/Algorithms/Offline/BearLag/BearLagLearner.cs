@@ -149,6 +149,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         GradientStep.Apply(_vaeOptimizer, vaeLoss);
 
         // Eq. 1–2: N next actions per state from the target actor; soft clipped double Q, max over the N samples.
+        // Reward: λ on the lower group minimum; cost: λ on the higher group maximum (pessimistic about cost;
+        // ReferenceOptimisticCostEnsemble puts λ on the lower group minimum, as OSRL).
         // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′).
         Tensor rewardTarget, costTarget;
         using (no_grad())
@@ -157,7 +159,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
             var (nextU, _) = _actorTarget.Sample(nextRepeated, _noise);
             var nextAction = nextU * _maxAction;
             var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
-            var nextCost = EnsembleOps.MaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
+            var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
             rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
             costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
         }
@@ -166,7 +168,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
         GradientStep.Apply(_costCriticOptimizer, costLoss);
 
-        // Eq. 3: MMD between the actor's and the VAE's pre-tanh samples; Q and Q_c at the first actor sample;
+        // Eq. 3: MMD between the actor's and the VAE's pre-tanh samples; Q (min over members) and Q_c (max over members,
+        // or min with ReferenceOptimisticCostEnsemble) at the first actor sample;
         // L_π = mean(−Q + α (MMD − ε)) + mean((Q_c − qc_thres) · λ), λ from the PID on mean Q_c (no gradient).
         Tensor vaeRaw;
         using (no_grad()) (_, vaeRaw) = _vae.DecodeMultiple(b.Observations, o.MmdSampleCount, _noise);
@@ -176,7 +179,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var mmd = Mmd.Compute(vaeRaw, actorRaw, o.MmdKernel, o.MmdSigma);                        // [batch]
         var firstAction = actorRaw.select(1, 0).tanh() * _maxAction;
         var q = _rewardCritic.Min(b.Observations, firstAction);
-        var qc = _costCritic.Min(b.Observations, firstAction);
+        var allCosts = _costCritic.forward(b.Observations, firstAction);
+        var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(qc);
         var penalty = ((qc - QCostThreshold) * lambda).mean();
         var alpha = _logAlpha.exp();
