@@ -68,8 +68,7 @@ internal static class ReportPlots
     private static string PlotTraining(IReadOnlyList<ReportRow> rows, string path, Func<TrainingPoint, double> value, string title, string yLabel, double? limit, int window)
     {
         var curves = rows.Select(r => (Row: r, Curve: TrainingCurve(r, value, window))).ToList();
-        string smoothing = window > 1 ? $", moving average of {window} iterations" : "";
-        return Draw(curves, path, title, $"{yLabel} (mean ± std over seeds{smoothing})", limit);
+        return Draw(curves, path, title + (window > 1 ? $" ({window}-iteration moving average)" : ""), $"{yLabel} (mean ± std over seeds)", limit);
     }
 
     /// <summary>Iterations every seed of the row evaluated at, with the mean and std of <paramref name="value"/> there.</summary>
@@ -107,6 +106,7 @@ internal static class ReportPlots
             }
             var line = plot.Add.Scatter(x, mean);
             line.Color = color;
+            if (x.Length > 30) line.MarkerSize = 0;   // training curves: one point per iteration, a line reads better
             line.LegendText = $"{row.Algorithm}{(row.Extra.Length > 0 ? " " + row.Extra : "")} (n={row.Runs.Count})";
         }
         if (limit is { } l && !double.IsNaN(l))
@@ -119,8 +119,8 @@ internal static class ReportPlots
         plot.Title(title);
         plot.XLabel("online iteration");
         plot.YLabel(yLabel);
-        plot.ShowLegend();
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(900, 500, ScottPlot.ImageFormat.Png));
+        plot.ShowLegend(ScottPlot.Edge.Right);
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1100, 500, ScottPlot.ImageFormat.Png));
         return path;
     }
 }
