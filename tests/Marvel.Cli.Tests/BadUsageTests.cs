@@ -102,6 +102,14 @@ public sealed class BadUsageTests
     }
 
     [Test]
+    public void SweepNegativeRetries_Exit2()
+    {
+        var path = Path.Combine(_folder, "one.json");
+        File.WriteAllText(path, """{ "output": "out", "matrix": { "task": ["BallCircle"], "seed": [0] } }""");
+        ShouldBeBadUsage(CliHarness.Run("sweep", "--config", path, "--retries", "-1"), "--retries must be >= 0, got -1");
+    }
+
+    [Test]
     public void RunArtifactMissingFolder_Exit2_SaysToRunTheProducerFirst() =>
         ShouldBeBadUsage(CliHarness.Run("run", "--set", $"Run:Artifact={Path.Combine(_folder, "none")}", "--run-dir", Path.Combine(_folder, "run")),
             "Run:Artifact: folder '" + Path.Combine(_folder, "none") + "' does not exist");

@@ -12,11 +12,15 @@ internal static class CliHarness
 
     public static Outcome Run(params string[] args) => RunAsync(CancellationToken.None, args).GetAwaiter().GetResult();
 
-    public static async Task<Outcome> RunAsync(CancellationToken cancellationToken, params string[] args)
+    public static Task<Outcome> RunAsync(CancellationToken cancellationToken, params string[] args) =>
+        RunWithWorkerAsync(CliContext.DefaultWorkerCommand(), cancellationToken, args);
+
+    /// <summary>Runs the tool with <paramref name="workerCommand"/> as the program a sweep starts its worker processes with.</summary>
+    public static async Task<Outcome> RunWithWorkerAsync(IReadOnlyList<string> workerCommand, CancellationToken cancellationToken, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var context = new CliContext(TextWriter.Synchronized(output), TextWriter.Synchronized(error), Interactive: false, CliContext.DefaultWorkerCommand());
+        var context = new CliContext(TextWriter.Synchronized(output), TextWriter.Synchronized(error), Interactive: false, workerCommand);
         int code = await MarvelApp.RunAsync(args, context, cancellationToken);
         return new Outcome(code, output.ToString(), error.ToString());
     }

@@ -149,6 +149,39 @@ public sealed class SweepSpecTests
         online.Count(r => !r.Configuration.ContainsKey("Run:Artifact")).Should().Be(3, "only the scratch row trains (nothing) itself, one per seed");
     }
 
+    [TestCase(134, 3)]   // an abort (the native crash of docs/known-issues.md): the first attempt and both retries
+    [TestCase(137, 3)]   // killed (e.g. out of memory)
+    [TestCase(1, 1)]     // the run failed (diverged or cancelled): not retried, the same seed fails again
+    [TestCase(2, 1)]     // bad configuration: not retried
+    public async Task Sweep_WorkerThatCrashes_IsRetriedTwice_OtherFailuresAreNot(int exitCode, int expectedAttempts)
+    {
+        var path = Path.Combine(_folder, "one.json");
+        File.WriteAllText(path, """{ "output": "out", "matrix": { "task": ["BallCircle"], "seed": [0] } }""");
+        var attempts = Path.Combine(_folder, "attempts.txt");
+        // A stand-in worker: records each start, then exits with the given code (the arguments the sweep passes follow as $0, $1, …).
+        string[] worker = ["bash", "-c", $"echo start >> '{attempts}'; exit {exitCode}"];
+        var outcome = await CliHarness.RunWithWorkerAsync(worker, CancellationToken.None, "sweep", "--config", path, "--workers", "1");
+        outcome.ExitCode.Should().Be(1, outcome.All);
+        File.ReadAllLines(attempts).Should().HaveCount(expectedAttempts);
+        if (expectedAttempts > 1)
+        {
+            outcome.Error.Should().Contain($"worker crashed with exit code {exitCode}; resuming it from its checkpoints (retry 2 of 2)");
+            File.ReadAllText(Path.Combine(_folder, "out", "BallCircle_seed0", "worker.log")).Should().Contain("retry 1 of 2 resumes the run");
+        }
+    }
+
+    [Test]
+    public async Task Sweep_RetriesZero_DoesNotRestartACrashedWorker()
+    {
+        var path = Path.Combine(_folder, "one.json");
+        File.WriteAllText(path, """{ "output": "out", "matrix": { "task": ["BallCircle"], "seed": [0] } }""");
+        var attempts = Path.Combine(_folder, "attempts.txt");
+        string[] worker = ["bash", "-c", $"echo start >> '{attempts}'; exit 134"];
+        var outcome = await CliHarness.RunWithWorkerAsync(worker, CancellationToken.None, "sweep", "--config", path, "--workers", "1", "--retries", "0");
+        outcome.ExitCode.Should().Be(1, outcome.All);
+        File.ReadAllLines(attempts).Should().HaveCount(1);
+    }
+
     [Test]
     public void EmitSlurm_WritesOneArrayTaskPerRun_RunningTheSameCommandAsALocalWorker()
     {

@@ -20,6 +20,12 @@ internal static class SweepCommand
         var emit = new Option<string?>("--emit") { Description = "Write a cluster script instead of running: 'slurm' (a job array, one task per run, and manifest.json).", HelpName = "slurm" };
         emit.AcceptOnlyFromAmong("slurm");
         var dryRun = new Option<bool>("--dry-run") { Description = "List the runs and their state without running anything." };
+        var retries = new Option<int>("--retries")
+        {
+            Description = "Restart a worker that crashed (an exit code other than 0, 1 or 2, e.g. 134 for an abort) up to this many times; each restart " +
+                          "resumes the run from its checkpoints. A failed (1) or misconfigured (2) run is not retried.",
+            DefaultValueFactory = _ => 2,
+        };
         var quiet = CommandKit.QuietOption();
         var command = CommandKit.Make("sweep",
             "Expand a matrix (tasks × algorithms × cost limits × any option × seeds) into runs with deterministic folders <output>/<task>_<algorithm>_cost<c>_..._seed<s>, " +
@@ -27,7 +33,7 @@ internal static class SweepCommand
             "Exit 1 when a run failed or the sweep was cancelled; run the same command again to finish it.",
             "marvel sweep --config experiments/cli-smoke.json --workers 2",
             "marvel sweep --config experiments/paper-comparison.json --emit slurm");
-        foreach (var o in new Option[] { config, set, workers, inProcess, runIndex, emit, dryRun, quiet }) command.Add(o);
+        foreach (var o in new Option[] { config, set, workers, inProcess, runIndex, emit, dryRun, retries, quiet }) command.Add(o);
         command.SetAction(async (parse, ct) =>
         {
             var spec = SweepSpec.Load(parse.GetValue(config)!);
@@ -58,7 +64,9 @@ internal static class SweepCommand
             }
             int n = parse.GetValue(workers);
             if (n < 1) throw new UsageException($"--workers must be >= 1, got {n}.");
-            return await RunAll(context, spec, runs, sets, n, parse.GetValue(inProcess), parse.GetValue(quiet), ct).ConfigureAwait(false);
+            int retryCount = parse.GetValue(retries);
+            if (retryCount < 0) throw new UsageException($"--retries must be >= 0, got {retryCount}.");
+            return await RunAll(context, spec, runs, sets, n, parse.GetValue(inProcess), parse.GetValue(quiet), retryCount, ct).ConfigureAwait(false);
         });
         return command;
     }
@@ -82,7 +90,7 @@ internal static class SweepCommand
     }
 
     private static async Task<int> RunAll(CliContext context, SweepSpec spec, IReadOnlyList<SweepRun> runs, IReadOnlyList<string> sets, int workers,
-        bool inProcess, bool quiet, CancellationToken ct)
+        bool inProcess, bool quiet, int retries, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var pending = new List<SweepRun>();
@@ -125,6 +133,14 @@ internal static class SweepCommand
                 try
                 {
                     int code = await RunWorker(context, spec, run, sets, ct).ConfigureAwait(false);
+                    for (int attempt = 1; IsCrash(code) && attempt <= retries; attempt++)
+                    {
+                        lock (sync)
+                            context.Error.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] {run.Name}: worker crashed with exit code {code}; resuming it from its " +
+                                                    $"checkpoints (retry {attempt} of {retries}); see {Path.Combine(run.Directory, "worker.log")}.");
+                        AppendLog(run, $"--- worker exited with code {code}; retry {attempt} of {retries} resumes the run ---");
+                        code = await RunWorker(context, spec, run, sets, ct).ConfigureAwait(false);
+                    }
                     lock (sync)
                     {
                         if (code == ExitCodes.Success) context.Out.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F0}s] {run.Name}: completed.");
@@ -156,6 +172,18 @@ internal static class SweepCommand
             return ExitCodes.RunFailed;
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>
+    /// A worker that ended other than by completing (0), failing or being cancelled (1) or rejecting its configuration (2): an
+    /// abort (134, e.g. the native crash in docs/known-issues.md), a signal, an out-of-memory kill. Its run folder is resumable.
+    /// </summary>
+    internal static bool IsCrash(int exitCode) => exitCode is not (ExitCodes.Success or ExitCodes.RunFailed or ExitCodes.BadUsage);
+
+    private static void AppendLog(SweepRun run, string line)
+    {
+        using var log = new StreamWriter(Path.Combine(run.Directory, "worker.log"), append: true);
+        log.WriteLine(line);
     }
 
     /// <summary>Runs <c>marvel sweep --config f --run-index i --quiet</c> in a child process, its output appended to the run's worker.log.</summary>
