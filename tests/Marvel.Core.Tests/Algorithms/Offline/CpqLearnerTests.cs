@@ -55,6 +55,29 @@ public class CpqLearnerTests
     }
 
     [Test]
+    public void ActorLoss_UnsafeCostDescent_AddsTheWeightedCostOfUnsafeStates_WithGradientOnlyThere()
+    {
+        // Q = [2, 4], Q_c = [1, 10], threshold 5, w = 0.5: −(2 + 0)/2 + 0.5·(0 + 10)/2 = −1 + 2.5 = 1.5;
+        // ∂L/∂Q_c = w·1[unsafe]/n = [0, 0.25]; ∂L/∂Q = −1[safe]/n = [−0.5, 0].
+        using var scope = NewDisposeScope();
+        var q = tensor(new float[] { 2, 4 }, requires_grad: true);
+        var qc = tensor(new float[] { 1, 10 }, requires_grad: true);
+        var loss = CpqLearner.ActorLoss(q, qc, 5, unsafeCostDescentWeight: 0.5);
+        loss.item<float>().Should().BeApproximately(1.5f, 1e-6f);
+        loss.backward();
+        qc.grad!.data<float>().ToArray().Should().Equal(0f, 0.25f);
+        q.grad!.data<float>().ToArray().Should().Equal(-0.5f, 0f);
+    }
+
+    [Test]
+    public void UnsafeCostDescentWeight_NegativeIsRejected()
+    {
+        var result = new CpqOptionsValidator().Validate(null, new CpqOptions { UnsafeCostDescentWeight = -1 });
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("UnsafeCostDescentWeight");
+    }
+
+    [Test]
     public void NextLogAlpha_ProjectedAscentOnAlpha_OrReferenceMultiplicativeStep()
     {
         using var scope = NewDisposeScope();

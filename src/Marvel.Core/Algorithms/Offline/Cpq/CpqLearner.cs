@@ -189,7 +189,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
         var action = SampleAction(b.Observations, _noise);
         var q = _rewardCritic.Min(b.Observations, action);
         var qc = EnsembleOps.Reduce(_costCritic.forward(b.Observations, action), o.CostEnsembleReduction);
-        var actorLoss = ActorLoss(q, qc, QThreshold);
+        var actorLoss = ActorLoss(q, qc, QThreshold, o.UnsafeCostDescentWeight);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
         Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
@@ -239,12 +239,20 @@ public sealed class CpqLearner : IOfflineSafeLearner
         return rewards + gamma * gated;
     }
 
-    /// <summary>Eq. 4 as a pure function: −mean(1[Q_c ≤ threshold] · Q); the mask carries no gradient.</summary>
-    internal static Tensor ActorLoss(Tensor q, Tensor qc, double threshold)
+    /// <summary>
+    /// Eq. 4 as a pure function: −mean(1[Q_c ≤ threshold] · Q), plus w·mean(1[Q_c &gt; threshold] · Q_c) when
+    /// <paramref name="unsafeCostDescentWeight"/> w &gt; 0 (<see cref="CpqOptions.UnsafeCostDescentWeight"/>); the masks carry no gradient.
+    /// </summary>
+    internal static Tensor ActorLoss(Tensor q, Tensor qc, double threshold, double unsafeCostDescentWeight = 0)
     {
         using var safe = qc.detach().le(threshold).to_type(q.dtype);
         using var gated = safe * q;
-        return gated.mean().neg();
+        var loss = gated.mean().neg();
+        if (unsafeCostDescentWeight <= 0) return loss;
+        using var unsafeMask = 1 - safe;
+        using var unsafeCost = unsafeMask * qc;
+        using var descent = unsafeCost.mean() * unsafeCostDescentWeight;
+        using (loss) return loss + descent;
     }
 
     /// <summary>

@@ -98,6 +98,14 @@ public sealed record CpqOptions
     /// OOD push and the bootstrapping through the actor's own actions from inflating Q_c without limit.</summary>
     public bool ReferenceUnboundedCostTarget { get; set; }
 
+    /// <summary>
+    /// Weight w of a cost-descent term for the states the mask calls unsafe: L_π = −mean(1[Q_c ≤ q_thres]·Q) +
+    /// w·mean(1[Q_c &gt; q_thres]·Q_c). Default 0, CPQ as published: once every state looks unsafe the hard mask gives the actor no
+    /// gradient and the policy stays where the early updates left it (docs/algorithms/cpq.md, "Investigation"). A positive
+    /// weight is a departure from the paper that moves those states toward lower cost instead (experimental, ≥ 0).
+    /// </summary>
+    public double UnsafeCostDescentWeight { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on and the cost ensemble reduced by min; other values as given.</summary>
     public static CpqOptions Reference() => new()
     {

@@ -18,6 +18,7 @@ internal sealed class CpqOptionsValidator : IValidateOptions<CpqOptions>
         OptionChecks.Positive(b, options.RewardScale, nameof(options.RewardScale));
         OptionChecks.Positive(b, options.CostScale, nameof(options.CostScale));
         OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
+        OptionChecks.NonNegative(b, options.UnsafeCostDescentWeight, nameof(options.UnsafeCostDescentWeight));
         OptionChecks.HiddenSizes(b, options.ActorHiddenSizes, nameof(options.ActorHiddenSizes));
         OptionChecks.HiddenSizes(b, options.CriticHiddenSizes, nameof(options.CriticHiddenSizes));
         OptionChecks.AtLeast(b, options.VaeHiddenSize, 1, nameof(options.VaeHiddenSize));
