@@ -164,7 +164,7 @@ internal static class ReportBuilder
                 };
             }
         }
-        catch (Exception e) when (e is JsonException or IOException or FormatException)
+        catch (Exception e) when (e is JsonException or IOException or FormatException or InvalidDataException)
         {
             reason = $"unreadable: {e.Message}";
             return null;
@@ -186,43 +186,25 @@ internal static class ReportBuilder
         };
     }
 
-    /// <summary>Reads <c>metrics/eval.csv</c> by column name; an absent file gives an empty curve.</summary>
+    /// <summary>Reads <c>metrics/eval.csv</c> by column name; an absent or empty file gives an empty curve.</summary>
     internal static List<CurvePoint> ReadCurve(string path)
     {
-        var points = new List<CurvePoint>();
-        if (!File.Exists(path)) return points;
-        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
-        if (lines.Length == 0) return points;
-        var header = lines[0].Split(',');
-        int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new FormatException($"'{path}' has no column '{name}'.");
-        int it = Col("iteration"), ret = Col("mean_return"), cost = Col("mean_cost"), nr = Col("normalized_reward"), nc = Col("normalized_cost");
-        double P(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
-        foreach (var line in lines.Skip(1))
-        {
-            var f = line.Split(',');
-            points.Add(new CurvePoint(long.Parse(f[it], CultureInfo.InvariantCulture), P(f[ret]), P(f[cost]), P(f[nr]), P(f[nc])));
-        }
-        return points;
+        if (ReadTable(path, ["iteration", "mean_return", "mean_cost", "normalized_reward", "normalized_cost"]) is not { } t) return [];
+        var (it, ret, cost, nr, nc) = (t.Column("iteration"), t.Column("mean_return"), t.Column("mean_cost"), t.Column("normalized_reward"), t.Column("normalized_cost"));
+        return Enumerable.Range(0, t.Count).Select(i => new CurvePoint((long)it[i], ret[i], cost[i], nr[i], nc[i])).ToList();
     }
 
-    /// <summary>Reads <c>metrics/online.csv</c> by column name (iteration, mean_episode_return, mean_episode_cost, lambda); an absent file gives an empty curve.</summary>
+    /// <summary>Reads <c>metrics/online.csv</c> by column name (iteration, mean_episode_return, mean_episode_cost, lambda); an absent or empty file gives an empty curve.</summary>
     internal static List<TrainingPoint> ReadTraining(string path)
     {
-        var points = new List<TrainingPoint>();
-        if (!File.Exists(path)) return points;
-        var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToArray();
-        if (lines.Length == 0) return points;
-        var header = lines[0].Split(',');
-        int Col(string name) => Array.IndexOf(header, name) is var i and >= 0 ? i : throw new FormatException($"'{path}' has no column '{name}'.");
-        int it = Col("iteration"), ret = Col("mean_episode_return"), cost = Col("mean_episode_cost"), lambda = Col("lambda");
-        double P(string s) => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
-        foreach (var line in lines.Skip(1))
-        {
-            var f = line.Split(',');
-            points.Add(new TrainingPoint(long.Parse(f[it], CultureInfo.InvariantCulture), P(f[ret]), P(f[cost]), P(f[lambda])));
-        }
-        return points;
+        if (ReadTable(path, RunPlots.OnlineColumns) is not { } t) return [];
+        var (it, ret, cost, lambda) = (t.Column("iteration"), t.Column("mean_episode_return"), t.Column("mean_episode_cost"), t.Column("lambda"));
+        return Enumerable.Range(0, t.Count).Select(i => new TrainingPoint((long)it[i], ret[i], cost[i], lambda[i])).ToList();
     }
+
+    /// <summary><see cref="CsvTable.Read"/>, except that an empty file (a run that wrote only its header, or nothing) is no table.</summary>
+    private static CsvTable? ReadTable(string path, IReadOnlyList<string> columns) =>
+        File.Exists(path) && new FileInfo(path).Length > 0 ? CsvTable.Read(path, columns) : null;
 
     /// <summary>Reads the mean relative biases of <c>qbias.json</c> (written by a run with <c>Run:QBias</c>); absent parts are NaN.</summary>
     internal static (QBias Handover, QBias Aligned) ReadQBias(string path)
@@ -303,8 +285,6 @@ internal static class ReportBuilder
         var csv = new StringBuilder("task,cost_limit,algorithm,setting,seeds,normalized_reward_mean,normalized_reward_std,normalized_cost_mean,normalized_cost_std," +
                                     "cumulative_violation_mean,cumulative_violation_std,reward_auc_mean,reward_auc_std,lambda_min,lambda_max," +
                                     "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned\n");
-        static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
-        static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
         foreach (var r in rows)
         {
             csv.AppendJoin(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Runs.Count.ToString(CultureInfo.InvariantCulture),
@@ -323,8 +303,6 @@ internal static class ReportBuilder
     /// </summary>
     public static (string Runs, string Training, string Evaluations) RawCsv(IReadOnlyList<ReportRow> rows)
     {
-        static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
-        static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
         var runs = new StringBuilder("task,cost_limit,algorithm,setting,seed,run,normalized_reward,normalized_cost,cumulative_violation,reward_auc,lambda_min,lambda_max," +
                                      "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned," +
                                      "reward_q_handover,reward_q_aligned,reward_monte_carlo,cost_q_handover,cost_q_aligned,cost_monte_carlo\n");
@@ -344,6 +322,12 @@ internal static class ReportBuilder
             }
         return (runs.ToString(), training.ToString(), evaluations.ToString());
     }
+
+    /// <summary>A CSV number: round-trippable, invariant culture.</summary>
+    private static string F(double v) => v.ToString("G9", CultureInfo.InvariantCulture);
+
+    /// <summary>A CSV text cell, quoted when it holds a comma or a quote.</summary>
+    private static string Q(string s) => s.Contains(',', StringComparison.Ordinal) || s.Contains('"', StringComparison.Ordinal) ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
 
     private static string FormatRange((double Min, double Max) range) => double.IsNaN(range.Min) ? "n/a" :
         $"{range.Min.ToString("G3", CultureInfo.InvariantCulture)} – {range.Max.ToString("G3", CultureInfo.InvariantCulture)}";
