@@ -295,23 +295,38 @@ public sealed class MarvelPipeline
             // 2. Value alignment on the offline dataset; skipped on resume when aligned/ and alignment.json are complete.
             stage = MarvelPipelineStages.Alignment;
             HandoverArtifact alignedArtifact;
-            long alignmentSteps;
+            AlignmentInfo alignment;
             if (resume && File.Exists(Path.Combine(run.AlignedPath, "manifest.json")) && File.Exists(run.AlignmentInfoPath))
             {
                 alignedArtifact = HandoverArtifact.Load(run.AlignedPath);
-                alignmentSteps = ReadAlignmentSteps(run.AlignmentInfoPath);
+                alignment = ReadAlignmentInfo(run.AlignmentInfoPath);
             }
             else
             {
                 run.WriteStatus("running", stage);
                 cancellationToken.ThrowIfCancellationRequested();
-                var aligned = _aligner.Align(artifact, dataset, context with { Seeds = seeds.Fork("alignment") }, progress, cancellationToken);
+                var rollouts = CollectAlignmentRollouts(artifact, context, seeds, cancellationToken);
+                ITransitionSampler data = rollouts is null ? dataset : new Data.MixedTransitionSampler(dataset, rollouts, o.AlignmentRolloutFraction);
+                var aligned = _aligner.Align(artifact, data, context with { Seeds = seeds.Fork("alignment") }, progress, cancellationToken);
                 aligned.Artifact.Save(run.AlignedPath);
                 bounds.Check(aligned.FinalMetrics, "reward_target", "cost_target", MarvelPipelineStages.Alignment, aligned.Steps);
-                run.WriteJson(run.AlignmentInfoPath, new Dictionary<string, object?> { ["steps"] = aligned.Steps, ["final_metrics"] = aligned.FinalMetrics });
+                alignment = new AlignmentInfo(aligned.Steps, rollouts?.Episodes.Count ?? 0, rollouts?.Count ?? 0,
+                    rollouts?.Episodes.Sum(e => Math.Max(0, e.Cost - o.CostLimit)) ?? 0);
+                run.WriteJson(run.AlignmentInfoPath, new Dictionary<string, object?>
+                {
+                    ["steps"] = aligned.Steps,
+                    ["final_metrics"] = aligned.FinalMetrics,
+                    ["rollout_episodes"] = alignment.RolloutEpisodes,
+                    ["rollout_environment_steps"] = alignment.RolloutSteps,
+                    ["rollout_violation"] = alignment.RolloutViolation,
+                    ["rollout_mean_cost"] = rollouts is null ? null : rollouts.Episodes.Average(e => e.Cost),
+                    ["rollout_mean_return"] = rollouts is null ? null : rollouts.Episodes.Average(e => e.Return),
+                });
                 alignedArtifact = aligned.Artifact;
-                alignmentSteps = aligned.Steps;
             }
+            long alignmentSteps = alignment.Steps;
+            // The alignment's rollout episodes are the first online interactions; a checkpoint's totals already include them.
+            session.CountAlignmentRollouts(alignment, includeInTotals: checkpoint is null);
 
             // 3. Online finetuning with evaluation at 0, every EvalEvery iterations and after the last one; on resume from the checkpoint.
             stage = MarvelPipelineStages.Online;
@@ -522,10 +537,34 @@ public sealed class MarvelPipeline
             if (File.Exists(file)) File.Delete(file);
     }
 
-    private static long ReadAlignmentSteps(string path)
+    /// <summary>The alignment stage's result as <c>alignment.json</c> records it (rollout fields absent in runs of earlier versions: 0).</summary>
+    private sealed record AlignmentInfo(long Steps, long RolloutEpisodes, long RolloutSteps, double RolloutViolation);
+
+    private static AlignmentInfo ReadAlignmentInfo(string path)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        return doc.RootElement.GetProperty("steps").GetInt64();
+        var root = doc.RootElement;
+        long Long(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+        double violation = root.TryGetProperty("rollout_violation", out var x) && x.ValueKind == JsonValueKind.Number ? x.GetDouble() : 0;
+        return new AlignmentInfo(root.GetProperty("steps").GetInt64(), Long("rollout_episodes"), Long("rollout_environment_steps"), violation);
+    }
+
+    /// <summary>
+    /// <see cref="MarvelPipelineOptions.AlignmentRolloutEpisodes"/> episodes of the artifact's actor, sampled (as online collection acts), on
+    /// environments of their own so the training environments' state is untouched; null when none are asked for or the aligner is
+    /// <see cref="Alignment.NoAlignment"/>. The actor is run through a learner of the online factory that takes the artifact over.
+    /// </summary>
+    private OfflineDataset? CollectAlignmentRollouts(HandoverArtifact artifact, LearnerContext context, SeedStreams seeds, CancellationToken cancellationToken)
+    {
+        int episodes = _options.AlignmentRolloutEpisodes;
+        if (episodes == 0 || _aligner is Alignment.NoAlignment) return null;
+        var rolloutSeeds = seeds.Fork("alignment-rollouts");
+        using var learner = _onlineFactory(context with { Seeds = rolloutSeeds }, artifact)
+            ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
+        learner.InitializeFrom(artifact, _options.HandoverLoad);
+        using var environment = _environments.MakeVector(_options.TaskId, Math.Min(_options.EnvironmentCount, episodes));
+        return Data.DatasetCollector.Collect(environment, [new Data.CollectionStage(learner.Policy, episodes)], rolloutSeeds.Derive("episodes"),
+            cancellationToken: cancellationToken);
     }
 
     private static T ReadJson<T>(string path)
@@ -619,16 +658,28 @@ public sealed class MarvelPipeline
             CheckpointedIteration = c.Iteration;
         }
 
+        /// <summary>Environment steps taken before the online learner's first (the alignment's rollouts); the learner counts only its own.</summary>
+        private long _stepsBefore;
+
+        public void CountAlignmentRollouts(AlignmentInfo alignment, bool includeInTotals)
+        {
+            _stepsBefore = alignment.RolloutSteps;
+            if (!includeInTotals) return;
+            EnvironmentSteps += alignment.RolloutSteps;
+            Episodes += alignment.RolloutEpisodes;
+            CumulativeViolation += alignment.RolloutViolation;
+        }
+
         public Dictionary<string, double> Add(OnlineIterationResult r, double costLimit)
         {
             Iterations++;
-            EnvironmentSteps = r.EnvironmentSteps;
+            EnvironmentSteps = _stepsBefore + r.EnvironmentSteps;
             Episodes += r.Episodes.Count;
             foreach (var e in r.Episodes) CumulativeViolation += Math.Max(0, e.Cost - costLimit);
             var row = new Dictionary<string, double>(StringComparer.Ordinal)
             {
                 ["iteration"] = Iterations,
-                ["environment_steps"] = r.EnvironmentSteps,
+                ["environment_steps"] = EnvironmentSteps,
                 ["episodes"] = r.Episodes.Count,
                 ["mean_episode_return"] = r.Episodes.Count > 0 ? r.Episodes.Average(e => e.Return) : double.NaN,
                 ["mean_episode_cost"] = r.Episodes.Count > 0 ? r.Episodes.Average(e => e.Cost) : double.NaN,

@@ -59,6 +59,19 @@ public sealed record MarvelPipelineOptions
     /// <summary>Device of the networks: "cpu", "cuda" or "cuda:N". Default "cpu".</summary>
     public string Device { get; set; } = "cpu";
 
+    /// <summary>
+    /// On-policy episodes of the handed-over actor collected before value alignment and mixed into its data (see
+    /// <see cref="AlignmentRolloutFraction"/>). Fitted evaluation on offline data alone bootstraps through Q(s′, a′) at the actor's actions,
+    /// which the data may never show; a few episodes of the actor itself put those actions into the regression. The episodes are
+    /// online interactions: they count in the run's online episodes, environment steps and cumulative violation. Skipped when the aligner is
+    /// <c>NoAlignment</c>. ≥ 0; default 0 (offline data only, as the reference).
+    /// </summary>
+    public int AlignmentRolloutEpisodes { get; set; }
+
+    /// <summary>Share of every alignment batch drawn from the <see cref="AlignmentRolloutEpisodes"/> (the rest from the offline dataset), in [0, 1].
+    /// Used only when <see cref="AlignmentRolloutEpisodes"/> &gt; 0. Default 0.5.</summary>
+    public double AlignmentRolloutFraction { get; set; } = 0.5;
+
     /// <summary>What the online learner takes over from the (aligned) artifact. Default: actor and critics, actor optimizer moments,
     /// no critic moments (marvel.md §4.2).</summary>
     public HandoverLoadOptions HandoverLoad { get; set; } = new();

@@ -30,6 +30,9 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
             failures.AddError("must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(options.Device));
         else
             OptionChecks.Device(failures, options.Device, nameof(options.Device));
+        OptionChecks.AtLeast(failures, options.AlignmentRolloutEpisodes, 0, nameof(options.AlignmentRolloutEpisodes));
+        if (!(options.AlignmentRolloutFraction >= 0 && options.AlignmentRolloutFraction <= 1))
+            failures.AddError($"must be in [0, 1] (the share of each alignment batch taken from the rollout episodes), got {options.AlignmentRolloutFraction}.", nameof(options.AlignmentRolloutFraction));
         if (options.HandoverLoad is null)
             failures.AddError("must not be null; use new HandoverLoadOptions() for the defaults.", nameof(options.HandoverLoad));
         if (double.IsNaN(options.QDivergenceFactor) || options.QDivergenceFactor < 1)

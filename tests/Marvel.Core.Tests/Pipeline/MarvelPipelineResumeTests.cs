@@ -52,12 +52,13 @@ public class MarvelPipelineResumeTests
         .Where(f => Path.GetFileName(f) != "state.json" && Path.GetFileName(f) != "manifest.json")
         .ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
 
-    [TestCase(SacLagSchedule.EpisodesThenUpdates)]
-    [TestCase(SacLagSchedule.StepBased)]
-    public void Resume_AfterTwoCancellations_EndsBitIdenticalToAnUninterruptedRun(SacLagSchedule schedule)
+    [TestCase(SacLagSchedule.EpisodesThenUpdates, 0)]
+    [TestCase(SacLagSchedule.StepBased, 0)]
+    [TestCase(SacLagSchedule.EpisodesThenUpdates, 2)]
+    public void Resume_AfterTwoCancellations_EndsBitIdenticalToAnUninterruptedRun(SacLagSchedule schedule, int alignmentRollouts)
     {
         // Run A: straight through.
-        var a = Options(iterations: 6, evalEvery: 2, checkpointEvery: 2);
+        var a = Options(iterations: 6, evalEvery: 2, checkpointEvery: 2) with { AlignmentRolloutEpisodes = alignmentRollouts };
         var resultA = SacLagPipeline(a, schedule).Run(PipelineTestData.Dataset);
 
         // Run B: cancelled after iteration 3 (between iterations: checkpoint 3 is written on cancellation), resumed by a fresh pipeline and
@@ -89,6 +90,9 @@ public class MarvelPipelineResumeTests
         resultB.RewardAuc.Should().Be(resultA.RewardAuc);
         resultB.OnlineEnvironmentSteps.Should().Be(resultA.OnlineEnvironmentSteps);
         resultB.AlignmentSteps.Should().Be(resultA.AlignmentSteps);
+        resultB.OnlineEpisodes.Should().Be(resultA.OnlineEpisodes);
+        if (schedule == SacLagSchedule.EpisodesThenUpdates) // 2 whole episodes per iteration; the step-based schedule ends episodes anywhere
+            resultA.OnlineEpisodes.Should().Be(6 * 2 + alignmentRollouts, "the alignment's rollout episodes count once, also after two resumes");
         RunDirectory.ReadStatus(b.RunDirectory).State.Should().Be(RunState.Completed);
     }
 

@@ -145,6 +145,46 @@ public class MarvelPipelineTests
     }
 
     [Test]
+    public void Run_AlignmentRollouts_AreMixedIntoTheAlignmentData_AndCountAsOnlineInteraction()
+    {
+        var o = Options(iterations: 2, evalEvery: 5, evalEpisodes: 1) with { AlignmentRolloutEpisodes = 3, AlignmentRolloutFraction = 0.25 };
+        var aligner = new RecordingAligner();
+        var pipeline = new MarvelPipeline(o, PipelineTestData.Artifact(), aligner, new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20 }),
+            (context, _) => new FakeOnlineLearner(context));
+
+        var result = pipeline.Run(PipelineTestData.Dataset);
+
+        var mixed = aligner.Data.Should().BeOfType<Marvel.Core.Data.MixedTransitionSampler>().Which;
+        mixed.Primary.Should().BeSameAs(PipelineTestData.Dataset);
+        mixed.SecondaryFraction.Should().Be(0.25);
+        var rollouts = mixed.Secondary.Should().BeOfType<OfflineDataset>().Which;
+        rollouts.Episodes.Should().HaveCount(3);
+        // The rollouts are online interaction: their violation adds to the fake learner's 20 per iteration, their episodes and steps to its 2 × 2 and 800.
+        double rolloutViolation = rollouts.Episodes.Sum(e => Math.Max(0, e.Cost - 20));
+        result.CumulativeViolation.Should().BeApproximately(rolloutViolation + 40, 1e-9);
+        result.OnlineEpisodes.Should().Be(3 + 4);
+        result.OnlineEnvironmentSteps.Should().Be(rollouts.Count + 800);
+        using var info = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.RunDirectory, "alignment.json")));
+        info.RootElement.GetProperty("rollout_episodes").GetInt64().Should().Be(3);
+        info.RootElement.GetProperty("rollout_environment_steps").GetInt64().Should().Be(rollouts.Count);
+        var online = CsvLines(Path.Combine(o.RunDirectory, "metrics", "online.csv"));
+        Cell(online, 1, "cumulative_violation").Should().BeApproximately(rolloutViolation + 20, 1e-6);
+    }
+
+    [Test]
+    public void Run_AlignmentRollouts_WithNoAlignment_AreNotCollected()
+    {
+        var o = Options(iterations: 1, evalEvery: 5, evalEpisodes: 1) with { AlignmentRolloutEpisodes = 3 };
+        var pipeline = new MarvelPipeline(o, PipelineTestData.Artifact(), new NoAlignment(), new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20 }),
+            (context, _) => new FakeOnlineLearner(context));
+
+        var result = pipeline.Run(PipelineTestData.Dataset);
+
+        result.OnlineEpisodes.Should().Be(2, "no alignment, so no episodes are spent on it");
+        result.CumulativeViolation.Should().Be(20);
+    }
+
+    [Test]
     public void Run_SameSeed_EvaluationsAreIdentical_AndEvaluationSeedsFollowTheProtocol()
     {
         MarvelRunResult RunOnce()
@@ -288,6 +328,8 @@ public class MarvelPipelineTests
     [TestCase(nameof(MarvelPipelineOptions.HandoverLoad))]
     [TestCase(nameof(MarvelPipelineOptions.QDivergenceFactor))]
     [TestCase(nameof(MarvelPipelineOptions.OfflineReportEvery))]
+    [TestCase(nameof(MarvelPipelineOptions.AlignmentRolloutEpisodes))]
+    [TestCase(nameof(MarvelPipelineOptions.AlignmentRolloutFraction))]
     public void Validate_BadField_IsNamed(string field)
     {
         var o = new MarvelPipelineOptions();
@@ -306,6 +348,8 @@ public class MarvelPipelineTests
             case nameof(o.HandoverLoad): o.HandoverLoad = null!; break;
             case nameof(o.QDivergenceFactor): o.QDivergenceFactor = 0.5; break;
             case nameof(o.OfflineReportEvery): o.OfflineReportEvery = 0; break;
+            case nameof(o.AlignmentRolloutEpisodes): o.AlignmentRolloutEpisodes = -1; break;
+            case nameof(o.AlignmentRolloutFraction): o.AlignmentRolloutFraction = double.NaN; break;
         }
 
         var result = new MarvelPipelineOptionsValidator().Validate(null, o);

@@ -92,3 +92,16 @@ internal sealed class DivergingAligner : IValueAligner
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         throw new TrainingDivergedException("alignment", "reward_critic_loss", 3, double.PositiveInfinity);
 }
+
+/// <summary>An aligner that records the data it is given and returns the artifact unchanged.</summary>
+internal sealed class RecordingAligner : IValueAligner
+{
+    public ITransitionSampler? Data { get; private set; }
+
+    public ValueAlignmentResult Align(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        Data = data;
+        return new ValueAlignmentResult(artifact, 0, new Dictionary<string, double>());
+    }
+}
