@@ -187,6 +187,26 @@ public class BcqLagLearnerTests
     }
 
     [Test]
+    public void NativeTensors_DoNotLeakAcrossUpdatesOrBestOfNActions()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 2);
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { BatchSize = 8 });
+        learner.Attach(data);
+        var obs = data.ObservationAt(0).ToArray();
+        var action = new float[2];
+        learner.Train(5);
+        learner.Policy.Act(obs, action, deterministic: true);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        learner.Train(30);
+        for (int i = 0; i < 30; i++)
+        {
+            learner.Policy.Act(obs, action, deterministic: true);
+            learner.Policy.Act(obs, action, deterministic: false);
+        }
+        TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
+    [Test]
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);
