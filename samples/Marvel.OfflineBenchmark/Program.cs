@@ -9,6 +9,7 @@
 //   --steps <all algorithms>   --budget cpq=1000,cdt=500 (per algorithm)   --episodes 300   --dataset-seed 7
 //   --hidden 64,64   --batch 256   --cdt-batch 64   --eval-episodes 10
 //   --first-seed 0   run only seeds first-seed .. seeds − 1
+//   --bcq-candidates N   BCQ-Lag's SelectionCandidates (default: the options' default, 10)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
 using System.Diagnostics;
@@ -34,7 +35,7 @@ const string task = "BallCircle";
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
-                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10]");
+                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10]");
     return 2;
 }
 var outputDir = args[0];
@@ -61,6 +62,7 @@ int[] hidden = List(Opt("hidden", "64,64")).Select(int.Parse).ToArray();
 int batch = int.Parse(Opt("batch", "256"));
 int evalEpisodes = int.Parse(Opt("eval-episodes", "10"));
 int cdtBatch = int.Parse(Opt("cdt-batch", "64"));
+int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().SelectionCandidates.ToString(CultureInfo.InvariantCulture)));
 
 // Default step budgets, chosen so the whole default table (7 algorithms × 3 limits × 3 seeds) fits in about 40 minutes
 // on a shared 2-core VM with one torch thread. The slow learners (VAE plus critic ensembles, transformer) get fewer steps.
@@ -218,6 +220,7 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "bcq-lag" => new BcqLagLearner(context, new BcqLagOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
+        SelectionCandidates = bcqCandidates,
     }),
     "coptidice" => new COptiDiceLearner(context, new COptiDiceOptions
     {

@@ -52,6 +52,10 @@ internal sealed class BatchPidLagrangian : IDisposable
     /// <summary>The set point (a discounted cost value).</summary>
     public double Threshold { get; }
 
+    /// <summary>The multiplier of the last <see cref="Control"/> call (0 before the first), a 0-dim tensor on the device. Read it
+    /// without leaving the device (e.g. to weigh Q_c when acting); do not modify or dispose it.</summary>
+    public Tensor Lambda => _lambda;
+
     /// <summary>One PID step on the batch of cost values; returns λ as a 0-dim tensor without gradient (owned by the caller's scope).</summary>
     /// <param name="costValues">Q_c at the policy's actions, [batch]; its graph is not touched.</param>
     public Tensor Control(Tensor costValues)

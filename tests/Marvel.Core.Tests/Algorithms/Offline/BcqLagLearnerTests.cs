@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Offline.BcqLag;
+using Marvel.Core.Networks;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -95,6 +96,116 @@ public class BcqLagLearnerTests
         CostValue(optimistic: false).Should().BeGreaterThan(CostValue(optimistic: true));
     }
 
+    // Two states, N = 3 candidates each (rows 0–2 state 0, rows 3–5 state 1); candidate row r is [value, r] so the picked row shows.
+    //   reward members  m0 = [1.0, 3.0, 2.0 | 0.5, 0.4, 0.9 ]   m1 = [1.2, 2.5, 4.0 | 0.6, 0.7, 0.35]
+    //   Q_r = min       =    [1.0, 2.5, 2.0 | 0.5, 0.4, 0.35]   (the mean would be 1.1, 2.75, 3.0 for state 0: a different pick)
+    //   cost members    c0 = [0.2, 1.0, 0.1 | 0.1, 0.0, 0.0 ]   c1 = [0.4, 0.5, 0.3 | 0.2, 0.3, 0.1 ]
+    //   Q_c = max       =    [0.4, 1.0, 0.3 | 0.2, 0.3, 0.1 ]   (reference min: [0.2, 0.5, 0.1 | 0.1, 0.0, 0.0])
+    private static readonly float[] SelectionValues = [0.1f, 0.2f, 0.3f, -0.1f, -0.2f, -0.3f];
+    private static Tensor SelectionCandidates() =>
+        stack(SelectionValues.Select((v, row) => tensor(new[] { v, (float)row })).ToArray(), 0);
+    private static Tensor RewardMembers() => tensor(new[] { 1.0f, 3.0f, 2.0f, 0.5f, 0.4f, 0.9f, 1.2f, 2.5f, 4.0f, 0.6f, 0.7f, 0.35f }, 2, 6);
+    private static Tensor CostMembers() => tensor(new[] { 0.2f, 1.0f, 0.1f, 0.1f, 0.0f, 0.0f, 0.4f, 0.5f, 0.3f, 0.2f, 0.3f, 0.1f }, 2, 6);
+
+    [Test]
+    public void BestOfN_Scores_AreMinRewardMinusLambdaTimesMaxCost()
+    {
+        // λ = 2: Q_r − 2 · Q_c = [1.0 − 0.8, 2.5 − 2.0, 2.0 − 0.6 | 0.5 − 0.4, 0.4 − 0.6, 0.35 − 0.2] = [0.2, 0.5, 1.4 | 0.1, −0.2, 0.15].
+        using var scope = NewDisposeScope();
+        var scores = BestOfNSelection.Scores(RewardMembers(), CostMembers(), tensor(2f), referenceOptimisticCost: false);
+        scores.data<float>().ToArray().Should().Equal([0.2f, 0.5f, 1.4f, 0.1f, -0.2f, 0.15f], (a, b) => Math.Abs(a - b) < 1e-6f);
+    }
+
+    [TestCase(0f, false, 1, 3)]   // λ = 0: state 0 [1.0, 2.5, 2.0] → row 1; state 1 [0.5, 0.4, 0.35] → row 3 (the highest reward).
+    [TestCase(2f, false, 2, 5)]   // λ = 2: state 0 [0.2, 0.5, 1.4] → row 2; state 1 [0.1, −0.2, 0.15] → row 5 (cheaper candidates).
+    [TestCase(2f, true, 2, 4)]    // λ = 2, reference min over cost members: state 0 [1.0 − 0.4, 2.5 − 1.0, 2.0 − 0.2] = [0.6, 1.5, 1.8] → row 2;
+                                  //   state 1 [0.5 − 0.2, 0.4 − 0, 0.35 − 0] = [0.3, 0.4, 0.35] → row 4.
+    public void BestOfN_PicksTheCandidateWithHighestRewardMinusLambdaCost(float lambda, bool referenceOptimistic, int row0, int row1)
+    {
+        using var scope = NewDisposeScope();
+        var scores = BestOfNSelection.Scores(RewardMembers(), CostMembers(), tensor(lambda), referenceOptimistic);
+        var picked = BestOfNSelection.Pick(SelectionCandidates(), scores, candidatesPerState: 3);
+        picked.shape.Should().Equal(2, 2);
+        picked.data<float>().ToArray().Should().Equal(SelectionValues[row0], row0, SelectionValues[row1], row1);
+    }
+
+    [TestCase(0.5f, 0.9f)]   // Q_r − 0.5 · Q_c = 0.5a − 0.5: [−0.75, −0.4, −0.05] → a = 0.9, the most rewarding.
+    [TestCase(2f, -0.5f)]    // Q_r − 2 · Q_c = −a − 2: [−1.5, −2.2, −2.9] → a = −0.5, the cheapest.
+    public void BestOfN_HandSetCritics_LambdaChangesTheChoice(float lambda, float expected)
+    {
+        // One-member critics of [s, a] with hidden [2]: h = relu(a + 10, 0) (= a + 10 for |a| ≤ 1), Q_r = h0 − 10 = a,
+        // Q_c = h0 − 9 = a + 1. One state s = 0.3 with candidates a ∈ {−0.5, 0.2, 0.9}.
+        using var scope = NewDisposeScope();
+        using var reward = HandSetCritic(outputBias: -10f);
+        using var cost = HandSetCritic(outputBias: -9f);
+        var observations = full(3, 1, 0.3f);
+        var candidates = tensor(new[] { -0.5f, 0.2f, 0.9f }, 3, 1);
+        var picked = BestOfNSelection.Select(reward, cost, observations, candidates, tensor(lambda), candidatesPerState: 3, referenceOptimisticCost: false);
+        picked.data<float>().ToArray().Should().Equal(expected);
+    }
+
+    private static QEnsemble HandSetCritic(float outputBias)
+    {
+        var critic = new QEnsemble(1, 1, [2], 1, new Generator(0));
+        using (no_grad())
+        {
+            var p = critic.parameters().ToArray();   // net.0.weight [2, 2], net.0.bias [2], net.2.weight [1, 2], net.2.bias [1]
+            p[0].copy_(tensor(new[] { 0f, 1f, 0f, 0f }, 2, 2));
+            p[1].copy_(tensor(new[] { 10f, 0f }));
+            p[2].copy_(tensor(new[] { 1f, 0f }, 1, 2));
+            p[3].copy_(tensor(new[] { outputBias }));
+        }
+        return critic;
+    }
+
+    [Test]
+    public void ActionSelection_BestOfTenByDefault_ReferenceActsWithOneSample()
+    {
+        new BcqLagOptions().SelectionCandidates.Should().Be(10);
+        new BcqLagOptions().ReferenceSingleSampleAction.Should().BeFalse();
+        BcqLagOptions.Reference().ReferenceSingleSampleAction.Should().BeTrue();
+    }
+
+    [Test]
+    public void Act_OneCandidate_EqualsTheReferenceSingleSample_AndTenCandidatesAreReproducible()
+    {
+        // Acting does not touch training, so the same seed trains the same networks; with N = 1 the only deterministic candidate
+        // is the decode of z = 0, the reference's action.
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        float[] Actions(BcqLagOptions options)
+        {
+            using var learner = new BcqLagLearner(TinyDatasets.Context(seed: 3), options);
+            learner.Attach(data);
+            learner.Train(10);
+            var obs = Enumerable.Range(0, 4).SelectMany(i => data.ObservationAt(i * 7).ToArray()).ToArray();
+            var actions = new float[4 * 2];
+            learner.Policy.Act(obs, actions, deterministic: true);
+            return actions;
+        }
+        Actions(Tiny() with { SelectionCandidates = 1 }).Should().Equal(Actions(Tiny() with { ReferenceSingleSampleAction = true }));
+        Actions(Tiny()).Should().Equal(Actions(Tiny()));
+    }
+
+    [Test]
+    public void NativeTensors_DoNotLeakAcrossUpdatesOrBestOfNActions()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 2);
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { BatchSize = 8 });
+        learner.Attach(data);
+        var obs = data.ObservationAt(0).ToArray();
+        var action = new float[2];
+        learner.Train(5);
+        learner.Policy.Act(obs, action, deterministic: true);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        learner.Train(30);
+        for (int i = 0; i < 30; i++)
+        {
+            learner.Policy.Act(obs, action, deterministic: true);
+            learner.Policy.Act(obs, action, deterministic: false);
+        }
+        TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
     [Test]
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
@@ -129,6 +240,8 @@ public class BcqLagLearnerTests
     [TestCase(nameof(BcqLagOptions.VaeLearningRate), 0.0)]
     [TestCase(nameof(BcqLagOptions.VaeKlWeight), double.NaN)]
     [TestCase(nameof(BcqLagOptions.SampleActionCount), 0)]
+    [TestCase(nameof(BcqLagOptions.SelectionCandidates), 0)]
+    [TestCase(nameof(BcqLagOptions.SelectionCandidates), -3)]
     [TestCase(nameof(BcqLagOptions.DoubleQMix), -0.1)]
     [TestCase(nameof(BcqLagOptions.Phi), 0.0)]
     [TestCase(nameof(BcqLagOptions.PidKp), -1.0)]

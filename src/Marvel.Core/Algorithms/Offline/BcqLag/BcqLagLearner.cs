@@ -16,6 +16,9 @@ namespace Marvel.Core.Algorithms.Offline.BcqLag;
 /// <para>Actions are VAE decodes of the data's behaviour, nudged by at most Φ · m by a perturbation network trained to
 /// maximise Q − λ · (Q_c − qc_thres), with qc_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T) and λ from a
 /// PID on the batch mean of Q_c.</para>
+/// <para>Acting: of N = <see cref="BcqLagOptions.SelectionCandidates"/> perturbed decodes per state, the one of highest
+/// Q_r − λ · Q_c (BCQ's best-of-N selection with the Lagrangian score); one sample, as OSRL, with
+/// <see cref="BcqLagOptions.ReferenceSingleSampleAction"/>.</para>
 /// <para>One update: VAE (§0.4); reward critic (Eq. 1); cost critic (Eq. 2); actor (Eq. 3); Polyak averaging of target
 /// critics and target actor.</para>
 /// </remarks>
@@ -44,6 +47,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     private readonly BatchPidLagrangian _pid;
     private readonly Generator _noise;
     private readonly Generator _policyNoise;
+    private readonly Tensor _selectionLatents;
     private readonly RandomSource _batches;
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
@@ -93,6 +97,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         _pid = new BatchPidLagrangian(_options.PidKp, _options.PidKi, _options.PidKd, QCostThreshold, device);
         _noise = OfflineLearning.Generator(seeds, "noise", device);
         _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
+        _selectionLatents = SelectionLatents(seeds, _options.SelectionCandidates, _vae.LatentSize, device);
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value");
         Policy = new TensorPolicy(obs, act, Act, device);
@@ -188,14 +193,38 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         return result;
     }
 
-    // One decoded candidate per state, perturbed (no best-of-N selection, as OSRL). The deterministic mode decodes the
-    // prior's mode z = 0 so that evaluation is reproducible; the stochastic mode draws z ~ N(0, I) clipped to ±0.5.
+    // BCQ's selection (Fujimoto et al. 2019, Algorithm 1) with the Lagrangian score: N candidates per state, VAE decodes perturbed
+    // by ξ, and the one of highest Q_r − λ · Q_c, the critics reduced as in Eq. 3 and λ the PID's current multiplier (read on the
+    // device). The deterministic mode decodes the fixed latents (z = 0 first), so evaluation is reproducible and N = 1 is the
+    // single-sample mode; the stochastic mode draws z ~ N(0, I) clipped to ±0.5 for every candidate.
+    // ReferenceSingleSampleAction: one candidate, no selection (OSRL).
     private Tensor Act(Tensor observations, bool deterministic)
     {
-        var candidate = deterministic
-            ? _vae.Decode(observations, zeros(new long[] { observations.shape[0], _vae.LatentSize }, dtype: observations.dtype, device: observations.device))
-            : _vae.Decode(observations, _policyNoise);
-        return _actor.forward(observations, candidate);
+        if (_options.ReferenceSingleSampleAction)
+        {
+            var candidate = deterministic
+                ? _vae.Decode(observations, zeros(new long[] { observations.shape[0], _vae.LatentSize }, dtype: observations.dtype, device: observations.device))
+                : _vae.Decode(observations, _policyNoise);
+            return _actor.forward(observations, candidate);
+        }
+        int n = _options.SelectionCandidates;
+        var repeated = observations.repeat_interleave(n, 0);   // state i's candidates in rows i·N … i·N + N − 1
+        var decoded = deterministic
+            ? _vae.Decode(repeated, _selectionLatents.repeat(observations.shape[0], 1))
+            : _vae.Decode(repeated, _policyNoise);
+        var candidates = _actor.forward(repeated, decoded);
+        return BestOfNSelection.Select(_rewardCritic, _costCritic, repeated, candidates, _pid.Lambda, n, _options.ReferenceOptimisticCostEnsemble);
+    }
+
+    // The deterministic mode's N latents, [N, latent]: the prior's mode z = 0, then N − 1 draws of N(0, I) clipped to ±0.5 from
+    // the seed stream "selection" (fixed for the learner's life, so an action depends on the observation and the networks only).
+    private static Tensor SelectionLatents(SeedStreams seeds, int count, int latentSize, Device device)
+    {
+        using var scope = NewDisposeScope();
+        using var generator = seeds.CreateTorchGenerator("selection");
+        var draws = randn(new long[] { count - 1, latentSize }, generator: generator).clamp(-ConditionalVae.LatentClip, ConditionalVae.LatentClip);
+        var latents = cat(new[] { zeros(1, latentSize), draws }, 0).to(device);
+        return latents.DetachFromDisposeScope();
     }
 
     /// <inheritdoc />
@@ -231,5 +260,6 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         _pid.Dispose();
         _noise.Dispose();
         _policyNoise.Dispose();
+        _selectionLatents.Dispose();
     }
 }

@@ -59,6 +59,13 @@ public sealed record BcqLagOptions
     /// <summary>Next actions decoded per state in the critic backups. Default 10 (OSRL sample_action_num).</summary>
     public int SampleActionCount { get; set; } = 10;
 
+    /// <summary>Candidates N per state when acting: N VAE decodes, each perturbed by ξ; the policy acts with the one of highest
+    /// Q_r(s, a) − λ · Q_c(s, a) (BCQ's selection, Fujimoto et al. 2019, with the Lagrangian score; λ the PID's current
+    /// multiplier, the critics reduced as in the actor loss). The deterministic mode decodes a fixed set of N latents (the prior's
+    /// mode z = 0 first, then N − 1 seeded draws of N(0, I) clipped to ±0.5); the stochastic mode draws N fresh ones.
+    /// At least 1. Ignored with <see cref="ReferenceSingleSampleAction"/>. Default 10 (the BCQ paper's N).</summary>
+    public int SelectionCandidates { get; set; } = 10;
+
     /// <summary>Weight λ of the pessimistic side of the soft clipped double Q, in [0, 1]: of min(q1, q2) for the reward critic
     /// (q_g the group minima), of max(q1, q2) for the cost critic (q_g the group maxima; min and minima with
     /// <see cref="ReferenceOptimisticCostEnsemble"/>). Default 0.75 (OSRL lmbda).</summary>
@@ -89,11 +96,18 @@ public sealed record BcqLagOptions
     /// switch on, BEAR-Lag at κ = 40 learned a Q_c about 20 % under its policy's discounted cost and exceeded the limit.</summary>
     public bool ReferenceOptimisticCostEnsemble { get; set; }
 
+    /// <summary>Reproduction switch: act with a single decoded and perturbed sample per state, with no selection by the critics, as
+    /// OSRL's <c>bcql.py</c> does (its deterministic mode decodes z = 0). Default false: best of <see cref="SelectionCandidates"/>
+    /// by Q_r − λ · Q_c, as the BCQ paper selects by Q. With one sample the policy is the behaviour data's action plus a nudge of at
+    /// most Φ · m whatever λ is; on the built-in BallCircle data it stayed at the data's cost at every κ.</summary>
+    public bool ReferenceSingleSampleAction { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
     public static BcqLagOptions Reference() => new()
     {
         TreatTimeoutAsTerminal = true,
         ReferenceCostBackupIgnoresDone = true,
         ReferenceOptimisticCostEnsemble = true,
+        ReferenceSingleSampleAction = true,
     };
 }

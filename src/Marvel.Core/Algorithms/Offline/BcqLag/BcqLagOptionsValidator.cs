@@ -28,6 +28,7 @@ internal sealed class BcqLagOptionsValidator : IValidateOptions<BcqLagOptions>
         OptionChecks.Positive(b, options.VaeLearningRate, nameof(options.VaeLearningRate));
         OptionChecks.NonNegative(b, options.VaeKlWeight, nameof(options.VaeKlWeight));
         OptionChecks.AtLeast(b, options.SampleActionCount, 1, nameof(options.SampleActionCount));
+        OptionChecks.AtLeast(b, options.SelectionCandidates, 1, nameof(options.SelectionCandidates));
         OptionChecks.ClosedUnit(b, options.DoubleQMix, nameof(options.DoubleQMix));
         OptionChecks.HalfOpenUnit(b, options.Phi, nameof(options.Phi));
         OptionChecks.NonNegative(b, options.PidKp, nameof(options.PidKp));
