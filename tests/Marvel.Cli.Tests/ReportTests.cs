@@ -57,10 +57,10 @@ public sealed class ReportTests
         // Q bias: relative, handover reward −0.5·(seed + 1), cost −0.4; aligned reward −0.1, cost 0.1·seed. Means: handover reward
         // Q 1 + seed against MC 4, cost Q 10 against MC 20; aligned reward Q 3.5, cost Q 20 + seed.
         File.WriteAllText(Path.Combine(dir, "qbias.json"), $$"""
-            { "handover": { "reward": { "MeanRelativeBias": {{N(-0.5 * (seed + 1))}}, "MeanQ": {{1 + seed}}, "MeanMonteCarlo": 4 },
-                            "cost": { "MeanRelativeBias": -0.4, "MeanQ": 10, "MeanMonteCarlo": 20 } },
-              "aligned": { "reward": { "MeanRelativeBias": -0.1, "MeanQ": 3.5, "MeanMonteCarlo": 4 },
-                           "cost": { "MeanRelativeBias": {{N(0.1 * seed)}}, "MeanQ": {{20 + seed}}, "MeanMonteCarlo": 20 } } }
+            { "handover": { "reward": { "MeanRelativeBias": {{N(-0.5 * (seed + 1))}}, "MeanQ": {{1 + seed}}, "MeanMonteCarlo": 4, "MeanAbsoluteBias": 5 },
+                            "cost": { "MeanRelativeBias": -0.4, "MeanQ": 10, "MeanMonteCarlo": 20, "MeanAbsoluteBias": 8 } },
+              "aligned": { "reward": { "MeanRelativeBias": -0.1, "MeanQ": 3.5, "MeanMonteCarlo": 4, "MeanAbsoluteBias": 1 },
+                           "cost": { "MeanRelativeBias": {{N(0.1 * seed)}}, "MeanQ": {{20 + seed}}, "MeanMonteCarlo": 20, "MeanAbsoluteBias": {{2 + seed}} } } }
             """);
     }
 
@@ -162,7 +162,8 @@ public sealed class ReportTests
         var md = ReportBuilder.Markdown(Rows(), []);
         // reward Q handover mean(1, 2, 3) = 2, std sqrt(2/3) = 0.82; aligned 3.5; MC 4; |Q − MC| mean(3, 2, 1) = 2 → 0.5.
         // cost Q handover 10; aligned mean(20, 21, 22) = 21 ± 0.82; MC 20; |Q − MC| 10 → mean(0, 1, 2) = 1.
-        md.Should().Contain("| BallCircle | 20 | Marvel | 2.00 ± 0.82 | 3.50 ± 0.00 | 4.00 ± 0.00 | 2.00 → 0.50 | 10.00 ± 0.00 | 21.00 ± 0.82 | 20.00 ± 0.00 | 10.00 → 1.00 |");
+        // Per-state errors: reward 5 → 1; cost 8 → mean(2, 3, 4) = 3.
+        md.Should().Contain("| BallCircle | 20 | Marvel | 2.00 ± 0.82 | 3.50 ± 0.00 | 4.00 ± 0.00 | 2.00 → 0.50 | 5.00 → 1.00 | 10.00 ± 0.00 | 21.00 ± 0.82 | 20.00 ± 0.00 | 10.00 → 1.00 | 8.00 → 3.00 |");
         md.Should().NotContain("| BallCircle | 20 | Scratch | n/a");
     }
 
@@ -182,7 +183,7 @@ public sealed class ReportTests
         var (runs, training, evaluations) = ReportBuilder.RawCsv(Rows());
         var runLines = runs.TrimEnd('\n').Split('\n');
         runLines.Should().HaveCount(1 + 5);
-        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20");
+        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20,5,1,8,3");
         var trainingLines = training.TrimEnd('\n').Split('\n');
         trainingLines.Should().HaveCount(1 + 3 * 4);   // only the Marvel runs have online iterations
         trainingLines[^1].Should().Be("BallCircle,20,Marvel,,2,4,400,12,0.15");

@@ -12,10 +12,10 @@ internal sealed record TrainingPoint(long Iteration, double MeanReturn, double M
 
 /// <summary>
 /// One artifact's Q bias from <c>qbias.json</c>: the mean relative bias per critic (mean over states of (Q − MC)/|MC|), and the mean
-/// critic value and mean Monte-Carlo value over the states (scaled units).
+/// critic value and mean Monte-Carlo value over the states, and the mean over states of |Q − MC| (scaled units).
 /// </summary>
 internal readonly record struct QBias(double Reward, double Cost, double RewardQ = double.NaN, double RewardMonteCarlo = double.NaN,
-    double CostQ = double.NaN, double CostMonteCarlo = double.NaN)
+    double CostQ = double.NaN, double CostMonteCarlo = double.NaN, double RewardStateError = double.NaN, double CostStateError = double.NaN)
 {
     public static readonly QBias None = new(double.NaN, double.NaN);
 
@@ -217,7 +217,7 @@ internal static class ReportBuilder
             double Field(string critic, string field) => part.TryGetProperty(critic, out var c) && c.ValueKind == JsonValueKind.Object
                 ? Num(c, field) ?? double.NaN : double.NaN;
             return new QBias(Field("reward", "MeanRelativeBias"), Field("cost", "MeanRelativeBias"), Field("reward", "MeanQ"), Field("reward", "MeanMonteCarlo"),
-                Field("cost", "MeanQ"), Field("cost", "MeanMonteCarlo"));
+                Field("cost", "MeanQ"), Field("cost", "MeanMonteCarlo"), Field("reward", "MeanAbsoluteBias"), Field("cost", "MeanAbsoluteBias"));
         }
         return (Part("handover"), Part("aligned"));
     }
@@ -256,11 +256,13 @@ internal static class ReportBuilder
         {
             md.Append("\nQ bias of the critics against Monte-Carlo rollouts of their own actor from dataset states (`qbias.json`, scaled units): the mean ");
             md.Append("critic value Q over the states for the handed-over critics (`handover/`) and after value alignment (`aligned/`; the same critics where ");
-            md.Append("the row does not align), the mean Monte-Carlo value MC of the same states, and |Q − MC| before → after; mean ± std over seeds. ");
-            md.Append("Per-state relative biases are in `runs.csv`.\n\n");
+            md.Append("the row does not align), the mean Monte-Carlo value MC of the same states, the error of the mean |mean Q − mean MC| and the ");
+            md.Append("per-state error (mean over states of |Q − MC|, which a critic that is right only on average does not pass) before → after; ");
+            md.Append("mean ± std over seeds (errors: means over seeds). Per-state relative biases are in `runs.csv`.\n\n");
             md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "");
-            md.Append(" reward Q, handover | reward Q, aligned | reward MC | reward \\|Q − MC\\| | cost Q, handover | cost Q, aligned | cost MC | cost \\|Q − MC\\| |\n");
-            md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|---|---|\n");
+            md.Append(" reward Q, handover | reward Q, aligned | reward MC | reward \\|mean Q − mean MC\\| | reward per-state \\|Q − MC\\| |");
+            md.Append(" cost Q, handover | cost Q, aligned | cost MC | cost \\|mean Q − mean MC\\| | cost per-state \\|Q − MC\\| |\n");
+            md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|---|---|---|---|\n");
             foreach (var r in biased)
             {
                 string S(Func<RunRecord, double> f) => Spread.Of(r.Runs.Select(f)).Format("F2");
@@ -268,8 +270,8 @@ internal static class ReportBuilder
                     $"{Spread.Of(r.Runs.Select(before)).Mean.ToString("F2", CultureInfo.InvariantCulture)} → {Spread.Of(r.Runs.Select(after)).Mean.ToString("F2", CultureInfo.InvariantCulture)}";
                 md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
                 if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
-                md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.RewardQ)} | {S(x => x.Aligned.RewardQ)} | {S(x => x.Handover.RewardMonteCarlo)} | {Change(x => x.Handover.RewardAbsoluteBias, x => x.Aligned.RewardAbsoluteBias)} |");
-                md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.CostQ)} | {S(x => x.Aligned.CostQ)} | {S(x => x.Handover.CostMonteCarlo)} | {Change(x => x.Handover.CostAbsoluteBias, x => x.Aligned.CostAbsoluteBias)} |\n");
+                md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.RewardQ)} | {S(x => x.Aligned.RewardQ)} | {S(x => x.Handover.RewardMonteCarlo)} | {Change(x => x.Handover.RewardAbsoluteBias, x => x.Aligned.RewardAbsoluteBias)} | {Change(x => x.Handover.RewardStateError, x => x.Aligned.RewardStateError)} |");
+                md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.CostQ)} | {S(x => x.Aligned.CostQ)} | {S(x => x.Handover.CostMonteCarlo)} | {Change(x => x.Handover.CostAbsoluteBias, x => x.Aligned.CostAbsoluteBias)} | {Change(x => x.Handover.CostStateError, x => x.Aligned.CostStateError)} |\n");
             }
         }
         if (skipped.Count > 0)
@@ -305,7 +307,8 @@ internal static class ReportBuilder
     {
         var runs = new StringBuilder("task,cost_limit,algorithm,setting,seed,run,normalized_reward,normalized_cost,cumulative_violation,reward_auc,lambda_min,lambda_max," +
                                      "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned," +
-                                     "reward_q_handover,reward_q_aligned,reward_monte_carlo,cost_q_handover,cost_q_aligned,cost_monte_carlo\n");
+                                     "reward_q_handover,reward_q_aligned,reward_monte_carlo,cost_q_handover,cost_q_aligned,cost_monte_carlo," +
+                                     "reward_state_error_handover,reward_state_error_aligned,cost_state_error_handover,cost_state_error_aligned\n");
         var training = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_episode_return,mean_episode_cost,lambda\n");
         var evaluations = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_return,mean_cost,normalized_reward,normalized_cost\n");
         foreach (var row in rows)
@@ -314,7 +317,8 @@ internal static class ReportBuilder
                 string key = string.Join(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Seed.ToString(CultureInfo.InvariantCulture));
                 runs.AppendJoin(',', key, Q(Path.GetFileName(r.Directory)), F(r.NormalizedReward), F(r.NormalizedCost), F(r.CumulativeViolation), F(r.NormalizedRewardAuc),
                     F(r.LambdaMin), F(r.LambdaMax), F(r.Handover.Reward), F(r.Aligned.Reward), F(r.Handover.Cost), F(r.Aligned.Cost),
-                    F(r.Handover.RewardQ), F(r.Aligned.RewardQ), F(r.Handover.RewardMonteCarlo), F(r.Handover.CostQ), F(r.Aligned.CostQ), F(r.Handover.CostMonteCarlo)).Append('\n');
+                    F(r.Handover.RewardQ), F(r.Aligned.RewardQ), F(r.Handover.RewardMonteCarlo), F(r.Handover.CostQ), F(r.Aligned.CostQ), F(r.Handover.CostMonteCarlo),
+                    F(r.Handover.RewardStateError), F(r.Aligned.RewardStateError), F(r.Handover.CostStateError), F(r.Aligned.CostStateError)).Append('\n');
                 foreach (var p in r.Training)
                     training.AppendJoin(',', key, p.Iteration.ToString(CultureInfo.InvariantCulture), F(p.MeanReturn), F(p.MeanCost), F(p.Lambda)).Append('\n');
                 foreach (var p in r.Curve)
