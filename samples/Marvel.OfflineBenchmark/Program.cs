@@ -10,6 +10,9 @@
 //   --hidden 64,64   --batch 256   --cdt-batch 64   --eval-episodes 10
 //   --first-seed 0   run only seeds first-seed .. seeds − 1
 //   --bcq-candidates N   BCQ-Lag's SelectionCandidates (default: the options' default, 10)
+//   --coptidice-lr L   COptiDICE's actor and ν/χ learning rate (default: the options' default, 1e-4)
+//   --coptidice-scalar-lr L   COptiDICE's λ/τ learning rate (default: the options' default, 1e-4)
+//   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
 using System.Diagnostics;
@@ -35,7 +38,7 @@ const string task = "BallCircle";
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
-                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10]");
+                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--tau 0.005] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
     return 2;
 }
 var outputDir = args[0];
@@ -63,6 +66,12 @@ int batch = int.Parse(Opt("batch", "256"));
 int evalEpisodes = int.Parse(Opt("eval-episodes", "10"));
 int cdtBatch = int.Parse(Opt("cdt-batch", "64"));
 int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().SelectionCandidates.ToString(CultureInfo.InvariantCulture)));
+// Target-network rate: the value a critic holds after n updates has propagated about 1 − exp(−n·τ·(1 − γ)) of the way to its
+// fixed point, so at a budget of a few thousand updates the reference τ = 0.005 leaves the critics far from converged.
+var coptiDefaults = new COptiDiceOptions();
+double coptiLr = double.Parse(Opt("coptidice-lr", coptiDefaults.CriticLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+double coptiScalarLr = double.Parse(Opt("coptidice-scalar-lr", coptiDefaults.ScalarLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+double tau = double.Parse(Opt("tau", new BearLagOptions().Tau.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
 // Default step budgets, chosen so the whole default table (7 algorithms × 3 limits × 3 seeds) fits in about 40 minutes
 // on a shared 2-core VM with one torch thread. The slow learners (VAE plus critic ensembles, transformer) get fewer steps.
@@ -211,20 +220,21 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "bc-safe" => new BcLearner(context, new BcOptions { Mode = BcMode.Safe, CostLimit = limit, HiddenSizes = hidden, BatchSize = batch }),
     "cpq" => new CpqLearner(context, new CpqOptions
     {
-        CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
+        CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch, Tau = tau,
     }),
     "bear-lag" => new BearLagLearner(context, new BearLagOptions
     {
-        CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
+        CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch, Tau = tau,
     }),
     "bcq-lag" => new BcqLagLearner(context, new BcqLagOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
-        SelectionCandidates = bcqCandidates,
+        SelectionCandidates = bcqCandidates, Tau = tau,
     }),
     "coptidice" => new COptiDiceLearner(context, new COptiDiceOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, ValueHiddenSizes = hidden, BatchSize = batch,
+        ActorLearningRate = coptiLr, CriticLearningRate = coptiLr, ScalarLearningRate = coptiScalarLr,
     }),
     // CDT: a much smaller transformer than OSRL's (E = 64, 2 layers, 4 heads, batch --cdt-batch instead of 128/3/8/2048: one
     // default-size update takes seconds on one core) and a warm-up of a quarter of the budget (at most OSRL's 500 steps).

@@ -35,6 +35,36 @@ public class COptiDiceLearnerTests
     {
         using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200 });
         learner.QCostThreshold.Should().BeApproximately(4.330102, 1e-6);
+        // κ = 10, T = 200, γ = 0.99: ĉ is per step, so the bound is (1 − γ)·q_thres = 10·(1 − 0.99^200)/200 = 0.04330102.
+        learner.CostThreshold.Should().BeApproximately(0.04330102, 1e-8);
+    }
+
+    [Test]
+    public void Threshold_ReferenceComparesThePerStepEstimateWithTheDiscountedSum()
+    {
+        using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200, ReferenceDiscountedSumThreshold = true });
+        learner.CostThreshold.Should().BeApproximately(4.330102, 1e-6);
+        COptiDiceOptions.Reference().ReferenceDiscountedSumThreshold.Should().BeTrue();
+    }
+
+    [Test]
+    public void Lambda_RisesWhenTheDataIsCostlierThanTheBound()
+    {
+        // Every transition costs 1, far above the per-step bound 0.0433 (κ = 10, T = 200), so with that bound λ must grow; OSRL's
+        // discounted-sum bound (4.33 per step) is above any per-step cost here, so with it λ must fall. λ starts at softplus(1) = 1.3133.
+        var tiny = TinyDatasets.BallCircle();
+        var costly = new OfflineDataset(tiny.ObservationSize, tiny.ActionSize, tiny.Observations.ToArray(), tiny.Actions.ToArray(),
+            tiny.Rewards.ToArray(), Enumerable.Repeat(1f, tiny.Count).ToArray(), tiny.NextObservations.ToArray(), tiny.Terminals.ToArray(),
+            tiny.Timeouts.ToArray(), "tiny BallCircle, cost 1 per step");
+        double Lambda(bool reference)
+        {
+            using var learner = new COptiDiceLearner(TinyDatasets.Context(),
+                Tiny() with { EpisodeLength = 200, ScalarLearningRate = 1e-2, ReferenceDiscountedSumThreshold = reference });
+            learner.Attach(costly);
+            return learner.Train(30)["lambda"];
+        }
+        Lambda(reference: false).Should().BeGreaterThan(1.3133);
+        Lambda(reference: true).Should().BeLessThan(1.3133);
     }
 
     [TestCase(false, 0.01)]

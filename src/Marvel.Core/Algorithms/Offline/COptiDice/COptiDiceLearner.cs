@@ -14,9 +14,9 @@ namespace Marvel.Core.Algorithms.Offline.COptiDice;
 /// </summary>
 /// <remarks>
 /// <para>COptiDICE learns correction weights w(s, a) = d^π(s, a)/d^D(s, a) through a Lagrangian dual ν(s) with an
-/// f-divergence regulariser, estimates the policy's normalised discounted cost ĉ (an upper bound through χ and τ), moves
-/// λ so that ĉ ≤ qc_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T), and extracts the policy by w-weighted
-/// behaviour cloning.</para>
+/// f-divergence regulariser, estimates the policy's normalised discounted cost ĉ (an upper bound through χ and τ; a per-step
+/// quantity), moves λ so that ĉ ≤ <see cref="CostThreshold"/> = (1 − γ)·<see cref="CostBudget.QCostThreshold"/>(κ, γ, T), and
+/// extracts the policy by w-weighted behaviour cloning.</para>
 /// <para>One update: λ and the advantage e (Eq. 1); χ and τ (Eq. 2, cost upper bound); ν (Eq. 3); λ (Eq. 4); actor
 /// (Eq. 5). No target networks.</para>
 /// </remarks>
@@ -69,8 +69,10 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
 
-        // §5.3: the only conversion of κ; ĉ is compared with it.
+        // §5.3: the only conversion of κ. ĉ = E_{d^π}[c] under the normalised discounted occupancy is (1 − γ) times the discounted
+        // cost value, so its bound is (1 − γ)·q_thres; OSRL compares ĉ with q_thres itself (ReferenceDiscountedSumThreshold).
         QCostThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+        CostThreshold = _options.ReferenceDiscountedSumThreshold ? QCostThreshold : (1 - _options.Gamma) * QCostThreshold;
 
         var seeds = context.Seeds.Fork("coptidice");
         var device = context.Device;
@@ -109,8 +111,12 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     /// <summary>Episode length T used for the threshold.</summary>
     public int EpisodeLength { get; }
 
-    /// <summary>qc_thres: the bound on the normalised discounted cost estimate ĉ.</summary>
+    /// <summary>q_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T): the discounted cost value of spending κ evenly over T steps.</summary>
     public double QCostThreshold { get; }
+
+    /// <summary>The bound on the per-step cost estimate ĉ that λ enforces: (1 − γ)·<see cref="QCostThreshold"/>, or
+    /// <see cref="QCostThreshold"/> itself with <see cref="COptiDiceOptions.ReferenceDiscountedSumThreshold"/>.</summary>
+    public double CostThreshold { get; }
 
     /// <summary>Share of dataset transitions that start an episode, p_init (0 before <see cref="Attach"/>).</summary>
     public double InitialStateProportion => _initialProportion;
@@ -202,7 +208,7 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         GradientStep.Apply(_nuOptimizer, nuLoss);
 
         // Eq. 4: L_λ = λ (qc_thres − ĉ): λ grows while the cost estimate exceeds the threshold.
-        var lambdaLoss = lambda * (QCostThreshold - costEstimate.detach());
+        var lambdaLoss = lambda * (CostThreshold - costEstimate.detach());
         GradientStep.Apply(_lambdaOptimizer, lambdaLoss);
 
         // Eq. 5: policy extraction by w-weighted likelihood of the (noised) dataset action; w recomputed with the updated ν and λ.
@@ -326,7 +332,7 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         var dual = new LagrangeControllerState("COptiDiceDual",
             new Dictionary<string, double>
             {
-                ["lambda_raw"] = lambdaRaw, ["lambda"] = Softplus(lambdaRaw), ["tau_raw"] = tauRaw, ["tau"] = Softplus(tauRaw), ["threshold"] = QCostThreshold,
+                ["lambda_raw"] = lambdaRaw, ["lambda"] = Softplus(lambdaRaw), ["tau_raw"] = tauRaw, ["tau"] = Softplus(tauRaw), ["threshold"] = CostThreshold,
             },
             new Dictionary<string, double[]>());
         var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), dual);

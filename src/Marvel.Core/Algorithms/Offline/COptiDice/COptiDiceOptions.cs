@@ -19,7 +19,8 @@ public enum FDivergence
 public sealed record COptiDiceOptions
 {
     /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL). COptiDICE compares its
-    /// (1 − γ)-normalised discounted cost estimate ĉ with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>
+    /// (1 − γ)-normalised discounted cost estimate ĉ (a per-step quantity) with (1 − γ)·<see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T),
+    /// the discounted threshold of the other offline methods in the same per-step units (see <see cref="ReferenceDiscountedSumThreshold"/>).</summary>
     public double CostLimit { get; set; } = 10.0;
 
     /// <summary>Episode length T (steps) used to convert <see cref="CostLimit"/>; null takes <c>LearnerContext.EpisodeLength</c>. Default null.</summary>
@@ -78,6 +79,15 @@ public sealed record COptiDiceOptions
     /// tanh of it. Default false (the exact log-density of the squashed policy at the dataset action).</summary>
     public bool ReferencePreTanhBehaviorCloning { get; set; }
 
+    /// <summary>Reproduction switch: compare the per-step cost estimate ĉ with the discounted-sum threshold
+    /// <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T) itself, as OSRL does. That threshold is 1/(1 − γ) times too large
+    /// for ĉ (100× at γ = 0.99): for κ = 20, T = 200 it is 8.66 per step against costs of at most 1 per step, so λ only ever falls and
+    /// the constraint never binds. Default false (ĉ ≤ (1 − γ)·q_thres).</summary>
+    public bool ReferenceDiscountedSumThreshold { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
-    public static COptiDiceOptions Reference() => new() { TreatTimeoutAsTerminal = true, ReferencePreTanhBehaviorCloning = true };
+    public static COptiDiceOptions Reference() => new()
+    {
+        TreatTimeoutAsTerminal = true, ReferencePreTanhBehaviorCloning = true, ReferenceDiscountedSumThreshold = true,
+    };
 }
