@@ -96,6 +96,38 @@ public class BcqLagLearnerTests
         CostValue(optimistic: false).Should().BeGreaterThan(CostValue(optimistic: true));
     }
 
+    [Test]
+    public void CostTarget_IsClampedToTheRangeOfCostValues()
+    {
+        // y_c = c + γ · continues · q̂_c, γ = 0.99, bounds [0, 100]:
+        //   row 0: 1 + 0.99 · 1 · 500 = 496 → 100;  row 1: 0.5 + 0.99 · 0 · 500 = 0.5 (terminal);  row 2: 1 + 0.99 · (−50) = −48.5 → 0.
+        using var scope = NewDisposeScope();
+        var costs = tensor(new[] { 1f, 0.5f, 1f });
+        var continues = tensor(new[] { 1f, 0f, 1f });
+        var next = tensor(new[] { 500f, 500f, -50f });
+        BcqLagLearner.CostTarget(costs, continues, next, 0.99, (0, 100)).data<float>().ToArray()
+            .Should().Equal([100f, 0.5f, 0f], (x, y) => Math.Abs(x - y) < 1e-4f);
+        BcqLagLearner.CostTarget(costs, continues, next, 0.99, null).data<float>().ToArray()
+            .Should().Equal([496f, 0.5f, -48.5f], (x, y) => Math.Abs(x - y) < 1e-3f);
+    }
+
+    [Test]
+    public void CostValueBounds_ComeFromTheAttachedCosts_AndTheReferenceLeavesTheTargetUnbounded()
+    {
+        new BcqLagOptions().ReferenceUnboundedCostTarget.Should().BeFalse();
+        BcqLagOptions.Reference().ReferenceUnboundedCostTarget.Should().BeTrue();
+        // The tiny BallCircle transitions with costs 0 and 1.5 alternating: [min c, max c] · scale/(1 − γ) = [0, 1.5 · 2 · 50] = [0, 150].
+        var tiny = TinyDatasets.BallCircle(episodes: 3);
+        var costs = Enumerable.Range(0, tiny.Count).Select(i => i % 2 == 0 ? 0f : 1.5f).ToArray();
+        var data = new OfflineDataset(tiny.ObservationSize, tiny.ActionSize, tiny.Observations.ToArray(), tiny.Actions.ToArray(),
+            tiny.Rewards.ToArray(), costs, tiny.NextObservations.ToArray(), tiny.Terminals.ToArray(), tiny.Timeouts.ToArray(), "tiny BallCircle, costs 0 and 1.5");
+        using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { CostScale = 2, Gamma = 0.98 });
+        learner.CostValueBounds.Should().BeNull();
+        learner.Attach(data);
+        learner.CostValueBounds!.Value.Min.Should().Be(0);
+        learner.CostValueBounds!.Value.Max.Should().BeApproximately(150, 1e-9);
+    }
+
     // Two states, N = 3 candidates each (rows 0–2 state 0, rows 3–5 state 1); candidate row r is [value, r] so the picked row shows.
     //   reward members  m0 = [1.0, 3.0, 2.0 | 0.5, 0.4, 0.9 ]   m1 = [1.2, 2.5, 4.0 | 0.6, 0.7, 0.35]
     //   Q_r = min       =    [1.0, 2.5, 2.0 | 0.5, 0.4, 0.35]   (the mean would be 1.1, 2.75, 3.0 for state 0: a different pick)

@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Offline.Cpq;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using TorchSharp.Modules;
@@ -51,6 +52,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     private readonly RandomSource _batches;
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
+    private (double Min, double Max)? _costValueBounds;
     private bool _disposed;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
@@ -128,6 +130,18 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         ArgumentNullException.ThrowIfNull(dataset);
         dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
+        _costValueBounds = CpqLearner.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
+    }
+
+    /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
+    /// or with <see cref="BcqLagOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
+    internal (double Min, double Max)? CostValueBounds => _costValueBounds;
+
+    /// <summary>y_c = c + γ · continues · q̂_c(s′), clamped to <paramref name="bounds"/> when given.</summary>
+    internal static Tensor CostTarget(Tensor costs, Tensor continues, Tensor nextCost, double gamma, (double Min, double Max)? bounds)
+    {
+        var target = costs + gamma * continues * nextCost;
+        return bounds is { } r ? target.clamp_(r.Min, r.Max) : target;
     }
 
     /// <inheritdoc />
@@ -155,7 +169,8 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         // Eq. 1–2: N next actions per state, a′_j = ξ̄(s′, VAE.decode(s′)); soft clipped double Q, max over j.
         // Reward: λ on the lower group minimum; cost: λ on the higher group maximum (pessimistic about cost;
         // ReferenceOptimisticCostEnsemble puts λ on the lower group minimum, as OSRL).
-        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′).
+        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′), y_c clamped to the range of cost values (unless
+        // ReferenceUnboundedCostTarget).
         Tensor rewardTarget, costTarget;
         using (no_grad())
         {
@@ -164,7 +179,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
             var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
             rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
-            costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
+            costTarget = CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
         }
         var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
         GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);

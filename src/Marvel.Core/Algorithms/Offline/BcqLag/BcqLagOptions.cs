@@ -102,6 +102,13 @@ public sealed record BcqLagOptions
     /// most Φ · m whatever λ is; on the built-in BallCircle data it stayed at the data's cost at every κ.</summary>
     public bool ReferenceSingleSampleAction { get; set; }
 
+    /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
+    /// [min c, max c] · cost scale/(1 − γ) with c the attached dataset's per-step costs (0 included), the range of every policy's
+    /// cost value. The backup takes the maximum over sampled, perturbed next actions of a pessimistic ensemble, an upward-biased
+    /// estimate that bootstrapping compounds; unbounded, the cost critic of the built-in BallCircle run at τ = 0.05 rose past
+    /// 150 (largest possible value 100) within 8 000 updates and λ past 1 000.</summary>
+    public bool ReferenceUnboundedCostTarget { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
     public static BcqLagOptions Reference() => new()
     {
@@ -109,5 +116,6 @@ public sealed record BcqLagOptions
         ReferenceCostBackupIgnoresDone = true,
         ReferenceOptimisticCostEnsemble = true,
         ReferenceSingleSampleAction = true,
+        ReferenceUnboundedCostTarget = true,
     };
 }
