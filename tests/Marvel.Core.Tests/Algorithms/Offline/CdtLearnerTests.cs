@@ -13,6 +13,78 @@ public class CdtLearnerTests
         BatchSize = 16, SequenceLength = 4, EmbeddingSize = 16, Layers = 1, Heads = 2, WarmupSteps = 5, LearningRate = 1e-3,
     };
 
+    // A window of L = 4 steps with 3-dimensional observations and 2-dimensional actions, tokens (R̂, Ĉ, s, a) per step.
+    private static CdtModel TinyModel() =>
+        new(3, 2, maxTimestep: 16, embeddingSize: 16, layers: 2, heads: 2, dropout: 0, costTokenOffset: 10, clampLogStd: true,
+            new Generator(1), dropoutGenerator: null);
+
+    private static (Tensor S, Tensor A, Tensor R, Tensor C, Tensor T) RandomWindow()
+    {
+        var g = new Generator(2);
+        return (randn(1, 4, 3, generator: g), randn(1, 4, 2, generator: g), randn(1, 4, generator: g), randn(1, 4, generator: g),
+            arange(0L, 4L, 1L, ScalarType.Int64).unsqueeze(0));
+    }
+
+    private static float MaxAbsDiff(Tensor x, Tensor y) => (x - y).abs().max().item<float>();
+
+    [Test]
+    public void Model_IsCausal_AnActionSeesNeitherItselfNorLaterSteps()
+    {
+        // The action at step t is read from the state token of step t, which precedes the action token of step t: changing a_2
+        // and s_3 must leave the action heads of steps 0–2 exactly as they were and change step 3's. The cost head reads the
+        // action token, so a_2 changes it at step 2 but not at steps 0–1.
+        using var scope = NewDisposeScope();
+        using var model = TinyModel();
+        model.eval();
+        var (s, a, r, c, t) = RandomWindow();
+        var mask = ones(1, 4);
+        var (mean, _, cost) = model.Predict(s, a, r, c, t, mask);
+        var a2 = a.clone(); a2[0, 2] = a2[0, 2] + 5;
+        var s2 = s.clone(); s2[0, 3] = s2[0, 3] + 5;
+        var (mean2, _, cost2) = model.Predict(s2, a2, r, c, t, mask);
+        MaxAbsDiff(mean2.narrow(1, 0, 3), mean.narrow(1, 0, 3)).Should().BeLessThan(1e-6f);
+        MaxAbsDiff(mean2.narrow(1, 3, 1), mean.narrow(1, 3, 1)).Should().BeGreaterThan(1e-4f);
+        MaxAbsDiff(cost2.narrow(1, 0, 2), cost.narrow(1, 0, 2)).Should().BeLessThan(1e-6f);
+        MaxAbsDiff(cost2.narrow(1, 2, 1), cost.narrow(1, 2, 1)).Should().BeGreaterThan(1e-6f);
+    }
+
+    [Test]
+    public void Model_PaddedStepsDoNotReachRealOnes()
+    {
+        // Mask [1, 1, 0, 0] (the learner pads after an episode's end): whatever the padded steps hold, the real steps' outputs are
+        // unchanged. Without the padding mask, causality alone would already protect steps 0–1 here, so also pad in front:
+        // mask [0, 0, 1, 1] with garbage in steps 0–1 must leave steps 2–3 unchanged.
+        using var scope = NewDisposeScope();
+        using var model = TinyModel();
+        model.eval();
+        var (s, a, r, c, t) = RandomWindow();
+        var front = tensor(new[] { 0f, 0f, 1f, 1f }).unsqueeze(0);
+        var (mean, _, cost) = model.Predict(s, a, r, c, t, front);
+        var sG = s.clone(); sG.narrow(1, 0, 2).add_(7);
+        var aG = a.clone(); aG.narrow(1, 0, 2).add_(-9);
+        var rG = r.clone(); rG.narrow(1, 0, 2).add_(3);
+        var cG = c.clone(); cG.narrow(1, 0, 2).add_(4);
+        var (meanG, _, costG) = model.Predict(sG, aG, rG, cG, t, front);
+        MaxAbsDiff(meanG.narrow(1, 2, 2), mean.narrow(1, 2, 2)).Should().BeLessThan(1e-6f);
+        MaxAbsDiff(costG.narrow(1, 2, 2), cost.narrow(1, 2, 2)).Should().BeLessThan(1e-6f);
+        // The same garbage without the mask does reach steps 2–3 (so the assertion above is the mask's doing).
+        var all = ones(1, 4);
+        var (meanU, _, _) = model.Predict(s, a, r, c, t, all);
+        var (meanUG, _, _) = model.Predict(sG, aG, rG, cG, t, all);
+        MaxAbsDiff(meanUG.narrow(1, 2, 2), meanU.narrow(1, 2, 2)).Should().BeGreaterThan(1e-4f);
+    }
+
+    [Test]
+    public void NativeTensors_DoNotLeakAcrossUpdates()
+    {
+        using var learner = new CdtLearner(TinyDatasets.Context(), Tiny());
+        learner.Attach(TinyDatasets.BallCircle(episodes: 3));
+        learner.Train(5);
+        long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        learner.Train(40);
+        TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+    }
+
     [Test]
     public void SamplingWeights_AreProportionalToOffsetMinusEpisodeCost()
     {
