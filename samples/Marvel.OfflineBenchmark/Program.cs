@@ -12,6 +12,7 @@
 //   --bcq-candidates N   BCQ-Lag's SelectionCandidates (default: the options' default, 10)
 //   --coptidice-lr L   COptiDICE's actor and ν/χ learning rate (default: the options' default, 1e-4)
 //   --coptidice-scalar-lr L   COptiDICE's λ/τ learning rate (default: the options' default, 1e-4)
+//   --bcq-cost-critics K   BCQ-Lag's CostCriticsPerGroup (default: the options' default, 2)
 //   --cpq-unsafe-descent W   CPQ's UnsafeCostDescentWeight (default: the options' default, 0)
 //   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
@@ -39,7 +40,7 @@ const string task = "BallCircle";
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
-                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--tau 0.005] [--cpq-unsafe-descent 0] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
+                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
     return 2;
 }
 var outputDir = args[0];
@@ -71,6 +72,7 @@ int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().Selectio
 // fixed point, so at a budget of a few thousand updates the reference τ = 0.005 leaves the critics far from converged.
 var coptiDefaults = new COptiDiceOptions();
 double coptiLr = double.Parse(Opt("coptidice-lr", coptiDefaults.CriticLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+int bcqCostCritics = int.Parse(Opt("bcq-cost-critics", new BcqLagOptions().CostCriticsPerGroup.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double cpqUnsafeDescent = double.Parse(Opt("cpq-unsafe-descent", new CpqOptions().UnsafeCostDescentWeight.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double coptiScalarLr = double.Parse(Opt("coptidice-scalar-lr", coptiDefaults.ScalarLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double tau = double.Parse(Opt("tau", new BearLagOptions().Tau.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
@@ -232,7 +234,7 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "bcq-lag" => new BcqLagLearner(context, new BcqLagOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
-        SelectionCandidates = bcqCandidates, Tau = tau,
+        SelectionCandidates = bcqCandidates, Tau = tau, CostCriticsPerGroup = bcqCostCritics,
     }),
     "coptidice" => new COptiDiceLearner(context, new COptiDiceOptions
     {
