@@ -67,13 +67,13 @@ int[] hidden = List(Opt("hidden", "64,64")).Select(int.Parse).ToArray();
 int batch = int.Parse(Opt("batch", "256"));
 int evalEpisodes = int.Parse(Opt("eval-episodes", "10"));
 int cdtBatch = int.Parse(Opt("cdt-batch", "64"));
+int bcqCostCritics = int.Parse(Opt("bcq-cost-critics", new BcqLagOptions().CostCriticsPerGroup.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+double cpqUnsafeDescent = double.Parse(Opt("cpq-unsafe-descent", new CpqOptions().UnsafeCostDescentWeight.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().SelectionCandidates.ToString(CultureInfo.InvariantCulture)));
 // Target-network rate: the value a critic holds after n updates has propagated about 1 − exp(−n·τ·(1 − γ)) of the way to its
 // fixed point, so at a budget of a few thousand updates the reference τ = 0.005 leaves the critics far from converged.
 var coptiDefaults = new COptiDiceOptions();
 double coptiLr = double.Parse(Opt("coptidice-lr", coptiDefaults.CriticLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-int bcqCostCritics = int.Parse(Opt("bcq-cost-critics", new BcqLagOptions().CostCriticsPerGroup.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-double cpqUnsafeDescent = double.Parse(Opt("cpq-unsafe-descent", new CpqOptions().UnsafeCostDescentWeight.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double coptiScalarLr = double.Parse(Opt("coptidice-scalar-lr", coptiDefaults.ScalarLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double tau = double.Parse(Opt("tau", new BearLagOptions().Tau.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 

@@ -114,6 +114,24 @@ internal sealed class TensorPolicy : IPolicy
 /// <summary>Small checks and conversions every offline learner needs.</summary>
 internal static class OfflineLearning
 {
+    /// <summary>The range of every policy's scaled cost value: [min c, max c]·scale/(1 − γ) over per-step costs c (0 included).
+    /// The Bellman operator maps this range into itself, so a cost target may be clamped to it.</summary>
+    public static (double Min, double Max) CostValueBounds(ReadOnlySpan<float> costs, double costScale, double gamma)
+    {
+        double max = 0, min = 0;
+        foreach (var c in costs) { max = Math.Max(max, c); min = Math.Min(min, c); }
+        double horizon = 1.0 / (1.0 - gamma);   // γ ∈ (0, 1) by validation
+        return (min * costScale * horizon, max * costScale * horizon);
+    }
+
+    /// <summary>The cost backup y_c = c + γ · continues · q̂_c(s′), clamped to <paramref name="bounds"/> when given
+    /// (<see cref="CostValueBounds"/>; null leaves it unbounded, the reference behaviour).</summary>
+    public static Tensor CostTarget(Tensor costs, Tensor continues, Tensor nextCost, double gamma, (double Min, double Max)? bounds)
+    {
+        var target = costs + gamma * continues * nextCost;
+        return bounds is { } r ? target.clamp_(r.Min, r.Max) : target;
+    }
+
     /// <summary>
     /// The scalar action bound of a symmetric box with equal bounds in every coordinate (all reference tasks):
     /// actions are maxAction · tanh(·).

@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Offline.BcqLag;
+using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
@@ -105,9 +106,9 @@ public class BcqLagLearnerTests
         var costs = tensor(new[] { 1f, 0.5f, 1f });
         var continues = tensor(new[] { 1f, 0f, 1f });
         var next = tensor(new[] { 500f, 500f, -50f });
-        BcqLagLearner.CostTarget(costs, continues, next, 0.99, (0, 100)).data<float>().ToArray()
+        OfflineLearning.CostTarget(costs, continues, next, 0.99, (0, 100)).data<float>().ToArray()
             .Should().Equal([100f, 0.5f, 0f], (x, y) => Math.Abs(x - y) < 1e-4f);
-        BcqLagLearner.CostTarget(costs, continues, next, 0.99, null).data<float>().ToArray()
+        OfflineLearning.CostTarget(costs, continues, next, 0.99, null).data<float>().ToArray()
             .Should().Equal([496f, 0.5f, -48.5f], (x, y) => Math.Abs(x - y) < 1e-3f);
     }
 
@@ -117,10 +118,7 @@ public class BcqLagLearnerTests
         new BcqLagOptions().ReferenceUnboundedCostTarget.Should().BeFalse();
         BcqLagOptions.Reference().ReferenceUnboundedCostTarget.Should().BeTrue();
         // The tiny BallCircle transitions with costs 0 and 1.5 alternating: [min c, max c] · scale/(1 − γ) = [0, 1.5 · 2 · 50] = [0, 150].
-        var tiny = TinyDatasets.BallCircle(episodes: 3);
-        var costs = Enumerable.Range(0, tiny.Count).Select(i => i % 2 == 0 ? 0f : 1.5f).ToArray();
-        var data = new OfflineDataset(tiny.ObservationSize, tiny.ActionSize, tiny.Observations.ToArray(), tiny.Actions.ToArray(),
-            tiny.Rewards.ToArray(), costs, tiny.NextObservations.ToArray(), tiny.Terminals.ToArray(), tiny.Timeouts.ToArray(), "tiny BallCircle, costs 0 and 1.5");
+        var data = TinyDatasets.WithCosts(TinyDatasets.BallCircle(episodes: 3), i => i % 2 == 0 ? 0f : 1.5f, "tiny BallCircle, costs 0 and 1.5");
         using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { CostScale = 2, Gamma = 0.98 });
         learner.CostValueBounds.Should().BeNull();
         learner.Attach(data);

@@ -52,10 +52,7 @@ public class COptiDiceLearnerTests
     {
         // Every transition costs 1, far above the per-step bound 0.0433 (κ = 10, T = 200), so with that bound λ must grow; OSRL's
         // discounted-sum bound (4.33 per step) is above any per-step cost here, so with it λ must fall. λ starts at softplus(1) = 1.3133.
-        var tiny = TinyDatasets.BallCircle();
-        var costly = new OfflineDataset(tiny.ObservationSize, tiny.ActionSize, tiny.Observations.ToArray(), tiny.Actions.ToArray(),
-            tiny.Rewards.ToArray(), Enumerable.Repeat(1f, tiny.Count).ToArray(), tiny.NextObservations.ToArray(), tiny.Terminals.ToArray(),
-            tiny.Timeouts.ToArray(), "tiny BallCircle, cost 1 per step");
+        var costly = TinyDatasets.WithCosts(TinyDatasets.BallCircle(), _ => 1f, "tiny BallCircle, cost 1 per step");
         double Lambda(bool reference)
         {
             using var learner = new COptiDiceLearner(TinyDatasets.Context(),

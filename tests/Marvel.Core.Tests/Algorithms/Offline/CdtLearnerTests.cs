@@ -13,10 +13,14 @@ public class CdtLearnerTests
         BatchSize = 16, SequenceLength = 4, EmbeddingSize = 16, Layers = 1, Heads = 2, WarmupSteps = 5, LearningRate = 1e-3,
     };
 
-    // A window of L = 4 steps with 3-dimensional observations and 2-dimensional actions, tokens (R̂, Ĉ, s, a) per step.
-    private static CdtModel TinyModel() =>
-        new(3, 2, maxTimestep: 16, embeddingSize: 16, layers: 2, heads: 2, dropout: 0, costTokenOffset: 10, clampLogStd: true,
-            new Generator(1), dropoutGenerator: null);
+    // A window of L = 4 steps with 3-dimensional observations and 2-dimensional actions, tokens (R̂, Ĉ, s, a) per step; eval mode.
+    private static CdtModel TinyModel()
+    {
+        var model = new CdtModel(3, 2, maxTimestep: 16, embeddingSize: 16, layers: 2, heads: 2, dropout: 0, costTokenOffset: 10,
+            clampLogStd: true, new Generator(1), dropoutGenerator: null);
+        model.eval();
+        return model;
+    }
 
     private static (Tensor S, Tensor A, Tensor R, Tensor C, Tensor T) RandomWindow()
     {
@@ -35,7 +39,6 @@ public class CdtLearnerTests
         // action token, so a_2 changes it at step 2 but not at steps 0–1.
         using var scope = NewDisposeScope();
         using var model = TinyModel();
-        model.eval();
         var (s, a, r, c, t) = RandomWindow();
         var mask = ones(1, 4);
         var (mean, _, cost) = model.Predict(s, a, r, c, t, mask);
@@ -56,7 +59,6 @@ public class CdtLearnerTests
         // mask [0, 0, 1, 1] with garbage in steps 0–1 must leave steps 2–3 unchanged.
         using var scope = NewDisposeScope();
         using var model = TinyModel();
-        model.eval();
         var (s, a, r, c, t) = RandomWindow();
         var front = tensor(new[] { 0f, 0f, 1f, 1f }).unsqueeze(0);
         var (mean, _, cost) = model.Predict(s, a, r, c, t, front);

@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Offline.Cpq;
+using Marvel.Core.Algorithms.Shared;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -96,10 +97,10 @@ public class CpqLearnerTests
     public void CostValueBounds_AreCostRangeOverOneMinusGamma()
     {
         // Costs in [0, 1], scale 2, γ = 0.9: [0, 1·2/0.1] = [0, 20]. Negative costs extend the lower end: −0.5·1/0.5 = −1.
-        var (lo, hi) = CpqLearner.CostValueBounds([0f, 1f, 0.5f], 2.0, 0.9);
+        var (lo, hi) = OfflineLearning.CostValueBounds([0f, 1f, 0.5f], 2.0, 0.9);
         lo.Should().Be(0.0);
         hi.Should().BeApproximately(20.0, 1e-9);
-        var (min, max) = CpqLearner.CostValueBounds([-0.5f, 0.25f], 1.0, 0.5);
+        var (min, max) = OfflineLearning.CostValueBounds([-0.5f, 0.25f], 1.0, 0.5);
         min.Should().BeApproximately(-1.0, 1e-12);
         max.Should().BeApproximately(0.5, 1e-12);
     }

@@ -51,6 +51,12 @@ internal static class TinyDatasets
         return new LearnerContext(env.ObservationSpace, env.ActionSpace, new SeedStreams(seed), EpisodeLength, "BallCircle");
     }
 
+    /// <summary>The same transitions as <paramref name="data"/> with the per-step cost of row i replaced by <paramref name="cost"/>(i).</summary>
+    public static OfflineDataset WithCosts(OfflineDataset data, Func<int, float> cost, string description) =>
+        new(data.ObservationSize, data.ActionSize, data.Observations.ToArray(), data.Actions.ToArray(), data.Rewards.ToArray(),
+            Enumerable.Range(0, data.Count).Select(cost).ToArray(), data.NextObservations.ToArray(), data.Terminals.ToArray(),
+            data.Timeouts.ToArray(), description);
+
     /// <summary>A dataset from hand-written episodes of 1-dimensional observations and actions; each episode is (length, cost per step).</summary>
     public static OfflineDataset Episodes(params (int Length, float CostPerStep)[] episodes)
     {

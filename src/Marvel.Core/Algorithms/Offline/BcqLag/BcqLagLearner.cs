@@ -1,7 +1,6 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
-using Marvel.Core.Algorithms.Offline.Cpq;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using TorchSharp.Modules;
@@ -130,19 +129,13 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         ArgumentNullException.ThrowIfNull(dataset);
         dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
-        _costValueBounds = CpqLearner.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
+        _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
     /// or with <see cref="BcqLagOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
     internal (double Min, double Max)? CostValueBounds => _costValueBounds;
 
-    /// <summary>y_c = c + γ · continues · q̂_c(s′), clamped to <paramref name="bounds"/> when given.</summary>
-    internal static Tensor CostTarget(Tensor costs, Tensor continues, Tensor nextCost, double gamma, (double Min, double Max)? bounds)
-    {
-        var target = costs + gamma * continues * nextCost;
-        return bounds is { } r ? target.clamp_(r.Min, r.Max) : target;
-    }
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> TrainStep()
@@ -179,7 +172,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
             var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
             rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
-            costTarget = CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
+            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
         }
         var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
         GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);

@@ -123,7 +123,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
         ArgumentNullException.ThrowIfNull(dataset);
         dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
-        _costValueBounds = CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
+        _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
     }
 
     /// <inheritdoc />
@@ -167,10 +167,10 @@ public sealed class CpqLearner : IOfflineSafeLearner
         {
             var nextAction = SampleAction(b.NextObservations, _noise);
             var nextCost = EnsembleOps.Reduce(_costTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
-            costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
             // The Bellman operator maps [min, max]·1/(1 − γ) into itself; clamping keeps the OOD push and the bootstrapping through
             // the actor's own (unseen) actions from inflating the cost values beyond any policy's (see docs/algorithms/cpq.md).
-            if (!o.ReferenceUnboundedCostTarget) costTarget = costTarget.clamp_(_costValueBounds.Min, _costValueBounds.Max);
+            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma,
+                o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
         }
         var oodValue = OodCostValue(b.Observations).mean();
         var alpha = _logAlpha.exp();
@@ -214,15 +214,6 @@ public sealed class CpqLearner : IOfflineSafeLearner
         if (multiplicative) return (logAlpha + alpha * gap * learningRate).clamp_(LogAlphaMin, LogAlphaMax);
         using var next = (alpha + gap * learningRate).clamp_(Math.Exp(LogAlphaMin), Math.Exp(LogAlphaMax));
         return next.log();
-    }
-
-    /// <summary>The range of every policy's scaled cost value: [min c, max c]·scale/(1 − γ) over per-step costs c (0 included).</summary>
-    internal static (double Min, double Max) CostValueBounds(ReadOnlySpan<float> costs, double costScale, double gamma)
-    {
-        double max = 0, min = 0;
-        foreach (var c in costs) { max = Math.Max(max, c); min = Math.Min(min, c); }
-        double horizon = 1.0 / (1.0 - gamma);   // γ ∈ (0, 1) by validation
-        return (min * costScale * horizon, max * costScale * horizon);
     }
 
     /// <summary>Eq. 1 as a pure function: y = r + γ · continues · 1[Q_c′ ≤ threshold] · Q′.</summary>
