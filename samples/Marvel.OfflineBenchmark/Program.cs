@@ -14,6 +14,11 @@
 //   --coptidice-scalar-lr L   COptiDICE's λ/τ learning rate (default: the options' default, 1e-4)
 //   --bcq-cost-critics K   BCQ-Lag's CostCriticsPerGroup (default: the options' default, 2)
 //   --cpq-unsafe-descent W   CPQ's UnsafeCostDescentWeight (default: the options' default, 0)
+//   --cpq-reference-ood true|false   CPQ's ReferenceOodPenaltyWithoutGradient (default: the options' default, false)
+//   --cpq-ood-all-samples true|false   CPQ's ReferenceOodMeanOverAllSamples (default: the options' default, false)
+//   --bcq-cost-backup-max true|false   BCQ-Lag's ReferenceCostBackupMaxOverSamples (default: the options' default, false)
+//   --bcq-batch-constraint true|false   BCQ-Lag's ReferenceConstraintOnBatchStates (default: the options' default, false)
+//   --cpq-cost-reduction mean|max|min   CPQ's CostEnsembleReduction (default: the options' default, mean)
 //   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
@@ -30,6 +35,7 @@ using Marvel.Core.Algorithms.Offline.BehaviorCloning;
 using Marvel.Core.Algorithms.Offline.Cdt;
 using Marvel.Core.Algorithms.Offline.COptiDice;
 using Marvel.Core.Algorithms.Offline.Cpq;
+using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Environments;
 
@@ -40,7 +46,7 @@ const string task = "BallCircle";
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
-                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
+                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--cpq-reference-ood false] [--cpq-ood-all-samples false] [--bcq-cost-backup-max false] [--cpq-cost-reduction mean] [--bcq-batch-constraint false] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
     return 2;
 }
 var outputDir = args[0];
@@ -69,6 +75,12 @@ int evalEpisodes = int.Parse(Opt("eval-episodes", "10"));
 int cdtBatch = int.Parse(Opt("cdt-batch", "64"));
 int bcqCostCritics = int.Parse(Opt("bcq-cost-critics", new BcqLagOptions().CostCriticsPerGroup.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double cpqUnsafeDescent = double.Parse(Opt("cpq-unsafe-descent", new CpqOptions().UnsafeCostDescentWeight.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+var cpqDefaults = new CpqOptions();
+bool cpqReferenceOod = bool.Parse(Opt("cpq-reference-ood", cpqDefaults.ReferenceOodPenaltyWithoutGradient.ToString()));
+bool cpqOodAllSamples = bool.Parse(Opt("cpq-ood-all-samples", cpqDefaults.ReferenceOodMeanOverAllSamples.ToString()));
+bool bcqCostBackupMax = bool.Parse(Opt("bcq-cost-backup-max", new BcqLagOptions().ReferenceCostBackupMaxOverSamples.ToString()));
+bool bcqBatchConstraint = bool.Parse(Opt("bcq-batch-constraint", new BcqLagOptions().ReferenceConstraintOnBatchStates.ToString()));
+var cpqCostReduction = Enum.Parse<EnsembleReduction>(Opt("cpq-cost-reduction", cpqDefaults.CostEnsembleReduction.ToString()), ignoreCase: true);
 int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().SelectionCandidates.ToString(CultureInfo.InvariantCulture)));
 // Target-network rate: the value a critic holds after n updates has propagated about 1 − exp(−n·τ·(1 − γ)) of the way to its
 // fixed point, so at a budget of a few thousand updates the reference τ = 0.005 leaves the critics far from converged.
@@ -225,7 +237,8 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "cpq" => new CpqLearner(context, new CpqOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch, Tau = tau,
-        UnsafeCostDescentWeight = cpqUnsafeDescent,
+        UnsafeCostDescentWeight = cpqUnsafeDescent, ReferenceOodPenaltyWithoutGradient = cpqReferenceOod,
+        ReferenceOodMeanOverAllSamples = cpqOodAllSamples, CostEnsembleReduction = cpqCostReduction,
     }),
     "bear-lag" => new BearLagLearner(context, new BearLagOptions
     {
@@ -235,6 +248,7 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
         SelectionCandidates = bcqCandidates, Tau = tau, CostCriticsPerGroup = bcqCostCritics,
+        ReferenceCostBackupMaxOverSamples = bcqCostBackupMax, ReferenceConstraintOnBatchStates = bcqBatchConstraint,
     }),
     "coptidice" => new COptiDiceLearner(context, new COptiDiceOptions
     {

@@ -124,6 +124,18 @@ internal static class OfflineLearning
         return (min * costScale * horizon, max * costScale * horizon);
     }
 
+    /// <summary>The first observation of every episode of <paramref name="dataset"/>, [episodes, observationSize], on
+    /// <paramref name="device"/> and outside any dispose scope (the caller owns it): the start-state sample of a constrained-MDP
+    /// cost value E[Q_c(s₀, π(s₀))].</summary>
+    public static Tensor StartObservations(Abstractions.Learning.OfflineDataset dataset, Device device)
+    {
+        var episodes = dataset.Episodes;
+        int size = dataset.ObservationSize;
+        var buffer = new float[episodes.Count * size];
+        for (int i = 0; i < episodes.Count; i++) dataset.ObservationAt(episodes[i].Start).CopyTo(buffer.AsSpan(i * size, size));
+        return TorchSharp.torch.tensor(buffer, new long[] { episodes.Count, size }, device: device).DetachFromDisposeScope();
+    }
+
     /// <summary>The cost backup y_c = c + γ · continues · q̂_c(s′), clamped to <paramref name="bounds"/> when given
     /// (<see cref="CostValueBounds"/>; null leaves it unbounded, the reference behaviour).</summary>
     public static Tensor CostTarget(Tensor costs, Tensor continues, Tensor nextCost, double gamma, (double Min, double Max)? bounds)

@@ -98,6 +98,60 @@ public class BcqLagLearnerTests
     }
 
     [Test]
+    public void SelectedCostValue_IsTheMixedCostOfTheCandidateTheActingRulePicks()
+    {
+        // Two states × N = 2 candidates; one reward member: [5, 3 | 1, 2]; cost groups of one member: g1 [10, 0 | 4, 6], g2 [8, 2 | 4, 2].
+        // Score Q_r − λ·max(g1, g2). λ = 0.5: [5 − 5, 3 − 1 | 1 − 2, 2 − 3] = [0, 2 | −1, −1] → candidate 1, then 0 (ties: first).
+        // Mixed cost 0.75·max + 0.25·min: state 1 (0, 2) → 1.5; state 2 (4, 4) → 4.
+        // λ = 0 ranks by Q_r: candidates 0 and 1, mixed (10, 8) → 9.5 and (6, 2) → 5 — here the same as the maximum over samples.
+        using var scope = NewDisposeScope();
+        var reward = tensor(new float[] { 5, 3, 1, 2 }).view(1, 4);
+        var cost = tensor(new float[] { 10, 0, 4, 6, 8, 2, 4, 2 }).view(2, 4);
+        BcqLagLearner.SelectedCostValue(reward, cost, tensor(0.5f), 2, 0.75, referenceOptimisticCost: false).data<float>().ToArray()
+            .Should().Equal([1.5f, 4f], (x, y) => Math.Abs(x - y) < 1e-5f);
+        BcqLagLearner.SelectedCostValue(reward, cost, tensor(0f), 2, 0.75, referenceOptimisticCost: false).data<float>().ToArray()
+            .Should().Equal([9.5f, 5f], (x, y) => Math.Abs(x - y) < 1e-5f);
+        EnsembleOps.CostMaxOverSamples(cost, 2, 0.75, referenceOptimistic: false).data<float>().ToArray()
+            .Should().Equal([9.5f, 5f], (x, y) => Math.Abs(x - y) < 1e-5f);
+    }
+
+    [Test]
+    public void CostBackup_AtTheSelectedCandidateByDefault_MaxOverSamplesInReference()
+    {
+        new BcqLagOptions().ReferenceCostBackupMaxOverSamples.Should().BeFalse();
+        BcqLagOptions.Reference().ReferenceCostBackupMaxOverSamples.Should().BeTrue();
+    }
+
+    [Test]
+    public void StartObservations_AreTheFirstObservationOfEveryEpisode()
+    {
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        using var starts = OfflineLearning.StartObservations(data, CPU);
+        starts.shape.Should().Equal(3, data.ObservationSize);
+        for (int i = 0; i < 3; i++)
+            starts[i].data<float>().ToArray().Should().Equal(data.ObservationAt(data.Episodes[i].Start).ToArray());
+    }
+
+    [Test]
+    public void PidMeasurement_IsTheStartStateCostValueByDefault_AndTheBatchMeanInReference()
+    {
+        new BcqLagOptions().ReferenceConstraintOnBatchStates.Should().BeFalse();
+        BcqLagOptions.Reference().ReferenceConstraintOnBatchStates.Should().BeTrue();
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        IReadOnlyDictionary<string, double> OneUpdate(bool batchStates)
+        {
+            using var learner = new BcqLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { ReferenceConstraintOnBatchStates = batchStates });
+            learner.Attach(data);
+            return learner.Train(1);
+        }
+        var reference = OneUpdate(batchStates: true);
+        reference["constraint_cost_value"].Should().Be(reference["cost_value"]);
+        var fixedForm = OneUpdate(batchStates: false);
+        fixedForm["cost_value"].Should().Be(reference["cost_value"]);   // same seed, same batch, same actor step input
+        fixedForm["constraint_cost_value"].Should().NotBe(fixedForm["cost_value"]);
+    }
+
+    [Test]
     public void CostTarget_IsClampedToTheRangeOfCostValues()
     {
         // y_c = c + γ · continues · q̂_c, γ = 0.99, bounds [0, 100]:

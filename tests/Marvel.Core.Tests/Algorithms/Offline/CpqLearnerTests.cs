@@ -117,6 +117,29 @@ public class CpqLearnerTests
     }
 
     [Test]
+    public void GatedOodValue_AveragesOverTheGatedActionsByDefault_AndOverAllSamplesInReferenceMode()
+    {
+        // KL [[0, 1], [2, 3]] (sample × state); the 0.5 quantile of {0, 1, 2, 3} is 1.5, so KL 2 (state 1, Q_c 30) and
+        // KL 3 (state 2, Q_c 40) are OOD. OSRL divides by N = 2: per state [30/2, 40/2], mean 17.5 (a quarter of the pairs gated
+        // would make it a quarter of the OOD mean). Over the gated pairs: mean (30 + 40)/2 = 35, per state [30, 40].
+        using var scope = NewDisposeScope();
+        var kl = tensor(new float[] { 0, 1, 2, 3 }).view(2, 2);
+        var qc = tensor(new float[] { 10, 20, 30, 40 }).view(2, 2);
+        var reference = CpqLearner.GatedOodValue(kl, qc, 0.5, overAllSamples: true);
+        reference.data<float>().ToArray().Should().Equal(15f, 20f);
+        var conditional = CpqLearner.GatedOodValue(kl, qc, 0.5, overAllSamples: false);
+        conditional.data<float>().ToArray().Should().Equal(30f, 40f);
+        conditional.mean().item<float>().Should().Be(35f);
+    }
+
+    [Test]
+    public void ReferenceOptions_AverageTheOodValueOverAllSamples()
+    {
+        new CpqOptions().ReferenceOodMeanOverAllSamples.Should().BeFalse();
+        CpqOptions.Reference().ReferenceOodMeanOverAllSamples.Should().BeTrue();
+    }
+
+    [Test]
     public void Smoke_TrainsWithFiniteLossesAndExports()
     {
         var data = TinyDatasets.BallCircle();

@@ -51,6 +51,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     private readonly RandomSource _batches;
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
+    private Tensor? _startObservations;
     private (double Min, double Max)? _costValueBounds;
     private bool _disposed;
 
@@ -100,7 +101,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
         _selectionLatents = SelectionLatents(seeds, _options.SelectionCandidates, _vae.LatentSize, device);
         _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value");
+        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value", "constraint_cost_value");
         Policy = new TensorPolicy(obs, act, Act, device);
     }
 
@@ -130,6 +131,8 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
         _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
+        _startObservations?.Dispose();
+        _startObservations = OfflineLearning.StartObservations(dataset, _context.Device);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
@@ -169,8 +172,12 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         {
             var nextRepeated = b.NextObservations.repeat_interleave(o.SampleActionCount, 0);
             var nextAction = _actorTarget.forward(nextRepeated, _vae.Decode(nextRepeated, _noise));
-            var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
-            var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
+            var nextRewardAll = _rewardTarget.forward(nextRepeated, nextAction);
+            var nextQ = EnsembleOps.MaxOverSamples(nextRewardAll, o.SampleActionCount, o.DoubleQMix);
+            var nextCostAll = _costTarget.forward(nextRepeated, nextAction);
+            var nextCost = o.ReferenceCostBackupMaxOverSamples
+                ? EnsembleOps.CostMaxOverSamples(nextCostAll, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble)
+                : SelectedCostValue(nextRewardAll, nextCostAll, _pid.Lambda, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
             rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
             costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
         }
@@ -188,7 +195,9 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         var q = _rewardCritic.Min(b.Observations, action);
         var allCosts = _costCritic.forward(b.Observations, action);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
-        var lambda = _pid.Control(qc);
+        // The PID's measurement: start states by default (an internal Update before Attach knows none and uses the batch).
+        var measured = o.ReferenceConstraintOnBatchStates || _startObservations is null ? qc : StartCostValues();
+        var lambda = _pid.Control(measured);
         var actorLoss = -q.mean() + ((qc - QCostThreshold) * lambda).mean();
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
@@ -196,9 +205,43 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         Polyak.Update(o.Tau, _costCritic, _costTarget);
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
-        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean());
+        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean(), measured.mean());
         Steps++;
         return result;
+    }
+
+    // The PID's measurement in the constrained-MDP form: Q_c(s₀, π(s₀)) of the acting policy (deterministic best-of-N) at up to a
+    // batch of the dataset's episode start states, drawn with replacement from the learner's noise stream.
+    private Tensor StartCostValues()
+    {
+        using var _ = no_grad();
+        var starts = _startObservations!;
+        long count = Math.Min(starts.shape[0], _options.BatchSize);
+        var rows = count == starts.shape[0] ? starts : starts.index_select(0, randint(0, starts.shape[0], new long[] { count }, dtype: ScalarType.Int64, device: starts.device, generator: _noise));
+        var actions = Act(rows, deterministic: true);
+        return EnsembleOps.CostValue(_costCritic.forward(rows, actions), _options.ReferenceOptimisticCostEnsemble);
+    }
+
+    /// <summary>
+    /// The cost backup value at the candidate the acting rule picks: of the N sampled next actions of each state, the one of
+    /// highest Q_r − λ·Q_c (<see cref="BestOfNSelection.Scores"/>), valued with the cost ensemble's soft-clipped double-Q mix.
+    /// </summary>
+    /// <param name="rewardValues">[K_r, batch · N], rows grouped by state.</param>
+    /// <param name="costValues">[2n, batch · N], same order.</param>
+    /// <param name="lambda">λ ≥ 0 (0-dim).</param>
+    /// <param name="samplesPerState">N.</param>
+    /// <param name="mix">Weight of the pessimistic group in the double-Q mix.</param>
+    /// <param name="referenceOptimisticCost">Reduce cost members optimistically (OSRL).</param>
+    /// <returns>[batch].</returns>
+    internal static Tensor SelectedCostValue(Tensor rewardValues, Tensor costValues, Tensor lambda, int samplesPerState, double mix, bool referenceOptimisticCost)
+    {
+        using var scores = BestOfNSelection.Scores(rewardValues, costValues, lambda, referenceOptimisticCost);
+        using var perState = scores.view(-1, samplesPerState);
+        using var best = perState.argmax(1, keepdim: true);
+        using var mixed = EnsembleOps.SoftClippedDoubleQ(costValues, mix, pessimisticHigh: !referenceOptimisticCost);
+        using var mixedPerState = mixed.view(-1, samplesPerState);
+        using var picked = mixedPerState.gather(1, best);
+        return picked.squeeze(1);
     }
 
     // BCQ's selection (Fujimoto et al. 2019, Algorithm 1) with the Lagrangian score: N candidates per state, VAE decodes perturbed
@@ -269,5 +312,6 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         _noise.Dispose();
         _policyNoise.Dispose();
         _selectionLatents.Dispose();
+        _startObservations?.Dispose();
     }
 }

@@ -109,6 +109,19 @@ public sealed record BcqLagOptions
     /// 150 (largest possible value 100) within 8 000 updates and λ past 1 000.</summary>
     public bool ReferenceUnboundedCostTarget { get; set; }
 
+    /// <summary>Reproduction switch: back the cost critic up with the maximum over the N sampled next actions, as OSRL does, so
+    /// Q_c evaluates a continuation that takes the costliest of N behaviour-like actions rather than the one the policy acts
+    /// with. Default false: the cost backup uses the candidate the acting rule would pick (highest Q̄_r − λ·Q̄_c with the target
+    /// critics and the current λ), so Q_c values the policy that acts. The reward backup keeps BCQ's maximum in both modes.</summary>
+    public bool ReferenceCostBackupMaxOverSamples { get; set; }
+
+    /// <summary>Reproduction switch: feed the PID the mean Q_c over the training batch's states, as OSRL does. That bounds the cost
+    /// value from every state the data visits, including states where the behaviour policies had already left the safe region, so on
+    /// costly data the measured mean stays above qc_thres for any policy and λ grows without end. Default false: the PID measures
+    /// the constrained-MDP quantity, the mean Q_c(s₀, π(s₀)) of the acting policy over (up to a batch of) the dataset's episode start
+    /// states. The actor's loss keeps its batch form in both modes.</summary>
+    public bool ReferenceConstraintOnBatchStates { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
     public static BcqLagOptions Reference() => new()
     {
@@ -117,5 +130,7 @@ public sealed record BcqLagOptions
         ReferenceOptimisticCostEnsemble = true,
         ReferenceSingleSampleAction = true,
         ReferenceUnboundedCostTarget = true,
+        ReferenceCostBackupMaxOverSamples = true,
+        ReferenceConstraintOnBatchStates = true,
     };
 }

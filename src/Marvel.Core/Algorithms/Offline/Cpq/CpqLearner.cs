@@ -247,21 +247,29 @@ public sealed class CpqLearner : IOfflineSafeLearner
     }
 
     /// <summary>
-    /// The OOD gate of Eq. 2: with KL_j the VAE's KL of sampled action j, the per-state value
-    /// (1/N) Σ_j 1[KL_j ≥ quantile_q(all KL)] · Q_c(s, a_j). The quantile is taken over all N · batch values, linear interpolation.
+    /// The OOD gate of Eq. 2. With KL_j the VAE's KL of sampled action j and g_j = 1[KL_j ≥ quantile_q(all KL)] (the quantile over all
+    /// N · batch values, linear interpolation), the per-state values v(s) whose batch mean is the OOD cost value. Over all samples
+    /// (OSRL): v(s) = (1/N) Σ_j g_j · Q_c(s, a_j), so the batch mean is Σ g·Q_c / (N · batch). Over the gated samples (the default):
+    /// v(s) = Σ_j g_j · Q_c(s, a_j) · batch / Σ g, so the batch mean is Σ g·Q_c / Σ g, the mean of Q_c over the OOD actions.
     /// </summary>
     /// <param name="kl">[N, batch].</param>
     /// <param name="costValues">[N, batch].</param>
     /// <param name="quantile">q, 0.75 in CPQ.</param>
+    /// <param name="overAllSamples">OSRL's normalisation by N (<see cref="CpqOptions.ReferenceOodMeanOverAllSamples"/>).</param>
     /// <returns>[batch].</returns>
-    internal static Tensor GatedOodValue(Tensor kl, Tensor costValues, double quantile)
+    internal static Tensor GatedOodValue(Tensor kl, Tensor costValues, double quantile, bool overAllSamples = true)
     {
         using var flat = kl.detach().flatten();
         using var q = tensor(quantile, dtype: flat.dtype, device: flat.device);
         using var level = flat.quantile(q, 0);
         using var unlikely = kl.detach().ge(level).to_type(costValues.dtype);
         using var gated = unlikely * costValues;
-        return gated.mean(new long[] { 0 });
+        if (overAllSamples) return gated.mean(new long[] { 0 });
+        using var count = unlikely.sum().clamp_min_(1);   // ≥ 1 anyway: the largest KL is at or above any quantile
+        using var perPair = unlikely.numel() / count;
+        using var sum = gated.sum(new long[] { 0 });
+        using var scaled = sum * perPair;
+        return scaled / kl.shape[0];
     }
 
     // Q_c at N actions per state drawn from the actor's pre-squash Gaussian, gated by the VAE's KL (Eq. 2).
@@ -295,7 +303,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
             // Every member is pushed up, so the penalty uses their mean.
             costValues = _costCritic.forward(flatObservations, flatActions).mean(new long[] { 0 });
         }
-        return GatedOodValue(kl, costValues.view(n, batch), _options.OodKlQuantile);
+        return GatedOodValue(kl, costValues.view(n, batch), _options.OodKlQuantile, _options.ReferenceOodMeanOverAllSamples);
     }
 
     private Tensor SampleAction(Tensor observations, Generator generator)

@@ -98,6 +98,12 @@ public sealed record CpqOptions
     /// OOD push and the bootstrapping through the actor's own actions from inflating Q_c without limit.</summary>
     public bool ReferenceUnboundedCostTarget { get; set; }
 
+    /// <summary>Reproduction switch: average the gated OOD cost values over all N sampled actions, (1/N)·Σ_j 1[OOD_j]·Q_c(s, a_j), as
+    /// OSRL does. The gate keeps about a quarter of the samples, so the dual then holds the mean over the OOD actions near
+    /// 4·qc_thres rather than qc_thres. Default false: the mean over the gated actions only, the expectation under the OOD action
+    /// distribution that the CPQ paper constrains.</summary>
+    public bool ReferenceOodMeanOverAllSamples { get; set; }
+
     /// <summary>
     /// Weight w of a cost-descent term for the states the mask calls unsafe: L_π = −mean(1[Q_c ≤ q_thres]·Q) +
     /// w·mean(1[Q_c &gt; q_thres]·Q_c). Default 0, CPQ as published: once every state looks unsafe the hard mask gives the actor no
@@ -114,6 +120,7 @@ public sealed record CpqOptions
         ReferenceOodPenaltyWithoutGradient = true,
         ReferenceMultiplicativeDualStep = true,
         ReferenceUnboundedCostTarget = true,
+        ReferenceOodMeanOverAllSamples = true,
         CostEnsembleReduction = EnsembleReduction.Min,
     };
 
