@@ -19,6 +19,7 @@
 //   --bcq-cost-backup-max true|false   BCQ-Lag's ReferenceCostBackupMaxOverSamples (default: the options' default, false)
 //   --bcq-batch-constraint true|false   BCQ-Lag's ReferenceConstraintOnBatchStates (default: the options' default, false)
 //   --cpq-cost-reduction mean|max|min   CPQ's CostEnsembleReduction (default: the options' default, mean)
+//   --bear-batch-constraint true|false   BEAR-Lag's ReferenceConstraintOnBatchStates (default: the options' default, false)
 //   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
@@ -46,7 +47,7 @@ const string task = "BallCircle";
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
-                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--cpq-reference-ood false] [--cpq-ood-all-samples false] [--bcq-cost-backup-max false] [--cpq-cost-reduction mean] [--bcq-batch-constraint false] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
+                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--cpq-reference-ood false] [--cpq-ood-all-samples false] [--bcq-cost-backup-max false] [--cpq-cost-reduction mean] [--bcq-batch-constraint false] [--bear-batch-constraint false] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
     return 2;
 }
 var outputDir = args[0];
@@ -81,6 +82,7 @@ bool cpqOodAllSamples = bool.Parse(Opt("cpq-ood-all-samples", cpqDefaults.Refere
 bool bcqCostBackupMax = bool.Parse(Opt("bcq-cost-backup-max", new BcqLagOptions().ReferenceCostBackupMaxOverSamples.ToString()));
 bool bcqBatchConstraint = bool.Parse(Opt("bcq-batch-constraint", new BcqLagOptions().ReferenceConstraintOnBatchStates.ToString()));
 var cpqCostReduction = Enum.Parse<EnsembleReduction>(Opt("cpq-cost-reduction", cpqDefaults.CostEnsembleReduction.ToString()), ignoreCase: true);
+bool bearBatchConstraint = bool.Parse(Opt("bear-batch-constraint", new BearLagOptions().ReferenceConstraintOnBatchStates.ToString()));
 int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().SelectionCandidates.ToString(CultureInfo.InvariantCulture)));
 // Target-network rate: the value a critic holds after n updates has propagated about 1 − exp(−n·τ·(1 − γ)) of the way to its
 // fixed point, so at a budget of a few thousand updates the reference τ = 0.005 leaves the critics far from converged.
@@ -243,6 +245,7 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "bear-lag" => new BearLagLearner(context, new BearLagOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch, Tau = tau,
+        ReferenceConstraintOnBatchStates = bearBatchConstraint,
     }),
     "bcq-lag" => new BcqLagLearner(context, new BcqLagOptions
     {

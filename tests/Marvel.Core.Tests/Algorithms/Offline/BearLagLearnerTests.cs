@@ -90,6 +90,39 @@ public class BearLagLearnerTests
     }
 
     [Test]
+    public void PidMeasurement_IsTheStartStateCostValueByDefault_AndTheBatchMeanInReference()
+    {
+        new BearLagOptions().ReferenceConstraintOnBatchStates.Should().BeFalse();
+        BearLagOptions.Reference().ReferenceConstraintOnBatchStates.Should().BeTrue();
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        IReadOnlyDictionary<string, double> OneUpdate(bool batchStates)
+        {
+            using var learner = new BearLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { ReferenceConstraintOnBatchStates = batchStates });
+            learner.Attach(data);
+            return learner.Train(1);
+        }
+        var reference = OneUpdate(batchStates: true);
+        reference["constraint_cost_value"].Should().Be(reference["cost_value"]);
+        var fixedForm = OneUpdate(batchStates: false);
+        fixedForm["cost_value"].Should().Be(reference["cost_value"]);   // same seed and batch: the actor's own Q_c is unchanged
+        fixedForm["constraint_cost_value"].Should().NotBe(fixedForm["cost_value"]);
+    }
+
+    [Test]
+    public void CostValueBounds_ComeFromTheAttachedCosts_AndTheReferenceLeavesTheTargetUnbounded()
+    {
+        new BearLagOptions().ReferenceUnboundedCostTarget.Should().BeFalse();
+        BearLagOptions.Reference().ReferenceUnboundedCostTarget.Should().BeTrue();
+        // Costs 0 and 1.5 alternating, scale 2, γ = 0.98: [min c, max c] · scale/(1 − γ) = [0, 1.5 · 2 · 50] = [0, 150].
+        var data = TinyDatasets.WithCosts(TinyDatasets.BallCircle(episodes: 3), i => i % 2 == 0 ? 0f : 1.5f, "tiny BallCircle, costs 0 and 1.5");
+        using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny() with { CostScale = 2, Gamma = 0.98 });
+        learner.CostValueBounds.Should().BeNull();
+        learner.Attach(data);
+        learner.CostValueBounds!.Value.Min.Should().Be(0);
+        learner.CostValueBounds!.Value.Max.Should().BeApproximately(150, 1e-9);
+    }
+
+    [Test]
     public void Update_NaNReward_ThrowsNamingLossAndStep()
     {
         var data = TinyDatasets.BallCircle(episodes: 2);

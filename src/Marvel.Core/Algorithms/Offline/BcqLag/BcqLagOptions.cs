@@ -104,9 +104,9 @@ public sealed record BcqLagOptions
 
     /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
     /// [min c, max c] · cost scale/(1 − γ) with c the attached dataset's per-step costs (0 included), the range of every policy's
-    /// cost value. The backup takes the maximum over sampled, perturbed next actions of a pessimistic ensemble, an upward-biased
-    /// estimate that bootstrapping compounds; unbounded, the cost critic of the built-in BallCircle run at τ = 0.05 rose past
-    /// 150 (largest possible value 100) within 8 000 updates and λ past 1 000.</summary>
+    /// cost value. Nothing else keeps a bootstrapped estimate on perturbed, weakly supported actions inside that range: unbounded,
+    /// with OSRL's backup (the maximum over the sampled next actions of a pessimistic ensemble), the cost critic of the built-in
+    /// BallCircle run at τ = 0.05 rose past 150 (largest possible value 100) within 8 000 updates and λ past 1 000.</summary>
     public bool ReferenceUnboundedCostTarget { get; set; }
 
     /// <summary>Reproduction switch: back the cost critic up with the maximum over the N sampled next actions, as OSRL does, so

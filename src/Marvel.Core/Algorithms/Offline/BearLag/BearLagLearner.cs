@@ -47,6 +47,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     private readonly RandomSource _batches;
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
+    private Tensor? _startObservations;
+    private (double Min, double Max)? _costValueBounds;
     private bool _disposed;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
@@ -95,7 +97,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         _noise = OfflineLearning.Generator(seeds, "noise", device);
         _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
         _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value");
+        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
         Policy = new TensorPolicy(obs, act, Act, device);
     }
 
@@ -124,7 +126,14 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         ArgumentNullException.ThrowIfNull(dataset);
         dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
         _dataset = dataset;
+        _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
+        _startObservations?.Dispose();
+        _startObservations = OfflineLearning.StartObservations(dataset, _context.Device);
     }
+
+    /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
+    /// or with <see cref="BearLagOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
+    internal (double Min, double Max)? CostValueBounds => _costValueBounds;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> TrainStep()
@@ -151,7 +160,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         // Eq. 1–2: N next actions per state from the target actor; soft clipped double Q, max over the N samples.
         // Reward: λ on the lower group minimum; cost: λ on the higher group maximum (pessimistic about cost;
         // ReferenceOptimisticCostEnsemble puts λ on the lower group minimum, as OSRL).
-        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′).
+        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′), clamped to the range of cost values.
         Tensor rewardTarget, costTarget;
         using (no_grad())
         {
@@ -161,7 +170,9 @@ public sealed class BearLagLearner : IOfflineSafeLearner
             var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
             var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
             rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
-            costTarget = b.Costs + o.Gamma * b.CostContinues * nextCost;
+            // Clamped to the range of cost values unless ReferenceUnboundedCostTarget (an Update before Attach knows no range: unclamped).
+            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma,
+                o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
         }
         var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
         GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);
@@ -181,7 +192,9 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var q = _rewardCritic.Min(b.Observations, firstAction);
         var allCosts = _costCritic.forward(b.Observations, firstAction);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
-        var lambda = _pid.Control(qc);
+        // The PID's measurement: start states by default (an internal Update before Attach knows none and uses the batch).
+        var measured = o.ReferenceConstraintOnBatchStates || _startObservations is null ? qc : StartCostValues();
+        var lambda = _pid.Control(measured);
         var penalty = ((qc - QCostThreshold) * lambda).mean();
         var alpha = _logAlpha.exp();
         var support = alpha * (mmd - o.MmdThreshold);
@@ -198,9 +211,21 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         Polyak.Update(o.Tau, _costCritic, _costTarget);
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
-        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean());
+        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
         Steps++;
         return result;
+    }
+
+    // The PID's measurement in the constrained-MDP form: Q_c(s₀, π(s₀)) of the deterministic policy at up to a batch of the dataset's
+    // episode start states, drawn with replacement from the learner's noise stream.
+    private Tensor StartCostValues()
+    {
+        using var _ = no_grad();
+        var starts = _startObservations!;
+        long count = Math.Min(starts.shape[0], _options.BatchSize);
+        var rows = count == starts.shape[0] ? starts : starts.index_select(0, randint(0, starts.shape[0], new long[] { count }, dtype: ScalarType.Int64, device: starts.device, generator: _noise));
+        var actions = Act(rows, deterministic: true);
+        return EnsembleOps.CostValue(_costCritic.forward(rows, actions), _options.ReferenceOptimisticCostEnsemble);
     }
 
     private Tensor Act(Tensor observations, bool deterministic)
@@ -245,5 +270,6 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         _logAlpha.Dispose();
         _noise.Dispose();
         _policyNoise.Dispose();
+        _startObservations?.Dispose();
     }
 }

@@ -107,9 +107,22 @@ public sealed record BearLagOptions
     /// switch on, BEAR-Lag at κ = 40 learned a Q_c about 20 % under its policy's discounted cost and exceeded the limit.</summary>
     public bool ReferenceOptimisticCostEnsemble { get; set; }
 
+    /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
+    /// [min c, max c] · cost scale/(1 − γ) with c the attached dataset's per-step costs (0 included), the range of every policy's cost
+    /// value (the same bound as CPQ and BCQ-Lag).</summary>
+    public bool ReferenceUnboundedCostTarget { get; set; }
+
+    /// <summary>Reproduction switch: feed the PID the mean Q_c over the training batch's states, as OSRL does, which bounds the cost
+    /// value from every state the data visits, including states where the behaviour policies had already left the safe region.
+    /// Default false: the PID measures the constrained-MDP quantity, the mean Q_c(s₀, π(s₀)) of the deterministic policy over (up to a
+    /// batch of) the dataset's episode start states. The actor's loss keeps its batch form in both modes.</summary>
+    public bool ReferenceConstraintOnBatchStates { get; set; }
+
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
     public static BearLagOptions Reference() => new()
     {
+        ReferenceUnboundedCostTarget = true,
+        ReferenceConstraintOnBatchStates = true,
         TreatTimeoutAsTerminal = true,
         ReferenceCostBackupIgnoresDone = true,
         ReferenceOptimisticCostEnsemble = true,
