@@ -17,9 +17,9 @@
 //   --cpq-reference-ood true|false   CPQ's ReferenceOodPenaltyWithoutGradient (default: the options' default, false)
 //   --cpq-ood-all-samples true|false   CPQ's ReferenceOodMeanOverAllSamples (default: the options' default, false)
 //   --bcq-cost-backup-max true|false   BCQ-Lag's ReferenceCostBackupMaxOverSamples (default: the options' default, false)
-//   --bcq-batch-constraint true|false   BCQ-Lag's ReferenceConstraintOnBatchStates (default: the options' default, false)
+//   --bcq-constraint-states batch|episode-starts   BCQ-Lag's ConstraintStates (default: the options' default, episode-starts)
 //   --cpq-cost-reduction mean|max|min   CPQ's CostEnsembleReduction (default: the options' default, mean)
-//   --bear-batch-constraint true|false   BEAR-Lag's ReferenceConstraintOnBatchStates (default: the options' default, false)
+//   --bear-constraint-states batch|episode-starts   BEAR-Lag's ConstraintStates (default: the options' default, batch)
 //   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
@@ -47,7 +47,7 @@ const string task = "BallCircle";
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
-                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--cpq-reference-ood false] [--cpq-ood-all-samples false] [--bcq-cost-backup-max false] [--cpq-cost-reduction mean] [--bcq-batch-constraint false] [--bear-batch-constraint false] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
+                            "[--budget alg=N,...] [--episodes 300] [--dataset-seed 7] [--hidden 64,64] [--batch 256] [--cdt-batch 64] [--eval-episodes 10] [--bcq-candidates 10] [--bcq-cost-critics 2] [--tau 0.005] [--cpq-unsafe-descent 0] [--cpq-reference-ood false] [--cpq-ood-all-samples false] [--bcq-cost-backup-max false] [--cpq-cost-reduction mean] [--bcq-constraint-states episode-starts] [--bear-constraint-states batch] [--coptidice-lr 1e-4] [--coptidice-scalar-lr 1e-4]");
     return 2;
 }
 var outputDir = args[0];
@@ -80,9 +80,9 @@ var cpqDefaults = new CpqOptions();
 bool cpqReferenceOod = bool.Parse(Opt("cpq-reference-ood", cpqDefaults.ReferenceOodPenaltyWithoutGradient.ToString()));
 bool cpqOodAllSamples = bool.Parse(Opt("cpq-ood-all-samples", cpqDefaults.ReferenceOodMeanOverAllSamples.ToString()));
 bool bcqCostBackupMax = bool.Parse(Opt("bcq-cost-backup-max", new BcqLagOptions().ReferenceCostBackupMaxOverSamples.ToString()));
-bool bcqBatchConstraint = bool.Parse(Opt("bcq-batch-constraint", new BcqLagOptions().ReferenceConstraintOnBatchStates.ToString()));
+var bcqConstraintStates = ConstraintStates(Opt("bcq-constraint-states", ""), new BcqLagOptions().ConstraintStates);
 var cpqCostReduction = Enum.Parse<EnsembleReduction>(Opt("cpq-cost-reduction", cpqDefaults.CostEnsembleReduction.ToString()), ignoreCase: true);
-bool bearBatchConstraint = bool.Parse(Opt("bear-batch-constraint", new BearLagOptions().ReferenceConstraintOnBatchStates.ToString()));
+var bearConstraintStates = ConstraintStates(Opt("bear-constraint-states", ""), new BearLagOptions().ConstraintStates);
 int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().SelectionCandidates.ToString(CultureInfo.InvariantCulture)));
 // Target-network rate: the value a critic holds after n updates has propagated about 1 − exp(−n·τ·(1 − γ)) of the way to its
 // fixed point, so at a budget of a few thousand updates the reference τ = 0.005 leaves the critics far from converged.
@@ -245,13 +245,13 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "bear-lag" => new BearLagLearner(context, new BearLagOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch, Tau = tau,
-        ReferenceConstraintOnBatchStates = bearBatchConstraint,
+        ConstraintStates = bearConstraintStates,
     }),
     "bcq-lag" => new BcqLagLearner(context, new BcqLagOptions
     {
         CostLimit = limit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = hidden[0], BatchSize = batch,
         SelectionCandidates = bcqCandidates, Tau = tau, CostCriticsPerGroup = bcqCostCritics,
-        ReferenceCostBackupMaxOverSamples = bcqCostBackupMax, ReferenceConstraintOnBatchStates = bcqBatchConstraint,
+        ReferenceCostBackupMaxOverSamples = bcqCostBackupMax, ConstraintStates = bcqConstraintStates,
     }),
     "coptidice" => new COptiDiceLearner(context, new COptiDiceOptions
     {
@@ -311,7 +311,18 @@ static EvaluationResult EvaluateCdt(CdtPolicy policy, VectorEnvironment env, int
 static string Name(string algorithm) => algorithm switch
 {
     "bc-all" => "BC-All", "bc-safe" => "BC-Safe", "cpq" => "CPQ", "bear-lag" => "BEAR-Lag", "bcq-lag" => "BCQ-Lag",
-    "coptidice" => "COptiDICE", "cdt" => "CDT", _ => algorithm,
+    "coptidice" => "COptiDICE", "cdt" => "CDT",
+    // Variants relabelled in merged tables (--summarize): the same learner with a non-default option.
+    "cpq-descent" => "CPQ + cost descent (w = 1)", "bear-lag-starts" => "BEAR-Lag, PID at episode starts",
+    _ => algorithm,
+};
+
+static CostConstraintStates ConstraintStates(string value, CostConstraintStates fallback) => value switch
+{
+    "" => fallback,
+    "batch" => CostConstraintStates.Batch,
+    "episode-starts" => CostConstraintStates.EpisodeStarts,
+    _ => throw new ArgumentException($"unknown constraint states '{value}'; use batch or episode-starts."),
 };
 
 static string Cell(IEnumerable<double> rewards, IEnumerable<double> costs)

@@ -135,12 +135,12 @@ public class BcqLagLearnerTests
     [Test]
     public void PidMeasurement_IsTheStartStateCostValueByDefault_AndTheBatchMeanInReference()
     {
-        new BcqLagOptions().ReferenceConstraintOnBatchStates.Should().BeFalse();
-        BcqLagOptions.Reference().ReferenceConstraintOnBatchStates.Should().BeTrue();
+        new BcqLagOptions().ConstraintStates.Should().Be(CostConstraintStates.EpisodeStarts);
+        BcqLagOptions.Reference().ConstraintStates.Should().Be(CostConstraintStates.Batch);
         var data = TinyDatasets.BallCircle(episodes: 3);
         IReadOnlyDictionary<string, double> OneUpdate(bool batchStates)
         {
-            using var learner = new BcqLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { ReferenceConstraintOnBatchStates = batchStates });
+            using var learner = new BcqLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { ConstraintStates = batchStates ? CostConstraintStates.Batch : CostConstraintStates.EpisodeStarts });
             learner.Attach(data);
             return learner.Train(1);
         }
@@ -331,6 +331,7 @@ public class BcqLagLearnerTests
     [TestCase(nameof(BcqLagOptions.PidKp), -1.0)]
     [TestCase(nameof(BcqLagOptions.PidKi), -1.0)]
     [TestCase(nameof(BcqLagOptions.PidKd), -1.0)]
+    [TestCase(nameof(BcqLagOptions.ConstraintStates), 99)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
         var act = () => new BcqLagLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));

@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Offline.BearLag;
+using Marvel.Core.Algorithms.Shared;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Core.Tests.Algorithms.Offline;
@@ -90,14 +91,14 @@ public class BearLagLearnerTests
     }
 
     [Test]
-    public void PidMeasurement_IsTheStartStateCostValueByDefault_AndTheBatchMeanInReference()
+    public void PidMeasurement_IsTheBatchMeanByDefault_AndTheStartStateCostValueOnRequest()
     {
-        new BearLagOptions().ReferenceConstraintOnBatchStates.Should().BeFalse();
-        BearLagOptions.Reference().ReferenceConstraintOnBatchStates.Should().BeTrue();
+        new BearLagOptions().ConstraintStates.Should().Be(CostConstraintStates.Batch);
+        BearLagOptions.Reference().ConstraintStates.Should().Be(CostConstraintStates.Batch);
         var data = TinyDatasets.BallCircle(episodes: 3);
         IReadOnlyDictionary<string, double> OneUpdate(bool batchStates)
         {
-            using var learner = new BearLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { ReferenceConstraintOnBatchStates = batchStates });
+            using var learner = new BearLagLearner(TinyDatasets.Context(seed: 5), Tiny() with { ConstraintStates = batchStates ? CostConstraintStates.Batch : CostConstraintStates.EpisodeStarts });
             learner.Attach(data);
             return learner.Train(1);
         }
@@ -177,6 +178,7 @@ public class BearLagLearnerTests
     [TestCase(nameof(BearLagOptions.PidKp), -0.1)]
     [TestCase(nameof(BearLagOptions.PidKi), -0.1)]
     [TestCase(nameof(BearLagOptions.PidKd), double.NaN)]
+    [TestCase(nameof(BearLagOptions.ConstraintStates), 99)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
         var act = () => new BearLagLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));

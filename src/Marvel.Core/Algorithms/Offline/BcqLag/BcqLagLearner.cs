@@ -195,8 +195,8 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         var q = _rewardCritic.Min(b.Observations, action);
         var allCosts = _costCritic.forward(b.Observations, action);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
-        // The PID's measurement: start states by default (an internal Update before Attach knows none and uses the batch).
-        var measured = o.ReferenceConstraintOnBatchStates || _startObservations is null ? qc : StartCostValues();
+        // The PID's measurement (ConstraintStates); an internal Update before Attach knows no start states and uses the batch.
+        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null ? qc : StartCostValues();
         var lambda = _pid.Control(measured);
         var actorLoss = -q.mean() + ((qc - QCostThreshold) * lambda).mean();
         GradientStep.Apply(_actorOptimizer, actorLoss);

@@ -1,3 +1,5 @@
+using Marvel.Core.Algorithms.Shared;
+
 namespace Marvel.Core.Algorithms.Offline.BcqLag;
 
 /// <summary>
@@ -115,12 +117,12 @@ public sealed record BcqLagOptions
     /// critics and the current λ), so Q_c values the policy that acts. The reward backup keeps BCQ's maximum in both modes.</summary>
     public bool ReferenceCostBackupMaxOverSamples { get; set; }
 
-    /// <summary>Reproduction switch: feed the PID the mean Q_c over the training batch's states, as OSRL does. That bounds the cost
-    /// value from every state the data visits, including states where the behaviour policies had already left the safe region, so on
-    /// costly data the measured mean stays above qc_thres for any policy and λ grows without end. Default false: the PID measures
-    /// the constrained-MDP quantity, the mean Q_c(s₀, π(s₀)) of the acting policy over (up to a batch of) the dataset's episode start
-    /// states. The actor's loss keeps its batch form in both modes.</summary>
-    public bool ReferenceConstraintOnBatchStates { get; set; }
+    /// <summary>Where the PID measures the cost value it holds at qc_thres. Default <see cref="CostConstraintStates.EpisodeStarts"/>:
+    /// the mean Q_c(s₀, π(s₀)) of the acting policy at the dataset's episode start states, the constrained MDP's quantity.
+    /// <see cref="CostConstraintStates.Batch"/> reproduces OSRL (the batch mean at the actor's single sample); on the built-in
+    /// BallCircle data that mean stayed above qc_thres for every policy, λ grew to ≈ 1 000 at every κ and the policy's cost no
+    /// longer depended on κ (docs/algorithms/bcq-lag.md). The actor's penalty keeps its batch form in both modes.</summary>
+    public CostConstraintStates ConstraintStates { get; set; } = CostConstraintStates.EpisodeStarts;
 
     /// <summary>OSRL's behaviour: every reproduction switch on; other values as given.</summary>
     public static BcqLagOptions Reference() => new()
@@ -131,6 +133,6 @@ public sealed record BcqLagOptions
         ReferenceSingleSampleAction = true,
         ReferenceUnboundedCostTarget = true,
         ReferenceCostBackupMaxOverSamples = true,
-        ReferenceConstraintOnBatchStates = true,
+        ConstraintStates = CostConstraintStates.Batch,
     };
 }

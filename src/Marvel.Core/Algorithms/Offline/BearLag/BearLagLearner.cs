@@ -192,8 +192,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var q = _rewardCritic.Min(b.Observations, firstAction);
         var allCosts = _costCritic.forward(b.Observations, firstAction);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
-        // The PID's measurement: start states by default (an internal Update before Attach knows none and uses the batch).
-        var measured = o.ReferenceConstraintOnBatchStates || _startObservations is null ? qc : StartCostValues();
+        // The PID's measurement (ConstraintStates); an internal Update before Attach knows no start states and uses the batch.
+        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null ? qc : StartCostValues();
         var lambda = _pid.Control(measured);
         var penalty = ((qc - QCostThreshold) * lambda).mean();
         var alpha = _logAlpha.exp();

@@ -38,6 +38,7 @@ internal sealed class BearLagOptionsValidator : IValidateOptions<BearLagOptions>
         OptionChecks.NonNegative(b, options.PidKp, nameof(options.PidKp));
         OptionChecks.NonNegative(b, options.PidKi, nameof(options.PidKi));
         OptionChecks.NonNegative(b, options.PidKd, nameof(options.PidKd));
+        OptionChecks.Defined(b, options.ConstraintStates, nameof(options.ConstraintStates));
         return b.Build();
     }
 }
