@@ -127,13 +127,37 @@ internal static class OfflineLearning
     /// <summary>The first observation of every episode of <paramref name="dataset"/>, [episodes, observationSize], on
     /// <paramref name="device"/> and outside any dispose scope (the caller owns it): the start-state sample of a constrained-MDP
     /// cost value E[Q_c(s₀, π(s₀))].</summary>
-    public static Tensor StartObservations(Abstractions.Learning.OfflineDataset dataset, Device device)
+    public static Tensor StartObservations(OfflineDataset dataset, Device device)
     {
         var episodes = dataset.Episodes;
         int size = dataset.ObservationSize;
         var buffer = new float[episodes.Count * size];
         for (int i = 0; i < episodes.Count; i++) dataset.ObservationAt(episodes[i].Start).CopyTo(buffer.AsSpan(i * size, size));
         return TorchSharp.torch.tensor(buffer, new long[] { episodes.Count, size }, device: device).DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// The PID measurement of <see cref="CostConstraintStates.EpisodeStarts"/>: Q_c(s₀, π(s₀)) under no_grad at the start
+    /// observations, all of them when there are at most <paramref name="maxRows"/>, else <paramref name="maxRows"/> drawn with
+    /// replacement from <paramref name="noise"/>. Q_c reduced as the learner's actor loss does (<see cref="EnsembleOps.CostValue"/>).
+    /// </summary>
+    /// <param name="starts">[episodes, observationSize] (<see cref="StartObservations"/>).</param>
+    /// <param name="maxRows">Most start states per call (the learner's batch size).</param>
+    /// <param name="noise">Generator for the draw.</param>
+    /// <param name="act">The learner's deterministic acting rule.</param>
+    /// <param name="costCritic">The online cost ensemble.</param>
+    /// <param name="referenceOptimisticCost">Reduce the members with the minimum (OSRL) instead of the maximum.</param>
+    /// <returns>[rows].</returns>
+    public static Tensor StartStateCostValues(Tensor starts, int maxRows, Generator noise, Func<Tensor, Tensor> act,
+        Networks.QEnsemble costCritic, bool referenceOptimisticCost)
+    {
+        using var _ = no_grad();
+        long count = Math.Min(starts.shape[0], maxRows);
+        var rows = count == starts.shape[0]
+            ? starts
+            : starts.index_select(0, randint(0, starts.shape[0], new long[] { count }, dtype: ScalarType.Int64, device: starts.device, generator: noise));
+        var actions = act(rows);
+        return EnsembleOps.CostValue(costCritic.forward(rows, actions), referenceOptimisticCost);
     }
 
     /// <summary>The cost backup y_c = c + γ · continues · q̂_c(s′), clamped to <paramref name="bounds"/> when given

@@ -52,6 +52,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
     private Tensor? _startObservations;
+    private readonly Func<Tensor, Tensor> _actDeterministic;
     private (double Min, double Max)? _costValueBounds;
     private bool _disposed;
 
@@ -103,6 +104,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value", "constraint_cost_value");
         Policy = new TensorPolicy(obs, act, Act, device);
+        _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
     /// <inheritdoc />
@@ -196,7 +198,9 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         var allCosts = _costCritic.forward(b.Observations, action);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
         // The PID's measurement (ConstraintStates); an internal Update before Attach knows no start states and uses the batch.
-        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null ? qc : StartCostValues();
+        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null
+            ? qc
+            : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(measured);
         var actorLoss = -q.mean() + ((qc - QCostThreshold) * lambda).mean();
         GradientStep.Apply(_actorOptimizer, actorLoss);
@@ -208,18 +212,6 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean(), measured.mean());
         Steps++;
         return result;
-    }
-
-    // The PID's measurement in the constrained-MDP form: Q_c(s₀, π(s₀)) of the acting policy (deterministic best-of-N) at up to a
-    // batch of the dataset's episode start states, drawn with replacement from the learner's noise stream.
-    private Tensor StartCostValues()
-    {
-        using var _ = no_grad();
-        var starts = _startObservations!;
-        long count = Math.Min(starts.shape[0], _options.BatchSize);
-        var rows = count == starts.shape[0] ? starts : starts.index_select(0, randint(0, starts.shape[0], new long[] { count }, dtype: ScalarType.Int64, device: starts.device, generator: _noise));
-        var actions = Act(rows, deterministic: true);
-        return EnsembleOps.CostValue(_costCritic.forward(rows, actions), _options.ReferenceOptimisticCostEnsemble);
     }
 
     /// <summary>

@@ -48,6 +48,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
     private Tensor? _startObservations;
+    private readonly Func<Tensor, Tensor> _actDeterministic;
     private (double Min, double Max)? _costValueBounds;
     private bool _disposed;
 
@@ -99,6 +100,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
         Policy = new TensorPolicy(obs, act, Act, device);
+        _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
     /// <inheritdoc />
@@ -193,7 +195,9 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var allCosts = _costCritic.forward(b.Observations, firstAction);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
         // The PID's measurement (ConstraintStates); an internal Update before Attach knows no start states and uses the batch.
-        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null ? qc : StartCostValues();
+        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null
+            ? qc
+            : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(measured);
         var penalty = ((qc - QCostThreshold) * lambda).mean();
         var alpha = _logAlpha.exp();
@@ -214,18 +218,6 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
         Steps++;
         return result;
-    }
-
-    // The PID's measurement in the constrained-MDP form: Q_c(s₀, π(s₀)) of the deterministic policy at up to a batch of the dataset's
-    // episode start states, drawn with replacement from the learner's noise stream.
-    private Tensor StartCostValues()
-    {
-        using var _ = no_grad();
-        var starts = _startObservations!;
-        long count = Math.Min(starts.shape[0], _options.BatchSize);
-        var rows = count == starts.shape[0] ? starts : starts.index_select(0, randint(0, starts.shape[0], new long[] { count }, dtype: ScalarType.Int64, device: starts.device, generator: _noise));
-        var actions = Act(rows, deterministic: true);
-        return EnsembleOps.CostValue(_costCritic.forward(rows, actions), _options.ReferenceOptimisticCostEnsemble);
     }
 
     private Tensor Act(Tensor observations, bool deterministic)
