@@ -313,7 +313,7 @@ static string Name(string algorithm) => algorithm switch
     "bc-all" => "BC-All", "bc-safe" => "BC-Safe", "cpq" => "CPQ", "bear-lag" => "BEAR-Lag", "bcq-lag" => "BCQ-Lag",
     "coptidice" => "COptiDICE", "cdt" => "CDT",
     // Variants relabelled in merged tables (--summarize): the same learner with a non-default option.
-    "cpq-descent" => "CPQ + cost descent (w = 1)", "bear-lag-starts" => "BEAR-Lag, PID at episode starts",
+    "cpq-descent" => "CPQ + cost descent (w = 1)", "bear-lag-starts" => "BEAR-Lag, PID at episode starts", "cdt-2000" => "CDT, 2 000 updates",
     _ => algorithm,
 };
 
