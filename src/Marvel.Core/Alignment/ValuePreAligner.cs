@@ -25,14 +25,18 @@ namespace Marvel.Core.Alignment;
 /// one Adam step on Σ_j mean((Q_r,j(s, a) − y_r)²), one on Σ_k mean((Q_c,k(s, a) − y_c)²), then Polyak averaging of both targets.
 /// κ_r, κ_c are the artifact's reward and cost scales, γ its discount, d the terminated flag (truncation bootstraps). No actor or
 /// multiplier update, no gradient clipping.</para>
-/// <para>The returned artifact holds the aligned critics and their Adam states (so the moments can carry into finetuning with
-/// <c>HandoverLoadOptions.LoadCriticOptimizerStates = true</c>, as in the reference); actor, actor optimizer and manifest are kept,
-/// except that the manifest's γ becomes the discount used here.</para>
+/// <para>The returned artifact holds the aligned critics and their Adam states, and its manifest names this aligner in
+/// <see cref="HandoverManifest.AlignedBy"/>, so online learners keep these moments through finetuning by default
+/// (<see cref="HandoverLoadOptions.LoadAlignedCriticOptimizerStates"/>, as in the reference); actor and actor optimizer are kept, and
+/// the manifest's γ becomes the discount used here.</para>
 /// </remarks>
 public sealed class ValuePreAligner : IValueAligner
 {
     /// <summary>The stage tag of progress reports and <see cref="TrainingDivergedException"/>.</summary>
     public const string Stage = "alignment";
+
+    /// <summary>The name this aligner writes into <see cref="HandoverManifest.AlignedBy"/>.</summary>
+    public const string AlignerName = "VPA";
 
     private const string Receiver = "Value pre-alignment";
     private static readonly string[] ScalarNames = ["reward_critic_loss", "cost_critic_loss", "reward_target", "cost_target"];
@@ -133,7 +137,7 @@ public sealed class ValuePreAligner : IValueAligner
             [HandoverRoles.RewardCritic] = ModuleState.SaveOptimizer(rewardOptimizer),
             [HandoverRoles.CostCritic] = ModuleState.SaveOptimizer(costOptimizer),
         };
-        var result = artifact.With(manifest with { Gamma = gamma }, aligned, optimizerStates);
+        var result = artifact.With(manifest with { Gamma = gamma, AlignedBy = AlignerName }, aligned, optimizerStates);
         return new ValueAlignmentResult(result, gradientSteps, last);
     }
 

@@ -7,7 +7,8 @@ namespace Marvel.Core.Data;
 
 /// <summary>
 /// Draws every batch from two transition sources in a fixed proportion: round(f·B) rows from <see cref="Secondary"/> and the rest
-/// from <see cref="Primary"/>, each uniformly with replacement, primary rows first. For example value alignment on the offline
+/// from <see cref="Primary"/>, each uniformly with replacement, the secondary rows spread evenly over the batch so that every consecutive
+/// slice (a learner's mini-batch) carries the same share. For example value alignment on the offline
 /// dataset mixed with a few on-policy episodes of the offline actor (<see cref="Pipeline.MarvelPipelineOptions.AlignmentRolloutEpisodes"/>).
 /// </summary>
 /// <remarks>
@@ -58,7 +59,8 @@ public sealed class MixedTransitionSampler : ITransitionSampler
     /// <param name="batchSize">The batch size B.</param>
     public int SecondaryRows(int batchSize) => (int)Math.Round(SecondaryFraction * batchSize, MidpointRounding.AwayFromZero);
 
-    /// <summary>Draws round(f·B) rows from <see cref="Secondary"/> and B minus that from <see cref="Primary"/>, primary rows first.</summary>
+    /// <summary>Draws round(f·B) rows from <see cref="Secondary"/> and B minus that from <see cref="Primary"/>; secondary row q sits at
+    /// position ⌊(q + ½)·B/k⌋ (k secondary rows), so every consecutive slice carries the share up to one row.</summary>
     /// <param name="batchSize">Transitions to draw (≥ 1).</param>
     /// <param name="random">The sampling generator; the primary draws first, then the secondary.</param>
     /// <param name="device">Target device; CPU when null.</param>
@@ -73,8 +75,37 @@ public sealed class MixedTransitionSampler : ITransitionSampler
         if (fromPrimary == 0) return Secondary.Sample(batchSize, random, device);
         using var a = Primary.Sample(fromPrimary, random, device);
         using var b = Secondary.Sample(fromSecondary, random, device);
+        // Spread the secondary rows evenly over the batch, so that every consecutive slice (a learner's mini-batch) carries the configured
+        // share, not just the batch as a whole: concatenated, the first slices would hold primary rows only.
+        using var order = tensor(InterleavedOrder(batchSize, fromSecondary), ScalarType.Int64, a.Observations.device);
+        using var observations = cat([a.Observations, b.Observations], 0);
+        using var actions = cat([a.Actions, b.Actions], 0);
+        using var rewards = cat([a.Rewards, b.Rewards], 0);
+        using var costs = cat([a.Costs, b.Costs], 0);
+        using var nextObservations = cat([a.NextObservations, b.NextObservations], 0);
+        using var terminated = cat([a.Terminated, b.Terminated], 0);
+        using var truncated = cat([a.Truncated, b.Truncated], 0);
         return new TransitionBatch(
-            cat([a.Observations, b.Observations], 0), cat([a.Actions, b.Actions], 0), cat([a.Rewards, b.Rewards], 0), cat([a.Costs, b.Costs], 0),
-            cat([a.NextObservations, b.NextObservations], 0), cat([a.Terminated, b.Terminated], 0), cat([a.Truncated, b.Truncated], 0));
+            observations.index_select(0, order), actions.index_select(0, order), rewards.index_select(0, order), costs.index_select(0, order),
+            nextObservations.index_select(0, order), terminated.index_select(0, order), truncated.index_select(0, order));
+    }
+
+    /// <summary>
+    /// Row order over the concatenation [primary rows; secondary rows] that puts secondary row q at position ⌊(q + ½)·B/k⌋, so any
+    /// consecutive slice of length L holds L·k/B secondary rows up to one.
+    /// </summary>
+    /// <param name="batchSize">B, the batch size.</param>
+    /// <param name="secondaryRows">k, the number of secondary rows (0 &lt; k &lt; B).</param>
+    internal static long[] InterleavedOrder(int batchSize, int secondaryRows)
+    {
+        int primaryRows = batchSize - secondaryRows;
+        var order = new long[batchSize];
+        var isSecondary = new bool[batchSize];
+        for (int q = 0; q < secondaryRows; q++)
+            isSecondary[(int)Math.Floor((q + 0.5) * batchSize / secondaryRows)] = true;
+        int nextPrimary = 0, nextSecondary = 0;
+        for (int i = 0; i < batchSize; i++)
+            order[i] = isSecondary[i] ? primaryRows + nextSecondary++ : nextPrimary++;
+        return order;
     }
 }

@@ -24,6 +24,33 @@ public class CostBudgetTests
     }
 
     [Test]
+    public void InfiniteHorizonCostThreshold_RoundNumbers()
+    {
+        // κ = 10, γ = 0.5, T = 2: Σ_{t≥0} 0.5^t · 10/2 = 5 · 2 = 10 = 10/(2 · 0.5).
+        CostBudget.InfiniteHorizonCostThreshold(10, 0.5, 2).Should().BeApproximately(10, 1e-12);
+        // κ = 20, γ = 0.99, T = 200: 20/(200 · 0.01) = 10, against the episode form's 8.6602 (13 % looser).
+        CostBudget.InfiniteHorizonCostThreshold(20, 0.99, 200).Should().BeApproximately(10, 1e-12);
+        CostBudget.InfiniteHorizonCostThreshold(40, 1.0, 300).Should().Be(40);
+    }
+
+    [TestCase(true, 2.0, 20.0)]       // 2 · 20/(200 · 0.01)
+    [TestCase(false, 2.0, 17.3205)]   // 2 · 8.66025
+    [TestCase(true, 0.5, 5.0)]        // 0.5 · 10
+    public void CostValueThreshold_IsTheHorizonFormInTheCriticsScaledUnits(bool bootstraps, double costScale, double expected)
+    {
+        CostBudget.CostValueThreshold(20, 0.99, 200, costScale, bootstraps).Should().BeApproximately(expected, 1e-4);
+    }
+
+    [TestCase(0.0)]
+    [TestCase(-1.0)]
+    [TestCase(double.PositiveInfinity)]
+    public void CostValueThreshold_BadCostScale_NamesIt(double costScale)
+    {
+        FluentActions.Invoking(() => CostBudget.CostValueThreshold(20, 0.99, 200, costScale, true))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("costScale");
+    }
+
+    [Test]
     public void PerStepCostThreshold_IsLimitOverHorizon() => CostBudget.PerStepCostThreshold(20, 200).Should().Be(0.1);
 
     [TestCase(-1.0, 0.99, 10, "costLimit")]

@@ -195,6 +195,61 @@ public class ValuePreAlignerTests
         exported.GetNetwork(HandoverRoles.CostCritic).ContentEquals(aligned.GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
     }
 
+    private static SacLagOptions MatchingSacLag(double criticLearningRate) => new()
+    {
+        ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], RewardCriticCount = 2, CostCriticCount = 2,
+        RewardScale = 0.1, CostScale = 1, CriticLearningRate = criticLearningRate, CostCriticLearningRate = criticLearningRate,
+    };
+
+    [Test]
+    public void AlignedArtifact_DefaultHandoverLoad_KeepsTheAlignersCriticMoments()
+    {
+        // Regression: one flag covered the offline learner's moments and the aligner's; its default (false) dropped the aligner's,
+        // although the reference keeps them through finetuning (marvel.md §2.2).
+        var data = AlignmentTestData.Dataset(20, i => i, i => i % 2);
+        var alignment = new ValuePreAlignmentOptions { Steps = 3, RewardCriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3 };
+        var aligned = new ValuePreAligner(alignment).Align(AlignmentTestData.Artifact(), data, AlignmentTestData.Context()).Artifact;
+        aligned.Manifest.AlignedBy.Should().Be(ValuePreAligner.AlignerName);
+        using var sac = new SacLagLearner(AlignmentTestData.Context(), MatchingSacLag(1e-3));
+
+        sac.InitializeFrom(aligned);
+
+        var exported = sac.ExportHandover();
+        exported.OptimizerStates[HandoverRoles.RewardCritic].Should().Equal(aligned.OptimizerStates[HandoverRoles.RewardCritic]);
+        exported.OptimizerStates[HandoverRoles.CostCritic].Should().Equal(aligned.OptimizerStates[HandoverRoles.CostCritic]);
+    }
+
+    [Test]
+    public void AlignedArtifact_AlignedMomentsSwitchedOff_StartsFreshCriticMoments()
+    {
+        var data = AlignmentTestData.Dataset(20, i => i, i => i % 2);
+        var alignment = new ValuePreAlignmentOptions { Steps = 3, RewardCriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3 };
+        var aligned = new ValuePreAligner(alignment).Align(AlignmentTestData.Artifact(), data, AlignmentTestData.Context()).Artifact;
+        using var sac = new SacLagLearner(AlignmentTestData.Context(), MatchingSacLag(1e-3));
+
+        sac.InitializeFrom(aligned, new HandoverLoadOptions { LoadAlignedCriticOptimizerStates = false });
+
+        sac.ExportHandover().OptimizerStates[HandoverRoles.CostCritic].Should().NotEqual(aligned.OptimizerStates[HandoverRoles.CostCritic]);
+    }
+
+    [Test]
+    public void OfflineArtifact_DefaultHandoverLoad_DoesNotLoadTheOfflineLearnersCriticMoments()
+    {
+        // Critics with non-trivial moments whose manifest names no aligner: what an offline learner hands over.
+        var data = AlignmentTestData.Dataset(20, i => i, i => i % 2);
+        var alignment = new ValuePreAlignmentOptions { Steps = 3, RewardCriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3 };
+        var trained = new ValuePreAligner(alignment).Align(AlignmentTestData.Artifact(), data, AlignmentTestData.Context()).Artifact;
+        var offline = trained.With(trained.Manifest with { AlignedBy = null });
+        using var sac = new SacLagLearner(AlignmentTestData.Context(), MatchingSacLag(1e-3));
+
+        sac.InitializeFrom(offline);
+
+        sac.ExportHandover().OptimizerStates[HandoverRoles.CostCritic].Should().NotEqual(offline.OptimizerStates[HandoverRoles.CostCritic]);
+        using var loading = new SacLagLearner(AlignmentTestData.Context(), MatchingSacLag(1e-3));
+        loading.InitializeFrom(offline, new HandoverLoadOptions { LoadCriticOptimizerStates = true });
+        loading.ExportHandover().OptimizerStates[HandoverRoles.CostCritic].Should().Equal(offline.OptimizerStates[HandoverRoles.CostCritic]);
+    }
+
     [Test]
     public void Align_WorksOnAReplayBuffer()
     {

@@ -23,11 +23,12 @@ public class MixedTransitionSamplerTests
     }
 
     [Test]
-    public void Sample_QuarterFraction_TakesTwoOfEightRowsFromTheSecondary_AfterThePrimaryRows()
+    public void Sample_QuarterFraction_TakesTwoOfEightRowsFromTheSecondary_SpreadOverTheBatch()
     {
         var sampler = new MixedTransitionSampler(Source(1), Source(2), 0.25);
 
-        Rewards(sampler, 8).Should().Equal(1, 1, 1, 1, 1, 1, 2, 2);
+        // k = 2 secondary rows of B = 8 sit at ⌊(q + ½)·8/2⌋ = 2 and 6.
+        Rewards(sampler, 8).Should().Equal(1, 1, 2, 1, 1, 1, 2, 1);
         sampler.Count.Should().Be(6);
     }
 
@@ -37,7 +38,21 @@ public class MixedTransitionSamplerTests
         var sampler = new MixedTransitionSampler(Source(1), Source(2), 0.5);
 
         sampler.SecondaryRows(5).Should().Be(3, "0.5 × 5 = 2.5 rounds to 3");
-        Rewards(sampler, 5).Should().Equal(1, 1, 2, 2, 2);
+        // k = 3 of B = 5 at ⌊(q + ½)·5/3⌋ = ⌊0.83⌋, ⌊2.5⌋, ⌊4.17⌋ = 0, 2, 4.
+        Rewards(sampler, 5).Should().Equal(2, 1, 2, 1, 2);
+    }
+
+    [Test]
+    public void Sample_QuarterFractionOf256_GivesEveryOneOfFourMiniBatchesSixteenSecondaryRows()
+    {
+        // Regression: the rows used to be concatenated, primary first, so a learner slicing the batch into 4 mini-batches of 64 got
+        // secondary shares 0, 0, 0, 1 instead of 0.25 each.
+        var sampler = new MixedTransitionSampler(Source(1), Source(2), 0.25);
+
+        var rewards = Rewards(sampler, 256);
+
+        for (int m = 0; m < 4; m++)
+            rewards.Skip(64 * m).Take(64).Count(r => r == 2f).Should().Be(16, $"mini-batch {m} carries 0.25 × 64 secondary rows");
     }
 
     [TestCase(0.0, 1f)]

@@ -76,6 +76,13 @@ public sealed record HandoverManifest
     /// <summary>Multiplier or controller state of the producer, when it has one.</summary>
     public LagrangeControllerState? Lagrange { get; init; }
 
+    /// <summary>
+    /// The value aligner that rewrote the critics and their optimizer moments (e.g. "VPA"), or null when the critics and moments are the
+    /// producer's own. Online learners use it to tell the aligner's moments, which they keep by default, from the offline learner's
+    /// (<see cref="HandoverLoadOptions"/>).
+    /// </summary>
+    public string? AlignedBy { get; init; }
+
     /// <summary>Observation normalizer statistics, when observations were normalized.</summary>
     public RunningMeanStdState? ObservationNormalizer { get; init; }
 }

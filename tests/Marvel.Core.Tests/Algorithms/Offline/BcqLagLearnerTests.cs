@@ -41,9 +41,12 @@ public class BcqLagLearnerTests
     [Test]
     public void Threshold_ComesFromCostBudget()
     {
-        // κ = 10, γ = 0.99, T = 300: 10 · 0.316986 = 3.16986 (spec §0.6 table).
+        // κ = 10, γ = 0.99, T = 300, critics bootstrapping through truncation: 10 / (300 · 0.01) = 3.33333.
         using var learner = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 300 });
-        learner.QCostThreshold.Should().BeApproximately(3.16986, 1e-4);
+        learner.QCostThreshold.Should().BeApproximately(10.0 / 3.0, 1e-9);
+        // Reference (timeouts terminal): 10 · 0.316986 = 3.16986 (spec §0.6 table); CostScale 2 doubles it: 6.33972.
+        using var reference = new BcqLagLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 300, TreatTimeoutAsTerminal = true, CostScale = 2 });
+        reference.QCostThreshold.Should().BeApproximately(6.33972, 1e-4);
     }
 
     [Test]

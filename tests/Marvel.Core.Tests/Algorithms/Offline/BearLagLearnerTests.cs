@@ -21,11 +21,22 @@ public class BearLagLearnerTests
     };
 
     [Test]
+    public void Threshold_IsInTheCriticsScaledUnits()
+    {
+        // Regression: the threshold ignored CostScale while the critic learns c·CostScale. κ = 20, T = 100, CostScale 3: 3 · 20 = 60.
+        using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 20, EpisodeLength = 100, CostScale = 3 });
+        learner.QCostThreshold.Should().BeApproximately(60.0, 1e-9);
+    }
+
+    [Test]
     public void Threshold_ComesFromCostBudget()
     {
-        // κ = 20, γ = 0.99, T = 100: 20 · 0.633968 = 12.6794 (spec §0.6 table).
+        // κ = 20, γ = 0.99, T = 100, critics bootstrapping through truncation: 20 / (100 · 0.01) = 20.
         using var learner = new BearLagLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 20, EpisodeLength = 100 });
-        learner.QCostThreshold.Should().BeApproximately(12.6794, 1e-4);
+        learner.QCostThreshold.Should().BeApproximately(20.0, 1e-9);
+        // Reference (timeouts terminal): OSRL's 20 · 0.633968 = 12.6794 (spec §0.6 table).
+        using var reference = new BearLagLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 20, EpisodeLength = 100, TreatTimeoutAsTerminal = true });
+        reference.QCostThreshold.Should().BeApproximately(12.6794, 1e-4);
     }
 
     [Test]

@@ -33,16 +33,25 @@ public class COptiDiceLearnerTests
     [Test]
     public void Threshold_ComesFromCostBudget()
     {
+        // κ = 10, γ = 0.99, T = 200: 10 / (200 · 0.01) = 5 (infinite horizon, the default), 4.330102 with timeouts terminal (OSRL's form).
         using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200 });
-        learner.QCostThreshold.Should().BeApproximately(4.330102, 1e-6);
-        // κ = 10, T = 200, γ = 0.99: ĉ is per step, so the bound is (1 − γ)·q_thres = 10·(1 − 0.99^200)/200 = 0.04330102.
-        learner.CostThreshold.Should().BeApproximately(0.04330102, 1e-8);
+        learner.QCostThreshold.Should().BeApproximately(5.0, 1e-9);
+        using var reference = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200, TreatTimeoutAsTerminal = true });
+        reference.QCostThreshold.Should().BeApproximately(4.330102, 1e-6);
+        // CostScale 4 on the default: 4 · 5 = 20.
+        using var scaled = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200, CostScale = 4 });
+        scaled.QCostThreshold.Should().BeApproximately(20.0, 1e-9);
+        // ĉ is per step, so the bound is (1 − γ)·q_thres: 0.01 · 5 = 0.05 = κ/T by default; 10·(1 − 0.99^200)/200 = 0.04330102 with
+        // timeouts terminal.
+        learner.CostThreshold.Should().BeApproximately(0.05, 1e-9);
+        reference.CostThreshold.Should().BeApproximately(0.04330102, 1e-8);
     }
 
     [Test]
     public void Threshold_ReferenceComparesThePerStepEstimateWithTheDiscountedSum()
     {
-        using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200, ReferenceDiscountedSumThreshold = true });
+        // OSRL's bound is q_thres itself, here in its reference (timeouts terminal) form: 4.330102.
+        using var learner = new COptiDiceLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 200, ReferenceDiscountedSumThreshold = true, TreatTimeoutAsTerminal = true });
         learner.CostThreshold.Should().BeApproximately(4.330102, 1e-6);
         COptiDiceOptions.Reference().ReferenceDiscountedSumThreshold.Should().BeTrue();
     }

@@ -21,19 +21,26 @@ public class CpqLearnerTests
     [Test]
     public void Thresholds_ComeFromCostBudget()
     {
-        // κ = 10, γ = 0.99, T = 200: 10 · (1 − 0.99^200) / (0.01 · 200) = 4.330102 (spec §0.6 table); OOD threshold 1.5× = 6.495152.
+        // κ = 10, γ = 0.99, T = 200, critics bootstrapping through truncation: 10 / (200 · 0.01) = 5; OOD threshold 1.5× = 7.5.
         using var learner = new CpqLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 10, EpisodeLength = 200 });
-        learner.QThreshold.Should().BeApproximately(4.330102, 1e-6);
-        learner.OodThreshold.Should().BeApproximately(6.495152, 1e-6);
+        learner.QThreshold.Should().BeApproximately(5.0, 1e-9);
+        learner.OodThreshold.Should().BeApproximately(7.5, 1e-9);
+        // Timeouts terminal (the reference): 10 · (1 − 0.99^200) / (0.01 · 200) = 4.330102 (spec §0.6 table); OOD 6.495152.
+        using var reference = new CpqLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 10, EpisodeLength = 200, TreatTimeoutAsTerminal = true });
+        reference.QThreshold.Should().BeApproximately(4.330102, 1e-6);
+        reference.OodThreshold.Should().BeApproximately(6.495152, 1e-6);
+        // Regression: CostScale 2 (critics learn 2c) doubles the threshold: 10.
+        using var scaled = new CpqLearner(TinyDatasets.Context(), Tiny() with { CostLimit = 10, EpisodeLength = 200, CostScale = 2 });
+        scaled.QThreshold.Should().BeApproximately(10.0, 1e-9);
     }
 
     [Test]
     public void Thresholds_EpisodeLengthFromContextWhenUnset()
     {
-        // T = 40 from the context: 10 · (1 − 0.99^40) / (0.01 · 40) = 8.2969.
+        // T = 40 from the context: 10 / (40 · 0.01) = 25.
         using var learner = new CpqLearner(TinyDatasets.Context(), Tiny());
         learner.EpisodeLength.Should().Be(TinyDatasets.EpisodeLength);
-        learner.QThreshold.Should().BeApproximately(10 * (1 - Math.Pow(0.99, 40)) / (0.01 * 40), 1e-9);
+        learner.QThreshold.Should().BeApproximately(25.0, 1e-9);
     }
 
     [Test]

@@ -71,7 +71,8 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
 
         // §2.3: the only conversion of κ; the PID's set point and the penalty offset.
-        QCostThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+        QCostThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
 
         var seeds = context.Seeds.Fork("bear-lag");
         var device = context.Device;

@@ -71,7 +71,8 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
 
         // §5.3: the only conversion of κ. ĉ = E_{d^π}[c] under the normalised discounted occupancy is (1 − γ) times the discounted
         // cost value, so its bound is (1 − γ)·q_thres; OSRL compares ĉ with q_thres itself (ReferenceDiscountedSumThreshold).
-        QCostThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+        QCostThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
         CostThreshold = _options.ReferenceDiscountedSumThreshold ? QCostThreshold : (1 - _options.Gamma) * QCostThreshold;
 
         var seeds = context.Seeds.Fork("coptidice");

@@ -67,7 +67,8 @@ public sealed class CpqLearner : IOfflineSafeLearner
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
 
         // §1.3: the only conversion of the episodic budget κ; every comparison below uses these two numbers.
-        QThreshold = CostBudget.QCostThreshold(_options.CostLimit, _options.Gamma, EpisodeLength);
+        QThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
         OodThreshold = _options.OodThresholdScale * QThreshold;
 
         var seeds = context.Seeds.Fork("cpq");

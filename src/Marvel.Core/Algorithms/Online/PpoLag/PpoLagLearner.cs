@@ -401,8 +401,8 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
             ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
         }
         byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
-        byte[]? rewardState = options.LoadCritics && options.LoadCriticOptimizerStates ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
-        byte[]? costState = options.LoadCritics && options.LoadCriticOptimizerStates ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
+        byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
+        byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
         Probe(actor, actorState, HandoverRoles.Actor);
         Probe(rewardCritic, rewardState, HandoverRoles.RewardCritic);
         Probe(costCritic, costState, HandoverRoles.CostCritic);

@@ -391,8 +391,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
             ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
         }
         byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
-        byte[]? rewardState = options.LoadCritics && options.LoadCriticOptimizerStates ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
-        byte[]? costState = options.LoadCritics && options.LoadCriticOptimizerStates ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
+        byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
+        byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
         ProbeOptimizerState(actor, actorState, HandoverRoles.Actor);
         ProbeOptimizerState(rewardCritic, rewardState, HandoverRoles.RewardCritic);
         ProbeOptimizerState(costCritic, costState, HandoverRoles.CostCritic);
