@@ -31,6 +31,19 @@ public interface ILagrangeController
     void SetState(LagrangeControllerState state);
 }
 
+/// <summary>
+/// A controller whose multiplier can be placed at a value before its first update, e.g. at the offline-to-online handover where the
+/// offline learner's own multiplier is a far better start than 0 (the pipeline's <c>MarvelPipelineOptions.LambdaAtHandover</c>).
+/// </summary>
+public interface ILagrangeWarmStart
+{
+    /// <summary>Sets λ to <paramref name="lambda"/> (within the controller's bounds) and the controller's accumulated state so that λ stays
+    /// there for zero error: for the PID controllers the integral, for dual ascent λ itself. Moving averages and gains keep their values.</summary>
+    /// <param name="lambda">The multiplier to start from, finite and ≥ 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lambda"/> is negative or not finite.</exception>
+    void WarmStart(double lambda);
+}
+
 /// <summary>The result of one <see cref="ILagrangeController.Update"/>.</summary>
 /// <param name="Lambda">λ after the update.</param>
 /// <param name="Error">J_c − CostLimit of this update.</param>

@@ -20,7 +20,7 @@ namespace Marvel.Core.Lagrange;
 /// <para>State: λ, I, Δp, c_d, K_P, K_I, K_D, the delay line and the update count;
 /// <see cref="LagrangeControllerState.Kind"/> is "AdaptivePid". Paper: Chen, Wei, Deng and Lin, arXiv 2412.04426.</para>
 /// </remarks>
-public sealed class AdaptivePidLagrangeController : ILagrangeController
+public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagrangeWarmStart
 {
     /// <summary>The <see cref="LagrangeControllerState.Kind"/> written by this controller.</summary>
     public const string StateKind = "AdaptivePid";
@@ -121,6 +121,9 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController
         terms[LagrangeTermNames.NextKd] = _kd;
         return new LagrangeUpdate(step.Lambda, step.Error, terms);
     }
+
+    /// <inheritdoc />
+    public void WarmStart(double lambda) => _core.WarmStart(lambda);
 
     /// <inheritdoc />
     public LagrangeControllerState GetState()

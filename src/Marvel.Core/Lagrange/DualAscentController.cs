@@ -17,7 +17,7 @@ namespace Marvel.Core.Lagrange;
 /// <para>Everything is computed in double precision (the references hold λ in a float32 tensor).
 /// State: λ, m, v, t and the update count; <see cref="LagrangeControllerState.Kind"/> is "DualAscent".</para>
 /// </remarks>
-public sealed class DualAscentController : ILagrangeController
+public sealed class DualAscentController : ILagrangeController, ILagrangeWarmStart
 {
     /// <summary>The <see cref="LagrangeControllerState.Kind"/> written by this controller.</summary>
     public const string StateKind = "DualAscent";
@@ -107,6 +107,14 @@ public sealed class DualAscentController : ILagrangeController
             terms[LagrangeTermNames.AdamSecondMoment] = _secondMoment;
         }
         return new LagrangeUpdate(_lambda, error, terms);
+    }
+
+    /// <inheritdoc />
+    public void WarmStart(double lambda)
+    {
+        if (!(double.IsFinite(lambda) && lambda >= 0))
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "The warm-start multiplier must be finite and >= 0.");
+        _lambda = Project(lambda);
     }
 
     /// <inheritdoc />

@@ -16,7 +16,7 @@ namespace Marvel.Core.Lagrange;
 /// (algorithms.md §9.4 [NOTE], reproduced). The D term only reacts to rising cost. State: λ, I, Δp, c_d, the delay
 /// line and the update count; <see cref="LagrangeControllerState.Kind"/> is "Pid".</para>
 /// </remarks>
-public sealed class PidLagrangeController : ILagrangeController
+public sealed class PidLagrangeController : ILagrangeController, ILagrangeWarmStart
 {
     /// <summary>The <see cref="LagrangeControllerState.Kind"/> written by this controller.</summary>
     public const string StateKind = "Pid";
@@ -68,6 +68,9 @@ public sealed class PidLagrangeController : ILagrangeController
         var terms = PidTerms.Base(step, _options.Kp, _options.Ki, _options.Kd, capacity: 11);
         return new LagrangeUpdate(step.Lambda, step.Error, terms);
     }
+
+    /// <inheritdoc />
+    public void WarmStart(double lambda) => _core.WarmStart(lambda);
 
     /// <inheritdoc />
     public LagrangeControllerState GetState()

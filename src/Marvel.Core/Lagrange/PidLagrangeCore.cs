@@ -73,6 +73,15 @@ internal sealed class PidLagrangeCore
     }
 
     public double Lambda { get; private set; }
+
+    /// <summary>λ ← λ₀ (projected) with the integral at λ₀, so zero error keeps it there.</summary>
+    public void WarmStart(double lambda)
+    {
+        if (!(double.IsFinite(lambda) && lambda >= 0))
+            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "The warm-start multiplier must be finite and >= 0.");
+        Integral = lambda;
+        Lambda = Project(lambda);
+    }
     public double Integral { get; private set; }
     public double ErrorEma { get; private set; }
     public double CostEma { get; private set; }

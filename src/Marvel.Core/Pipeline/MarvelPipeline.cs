@@ -7,6 +7,7 @@ using Marvel.Core.Abstractions.IO;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
+using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Environments;
 
 namespace Marvel.Core.Pipeline;
@@ -352,6 +353,8 @@ public sealed class MarvelPipeline
                 _controller.SetState(ReadJson<LagrangeControllerState>(Path.Combine(checkpoint.Path, "controller.json")));
                 run.RestoreMetrics(checkpoint.Metrics);
             }
+            if (checkpoint is null && HandoverLambda(o, alignedArtifact.Manifest) is double handoverLambda && _controller is ILagrangeWarmStart warm)
+                warm.WarmStart(handoverLambda); // a fresh online stage (no checkpoint) always restarts from the same state
             ulong evalSeed = seeds.Derive("eval");
             if (run.Evaluations.Count == 0)
                 Evaluate(run, online, evalSeed, 0, session, progress, cancellationToken);
@@ -565,6 +568,18 @@ public sealed class MarvelPipeline
         using var environment = _environments.MakeVector(_options.TaskId, Math.Min(_options.EnvironmentCount, episodes));
         return Data.DatasetCollector.Collect(environment, [new Data.CollectionStage(learner.Policy, episodes)], rolloutSeeds.Derive("episodes"),
             cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The multiplier the online stage starts from under <see cref="MarvelPipelineOptions.LambdaAtHandover"/>, or null to keep the
+    /// controller's own: the offline learner's λ when its state is a PID multiplier on the same actor loss (kind "OsrlBatchPid").
+    /// </summary>
+    internal static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest)
+    {
+        if (options.LambdaAtHandover != LambdaAtHandover.OfflineMultiplier) return null;
+        var state = manifest.Lagrange;
+        if (state is null || !string.Equals(state.Kind, BatchPidLagrangian.Kind, StringComparison.Ordinal)) return null;
+        return state.Scalars.TryGetValue("lambda", out double lambda) && double.IsFinite(lambda) && lambda >= 0 ? lambda : null;
     }
 
     private static T ReadJson<T>(string path)

@@ -72,6 +72,15 @@ public sealed record MarvelPipelineOptions
     /// Used only when <see cref="AlignmentRolloutEpisodes"/> &gt; 0. Default 0.5.</summary>
     public double AlignmentRolloutFraction { get; set; } = 0.5;
 
+    /// <summary>
+    /// Where the online multiplier starts (applied once, before the first online iteration, to a controller implementing
+    /// <see cref="Abstractions.ILagrangeWarmStart"/>). Default <see cref="Pipeline.LambdaAtHandover.OfflineMultiplier"/>: the offline
+    /// learner's own cost multiplier when the artifact carries one of the same actor-loss form (BEAR-Lag's and BCQ-Lag's PID λ on
+    /// −Q_r + λ·Q_c), else the controller's own initial state. <see cref="Pipeline.LambdaAtHandover.Controller"/> reproduces the reference,
+    /// whose online multiplier starts from its own initial value whatever the offline policy costs.
+    /// </summary>
+    public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.OfflineMultiplier;
+
     /// <summary>What the online learner takes over from the (aligned) artifact. Default: actor and critics, actor optimizer moments,
     /// no critic moments (marvel.md §4.2).</summary>
     public HandoverLoadOptions HandoverLoad { get; set; } = new();
@@ -85,4 +94,15 @@ public sealed record MarvelPipelineOptions
 
     /// <summary>Report offline progress every this many gradient steps. Default 100.</summary>
     public int OfflineReportEvery { get; set; } = 100;
+}
+
+/// <summary>Where the online Lagrange multiplier starts at the offline-to-online handover (<see cref="MarvelPipelineOptions.LambdaAtHandover"/>).</summary>
+public enum LambdaAtHandover
+{
+    /// <summary>The controller's own initial state (its options' initial λ), as the reference.</summary>
+    Controller,
+
+    /// <summary>The offline learner's cost multiplier from the artifact's <see cref="Abstractions.Learning.HandoverManifest.Lagrange"/> state, when
+    /// it is a multiplier on the same actor loss −Q_r + λ·Q_c (kind "OsrlBatchPid": BEAR-Lag, BCQ-Lag); otherwise as <see cref="Controller"/>.</summary>
+    OfflineMultiplier,
 }

@@ -31,6 +31,8 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
         else
             OptionChecks.Device(failures, options.Device, nameof(options.Device));
         OptionChecks.AtLeast(failures, options.AlignmentRolloutEpisodes, 0, nameof(options.AlignmentRolloutEpisodes));
+        if (!Enum.IsDefined(options.LambdaAtHandover))
+            failures.AddError($"must be Controller or OfflineMultiplier, got {(int)options.LambdaAtHandover}.", nameof(options.LambdaAtHandover));
         if (!(options.AlignmentRolloutFraction >= 0 && options.AlignmentRolloutFraction <= 1))
             failures.AddError($"must be in [0, 1] (the share of each alignment batch taken from the rollout episodes), got {options.AlignmentRolloutFraction}.", nameof(options.AlignmentRolloutFraction));
         if (options.HandoverLoad is null)

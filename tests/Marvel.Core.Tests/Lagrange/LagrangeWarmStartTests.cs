@@ -1,0 +1,76 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Lagrange;
+using Marvel.Core.Pipeline;
+
+namespace Marvel.Core.Tests.Lagrange;
+
+public class LagrangeWarmStartTests
+{
+    [Test]
+    public void Pid_WarmStart_SetsLambdaAndTheIntegral_SoZeroErrorKeepsIt()
+    {
+        var pid = new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20, Kp = 0.1, Ki = 0.01, Kd = 0, InitialLambda = 0 });
+
+        pid.WarmStart(0.8);
+
+        pid.Lambda.Should().Be(0.8);
+        // e = 0: I = 0.8 + 0.01·0 = 0.8, Δp = 0, D weighted by K_D = 0: λ = 0.8.
+        pid.Update(20).Lambda.Should().BeApproximately(0.8, 1e-12);
+        // e = −10: I = 0.8 − 0.1 = 0.7; Δp = 0.95·0 + 0.05·(−10) = −0.5, K_P·Δp = −0.05: λ = 0.65.
+        pid.Update(10).Lambda.Should().BeApproximately(0.65, 1e-12);
+    }
+
+    [Test]
+    public void AdaptivePid_WarmStart_SetsLambda_AndTheFirstUpdateStartsFromIt()
+    {
+        var apid = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = 20, Kp = 0.1, Ki = 0.01, Kd = 0 });
+
+        apid.WarmStart(0.5);
+
+        apid.Lambda.Should().Be(0.5);
+        // e = +10: I = 0.5 + 0.01·10 = 0.6; Δp = 0.9·0 + 0.1·10 = 1, K_P·Δp = 0.1: λ = 0.7.
+        apid.Update(30).Lambda.Should().BeApproximately(0.7, 1e-12);
+    }
+
+    [Test]
+    public void DualAscent_WarmStart_SetsLambda()
+    {
+        var dual = new DualAscentController(new DualAscentOptions { CostLimit = 20 });
+
+        dual.WarmStart(1.25);
+
+        dual.Lambda.Should().Be(1.25);
+    }
+
+    [TestCase(-0.1)]
+    [TestCase(double.NaN)]
+    [TestCase(double.PositiveInfinity)]
+    public void WarmStart_BadLambda_IsRefusedAndLeavesTheStateAlone(double lambda)
+    {
+        var pid = new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20, InitialLambda = 0.3 });
+
+        pid.Invoking(p => p.WarmStart(lambda)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("lambda");
+        pid.Lambda.Should().Be(0.3);
+    }
+
+    private static HandoverManifest Manifest(LagrangeControllerState? state) =>
+        new() { Algorithm = "BEAR-Lag", ObservationSize = 8, ActionSize = 2, Lagrange = state };
+
+    private static LagrangeControllerState State(string kind, double lambda) =>
+        new(kind, new Dictionary<string, double> { ["lambda"] = lambda }, new Dictionary<string, double[]>());
+
+    [Test]
+    public void HandoverLambda_TakesTheOfflinePidMultiplier_OnlyForTheSameActorLossForm()
+    {
+        var options = new MarvelPipelineOptions();
+        options.LambdaAtHandover.Should().Be(LambdaAtHandover.OfflineMultiplier);
+
+        MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 0.82))).Should().Be(0.82);
+        MarvelPipeline.HandoverLambda(options, Manifest(State("CpqOodDual", 0.5))).Should().BeNull("CPQ's dual weighs the OOD penalty, not the cost");
+        MarvelPipeline.HandoverLambda(options, Manifest(State("COptiDiceDual", 0.5))).Should().BeNull("COptiDICE's λ multiplies another objective");
+        MarvelPipeline.HandoverLambda(options, Manifest(null)).Should().BeNull();
+        MarvelPipeline.HandoverLambda(options with { LambdaAtHandover = LambdaAtHandover.Controller }, Manifest(State("OsrlBatchPid", 0.82)))
+            .Should().BeNull("the reference keeps the controller's own start");
+    }
+}
