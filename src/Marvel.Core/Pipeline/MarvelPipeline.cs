@@ -335,6 +335,7 @@ public sealed class MarvelPipeline
             online = _onlineFactory(context with { Seeds = seeds.Fork("online") }, alignedArtifact)
                 ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
             online.InitializeFrom(alignedArtifact, o.HandoverLoad);
+            if (online is IOfflineDataConsumer mixing) mixing.AttachOfflineData(dataset); // the learner's options decide the share (0: unused)
             var resumable = online as ICheckpointableOnlineLearner;
             if (checkpoints && resumable is null)
                 throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but the online learner '{online.Algorithm}' ({online.GetType().Name}) " +

@@ -51,6 +51,18 @@ public interface IOfflineSafeLearner : IDisposable
     HandoverArtifact ExportHandover();
 }
 
+/// <summary>
+/// An online learner that can draw part of its training batches from the offline dataset (offline-data mixing). The pipeline hands the
+/// dataset over after <see cref="IOnlineSafeLearner.InitializeFrom"/>; the learner's options decide whether and how much it is used.
+/// </summary>
+public interface IOfflineDataConsumer
+{
+    /// <summary>Attaches the offline dataset (task units, environment actions); replaces an earlier one.</summary>
+    /// <param name="dataset">The dataset the offline learner trained on.</param>
+    /// <exception cref="InvalidDataException">The dataset's sizes do not match the learner's networks, or it is empty.</exception>
+    void AttachOfflineData(OfflineDataset dataset);
+}
+
 /// <summary>How an online learner takes over a <see cref="HandoverArtifact"/>.</summary>
 public sealed record HandoverLoadOptions
 {

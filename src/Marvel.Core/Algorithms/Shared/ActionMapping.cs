@@ -27,6 +27,27 @@ internal static class ActionMapping
         }
     }
 
+    /// <summary>
+    /// The inverse of <see cref="SquashedToBox"/>: maps box actions row by row into [−1, 1] as 2(a − low)/(high − low) − 1, clipped to
+    /// [−1, 1]. Coordinates with an infinite bound are clipped to [−1, 1] unchanged otherwise.
+    /// </summary>
+    /// <param name="box">[batch, Dimension] row-major actions in the box.</param>
+    /// <param name="space">The action space.</param>
+    /// <param name="destination">Receives [batch, Dimension] in [−1, 1].</param>
+    public static void BoxToSquashed(ReadOnlySpan<float> box, BoxSpace space, Span<float> destination)
+    {
+        var low = space.Low;
+        var high = space.High;
+        int d = space.Dimension;
+        for (int k = 0; k < box.Length; k++)
+        {
+            int i = k % d;
+            double a = box[k];
+            double squashed = float.IsFinite(low[i]) && float.IsFinite(high[i]) ? 2.0 * (a - low[i]) / ((double)high[i] - low[i]) - 1.0 : a;
+            destination[k] = (float)Math.Clamp(squashed, -1.0, 1.0);
+        }
+    }
+
     /// <summary>Clips unbounded actions row by row into the box (infinite bounds clip nothing).</summary>
     /// <param name="raw">[batch, Dimension] row-major.</param>
     /// <param name="box">The action space.</param>

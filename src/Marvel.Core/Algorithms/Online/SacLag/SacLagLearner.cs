@@ -56,7 +56,7 @@ public readonly record struct SacLagUpdateMetrics(long Step, double RewardCritic
 /// <para>Drive it step by step with <see cref="Update"/>, or let <see cref="RunIteration"/> collect data, update the controller
 /// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>.</para>
 /// </remarks>
-public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
+public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOfflineDataConsumer
 {
     /// <summary>The stage tag used for telemetry and <see cref="TrainingDivergedException"/>.</summary>
     public const string Stage = "online/SAC-Lag";
@@ -98,6 +98,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
 
     private readonly TorchPolicy _policy;
     private ReplayBuffer? _replay;
+    private ReplayBuffer? _offlineData;
+    private MixedTransitionSampler? _mixedSampler;
     private RolloutState? _rollout;
     private readonly List<EpisodeSummary> _episodesSinceControllerUpdate = new();
     private IReadOnlyDictionary<string, double>? _lastMetrics;
@@ -239,14 +241,15 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         var costQ = _costCritic.Mean(s, action);
         var actorLoss = (alpha * logProb - rewardQ + lambda * costQ).mean();
         if (_options.ActorLossDividedByOnePlusLambda) actorLoss = actorLoss / (1.0 + lambda);
-        GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
+        bool updateActor = _updates >= _options.CriticWarmupSteps; // critic warm-up: the actor stays as handed over
+        if (updateActor) GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
         UnfreezeParameters(_rewardCritic);
         UnfreezeParameters(_costCritic);
 
         // Step 6: temperature. Minimising −log α · (log π + H̄) raises α when the entropy −log π is below H̄.
         var logProbDetached = logProb.detach();
         Tensor alphaLoss;
-        if (_logAlpha is not null && _alphaOptimizer is not null)
+        if (_logAlpha is not null && _alphaOptimizer is not null && updateActor)
         {
             alphaLoss = -(_logAlpha * (logProbDetached + _targetEntropy)).mean();
             GradientStep.Apply(_alphaOptimizer, alphaLoss, null);
@@ -331,9 +334,16 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
         if (_replay.Count >= Math.Max(_options.WarmupSteps, 1))
         {
+            ITransitionSampler sampler = _replay;
+            if (_offlineData is not null && _options.OfflineDataFraction > 0)
+            {
+                if (_mixedSampler is null || !ReferenceEquals(_mixedSampler.Primary, _replay))
+                    _mixedSampler = new MixedTransitionSampler(_replay, _offlineData, _options.OfflineDataFraction);
+                sampler = _mixedSampler;
+            }
             for (int u = 0; u < _options.UpdatesPerIteration; u++)
             {
-                using var batch = _replay.Sample(_options.BatchSize, _replayRandom, _device);
+                using var batch = sampler.Sample(_options.BatchSize, _replayRandom, _device);
                 for (int m = 0; m < _options.MiniBatches; m++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
@@ -413,6 +423,40 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
     }
+
+    /// <summary>
+    /// Attaches the offline dataset whose transitions make up <see cref="SacLagOptions.OfflineDataFraction"/> of every batch: stored once with
+    /// actions mapped from the action box into the actor's [−1, 1] space (clipped there) and rewards and costs multiplied by the learner's
+    /// <see cref="SacLagOptions.RewardScale"/> and <see cref="SacLagOptions.CostScale"/>, as online transitions are. Not part of checkpoints:
+    /// attach the same dataset again after <see cref="LoadCheckpoint"/> (the pipeline does).
+    /// </summary>
+    /// <param name="dataset">The offline dataset of the same task.</param>
+    /// <exception cref="InvalidDataException">The dataset's sizes differ from the learner's, or it is empty.</exception>
+    public void AttachOfflineData(OfflineDataset dataset)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(dataset);
+        dataset.EnsureMatches(_observationSize, _actionSize, "SAC-Lag's offline-data mixing");
+        if (dataset.Count == 0)
+            throw new InvalidDataException($"SAC-Lag's offline-data mixing: the dataset '{dataset.Source}' has no transitions. Attach the offline dataset the artifact was trained on.");
+        var buffer = new ReplayBuffer(dataset.Count, _observationSize, _actionSize);
+        var squashed = new float[_actionSize];
+        float rewardScale = (float)_options.RewardScale, costScale = (float)_options.CostScale;
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            ActionMapping.BoxToSquashed(dataset.Actions.Slice(i * _actionSize, _actionSize), _context.ActionSpace, squashed);
+            buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i] * rewardScale,
+                dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
+        }
+        _offlineData = buffer;
+        _mixedSampler = null;
+    }
+
+    /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), for tests.</summary>
+    internal ReplayBuffer? OfflineData => _offlineData;
+
+    /// <summary>Transitions of the attached offline dataset (0 when none).</summary>
+    public int OfflineDataCount => _offlineData?.Count ?? 0;
 
     /// <summary>Exports actor, reward critic and cost critic with their Adam states and a manifest (scales, γ, seed, steps, options).</summary>
     public HandoverArtifact ExportHandover()

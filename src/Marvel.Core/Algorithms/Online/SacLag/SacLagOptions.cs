@@ -93,6 +93,21 @@ public sealed record SacLagOptions
     /// <summary>No gradient step runs until the replay buffer holds this many transitions. Default 0 (the reference starts after the first iteration's episodes).</summary>
     public int WarmupSteps { get; set; }
 
+    /// <summary>
+    /// Critic warm-up: the first this many gradient steps update the critics only (actor and α stay as handed over), so critics taken over
+    /// from an offline learner are re-fitted to the start policy's own transitions before the actor follows them. Default 0 (the
+    /// reference updates the actor from the first step).
+    /// </summary>
+    public int CriticWarmupSteps { get; set; }
+
+    /// <summary>
+    /// Share of every batch drawn from the offline dataset handed to <see cref="SacLagLearner.AttachOfflineData"/> (the rest from the online
+    /// replay buffer), in [0, 1), spread evenly over the batch so every mini-batch carries it. Offline transitions keep the critics anchored on
+    /// the data the handed-over critics were fitted to while the replay buffer is still small, as in RLPD-style finetuning. Ignored until a
+    /// dataset is attached. Default 0 (the reference mixes no offline data).
+    /// </summary>
+    public double OfflineDataFraction { get; set; }
+
     /// <summary>Replay buffer capacity in transitions (float32 storage, allocated at the first iteration). Default 1 000 000.</summary>
     public int ReplayCapacity { get; set; } = 1_000_000;
 

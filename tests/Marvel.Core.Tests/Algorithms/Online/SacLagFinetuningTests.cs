@@ -1,0 +1,125 @@
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Spaces;
+using Marvel.Core.Algorithms.Online.SacLag;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Tests.Algorithms.Offline;
+using Microsoft.Extensions.Options;
+
+namespace Marvel.Core.Tests.Algorithms.Online;
+
+/// <summary>The finetuning mechanisms of SAC-Lag: critic warm-up and offline-data mixing.</summary>
+public class SacLagFinetuningTests
+{
+    private static SacLagOptions Tiny(Action<SacLagOptions>? configure = null)
+    {
+        var o = new SacLagOptions
+        {
+            ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
+            ActorLearningRate = 1e-3, CriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3,
+        };
+        configure?.Invoke(o);
+        return o;
+    }
+
+    private static float[] DeterministicActions(SacLagLearner learner, float[] observations, int rows)
+    {
+        var actions = new float[rows * 2];
+        learner.Policy.Act(observations, actions, deterministic: true);
+        return actions;
+    }
+
+    [Test]
+    public void CriticWarmup_KeepsTheActorForItsSteps_ThenTrainsIt()
+    {
+        using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => { o.CriticWarmupSteps = 3; o.AutoTuneAlpha = true; }));
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        var observations = batch.Observations.data<float>().ToArray();
+        var before = DeterministicActions(learner, observations, 32);
+        double alphaBefore = learner.Alpha;
+
+        for (int i = 0; i < 3; i++) learner.Update(batch, 0.5);
+
+        DeterministicActions(learner, observations, 32).Should().Equal(before, "the first 3 gradient steps update the critics only");
+        learner.Alpha.Should().Be(alphaBefore, "α waits with the actor");
+        learner.Update(batch, 0.5);
+        DeterministicActions(learner, observations, 32).Should().NotEqual(before, "step 4 is past the warm-up");
+        learner.Alpha.Should().NotBe(alphaBefore);
+    }
+
+    [Test]
+    public void CriticWarmup_StillTrainsTheCritics()
+    {
+        using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.CriticWarmupSteps = 10));
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        var critic = learner.ExportHandover().GetNetwork(HandoverRoles.CostCritic);
+
+        learner.Update(batch, 0);
+
+        learner.ExportHandover().GetNetwork(HandoverRoles.CostCritic).ContentEquals(critic).Should().BeFalse();
+    }
+
+    [Test]
+    public void BoxToSquashed_InvertsSquashedToBox_AndClipsOutside()
+    {
+        var box = new BoxSpace([-2f, 0f], [2f, 4f]);
+        var squashed = new float[6];
+
+        // [−2, 2]: 1 → 2·3/4 − 1 = 0.5, −2 → −1, 3 → 1.25 clipped to 1. [0, 4]: 1 → −0.5, 4 → 1, −1 → −1.5 clipped to −1.
+        ActionMapping.BoxToSquashed([1f, 1f, -2f, 4f, 3f, -1f], box, squashed);
+
+        squashed.Should().Equal(0.5f, -0.5f, -1f, 1f, 1f, -1f);
+        var back = new float[2];
+        ActionMapping.SquashedToBox([0.5f, -0.5f], box, back);
+        back.Should().Equal(1f, 1f);
+    }
+
+    [Test]
+    public void AttachOfflineData_StoresScaledRewardsAndCosts_AndMixesThemIntoBatches()
+    {
+        var dataset = TinyDatasets.WithCosts(TinyDatasets.BallCircle(episodes: 2), _ => 1f, "tiny BallCircle, cost 1 per step");
+        using var learner = new SacLagLearner(TinyDatasets.Context(), Tiny(o =>
+        {
+            o.RewardScale = 0.1; o.CostScale = 2; o.OfflineDataFraction = 0.5; o.EpisodesPerIteration = 1; o.UpdatesPerIteration = 1;
+        }));
+
+        learner.AttachOfflineData(dataset);
+
+        learner.OfflineDataCount.Should().Be(dataset.Count);
+        using (var stored = learner.OfflineData!.Sample(64, new Marvel.Core.Abstractions.Seeding.RandomSource(3)))
+        {
+            stored.Costs.data<float>().ToArray().Should().AllBeEquivalentTo(2f, "cost 1 per step × CostScale 2");
+            stored.Actions.abs().max().item<float>().Should().BeLessThanOrEqualTo(1f);
+        }
+        learner.OfflineData!.Count.Should().Be(dataset.Count);
+        using var env = Marvel.Core.Environments.EnvironmentRegistry.Default.MakeVector("BallCircle", 1);
+        var controller = new Marvel.Core.Lagrange.PidLagrangeController(new Marvel.Core.Lagrange.PidLagrangeOptions { CostLimit = 20 });
+        var result = learner.RunIteration(env, controller);
+        result.Metrics["gradient_steps"].Should().Be(2);
+        OnlineTestData.ShouldAllBeFinite(result.Metrics);
+    }
+
+    [Test]
+    public void AttachOfflineData_WrongSizes_FailsNamingTheReceiver()
+    {
+        var dataset = TinyDatasets.BallCircle(episodes: 1);
+        using var learner = new SacLagLearner(OnlineTestData.Context(3, 2, 1), Tiny());
+
+        learner.Invoking(l => l.AttachOfflineData(dataset)).Should().Throw<InvalidDataException>().WithMessage("*offline-data mixing*");
+    }
+
+    [TestCase(-0.1)]
+    [TestCase(1.0)]
+    [TestCase(double.NaN)]
+    public void Options_OfflineDataFractionOutsideZeroOne_IsRejected(double fraction)
+    {
+        var act = () => new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.OfflineDataFraction = fraction));
+        act.Should().Throw<OptionsValidationException>().WithMessage("*OfflineDataFraction*");
+    }
+
+    [Test]
+    public void Options_NegativeCriticWarmup_IsRejected()
+    {
+        var act = () => new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.CriticWarmupSteps = -1));
+        act.Should().Throw<OptionsValidationException>().WithMessage("*CriticWarmupSteps*");
+    }
+}
