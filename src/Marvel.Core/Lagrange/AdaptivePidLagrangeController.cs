@@ -42,7 +42,7 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
     public AdaptivePidLagrangeController(AdaptivePidLagrangeOptions options)
     {
         _options = LagrangeGuard.Validated(options, new AdaptivePidLagrangeOptionsValidator()) with { };
-        _core = new PidLagrangeCore(_options.CostLimit, _options.DerivativeDelay, _options.ProportionalEmaAlpha,
+        _core = new PidLagrangeCore(_options.CostLimit * _options.SetPointFraction, _options.DerivativeDelay, _options.ProportionalEmaAlpha,
             _options.DerivativeEmaAlpha, _options.InitialLambda, _options.UpperBound, _options.DelayInit);
         _kp = _options.Kp;
         _ki = _options.Ki;
@@ -94,7 +94,7 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
 
         // §3.2: adapt the gains from the window W of stored cost averages (ds after the append).
         (double m, double s) = _core.WindowStatistics(_options.WindowOffset);
-        double d = _options.CostLimit;
+        double d = _options.CostLimit * _options.SetPointFraction; // the set point the controller regulates to
         double kpFactor = 1, kiFactor = 1, kdFactor = 1;
         if (_options.GainAdaptation != GainAdaptationRule.None)
         {

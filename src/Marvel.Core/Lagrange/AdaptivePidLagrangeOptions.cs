@@ -40,6 +40,13 @@ public sealed record AdaptivePidLagrangeOptions
     public double CostLimit { get; set; } = 20.0;
 
     /// <summary>
+    /// The controller regulates the mean episode cost to <c>SetPointFraction · CostLimit</c> rather than to the limit itself, in (0, 1].
+    /// The multiplier holds the <i>training</i> episodes' mean cost at its set point, with noise around it; a set point below the limit
+    /// leaves the margin that keeps the final policy within the limit on most seeds. Default 1 (the limit itself, as the reference).
+    /// </summary>
+    public double SetPointFraction { get; set; } = 1.0;
+
+    /// <summary>
     /// The Marvel reference's initial gain, 5e-6 for each of K_P⁰, K_I⁰ and K_D⁰, sized for 20 controller updates per iteration
     /// (one per mini-batch step, <c>MultiplierUpdate = PerMiniBatch</c> in marvel.md §4.4).
     /// </summary>

@@ -12,6 +12,8 @@ internal sealed class AdaptivePidLagrangeOptionsValidator : IValidateOptions<Ada
         ArgumentNullException.ThrowIfNull(options);
         var failures = new ValidateOptionsResultBuilder();
         PidFieldChecks.CostLimit(failures, options.CostLimit, nameof(options.CostLimit));
+        if (!(options.SetPointFraction > 0 && options.SetPointFraction <= 1))
+            failures.AddError(System.FormattableString.Invariant($"must be in (0, 1] (the set point as a fraction of CostLimit), got {options.SetPointFraction}."), nameof(options.SetPointFraction));
         PidFieldChecks.Gain(failures, options.Kp, nameof(options.Kp));
         PidFieldChecks.Gain(failures, options.Ki, nameof(options.Ki));
         PidFieldChecks.Gain(failures, options.Kd, nameof(options.Kd));

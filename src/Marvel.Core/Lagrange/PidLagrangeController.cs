@@ -31,7 +31,7 @@ public sealed class PidLagrangeController : ILagrangeController, ILagrangeWarmSt
     public PidLagrangeController(PidLagrangeOptions options)
     {
         _options = LagrangeGuard.Validated(options, new PidLagrangeOptionsValidator()) with { };
-        _core = new PidLagrangeCore(_options.CostLimit, _options.DerivativeDelay, _options.ProportionalEmaAlpha,
+        _core = new PidLagrangeCore(_options.CostLimit * _options.SetPointFraction, _options.DerivativeDelay, _options.ProportionalEmaAlpha,
             _options.DerivativeEmaAlpha, _options.InitialLambda, _options.UpperBound, DelayLineInit.ZeroSeeded);
     }
 

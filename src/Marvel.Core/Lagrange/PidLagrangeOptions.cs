@@ -15,6 +15,13 @@ public sealed record PidLagrangeOptions
     /// </summary>
     public double CostLimit { get; set; } = 20.0;
 
+    /// <summary>
+    /// The controller regulates the mean episode cost to <c>SetPointFraction · CostLimit</c> rather than to the limit itself, in (0, 1].
+    /// The multiplier holds the <i>training</i> episodes' mean cost at its set point, with noise around it; a set point below the limit
+    /// leaves the margin that keeps the final policy within the limit on most seeds. Default 1 (the limit itself, as the reference).
+    /// </summary>
+    public double SetPointFraction { get; set; } = 1.0;
+
     /// <summary>Proportional gain K_P on Δp, the moving average of J_c − d (λ per cost unit). Default 0.1 (OmniSafe <c>pid_kp</c>).</summary>
     public double Kp { get; set; } = 0.1;
 

@@ -74,3 +74,43 @@ public class LagrangeWarmStartTests
             .Should().BeNull("the reference keeps the controller's own start");
     }
 }
+
+public class LagrangeSetPointTests
+{
+    [Test]
+    public void AdaptivePid_SetPointFraction_RegulatesToTheFractionOfTheLimit()
+    {
+        var apid = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions
+        {
+            CostLimit = 20, SetPointFraction = 0.5, Kp = 0.1, Ki = 0.01, Kd = 0, GainAdaptation = GainAdaptationRule.None,
+        });
+
+        // Set point 0.5 · 20 = 10. J = 10: e = 0, λ = 0. J = 20: e = +10, I = 0.01 · 10 = 0.1, Δp = 0.9 · 0 + 0.1 · 10 = 1, K_P·Δp = 0.1: λ = 0.2.
+        apid.Update(10).Lambda.Should().Be(0);
+        var update = apid.Update(20);
+        update.Error.Should().Be(10);
+        update.Lambda.Should().BeApproximately(0.2, 1e-12);
+        apid.CostLimit.Should().Be(20, "CostLimit stays the episode budget; only the set point moves");
+    }
+
+    [Test]
+    public void Pid_SetPointFraction_RaisesLambdaBelowTheLimit()
+    {
+        var pid = new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20, SetPointFraction = 0.8, Kp = 0, Ki = 0.01, Kd = 0, InitialLambda = 0 });
+
+        // J = 18 is within the limit but above the set point 16: I = 0.01 · 2 = 0.02.
+        pid.Update(18).Lambda.Should().BeApproximately(0.02, 1e-12);
+    }
+
+    [TestCase(0.0)]
+    [TestCase(-0.5)]
+    [TestCase(1.5)]
+    [TestCase(double.NaN)]
+    public void SetPointFraction_OutsideZeroOne_IsRejectedNamingIt(double fraction)
+    {
+        var apid = () => new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { SetPointFraction = fraction });
+        apid.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*SetPointFraction*");
+        var pid = () => new PidLagrangeController(new PidLagrangeOptions { SetPointFraction = fraction });
+        pid.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*SetPointFraction*");
+    }
+}
