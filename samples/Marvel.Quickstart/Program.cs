@@ -1,14 +1,16 @@
-// Marvel.Core quickstart: the offline-to-online Marvel pipeline on BallCircle, end to end.
+// Marvel.Core quickstart: offline-to-online safe RL on a built-in task, end to end.
 //   1. collect an offline dataset that spans low to high episode costs (scripted controllers at a cost sweep)
-//   2. MarvelPipeline: CPQ offline → handover artifact → Value Pre-Alignment on the dataset → SAC-Lag finetuning with the adaptive PID
-//      Lagrangian, evaluated at iteration 0 (the offline policy), every few iterations and at the end
+//   2. MarvelPipeline: BEAR-Lag offline → handover artifact → SAC-Lag finetuning with the library's safe-finetuning recipe (warm-up on
+//      the offline policy's own episodes, critic warm-up, offline-data mixing, the offline multiplier as λ's start, the adaptive PID
+//      Lagrangian with a set point below the limit), evaluated at iteration 0 (the offline policy), every 10 iterations and at the end
 //   3. print offline vs finetuned DSRL-normalized reward and cost; everything is also in the run directory, with plots/*.png
-// Usage: dotnet run --project samples/Marvel.Quickstart -- [offlineSteps] [onlineIterations] [runDirectory]
+// Usage: dotnet run -c Release --project samples/Marvel.Quickstart -- [--task BallCircle] [--cost-limit 20] [--dataset-seed 7]
+//        [--seed 7] [--offline-steps 4000] [--online-iterations 40] [--run-dir runs/quickstart]
 using System.Diagnostics;
 using System.Globalization;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
-using Marvel.Core.Algorithms.Offline.Cpq;
+using Marvel.Core.Algorithms.Offline.BearLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Alignment;
 using Marvel.Core.Data;
@@ -16,54 +18,42 @@ using Marvel.Core.Lagrange;
 using Marvel.Core.Pipeline;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-const string task = "BallCircle";
-const double costLimit = 20;          // undiscounted episode cost budget
-const ulong seed = 7;
-int offlineSteps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1500;
-int onlineIterations = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 60;
-string runDirectory = args.Length > 2 ? args[2] : Path.Combine("runs", "quickstart");
-int[] hidden = [128, 128];
+var arguments = QuickstartArguments.Parse(args);
+if (arguments is null) return 2;
+string task = arguments.Task;
+double costLimit = arguments.CostLimit;   // undiscounted episode cost budget
+int[] hidden = [64, 64];
 TorchSharp.torch.set_num_threads(1);
 
 var clock = Stopwatch.StartNew();
-var dataset = DatasetCollector.GenerateBuiltIn(task, episodes: 200, seed: new SeedStreams(seed).Derive("dataset"));
+var dataset = DatasetCollector.GenerateBuiltIn(task, episodes: 200, seed: new SeedStreams(arguments.DatasetSeed).Derive("dataset"));
 var episodes = dataset.Episodes;
-Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] dataset: {episodes.Count} {task} episodes, cost {episodes.Min(e => e.Cost):F0}..{episodes.Max(e => e.Cost):F0}, " +
-                  $"return {episodes.Min(e => e.Return):F0}..{episodes.Max(e => e.Return):F0}, {episodes.Count(e => e.Cost <= costLimit)} within the limit");
+Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] dataset: {episodes.Count} {task} episodes (dataset seed {arguments.DatasetSeed}), cost {episodes.Min(e => e.Cost):F0}..{episodes.Max(e => e.Cost):F0}, " +
+                  $"return {episodes.Min(e => e.Return):F0}..{episodes.Max(e => e.Return):F0}, {episodes.Count(e => e.Cost <= costLimit)} within the limit {costLimit}");
 
 var options = new MarvelPipelineOptions
 {
-    TaskId = task, CostLimit = costLimit, Seed = seed, OfflineSteps = offlineSteps, OnlineIterations = onlineIterations,
-    EvalEvery = 5, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = runDirectory, CheckpointEvery = 10,
+    TaskId = task, CostLimit = costLimit, Seed = arguments.Seed, OfflineSteps = arguments.OfflineSteps, OnlineIterations = arguments.OnlineIterations,
+    EvalEvery = 10, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = arguments.RunDirectory, CheckpointEvery = 10,
+    // The offline learner's actor moments were accumulated on another objective; fresh ones (the recipe) avoid the first online steps
+    // running at several times the learning rate. λ starts from BEAR-Lag's own multiplier (LambdaAtHandover, the default).
+    HandoverLoad = new HandoverLoadOptions { LoadActorOptimizerState = false },
 };
 
-// Value Pre-Alignment, deliberately conservative. With the reference settings (γ 0.99, lr 5e-3, 5000 calls = 20 000 steps) fitted
-// evaluation of a CPQ actor on BallCircle ran away in a large run (cost Q ≈ 962 against a 1/(1 − γ) = 100 bound; see
-// docs/algorithms/value-alignment.md): π_off's target actions leave the data's support and the error compounds over a 100-step
-// horizon. A few hundred calls at a 5× lower learning rate move the critics toward π_off's values without giving that runaway time
-// to build up; the pipeline's exploding-Q guard stops the run if it happens anyway.
-var aligner = new ValuePreAligner(new ValuePreAlignmentOptions { Steps = 250, RewardCriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3 });
-
-// aPID with gains for one controller update per iteration (marvel.md §4.4): the reference's 5e-6 assumes 20 updates per iteration
-// and leaves λ near 0 here. Measured on this quickstart (docs/algorithms/marvel-pipeline.md): from the short, unsafe CPQ policy
-// (cost ≈ 90) the cost stays ≈ 90–100 until λ ≈ 4, then the policy collapses to standing still (cost 0, return ≈ 0). The gains
-// below reach that point at the end of 60 iterations; none of the settings tried yet gives a policy that is both safe and rewarding
-// within the quickstart's budget. This is an open tuning problem, shown as it is.
-var controller = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = costLimit, Kp = 0.005, Ki = 3e-4, Kd = 0.002 });
-
-// Online settings. Marvel's BallCircle settings (marvel.md §5.1: actor lr 5e-5, 20 gradient steps per 5 episodes) assume a
-// near-safe offline policy trained for 100 000 steps; from this short CPQ run they moved the policy too little to matter in
-// 60 iterations (cost stayed ≈ 95 while λ rose to 22). A larger actor step and 50 gradient steps per iteration (update-to-data
-// ratio 0.05) let finetuning act within the quickstart's budget. Network sizes and scales come from the artifact (SacLagHandover).
-var online = SacLagHandover.Factory(new SacLagOptions
+// Offline: BEAR-Lag at the sizes of the offline benchmark ([64, 64], batch 256) with τ = 0.05 for the short budget (docs/benchmarks.md):
+// within the limit on every seed there, so finetuning starts from a safe policy and must improve it without spending the budget.
+var offline = new BearLagOptions
 {
-    ActorLearningRate = 3e-4, CriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3, Alpha = 1e-3,
-    UpdatesPerIteration = 50, MiniBatches = 1, BatchSize = 256,
-});
+    CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 64, BatchSize = 256, Tau = 0.05,
+};
 
-var pipeline = new MarvelPipeline(options,
-    context => new CpqLearner(context, new CpqOptions { CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 128, BatchSize = 256 }),
-    aligner, controller, online);
+// No separate alignment stage: the recipe re-fits the handed-over critics online, on the offline policy's own warm-up episodes and the
+// offline data (SacLagOptions.SafeFinetuning: WarmupSteps, CriticWarmupSteps, OfflineDataFraction). ValuePreAligner is Marvel's stage.
+var aligner = new NoAlignment();
+var controller = new AdaptivePidLagrangeController(AdaptivePidLagrangeOptions.SafeFinetuning(costLimit));
+var online = SacLagHandover.Factory(SacLagOptions.SafeFinetuning());   // network sizes and scales come from the artifact
+
+var pipeline = new MarvelPipeline(options, context => new BearLagLearner(context, offline), aligner, controller, online);
 
 var lastReport = Stopwatch.StartNew();
 var progress = new InlineProgress(p =>
@@ -88,7 +78,7 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 MarvelRunResult result;
 try
 {
-    var status = RunDirectory.ReadStatus(runDirectory);
+    var status = RunDirectory.ReadStatus(arguments.RunDirectory);
     if (status.State == RunState.Resumable)
         Console.WriteLine($"Resuming {status.Path} (stage {status.Stage}, checkpoint at iteration {status.LatestCheckpointIteration?.ToString(CultureInfo.InvariantCulture) ?? "none"}).");
     result = status.State == RunState.Resumable
@@ -97,8 +87,8 @@ try
 }
 catch (OperationCanceledException)
 {
-    Console.WriteLine($"Cancelled. Run the same command again to resume from {runDirectory}.");
-    return;
+    Console.WriteLine($"Cancelled. Run the same command again to resume from {arguments.RunDirectory}.");
+    return 130;
 }
 
 Console.WriteLine();
@@ -113,9 +103,54 @@ Console.WriteLine($"online: {result.OnlineIterations} iterations, {result.Online
 var plots = Marvel.Cli.Reports.RunPlots.Write(result.RunDirectory);
 Console.WriteLine($"Plots: {string.Join(", ", plots.Select(p => Path.GetRelativePath(result.RunDirectory, p)))} (return and cost per iteration with the evaluations and the limit line; λ and its P, I, D terms).");
 Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Run directory: {result.RunDirectory}. Done in {clock.Elapsed.TotalSeconds:F0} s.");
+return 0;
 
 /// <summary>Reports on the pipeline's own thread, so lines print in order (Progress&lt;T&gt; posts to the thread pool).</summary>
 internal sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
 {
     public void Report(TrainingProgress value) => report(value);
+}
+
+/// <summary>The quickstart's command line: <c>--task</c>, <c>--cost-limit</c>, <c>--dataset-seed</c>, <c>--seed</c>, <c>--offline-steps</c>,
+/// <c>--online-iterations</c>, <c>--run-dir</c>, each followed by its value.</summary>
+internal sealed record QuickstartArguments(string Task, double CostLimit, ulong DatasetSeed, ulong Seed, long OfflineSteps, int OnlineIterations, string RunDirectory)
+{
+    public static QuickstartArguments? Parse(string[] args)
+    {
+        var a = new QuickstartArguments("BallCircle", 20, 7, 7, 4000, 40, Path.Combine("runs", "quickstart"));
+        for (int i = 0; i < args.Length; i++)
+        {
+            string name = args[i];
+            if (i + 1 >= args.Length) return Fail($"{name} needs a value.");
+            string value = args[++i];
+            var c = CultureInfo.InvariantCulture;
+            try
+            {
+                a = name switch
+                {
+                    "--task" => a with { Task = value },
+                    "--cost-limit" => a with { CostLimit = double.Parse(value, c) },
+                    "--dataset-seed" => a with { DatasetSeed = ulong.Parse(value, c) },
+                    "--seed" => a with { Seed = ulong.Parse(value, c) },
+                    "--offline-steps" => a with { OfflineSteps = long.Parse(value, c) },
+                    "--online-iterations" => a with { OnlineIterations = int.Parse(value, c) },
+                    "--run-dir" => a with { RunDirectory = value },
+                    _ => throw new ArgumentException($"unknown option {name}"),
+                };
+            }
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+            {
+                return Fail($"{name} {value}: {e.Message}");
+            }
+        }
+        if (!(a.CostLimit > 0 && double.IsFinite(a.CostLimit))) return Fail($"--cost-limit must be a positive episode cost, got {a.CostLimit}.");
+        return a;
+    }
+
+    private static QuickstartArguments? Fail(string message)
+    {
+        Console.Error.WriteLine($"quickstart: {message}");
+        Console.Error.WriteLine("usage: Marvel.Quickstart [--task BallCircle] [--cost-limit 20] [--dataset-seed 7] [--seed 7] [--offline-steps 4000] [--online-iterations 40] [--run-dir runs/quickstart]");
+        return null;
+    }
 }
