@@ -98,11 +98,15 @@ public sealed partial class SacLagLearner
         _restoredObservations = state.PendingObservations;
     }
 
-    private IEnumerable<(string Name, nn.Module Module)> CheckpointNetworks() =>
-    [
-        (HandoverRoles.Actor, _actor), (HandoverRoles.RewardCritic, _rewardCritic), ("reward_target", _rewardTarget),
-        (HandoverRoles.CostCritic, _costCritic), ("cost_target", _costTarget),
-    ];
+    private IEnumerable<(string Name, nn.Module Module)> CheckpointNetworks()
+    {
+        yield return (HandoverRoles.Actor, _actor);
+        yield return (HandoverRoles.RewardCritic, _rewardCritic);
+        yield return ("reward_target", _rewardTarget);
+        yield return (HandoverRoles.CostCritic, _costCritic);
+        yield return ("cost_target", _costTarget);
+        if (_fallbackActor is not null) yield return ("fallback_actor", _fallbackActor); // SafeExploration.PolicySet after InitializeFrom
+    }
 
     private IEnumerable<(string Name, TorchSharp.Modules.OptimizerHelper Optimizer)> CheckpointOptimizers()
     {

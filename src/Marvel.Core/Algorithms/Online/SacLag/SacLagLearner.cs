@@ -99,6 +99,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private readonly TorchPolicy _policy;
     private ReplayBuffer? _replay;
     private ReplayBuffer? _offlineData;
+    private SquashedGaussianActor? _fallbackActor;   // the frozen handed-over actor of SafeExploration.PolicySet
+    private long _fallbackActions, _collectedActions; // per iteration, for the fallback_share metric
+    private Tensor? _policySetObservations, _policySetActions;
     private MixedTransitionSampler? _mixedSampler;
     private RolloutState? _rollout;
     private readonly List<EpisodeSummary> _episodesSinceControllerUpdate = new();
@@ -295,12 +298,14 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _costLimit = controller.CostLimit;
 
         var episodes = new List<EpisodeSummary>();
+        double collectionLambda = controller.Lambda;
+        _fallbackActions = _collectedActions = 0;
         if (_options.Schedule == SacLagSchedule.EpisodesThenUpdates)
         {
             while (episodes.Count < _options.EpisodesPerIteration)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                CollectStep(rollout, episodes);
+                CollectStep(rollout, episodes, collectionLambda);
             }
         }
         else
@@ -309,7 +314,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             while (collected < _options.UpdateEveryNSteps)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                collected += CollectStep(rollout, episodes);
+                collected += CollectStep(rollout, episodes, collectionLambda);
             }
         }
 
@@ -357,6 +362,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             }
         }
         metrics["gradient_steps"] = steps;
+        if (_fallbackActor is not null) metrics["fallback_share"] = _collectedActions == 0 ? 0 : (double)_fallbackActions / _collectedActions;
         metrics["environment_steps"] = _environmentSteps;
         MarvelTelemetry.Publish(Stage, metrics); // per-update scalars were published by Update
         foreach (var (name, sum) in sums) metrics[name] = sum / steps;
@@ -409,6 +415,14 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
         // Swap: copy weights in, rebuild targets and optimizers.
         Polyak.Copy(actor.to(_device), _actor);
+        if (_options.SafeExploration == SafeExploration.PolicySet)
+        {
+            using var fallbackInit = new Generator(0);
+            _fallbackActor?.Dispose();
+            _fallbackActor = new SquashedGaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, fallbackInit).to(_device);
+            Polyak.Copy(_actor, _fallbackActor);
+            FreezeParameters(_fallbackActor);
+        }
         _actorOptimizer.Dispose();
         _actorOptimizer = NewOptimizer(_actor, _options.ActorLearningRate, actorState, HandoverRoles.Actor);
         if (options.LoadCritics)
@@ -483,6 +497,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _logAlpha?.Dispose();
         _fixedAlpha.Dispose();
         _actor.Dispose();
+        _fallbackActor?.Dispose();
+        _policySetObservations?.Dispose();
+        _policySetActions?.Dispose();
         _rewardCritic.Dispose();
         _rewardTarget.Dispose();
         _costCritic.Dispose();
@@ -532,12 +549,13 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         return rollout;
     }
 
-    /// <summary>One vector step with the stochastic actor; stores every transition; returns the number of transitions.</summary>
-    private int CollectStep(RolloutState r, List<EpisodeSummary> episodes)
+    /// <summary>One vector step with the stochastic actor (or the policy set); stores every transition; returns the number of transitions.</summary>
+    private int CollectStep(RolloutState r, List<EpisodeSummary> episodes, double lambda)
     {
         var env = r.Environment;
         int n = env.Count;
         _policy.ActorOutput(r.Observations, n, deterministic: false, r.SquashedActions);
+        if (_fallbackActor is not null) ChoosePolicySetActions(r.Observations, r.SquashedActions, n, lambda);
         ActionMapping.SquashedToBox(r.SquashedActions, env.ActionSpace, r.EnvironmentActions);
         r.Finished.Clear();
         env.Step(r.EnvironmentActions, r.NextObservations, r.Results, r.Finished);
@@ -554,6 +572,38 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         r.NextObservations.CopyTo(r.Observations, 0);
         _environmentSteps += n;
         return n;
+    }
+
+    /// <summary>
+    /// SafeExploration.PolicySet: replaces each row of <paramref name="actions"/> (the online actor's samples) by the frozen handed-over
+    /// actor's deterministic action where that one scores higher under min_j Q_r − λ·Q_c of the current critics.
+    /// </summary>
+    private void ChoosePolicySetActions(float[] observations, float[] actions, int n, double lambda)
+    {
+        // Inputs live in memory libtorch allocated (not over managed arrays, whose GC-dependent alignment changes how CPU kernels round).
+        if (_policySetObservations is null || _policySetObservations.shape[0] != n)
+        {
+            _policySetObservations?.Dispose();
+            _policySetActions?.Dispose();
+            _policySetObservations = zeros(n, _observationSize, ScalarType.Float32).DetachFromDisposeScope();
+            _policySetActions = zeros(n, _actionSize, ScalarType.Float32).DetachFromDisposeScope();
+        }
+        _policySetObservations.data<float>().CopyFrom(observations.AsSpan(0, n * _observationSize));
+        _policySetActions!.data<float>().CopyFrom(actions.AsSpan(0, n * _actionSize));
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var s = _device.type == DeviceType.CPU ? _policySetObservations : _policySetObservations.to(_device);
+        var online = _device.type == DeviceType.CPU ? _policySetActions : _policySetActions.to(_device);
+        var fallback = _fallbackActor!.Deterministic(s);
+        var lambdaTensor = tensor(lambda, ScalarType.Float32, _device);
+        var onlineScore = _rewardCritic.Min(s, online).sub(_costCritic.Mean(s, online).mul(lambdaTensor));
+        var fallbackScore = _rewardCritic.Min(s, fallback).sub(_costCritic.Mean(s, fallback).mul(lambdaTensor));
+        var useFallback = fallbackScore.gt(onlineScore);
+        var chosen = where(useFallback.unsqueeze(1), fallback, online).cpu();
+        chosen.data<float>().CopyTo(actions.AsSpan(0, n * _actionSize));
+        using var count = useFallback.sum().cpu();
+        _fallbackActions += count.ToInt64();
+        _collectedActions += n;
     }
 
     private Tensor ActorForward(Tensor observations, bool deterministic)

@@ -17,6 +17,22 @@ public enum SacLagSchedule
     StepBased,
 }
 
+/// <summary>How SAC-Lag acts while it collects training data after <see cref="SacLagLearner.InitializeFrom"/>.</summary>
+public enum SafeExploration
+{
+    /// <summary>Act with the online actor alone (the reference).</summary>
+    None,
+
+    /// <summary>
+    /// A policy set of the online actor and the frozen handed-over actor: in every state both propose an action (the online one sampled,
+    /// the handed-over one its deterministic mean) and the learner acts with the one of higher min_j Q_r(s, a) − λ·Q_c(s, a) under its
+    /// current critics and multiplier. The handed-over policy stays available as a fallback wherever the online actor is judged worse
+    /// under the Lagrangian, so a start within the limit is not abandoned for actions the critics already rate as costlier.
+    /// Evaluation and the exported policy are the online actor alone.
+    /// </summary>
+    PolicySet,
+}
+
 /// <summary>
 /// Settings of <see cref="SacLagLearner"/>. Defaults follow Marvel's reference fine-tuning script (algorithms.md §7.2,
 /// marvel.md §5.2, command-line defaults where the reference overrides per task); the per-task learning rates and α of
@@ -107,6 +123,10 @@ public sealed record SacLagOptions
     /// dataset is attached. Default 0 (the reference mixes no offline data).
     /// </summary>
     public double OfflineDataFraction { get; set; }
+
+    /// <summary>Safe exploration during collection (<see cref="Online.SacLag.SafeExploration"/>); takes effect once an artifact is loaded with
+    /// <see cref="SacLagLearner.InitializeFrom"/>. Default <see cref="SafeExploration.None"/> (the reference).</summary>
+    public SafeExploration SafeExploration { get; set; } = SafeExploration.None;
 
     /// <summary>Replay buffer capacity in transitions (float32 storage, allocated at the first iteration). Default 1 000 000.</summary>
     public int ReplayCapacity { get; set; } = 1_000_000;
