@@ -150,7 +150,8 @@ public sealed record SacLagOptions
     /// The library's safe-finetuning recipe for starting from an offline policy (docs/algorithms/marvel-pipeline.md, "The finetuning
     /// recipe"): 5 000 transitions of the handed-over policy before any update, then 0.25 gradient steps per environment step (250 per
     /// iteration of 5 episodes, one mini-batch of 256 each), the first 1 000 on the critics only, half of every batch from the offline
-    /// dataset, learning rates 3e-4, α tuned from 0.002, and the actor loss divided by 1 + λ. Use it with
+    /// dataset, learning rates 3e-4, α tuned from 0.002, the actor loss divided by 1 + λ, and the policy-set safe exploration with the
+    /// handed-over actor as fallback. Use it with
     /// <see cref="Lagrange.AdaptivePidLagrangeOptions.SafeFinetuning"/> and an actor-optimizer-free handover. Network sizes stay the
     /// defaults; <c>SacLagHandover.MatchArtifact</c> sets them from the artifact. Reproduction of the paper: the plain defaults with the
     /// per-task rates of marvel.md §5.1.
@@ -159,6 +160,6 @@ public sealed record SacLagOptions
     {
         ActorLearningRate = 3e-4, CriticLearningRate = 3e-4, CostCriticLearningRate = 3e-4, Alpha = 0.002, AutoTuneAlpha = true,
         ActorLossDividedByOnePlusLambda = true, EpisodesPerIteration = 5, UpdatesPerIteration = 250, MiniBatches = 1, BatchSize = 256,
-        WarmupSteps = 5000, CriticWarmupSteps = 1000, OfflineDataFraction = 0.5,
+        WarmupSteps = 5000, CriticWarmupSteps = 1000, OfflineDataFraction = 0.5, SafeExploration = SafeExploration.PolicySet,
     };
 }
