@@ -573,14 +573,16 @@ public sealed class MarvelPipeline
 
     /// <summary>
     /// The multiplier the online stage starts from under <see cref="MarvelPipelineOptions.LambdaAtHandover"/>, or null to keep the
-    /// controller's own: the offline learner's λ when its state is a PID multiplier on the same actor loss (kind "OsrlBatchPid").
+    /// controller's own: the offline learner's λ when its state is a PID multiplier on the same actor loss (kind "OsrlBatchPid"), at most
+    /// <see cref="MarvelPipelineOptions.MaxHandoverLambda"/>.
     /// </summary>
     internal static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest)
     {
         if (options.LambdaAtHandover != LambdaAtHandover.OfflineMultiplier) return null;
         var state = manifest.Lagrange;
         if (state is null || !string.Equals(state.Kind, BatchPidLagrangian.Kind, StringComparison.Ordinal)) return null;
-        return state.Scalars.TryGetValue("lambda", out double lambda) && double.IsFinite(lambda) && lambda >= 0 ? lambda : null;
+        if (!(state.Scalars.TryGetValue("lambda", out double lambda) && double.IsFinite(lambda) && lambda >= 0)) return null;
+        return Math.Min(lambda, options.MaxHandoverLambda);
     }
 
     private static T ReadJson<T>(string path)

@@ -81,6 +81,14 @@ public sealed record MarvelPipelineOptions
     /// </summary>
     public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.OfflineMultiplier;
 
+    /// <summary>
+    /// The largest multiplier <see cref="LambdaAtHandover"/> takes over from the offline learner (λ units, &gt; 0). An offline multiplier
+    /// that ran away (BEAR-Lag on CarRun at 8 000 updates ended at λ ≈ 1 077 with a policy 9× over the limit) says only that the offline
+    /// constraint never held; beyond λ ≈ 10 the actor loss (−Q_r + λ·Q_c)/(1 + λ) already weighs cost ten times over reward, so the
+    /// start is clipped there and the controller takes it from that point. Default 10.
+    /// </summary>
+    public double MaxHandoverLambda { get; set; } = 10.0;
+
     /// <summary>What the online learner takes over from the (aligned) artifact. Default: actor and critics, actor optimizer moments,
     /// no critic moments (marvel.md §4.2).</summary>
     public HandoverLoadOptions HandoverLoad { get; set; } = new();

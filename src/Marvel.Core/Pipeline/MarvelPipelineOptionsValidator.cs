@@ -31,6 +31,8 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
         else
             OptionChecks.Device(failures, options.Device, nameof(options.Device));
         OptionChecks.AtLeast(failures, options.AlignmentRolloutEpisodes, 0, nameof(options.AlignmentRolloutEpisodes));
+        if (!(double.IsFinite(options.MaxHandoverLambda) && options.MaxHandoverLambda > 0))
+            failures.AddError($"must be finite and > 0 (the largest offline multiplier taken over at the handover), got {options.MaxHandoverLambda}.", nameof(options.MaxHandoverLambda));
         if (!Enum.IsDefined(options.LambdaAtHandover))
             failures.AddError($"must be Controller or OfflineMultiplier, got {(int)options.LambdaAtHandover}.", nameof(options.LambdaAtHandover));
         if (!(options.AlignmentRolloutFraction >= 0 && options.AlignmentRolloutFraction <= 1))

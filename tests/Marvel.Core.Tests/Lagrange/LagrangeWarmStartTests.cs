@@ -67,6 +67,8 @@ public class LagrangeWarmStartTests
         options.LambdaAtHandover.Should().Be(LambdaAtHandover.OfflineMultiplier);
 
         MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 0.82))).Should().Be(0.82);
+        MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 1077))).Should().Be(10, "a runaway offline λ is clipped at MaxHandoverLambda");
+        MarvelPipeline.HandoverLambda(options with { MaxHandoverLambda = 2 }, Manifest(State("OsrlBatchPid", 3))).Should().Be(2);
         MarvelPipeline.HandoverLambda(options, Manifest(State("CpqOodDual", 0.5))).Should().BeNull("CPQ's dual weighs the OOD penalty, not the cost");
         MarvelPipeline.HandoverLambda(options, Manifest(State("COptiDiceDual", 0.5))).Should().BeNull("COptiDICE's λ multiplies another objective");
         MarvelPipeline.HandoverLambda(options, Manifest(null)).Should().BeNull();
@@ -112,5 +114,27 @@ public class LagrangeSetPointTests
         apid.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*SetPointFraction*");
         var pid = () => new PidLagrangeController(new PidLagrangeOptions { SetPointFraction = fraction });
         pid.Should().Throw<Microsoft.Extensions.Options.OptionsValidationException>().WithMessage("*SetPointFraction*");
+    }
+}
+
+public class HandoverLambdaOptionsTests
+{
+    [TestCase(0.0)]
+    [TestCase(-1.0)]
+    [TestCase(double.NaN)]
+    [TestCase(double.PositiveInfinity)]
+    public void MaxHandoverLambda_NotPositiveAndFinite_IsRejectedNamingIt(double value)
+    {
+        var result = new MarvelPipelineOptionsValidator().Validate(null, new MarvelPipelineOptions { MaxHandoverLambda = value });
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("MaxHandoverLambda");
+    }
+
+    [Test]
+    public void LambdaAtHandover_UndefinedValue_IsRejectedNamingIt()
+    {
+        var result = new MarvelPipelineOptionsValidator().Validate(null, new MarvelPipelineOptions { LambdaAtHandover = (LambdaAtHandover)7 });
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("LambdaAtHandover");
     }
 }
