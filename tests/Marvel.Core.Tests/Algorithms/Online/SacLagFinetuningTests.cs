@@ -190,3 +190,51 @@ public class SacLagPolicySetTests
         }
     }
 }
+
+public class SacLagBoundedTargetsTests
+{
+    [Test]
+    public void StoredRange_IncludesZero_AndScalesByTheHorizon()
+    {
+        var range = default(StoredRange).Include(0.5f, 1f).Include(-0.2f, 0f);
+
+        range.Any.Should().BeTrue();
+        (range.RewardMin, range.RewardMax, range.CostMin, range.CostMax).Should().Be((-0.2f, 0.5f, 0f, 1f));
+        var (rl, rh, cl, ch) = range.Bounds(100, TorchSharp.torch.CPU);
+        rl.item<float>().Should().BeApproximately(-20f, 1e-4f);
+        rh.item<float>().Should().BeApproximately(50f, 1e-4f);
+        cl.item<float>().Should().Be(0f);
+        ch.item<float>().Should().BeApproximately(100f, 1e-4f);
+        // A first value above 0 still keeps 0 inside: [0, 0.3].
+        default(StoredRange).Include(0.3f, 2f).RewardMin.Should().Be(0f);
+    }
+
+    [Test]
+    public void AttachOfflineData_FoldsTheScaledDatasetIntoTheRange_AndACheckpointKeepsIt()
+    {
+        var dataset = TinyDatasets.WithCosts(TinyDatasets.BallCircle(episodes: 2), i => i % 2, "tiny BallCircle, costs 0/1");
+        var options = new SacLagOptions
+        {
+            ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
+            CostScale = 3, BoundedTargets = true,
+        };
+        using var learner = new SacLagLearner(TinyDatasets.Context(), options);
+
+        learner.AttachOfflineData(dataset);
+
+        learner.StoredValueRange.CostMax.Should().Be(3f, "cost 1 × CostScale 3");
+        learner.StoredValueRange.CostMin.Should().Be(0f);
+        var dir = Path.Combine(Path.GetTempPath(), "marvel-range-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            learner.SaveCheckpoint(dir);
+            using var restored = new SacLagLearner(TinyDatasets.Context(), options);
+            restored.LoadCheckpoint(dir);
+            restored.StoredValueRange.Should().Be(learner.StoredValueRange);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -52,6 +52,7 @@ public sealed partial class SacLagLearner
             PendingObservations = _rollout?.Observations.ToArray() ?? _restoredObservations?.ToArray(),
             EpisodesSinceControllerUpdate = _episodesSinceControllerUpdate.ToArray(),
             LastMetrics = _lastMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
+            StoredRange = _storedRange.Any ? [_storedRange.RewardMin, _storedRange.RewardMax, _storedRange.CostMin, _storedRange.CostMax] : null,
         };
         LearnerCheckpoint.WriteState(directory, state);
     }
@@ -94,6 +95,7 @@ public sealed partial class SacLagLearner
         _episodesSinceControllerUpdate.Clear();
         _episodesSinceControllerUpdate.AddRange(state.EpisodesSinceControllerUpdate ?? []);
         _lastMetrics = state.LastMetrics;
+        _storedRange = state.StoredRange is { Length: 4 } r ? new StoredRange(true, r[0], r[1], r[2], r[3]) : default;
         _rollout = null;
         _restoredObservations = state.PendingObservations;
     }
@@ -136,5 +138,6 @@ public sealed partial class SacLagLearner
         public float[]? PendingObservations { get; init; }
         public EpisodeSummary[]? EpisodesSinceControllerUpdate { get; init; }
         public Dictionary<string, double>? LastMetrics { get; init; }
+        public float[]? StoredRange { get; init; }
     }
 }

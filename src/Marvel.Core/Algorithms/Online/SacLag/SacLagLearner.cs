@@ -102,6 +102,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private SquashedGaussianActor? _fallbackActor;   // the frozen handed-over actor of SafeExploration.PolicySet
     private long _fallbackActions, _collectedActions; // per iteration, for the fallback_share metric
     private Tensor? _policySetObservations, _policySetActions;
+    private StoredRange _storedRange = new();   // [min, max] of the scaled rewards and costs stored (replay and offline data), 0 included
     private MixedTransitionSampler? _mixedSampler;
     private RolloutState? _rollout;
     private readonly List<EpisodeSummary> _episodesSinceControllerUpdate = new();
@@ -228,6 +229,14 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             var continues = done.neg().add(1.0).mul(_options.Gamma);
             rewardTarget = batch.Rewards + continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb);
             costTarget = batch.Costs + continues * _costTarget.Mean(s2, nextAction);
+            if (_options.BoundedTargets && _storedRange.Any)
+            {
+                // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step values x seen (0 included).
+                double horizon = 1.0 / (1.0 - _options.Gamma);
+                var (rewardLow, rewardHigh, costLow, costHigh) = _storedRange.Bounds(horizon, _device);
+                rewardTarget = rewardTarget.clamp(rewardLow, rewardHigh);
+                costTarget = costTarget.clamp(costLow, costHigh);
+            }
         }
 
         // Step 4: critic regression (sum of per-member MSE), one Adam step each.
@@ -461,6 +470,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             ActionMapping.BoxToSquashed(dataset.Actions.Slice(i * _actionSize, _actionSize), _context.ActionSpace, squashed);
             buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i] * rewardScale,
                 dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
+            _storedRange = _storedRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
         }
         _offlineData = buffer;
         _mixedSampler = null;
@@ -468,6 +478,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), for tests.</summary>
     internal ReplayBuffer? OfflineData => _offlineData;
+
+    /// <summary>The [min, max] of the scaled rewards and costs stored so far, for tests.</summary>
+    internal StoredRange StoredValueRange => _storedRange;
 
     /// <summary>Transitions of the attached offline dataset (0 when none).</summary>
     public int OfflineDataCount => _offlineData?.Count ?? 0;
@@ -567,6 +580,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             var next = result.EpisodeEnded ? env.FinalObservation(i) : r.NextObservations.AsSpan(i * _observationSize, _observationSize);
             _replay!.Add(r.Observations.AsSpan(i * _observationSize, _observationSize), r.SquashedActions.AsSpan(i * _actionSize, _actionSize),
                 (float)result.Reward * rewardScale, (float)result.Cost * costScale, next, result.Terminated, result.Truncated);
+            _storedRange = _storedRange.Include((float)result.Reward * rewardScale, (float)result.Cost * costScale);
         }
         foreach (var (_, episode) in r.Finished) episodes.Add(episode);
         r.NextObservations.CopyTo(r.Observations, 0);
@@ -702,4 +716,17 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         }
         return optimizer;
     }
+}
+
+/// <summary>Running [min, max] of the scaled per-step rewards and costs a learner has stored, 0 included (a value, so checkpoints copy it).</summary>
+internal readonly record struct StoredRange(bool Any, float RewardMin, float RewardMax, float CostMin, float CostMax)
+{
+    public StoredRange Include(float reward, float cost) => Any
+        ? new(true, Math.Min(RewardMin, reward), Math.Max(RewardMax, reward), Math.Min(CostMin, cost), Math.Max(CostMax, cost))
+        : new(true, Math.Min(0f, reward), Math.Max(0f, reward), Math.Min(0f, cost), Math.Max(0f, cost));
+
+    /// <summary>The value bounds [min, max]·horizon for rewards and costs as scalar tensors on <paramref name="device"/>.</summary>
+    public (Tensor RewardLow, Tensor RewardHigh, Tensor CostLow, Tensor CostHigh) Bounds(double horizon, Device device) =>
+        (tensor(RewardMin * horizon, ScalarType.Float32, device), tensor(RewardMax * horizon, ScalarType.Float32, device),
+         tensor(CostMin * horizon, ScalarType.Float32, device), tensor(CostMax * horizon, ScalarType.Float32, device));
 }

@@ -124,6 +124,14 @@ public sealed record SacLagOptions
     /// </summary>
     public double OfflineDataFraction { get; set; }
 
+    /// <summary>
+    /// Clamp the reward and cost targets to [min x, max x]/(1 − γ) over the scaled per-step rewards (costs) x stored so far (0 included):
+    /// the range of every policy's value. Handed-over critics that are wrong far from the data (a runaway offline learner's) otherwise
+    /// bootstrap the online critics out of any possible range within the first updates (BEAR-Lag starts on CarRun: reward Q 16 000 at
+    /// the first iteration of updates). Default false (the reference leaves targets unbounded).
+    /// </summary>
+    public bool BoundedTargets { get; set; }
+
     /// <summary>Safe exploration during collection (<see cref="Online.SacLag.SafeExploration"/>); takes effect once an artifact is loaded with
     /// <see cref="SacLagLearner.InitializeFrom"/>. Default <see cref="SafeExploration.None"/> (the reference).</summary>
     public SafeExploration SafeExploration { get; set; } = SafeExploration.None;
@@ -161,5 +169,6 @@ public sealed record SacLagOptions
         ActorLearningRate = 3e-4, CriticLearningRate = 3e-4, CostCriticLearningRate = 3e-4, Alpha = 0.002, AutoTuneAlpha = true,
         ActorLossDividedByOnePlusLambda = true, EpisodesPerIteration = 5, UpdatesPerIteration = 250, MiniBatches = 1, BatchSize = 256,
         WarmupSteps = 5000, CriticWarmupSteps = 1000, OfflineDataFraction = 0.5, SafeExploration = SafeExploration.PolicySet,
+        BoundedTargets = true,
     };
 }
