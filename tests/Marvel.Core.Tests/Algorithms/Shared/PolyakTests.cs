@@ -65,7 +65,7 @@ public class PolyakTests
         using var source = Filled(1, 1);
         using var target = Filled(0, 0);
         var act = () => Polyak.Update(tau, source, target);
-        act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*tau*");
+        act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*tau must be in (0, 1]*");
         Values(target).Should().Equal(0f, 0f, 0f);
     }
 
@@ -85,5 +85,13 @@ public class PolyakTests
         using var target = nn.Linear(2, 1);
         var act = () => Polyak.Update(0.5, source, target);
         act.Should().Throw<ArgumentException>().WithMessage("*1 parameters*2*");
+    }
+
+    [Test]
+    public void Update_NullModules_Throw()
+    {
+        using var layer = Filled(1, 1);
+        FluentActions.Invoking(() => Polyak.Update(0.5, null!, layer)).Should().Throw<ArgumentNullException>().WithParameterName("source");
+        FluentActions.Invoking(() => Polyak.Update(0.5, layer, null!)).Should().Throw<ArgumentNullException>().WithParameterName("target");
     }
 }
