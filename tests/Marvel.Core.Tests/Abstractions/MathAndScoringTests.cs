@@ -63,6 +63,29 @@ public class CostBudgetTests
         FluentActions.Invoking(() => CostBudget.QCostThreshold(limit, gamma, horizon))
             .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(name);
     }
+
+    [TestCase(-1.0, 0.99, 10, "*CostLimit*finite and >= 0*")]
+    [TestCase(10.0, 0.0, 10, "*gamma must be in (0, 1]*")]
+    [TestCase(10.0, 0.99, 0, "*episode length T must be at least 1*")]
+    public void QCostThreshold_BadArgument_SaysWhatIsAllowed(double limit, double gamma, int horizon, string message) =>
+        FluentActions.Invoking(() => CostBudget.QCostThreshold(limit, gamma, horizon)).Should().Throw<ArgumentOutOfRangeException>().WithMessage(message);
+
+    [TestCase(-1.0, 10, "costLimit")]
+    [TestCase(double.PositiveInfinity, 10, "costLimit")]
+    [TestCase(10.0, 0, "episodeLength")]
+    public void PerStepCostThreshold_BadArgument_NamesIt(double limit, int horizon, string name) =>
+        FluentActions.Invoking(() => CostBudget.PerStepCostThreshold(limit, horizon))
+            .Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(name);
+
+    [Test]
+    public void Thresholds_BoundaryArguments_AreAllowed()
+    {
+        // κ = 0 (no cost allowed) and T = 1 are valid: 0/T = 0; with T = 1, κ·(1 − γ)/((1 − γ)·1) = κ = 7.
+        CostBudget.PerStepCostThreshold(0, 10).Should().Be(0);
+        CostBudget.QCostThreshold(0, 0.99, 10).Should().Be(0);
+        CostBudget.PerStepCostThreshold(7, 1).Should().Be(7);
+        CostBudget.QCostThreshold(7, 0.9, 1).Should().BeApproximately(7, 1e-12);
+    }
 }
 
 public class NormalizedScoreTests

@@ -50,7 +50,7 @@ public class QBiasDiagnosticsTests
     }
 
     /// <summary>
-    /// Evidence (small): on BallCircle, a CPQ artifact's critics are far from its own policy's Monte-Carlo values; value pre-alignment
+    /// Evidence (small, runs in CI): on BallCircle, a CPQ artifact's critics are far from its own policy's Monte-Carlo values; value pre-alignment
     /// on the same offline data shrinks the mean absolute relative bias of both the reward and the cost critic by at least 30 %.
     /// </summary>
     [Test]
@@ -61,17 +61,8 @@ public class QBiasDiagnosticsTests
         r.After.Cost.MeanAbsoluteRelativeBias.Should().BeLessThan(0.7 * r.Before.Cost.MeanAbsoluteRelativeBias);
     }
 
-    /// <summary>Evidence (large, docs/algorithms/value-alignment.md): γ = 0.99, [128, 128] networks, 3000 CPQ steps, the reference's 5000 VPA calls.</summary>
-    [Test, Category("Evidence"), Explicit("Several minutes; run for docs/algorithms/value-alignment.md")]
-    public void Evidence_LargeBallCircle()
-    {
-        var r = RunEvidence(datasetEpisodes: 200, cpqSteps: 3000, hidden: [128, 128], vpaCalls: 5000, states: 64, rollouts: 8, seed: 7);
-        foreach (var (name, report) in new[] { ("before", r.Before), ("after", r.After) })
-        {
-            TestContext.Out.WriteLine($"{name} per-state reward Q/MC: " + string.Join(" ", report.RewardQ.Zip(report.RewardMonteCarlo, (q, m) => $"{q:F3}/{m:F3}")));
-            TestContext.Out.WriteLine($"{name} per-state cost Q/MC: " + string.Join(" ", report.CostQ.Zip(report.CostMonteCarlo, (q, m) => $"{q:F3}/{m:F3}")));
-        }
-    }
+    // The large setting (γ 0.99, [128, 128], 3000 CPQ steps, 5000 VPA calls; several minutes, a negative result) asserted nothing and was
+    // never run as a test; it is the evidence program `samples/Marvel.QBias <outputDir> large 7` (docs/algorithms/value-alignment.md).
 
     internal sealed record EvidenceResult(QBiasReport Before, QBiasReport After);
 

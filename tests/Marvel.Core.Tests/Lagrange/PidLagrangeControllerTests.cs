@@ -78,6 +78,43 @@ public class PidLagrangeControllerTests
     }
 
     [Test]
+    public void Update_LongRunBelowLimitThenOneAbove_LambdaRisesAtOnce()
+    {
+        // Integral only (K_p = K_d = 0), K_i = 0.01, κ = 25, λ₀ = 0. 200 updates at J = 15 (δ = −10): I = max(0, I − 0.1) stays 0,
+        // so λ = 0 throughout. One update at J = 35 (δ = +10): I = max(0, 0 + 0.1) = 0.1 and λ = 0.1 at once. Without the clamp,
+        // I would have wound down to −20 and λ = max(0, −19.9) would stay 0 for another 199 updates.
+        var controller = new PidLagrangeController(WorkedExample() with { Kp = 0, Kd = 0, InitialLambda = 0 });
+        for (int i = 0; i < 200; i++)
+        {
+            var below = controller.Update(15);
+            below.Lambda.Should().Be(0);
+            below.Terms[LagrangeTermNames.Integral].Should().Be(0, "the integral is clamped at 0 while the cost is below the limit");
+        }
+
+        var above = controller.Update(35);
+
+        above.Terms[LagrangeTermNames.Integral].Should().BeApproximately(0.1, 1e-12);
+        above.Lambda.Should().BeApproximately(0.1, 1e-12);
+    }
+
+    [Test]
+    public void Update_LongRunBelowLimitThenOneAbove_WorkedExampleGains_LambdaRisesAtOnce()
+    {
+        // Worked-example gains (0.1/0.01/0.01, α = 0.95, κ = 25). After 300 updates at J = 15 (δ = −10) I = 0, the error EMA is
+        // −10·(1 − 0.95³⁰⁰) ≈ −10 and the cost EMA and the whole delay line ≈ 15 (0.95³⁰⁰ ≈ 2e-7), and λ = 0 all along because the
+        // P term is negative. One update at J = 95 (δ = +70): I = 0.01·70 = 0.7; δ_p = 0.95·(−10) + 0.05·70 = −6;
+        // c_d = 0.95·15 + 0.05·95 = 19; D = max(0, 19 − 15) = 4; λ = 0.1·(−6) + 0.7 + 0.01·4 = −0.6 + 0.7 + 0.04 = 0.14.
+        // Without the clamp, I would be −30 + 0.7 and λ would stay 0.
+        var controller = new PidLagrangeController(WorkedExample() with { InitialLambda = 0 });
+        for (int i = 0; i < 300; i++) controller.Update(15).Lambda.Should().Be(0);
+
+        var above = controller.Update(95);
+
+        above.Terms[LagrangeTermNames.Integral].Should().BeApproximately(0.7, 1e-9);
+        above.Lambda.Should().BeApproximately(0.14, 1e-5);
+    }
+
+    [Test]
     public void Lambda_BeforeFirstUpdate_IsInitialLambda()
     {
         new PidLagrangeController(WorkedExample()).Lambda.Should().Be(0.001);

@@ -73,6 +73,12 @@ internal sealed class BatchPidLagrangian : IDisposable
         return _lambda.clone();
     }
 
+    /// <summary>The actor's cost penalty of BEAR-Lag and BCQ-Lag: mean((Q_c − threshold) · λ) (algorithms spec §2.2 step 4, §3.2 step 4).</summary>
+    /// <param name="costValues">Q_c at the policy's actions, [batch], with its graph.</param>
+    /// <param name="threshold">qc_thres.</param>
+    /// <param name="lambda">λ, 0-dim, without gradient.</param>
+    internal static Tensor Penalty(Tensor costValues, double threshold, Tensor lambda) => ((costValues - threshold) * lambda).mean();
+
     /// <summary>The state for artifacts (reads the device).</summary>
     public LagrangeControllerState GetState() => new(Kind,
         new Dictionary<string, double>

@@ -23,6 +23,28 @@ public class COptiDiceLearnerTests
     }
 
     [Test]
+    public void SoftChiSquare_AtZero_IsOne()
+    {
+        // f(0) = 0·(ln(0 + 1e-10) − 1) + 1 = 1 (the 1e-10 keeps the log finite, so 0·log stays 0).
+        using var scope = NewDisposeScope();
+        COptiDiceLearner.F(tensor(new float[] { 0f }), FDivergence.SoftChiSquare).item<float>().Should().Be(1f);
+    }
+
+    [Test]
+    public void ChiSquareAndKl_MatchHandComputedValues()
+    {
+        // χ²: f(x) = ½(x − 1)²: f(3) = 2, f(0) = 0.5; (f′)⁻¹(y) = y + 1: 2 → 3.
+        // KL: f(x) = x·ln(x + 1e-10): f(e) = e·1 = 2.718282, f(0) = 0; (f′)⁻¹(y) = e^(y − 1): 1 → 1, 2 → e.
+        using var scope = NewDisposeScope();
+        COptiDiceLearner.F(tensor(new float[] { 3f, 0f }), FDivergence.ChiSquare).data<float>().ToArray().Should().Equal(2f, 0.5f);
+        COptiDiceLearner.FInverseDerivative(tensor(new float[] { 2f }), FDivergence.ChiSquare).item<float>().Should().Be(3f);
+        COptiDiceLearner.F(tensor(new float[] { (float)Math.E, 0f }), FDivergence.KullbackLeibler).data<float>().ToArray()
+            .Should().SatisfyRespectively(v => v.Should().BeApproximately(2.718282f, 1e-5f), v => v.Should().Be(0f));
+        COptiDiceLearner.FInverseDerivative(tensor(new float[] { 1f, 2f }), FDivergence.KullbackLeibler).data<float>().ToArray()
+            .Should().SatisfyRespectively(v => v.Should().BeApproximately(1f, 1e-6f), v => v.Should().BeApproximately(2.718282f, 1e-5f));
+    }
+
+    [Test]
     public void InitialFlags_StartTheDatasetAndFollowEveryEpisodeEnd()
     {
         // Rows 0..5, terminal at 1, timeout at 3: initial rows are 0, 2 and 4.

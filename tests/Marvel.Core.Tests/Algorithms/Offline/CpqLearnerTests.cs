@@ -63,6 +63,39 @@ public class CpqLearnerTests
     }
 
     [Test]
+    public void RewardTarget_NextCostExactlyAtThreshold_KeepsTheNextValue()
+    {
+        // The mask is 1[Q_c′ ≤ q_thres]: at Q_c′ = q_thres = 4.5 (exact in float32) the next value counts, just above it does not.
+        // r = 1, γ = 0.5, Q′ = 10, continuing: at the threshold 1 + 0.5·10 = 6; at 4.5 + 2⁻¹⁶ (above) 1; below (4) 6.
+        using var scope = NewDisposeScope();
+        var y = CpqLearner.RewardTarget(tensor(new float[] { 1, 1, 1 }), tensor(new float[] { 1, 1, 1 }),
+            tensor(new float[] { 10, 10, 10 }), tensor(new float[] { 4.5f, 4.5f + 1f / 65536, 4f }), threshold: 4.5, gamma: 0.5);
+        y.data<float>().ToArray().Should().Equal(6f, 1f, 6f);
+    }
+
+    [Test]
+    public void ActorLoss_CostValueExactlyAtThreshold_CountsAsSafe()
+    {
+        // Q = [2, 4, 8], Q_c = [5, 5 + 2⁻¹⁶, 1], threshold 5: rows 1 (at the threshold) and 3 are safe → −(2 + 0 + 8)/3 = −10/3;
+        // ∂L/∂Q = −1[safe]/3 = [−1/3, 0, −1/3].
+        using var scope = NewDisposeScope();
+        var q = tensor(new float[] { 2, 4, 8 }, requires_grad: true);
+        var loss = CpqLearner.ActorLoss(q, tensor(new float[] { 5, 5 + 1f / 65536, 1 }), 5);
+        loss.item<float>().Should().BeApproximately(-10f / 3, 1e-6f);
+        loss.backward();
+        q.grad!.data<float>().ToArray().Should().BeEquivalentTo(new[] { -1f / 3, 0f, -1f / 3 },
+            o => o.WithStrictOrdering().Using<float>(c => c.Subject.Should().BeApproximately(c.Expectation, 1e-7f)).WhenTypeIs<float>());
+    }
+
+    [Test]
+    public void ActorLoss_UnsafeCostDescent_AtThreshold_AddsNoCostTerm()
+    {
+        // Q = [2], Q_c = [5] at threshold 5 is safe, so the unsafe-descent term w·mean(1[Q_c > 5]·Q_c) adds 0: loss = −2.
+        using var scope = NewDisposeScope();
+        CpqLearner.ActorLoss(tensor(new float[] { 2 }), tensor(new float[] { 5 }), 5, unsafeCostDescentWeight: 0.5).item<float>().Should().Be(-2f);
+    }
+
+    [Test]
     public void ActorLoss_UnsafeCostDescent_AddsTheWeightedCostOfUnsafeStates_WithGradientOnlyThere()
     {
         // Q = [2, 4], Q_c = [1, 10], threshold 5, w = 0.5: −(2 + 0)/2 + 0.5·(0 + 10)/2 = −1 + 2.5 = 1.5;

@@ -203,7 +203,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             ? qc
             : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(measured);
-        var actorLoss = -q.mean() + ((qc - QCostThreshold) * lambda).mean();
+        var actorLoss = -q.mean() + BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
         Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);

@@ -200,7 +200,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
             ? qc
             : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(measured);
-        var penalty = ((qc - QCostThreshold) * lambda).mean();
+        var penalty = BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda);
         var alpha = _logAlpha.exp();
         var support = alpha * (mmd - o.MmdThreshold);
         var actorLoss = (Steps >= o.StartUpdatePolicyStep ? (support - q).mean() : support.mean()) + penalty;

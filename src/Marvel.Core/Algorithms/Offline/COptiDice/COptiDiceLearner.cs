@@ -209,7 +209,7 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         GradientStep.Apply(_nuOptimizer, nuLoss);
 
         // Eq. 4: L_λ = λ (qc_thres − ĉ): λ grows while the cost estimate exceeds the threshold.
-        var lambdaLoss = lambda * (CostThreshold - costEstimate.detach());
+        var lambdaLoss = LambdaLoss(lambda, CostThreshold, costEstimate);
         GradientStep.Apply(_lambdaOptimizer, lambdaLoss);
 
         // Eq. 5: policy extraction by w-weighted likelihood of the (noised) dataset action; w recomputed with the updated ν and λ.
@@ -251,8 +251,12 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         _ => where(y.lt(0), y.clamp_max(0).exp(), y + 1),
     };
 
-    private static Tensor Advantage(ScaledBatch b, Tensor nu, Tensor nuNext, Tensor lambda, double gamma) =>
+    /// <summary>Eq. 1: e = r − λ c + γ (1 − d) ν(s′) − ν(s), element-wise over the batch.</summary>
+    internal static Tensor Advantage(ScaledBatch b, Tensor nu, Tensor nuNext, Tensor lambda, double gamma) =>
         b.Rewards - lambda * b.Costs + gamma * b.RewardContinues * nuNext - nu;
+
+    /// <summary>Eq. 4: L_λ = λ (threshold − ĉ) with ĉ held fixed, so a descent step raises λ while ĉ exceeds the threshold.</summary>
+    internal static Tensor LambdaLoss(Tensor lambda, double threshold, Tensor costEstimate) => lambda * (threshold - costEstimate.detach());
 
     // OSRL's extraction: Σ_i log N(a_i; μ_i, σ_i) of the pre-tanh Gaussian at the raw action.
     private Tensor PreTanhLogLikelihood(Tensor observations, Tensor actions)

@@ -279,16 +279,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
                 }
                 var ratio = (_actor.LogProb(s, a) - oldLogProbs.index_select(0, index)).exp();
                 var clippedRatio = ratio.clamp(1 - _options.ClipRatio, 1 + _options.ClipRatio);
-                Tensor actorLoss;
-                if (_options.PolicyLoss == PpoLagPolicyLoss.OmniSafe)
-                {
-                    var combined = (adv - lambda * costAdv) / (1 + lambda);
-                    actorLoss = -minimum(ratio * combined, clippedRatio * combined).mean();
-                }
-                else
-                {
-                    actorLoss = (-minimum(ratio * adv, clippedRatio * adv).mean() + lambda * (ratio * costAdv).mean()) / (1 + lambda);
-                }
+                var actorLoss = PolicyLoss(ratio, clippedRatio, adv, costAdv, lambda, _options.PolicyLoss);
                 if (_options.EntropyCoefficient > 0) actorLoss = actorLoss - _options.EntropyCoefficient * _actor.Entropy();
                 GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
 
@@ -525,6 +516,26 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
     }
 
     // ---- update helpers ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// §8.4 as a pure function. OmniSafe: −mean(min(ρÂ, clip(ρ)Â)) with Â = (A_r − λA_c)/(1 + λ). FSRL:
+    /// (−mean(min(ρA_r, clip(ρ)A_r)) + λ·mean(ρA_c))/(1 + λ), the cost surrogate unclipped.
+    /// </summary>
+    /// <param name="ratio">ρ = π_θ(a|s)/π_old(a|s), [batch].</param>
+    /// <param name="clippedRatio">clip(ρ, 1 − ε, 1 + ε), [batch].</param>
+    /// <param name="advantages">A_r, [batch].</param>
+    /// <param name="costAdvantages">A_c, [batch].</param>
+    /// <param name="lambda">λ ≥ 0.</param>
+    /// <param name="form">Which loss.</param>
+    internal static Tensor PolicyLoss(Tensor ratio, Tensor clippedRatio, Tensor advantages, Tensor costAdvantages, double lambda, PpoLagPolicyLoss form)
+    {
+        if (form == PpoLagPolicyLoss.OmniSafe)
+        {
+            var combined = (advantages - lambda * costAdvantages) / (1 + lambda);
+            return -minimum(ratio * combined, clippedRatio * combined).mean();
+        }
+        return (-minimum(ratio * advantages, clippedRatio * advantages).mean() + lambda * (ratio * costAdvantages).mean()) / (1 + lambda);
+    }
 
     private Tensor ValueLoss(Mlp critic, Tensor observations, Tensor target)
     {

@@ -251,8 +251,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         var (action, logProb) = _actor.Sample(s, _updateNoise);
         var rewardQ = _rewardCritic.Min(s, action);
         var costQ = _costCritic.Mean(s, action);
-        var actorLoss = (alpha * logProb - rewardQ + lambda * costQ).mean();
-        if (_options.ActorLossDividedByOnePlusLambda) actorLoss = actorLoss / (1.0 + lambda);
+        var actorLoss = ActorLoss(alpha, logProb, rewardQ, costQ, lambda, _options.ActorLossDividedByOnePlusLambda);
         bool updateActor = _updates >= _options.CriticWarmupSteps; // critic warm-up: the actor stays as handed over
         if (updateActor) GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
         UnfreezeParameters(_rewardCritic);
@@ -282,6 +281,19 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _lastMetrics = metrics.ToDictionary();
         MarvelTelemetry.Publish(Stage, _lastMetrics);
         return metrics;
+    }
+
+    /// <summary>Step 5 as a pure function: mean(α log π(ã|s) − min_j Q_j(s, ã) + λ Q_c(s, ã)), divided by 1 + λ when asked.</summary>
+    /// <param name="alpha">α, 0-dim.</param>
+    /// <param name="logProb">log π(ã|s), [batch].</param>
+    /// <param name="rewardQ">min_j Q_j(s, ã), [batch].</param>
+    /// <param name="costQ">Q_c(s, ã), [batch].</param>
+    /// <param name="lambda">λ ≥ 0.</param>
+    /// <param name="dividedByOnePlusLambda"><see cref="SacLagOptions.ActorLossDividedByOnePlusLambda"/>.</param>
+    internal static Tensor ActorLoss(Tensor alpha, Tensor logProb, Tensor rewardQ, Tensor costQ, double lambda, bool dividedByOnePlusLambda)
+    {
+        var loss = (alpha * logProb - rewardQ + lambda * costQ).mean();
+        return dividedByOnePlusLambda ? loss / (1.0 + lambda) : loss;
     }
 
     /// <summary>
