@@ -139,15 +139,15 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         Polyak.Copy(_costCritic, _costTarget);
         FreezeParameters(_rewardTarget);
         FreezeParameters(_costTarget);
-        _actorOptimizer = optim.Adam(_actor.parameters(), _options.ActorLearningRate);
-        _rewardOptimizer = optim.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
-        _costOptimizer = optim.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
+        _actorOptimizer = KeptScalarOptimizer.Adam(_actor.parameters(), _options.ActorLearningRate);
+        _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
+        _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
 
         _fixedAlpha = tensor(_options.Alpha, ScalarType.Float32, _device).DetachFromDisposeScope();
         if (_options.AutoTuneAlpha)
         {
             _logAlpha = new Parameter(tensor(Math.Log(_options.Alpha), ScalarType.Float32, _device), requires_grad: true);
-            _alphaOptimizer = optim.Adam(new[] { _logAlpha }, _options.AlphaLearningRate);
+            _alphaOptimizer = KeptScalarOptimizer.Adam(new[] { _logAlpha }, _options.AlphaLearningRate);
         }
 
         _updateNoise = new Generator(seeds.Derive("update-noise"), _device);
@@ -188,8 +188,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         get
         {
             if (_logAlpha is null) return _options.Alpha;
-            using var a = _logAlpha.detach().exp().cpu();
-            return a.ToDouble();
+            using var a = _logAlpha.detach().exp().cpu().to_type(ScalarType.Float64);
+            return a.data<double>()[0];
         }
     }
 
@@ -220,9 +220,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         {
             var (nextAction, nextLogProb) = _actor.Sample(s2, _updateNoise);
             var done = _options.TreatTruncationAsTerminal ? maximum(batch.Terminated, batch.Truncated) : batch.Terminated;
-            var continues = done.neg().add(1.0).mul(_options.Gamma);
-            rewardTarget = batch.Rewards + continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb);
-            costTarget = batch.Costs + continues * _costTarget.Mean(s2, nextAction);
+            var continues = done.neg().add(TorchScalars.One, TorchScalars.One).mul(TorchScalars.Of(_options.Gamma));
+            rewardTarget = batch.Rewards.add(continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb), TorchScalars.One);
+            costTarget = batch.Costs.add(continues * _costTarget.Mean(s2, nextAction), TorchScalars.One);
         }
 
         // Step 4: critic regression (sum of per-member MSE), one Adam step each.
@@ -237,8 +237,11 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         var (action, logProb) = _actor.Sample(s, _updateNoise);
         var rewardQ = _rewardCritic.Min(s, action);
         var costQ = _costCritic.Mean(s, action);
-        var actorLoss = (alpha * logProb - rewardQ + lambda * costQ).mean();
-        if (_options.ActorLossDividedByOnePlusLambda) actorLoss = actorLoss / (1.0 + lambda);
+        // λ changes every update: these scalars are owned here (not cached) and freed after the last native call.
+        using var lambdaScalar = lambda.ToScalar();
+        using var onePlusLambda = (1.0 + lambda).ToScalar();
+        var actorLoss = ((alpha * logProb - rewardQ).add(costQ.mul(lambdaScalar), TorchScalars.One)).mean();
+        if (_options.ActorLossDividedByOnePlusLambda) actorLoss = actorLoss.div(onePlusLambda);
         GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
         UnfreezeParameters(_rewardCritic);
         UnfreezeParameters(_costCritic);
@@ -248,7 +251,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
         Tensor alphaLoss;
         if (_logAlpha is not null && _alphaOptimizer is not null)
         {
-            alphaLoss = -(_logAlpha * (logProbDetached + _targetEntropy)).mean();
+            alphaLoss = -(_logAlpha * (logProbDetached.add(TorchScalars.Of(_targetEntropy), TorchScalars.One))).mean();
             GradientStep.Apply(_alphaOptimizer, alphaLoss, null);
         }
         else alphaLoss = zeros(Array.Empty<long>(), ScalarType.Float32, _device);
@@ -593,13 +596,13 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner
     private static void ProbeOptimizerState(nn.Module module, byte[]? state, string role)
     {
         if (state is null) return;
-        using var probe = optim.Adam(module.parameters(), 1e-3);
+        using var probe = KeptScalarOptimizer.Adam(module.parameters(), 1e-3);
         ModuleState.LoadOptimizer(probe, state, role);
     }
 
     private static Adam NewOptimizer(nn.Module module, double learningRate, byte[]? state, string role)
     {
-        var optimizer = optim.Adam(module.parameters(), learningRate);
+        var optimizer = KeptScalarOptimizer.Adam(module.parameters(), learningRate);
         if (state is not null)
         {
             ModuleState.LoadOptimizer(optimizer, state, role);
