@@ -35,6 +35,11 @@ internal static class TorchScalars
     public static Scalar Of(long value) =>
         Integers.GetOrAdd(value, static v => v.ToScalar());
 
+    /// <summary>x², bit-identical to TorchSharp's <c>square()</c>, which is <c>pow(2)</c> with a temporary scalar made inside it.</summary>
+    public static torch.Tensor Squared(this torch.Tensor x) => x.pow(Two);
+
+    private static readonly Scalar Two = Of(2L);
+
     /// <summary>
     /// softplus(x) = log(1 + eˣ) with PyTorch's defaults (β = 1, threshold 20), bit-identical to <c>nn.functional.softplus</c>.
     /// TorchSharp's <c>softplus(double, double)</c> converts both numbers to temporary scalars inside itself, so this calls the

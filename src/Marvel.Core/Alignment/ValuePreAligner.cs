@@ -199,7 +199,7 @@ public sealed class ValuePreAligner : IValueAligner
                     case ValuePreAlignmentMode.ReferenceEntropy:
                         // §2.3: + 0.1 · mean_batch(h), h = Σ(½ + ½ ln 2π + log σ) − Σ log(1 − a′² + 1e-6), on BOTH targets.
                         var (_, logStd) = networks.Actor.Distribution(s2);
-                        var h = (logStd.add(TorchScalars.Of(HalfLogTwoPiPlusHalf), TorchScalars.One)).sum(-1) - (TorchScalars.Minus(1, nextAction.square()).add(TorchScalars.Of(1e-6), TorchScalars.One)).log().sum(-1);
+                        var h = (logStd.add(TorchScalars.Of(HalfLogTwoPiPlusHalf), TorchScalars.One)).sum(-1) - (TorchScalars.Minus(1, nextAction.Squared()).add(TorchScalars.Of(1e-6), TorchScalars.One)).log().sum(-1);
                         var bonus = h.mean().mul(TorchScalars.Of(0.1));
                         nextReward = nextReward.add(bonus, TorchScalars.One);
                         nextCost = nextCost.add(bonus, TorchScalars.One);

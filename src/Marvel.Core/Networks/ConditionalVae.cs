@@ -203,7 +203,7 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
         // −½ (1 + log σ² − μ² − σ²) with log σ² = 2 log σ and σ² = exp(2 log σ).
         using var logVar = logStd.mul(TorchScalars.Of(2));
         using var variance = logVar.exp();
-        using var inner = logVar.add(TorchScalars.One, TorchScalars.One).sub(mean.square()).sub(variance);
+        using var inner = logVar.add(TorchScalars.One, TorchScalars.One).sub(mean.Squared()).sub(variance);
         return inner.mul(TorchScalars.Of(-0.5));
     }
 

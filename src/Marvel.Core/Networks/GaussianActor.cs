@@ -62,7 +62,7 @@ public sealed class GaussianActor : Module<Tensor, Tensor>
         using var noise = randn(mu.shape, dtype: mu.dtype, device: mu.device, generator: generator);
         using var std = log_std.exp();
         var action = mu.add(std * noise, TorchScalars.One);
-        using var logp = noise.square().mul(TorchScalars.Of(-0.5)).sub(log_std).sub(TorchScalars.Of(HalfLogTwoPi));
+        using var logp = noise.Squared().mul(TorchScalars.Of(-0.5)).sub(log_std).sub(TorchScalars.Of(HalfLogTwoPi));
         return (action, logp.sum(-1));
     }
 
@@ -74,7 +74,7 @@ public sealed class GaussianActor : Module<Tensor, Tensor>
         using var mu = mean.forward(observations);
         using var std = log_std.exp();
         using var z = (actions - mu) / std;
-        using var logp = z.square().mul(TorchScalars.Of(-0.5)).sub(log_std).sub(TorchScalars.Of(HalfLogTwoPi));
+        using var logp = z.Squared().mul(TorchScalars.Of(-0.5)).sub(log_std).sub(TorchScalars.Of(HalfLogTwoPi));
         return logp.sum(-1);
     }
 

@@ -130,7 +130,7 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     private static Tensor LogProbPreSquash(Tensor noise, Tensor logStd, Tensor u)
     {
         // log N(u; μ, σ) = −ε²/2 − log σ − ½ log 2π; tanh correction log(1 − tanh² u) = 2(ln 2 − u − softplus(−2u)).
-        using var gauss = noise.square().mul(TorchScalars.Of(-0.5)).sub(logStd).sub(TorchScalars.Of(HalfLogTwoPi));
+        using var gauss = noise.Squared().mul(TorchScalars.Of(-0.5)).sub(logStd).sub(TorchScalars.Of(HalfLogTwoPi));
         using var sp = TorchScalars.Softplus(u.mul(TorchScalars.Of(-2)));
         using var correction = (TorchScalars.Minus(LogTwo, u) - sp).mul(TorchScalars.Of(2));
         return gauss - correction;

@@ -23,7 +23,9 @@ internal sealed record ScalarFinding(string File, int Line, string Rule, string 
 /// <item><c>operator-temporary</c>: a <c>Tensor</c> operator that makes a temporary <c>Scalar</c> inside TorchSharp:
 /// any operand of a primitive numeric type (<c>t * 0.5</c>, <c>1 - t</c>), any <c>+</c> (it calls <c>add</c> with a hidden alpha),
 /// and <c>Scalar − Tensor</c> (it calls <c>neg().add</c>).</item>
-/// <item><c>internal-temporary</c>: a TorchSharp method that converts its own number arguments to temporary scalars (<c>softplus</c>).</item>
+/// <item><c>internal-temporary</c>: a TorchSharp method that makes a temporary scalar inside itself (<c>square()</c> is <c>pow(2)</c>,
+/// <c>softplus</c> converts its defaults; the list is read from the TorchSharp binary by <see cref="TorchSharpScalarTemporaries"/>),
+/// or a factory of a module whose <c>forward</c> does.</item>
 /// <item><c>scalar-read</c>: <c>ToSingle</c>, <c>ToDouble</c> and the other readers that go through a temporary <c>Tensor.ToScalar()</c>.</item>
 /// <item><c>unowned-scalar</c>: <c>ToScalar()</c> whose result is not the resource of a <c>using</c> (nothing keeps it alive or frees it).</item>
 /// </list>
@@ -120,13 +122,14 @@ internal static class ScalarTemporaryChecker
                 return "hidden-alpha";
             case "ToScalar" when !IsUsingResource(call):
                 return "unowned-scalar";
-            case "softplus":
-                // TorchSharp 0.107 converts beta and threshold to temporary scalars inside softplus(double, double).
-                return "internal-temporary";
         }
         if (ScalarReaders.Contains(method.Name) && method.IsExtensionMethod
             && SymbolEqualityComparer.Default.Equals((method.ReducedFrom ?? method).Parameters.FirstOrDefault()?.Type, tensor))
             return "scalar-read";
+        // Methods that convert a number to a Scalar inside TorchSharp (square() is pow(2), softplus converts its defaults, ...),
+        // read from the TorchSharp binary; and factories of modules whose forward does so.
+        if (TorchSharpScalarTemporaries.MakesTemporary(method)) return "internal-temporary";
+        if (TorchSharpScalarTemporaries.ForwardMakesTemporary(method.ReturnType)) return "internal-temporary";
         return null;
     }
 

@@ -41,6 +41,7 @@ public sealed class ScalarTemporaryTests
                 var t = a.addcdiv(b, b);            // hidden-alpha
                 a.clamp_(min: 0.0);                 // implicit-scalar
                 var r = nn.functional.softplus(a);  // internal-temporary
+                var q = a.square();                 // internal-temporary (pow(2) inside TorchSharp)
                 return x;
             }
 
@@ -76,6 +77,7 @@ public sealed class ScalarTemporaryTests
             [15] = new[] { "hidden-alpha" },
             [16] = new[] { "implicit-scalar" },
             [17] = new[] { "internal-temporary" },
+            [18] = new[] { "internal-temporary" },
         }, o => o.WithoutStrictOrdering());
     }
 }

@@ -44,7 +44,7 @@ internal static class Mmd
     internal static Tensor MeanKernel(Tensor a, Tensor b, MmdKernel kernel, double sigma)
     {
         using var diff = a.unsqueeze(2) - b.unsqueeze(1);          // [batch, N, M, d]
-        using var distance = kernel == MmdKernel.Gaussian ? diff.square().sum(-1) : diff.abs().sum(-1);
+        using var distance = kernel == MmdKernel.Gaussian ? diff.Squared().sum(-1) : diff.abs().sum(-1);
         using var k = distance.div(TorchScalars.Of(-2 * sigma)).exp();
         return k.mean(new long[] { 1, 2 });
     }

@@ -90,4 +90,17 @@ public class KeptScalarOptimizerTests
         ours.sum().backward();
         y.grad!.data<float>().ToArray().Should().Equal(x.grad!.data<float>().ToArray());
     }
+
+    [Test]
+    public void Squared_EqualsTorchSharpSquareBitForBit_WithItsGradient()
+    {
+        using var x = linspace(-3, 3, 97).requires_grad_(true);
+        using var y = x.detach().clone().requires_grad_(true);
+        using var theirs = x.square();
+        using var ours = y.Squared();
+        ours.data<float>().ToArray().Should().Equal(theirs.data<float>().ToArray());
+        theirs.sum().backward();
+        ours.sum().backward();
+        y.grad!.data<float>().ToArray().Should().Equal(x.grad!.data<float>().ToArray());
+    }
 }

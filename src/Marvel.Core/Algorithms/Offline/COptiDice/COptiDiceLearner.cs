@@ -237,9 +237,9 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     /// <summary>f of the chosen divergence, element-wise.</summary>
     internal static Tensor F(Tensor x, FDivergence divergence) => divergence switch
     {
-        FDivergence.ChiSquare => (x.sub(TorchScalars.One)).square().mul(TorchScalars.Of(0.5)),
+        FDivergence.ChiSquare => (x.sub(TorchScalars.One)).Squared().mul(TorchScalars.Of(0.5)),
         FDivergence.KullbackLeibler => x * (x.add(TorchScalars.Of(1e-10), TorchScalars.One)).log(),
-        _ => where(x.lt(TorchScalars.One), (x * ((x.add(TorchScalars.Of(1e-10), TorchScalars.One)).log().sub(TorchScalars.One))).add(TorchScalars.One, TorchScalars.One), (x.sub(TorchScalars.One)).square().mul(TorchScalars.Of(0.5))),
+        _ => where(x.lt(TorchScalars.One), (x * ((x.add(TorchScalars.Of(1e-10), TorchScalars.One)).log().sub(TorchScalars.One))).add(TorchScalars.One, TorchScalars.One), (x.sub(TorchScalars.One)).Squared().mul(TorchScalars.Of(0.5))),
     };
 
     /// <summary>(f′)⁻¹ of the chosen divergence, element-wise.</summary>
@@ -258,7 +258,7 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     {
         var (mean, logStd) = _actor.Distribution(observations);
         var z = (actions - mean) / logStd.exp();
-        return ((z.square().mul(TorchScalars.Of(-0.5)) - logStd).sub(TorchScalars.Of(HalfLogTwoPi))).sum(-1);
+        return ((z.Squared().mul(TorchScalars.Of(-0.5)) - logStd).sub(TorchScalars.Of(HalfLogTwoPi))).sum(-1);
     }
 
     private (TransitionBatch Batch, Tensor IsInitial) Sample(OfflineDataset d)

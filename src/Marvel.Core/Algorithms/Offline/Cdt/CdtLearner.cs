@@ -187,7 +187,7 @@ public sealed class CdtLearner : IOfflineSafeLearner
         // both means over valid positions and action dimensions.
         var (mean, logStd, costLogProbs) = _model.Predict(w.States, w.Actions, w.ReturnsToGo, w.CostsToGo, w.Timesteps, w.Mask);
         var z = (w.Actions - mean) / logStd.exp();
-        var logLikelihood = (z.square().mul(TorchScalars.Of(-0.5)) - logStd).sub(TorchScalars.Of(HalfLogTwoPi));
+        var logLikelihood = (z.Squared().mul(TorchScalars.Of(-0.5)) - logStd).sub(TorchScalars.Of(HalfLogTwoPi));
         var entropy = logStd.add(TorchScalars.Of(0.5 + HalfLogTwoPi), TorchScalars.One);
         var valid = w.Mask.unsqueeze(-1);
         var count = w.Mask.sum().mul(TorchScalars.Of(_actionSize));

@@ -308,7 +308,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
             {
                 var mean = _actor.forward(observations);
                 var logStd = _actor.LogStd;
-                var perCoordinate = (logStd - oldLogStd).add((oldLogStd.mul(TorchScalars.Of(2)).exp().add((oldMean - mean).square(), TorchScalars.One)) / logStd.mul(TorchScalars.Of(2)).exp().mul(TorchScalars.Of(2)), TorchScalars.One).sub(TorchScalars.Of(0.5));
+                var perCoordinate = (logStd - oldLogStd).add((oldLogStd.mul(TorchScalars.Of(2)).exp().add((oldMean - mean).Squared(), TorchScalars.One)) / logStd.mul(TorchScalars.Of(2)).exp().mul(TorchScalars.Of(2)), TorchScalars.One).sub(TorchScalars.Of(0.5));
                 kl = perCoordinate.sum(-1).mean();
                 entropy = _actor.Entropy();
             }
@@ -531,10 +531,10 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
 
     private Tensor ValueLoss(Mlp critic, Tensor observations, Tensor target)
     {
-        var loss = (critic.forward(observations).squeeze(-1) - target).square().mean();
+        var loss = (critic.forward(observations).squeeze(-1) - target).Squared().mean();
         if (_options.CriticL2Coefficient > 0)
         {
-            foreach (var p in critic.parameters()) loss = loss.add(p.square().sum().mul(TorchScalars.Of(_options.CriticL2Coefficient)), TorchScalars.One);
+            foreach (var p in critic.parameters()) loss = loss.add(p.Squared().sum().mul(TorchScalars.Of(_options.CriticL2Coefficient)), TorchScalars.One);
         }
         return loss;
     }
