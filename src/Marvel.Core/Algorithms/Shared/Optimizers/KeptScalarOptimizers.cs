@@ -78,8 +78,8 @@ internal sealed class AdamW : TorchSharp.Modules.AdamW
             if (grad is null) continue;
             if (maximize) grad = grad.neg();
             state.step += 1;
-            // Decoupled decay: θ ← θ·(1 − η·λ); the factor changes only with the learning rate, so the cache stays small.
-            param.mul_(TorchScalars.Of(1 - lr * weightDecay));
+            // Decoupled decay: θ ← θ·(1 − η·λ). A learning-rate warm-up changes the factor every step, so it is owned, not cached.
+            using (var decay = (1 - lr * weightDecay).ToScalar()) param.mul_(decay);
             double biasCorrection1 = 1 - Math.Pow(beta1, state.step);
             double biasCorrection2 = 1 - Math.Pow(beta2, state.step);
             KeptScalarAdamMath.UpdateMoments(state.exp_avg, state.exp_avg_sq, grad, beta1, beta2);
