@@ -174,6 +174,8 @@ public class PersistenceTests
         loaded.Manifest.Lagrange.Array("delay").Should().Equal(1.0, 2.0);
         loaded.Manifest.ObservationNormalizer!.Mean.Should().Equal(0, 1, 2);
         loaded.Manifest.LibraryVersion.Should().NotBeNullOrEmpty();
+        loaded.Manifest.Runtime.Should().ContainKeys("marvelCore", "torchSharp", "libtorch", "cpuKernelCapability", "torchThreads");
+        loaded.Manifest.Runtime!["libtorch"].Should().Be(TorchSharp.torch.__version__);
     }
 
     [Test]

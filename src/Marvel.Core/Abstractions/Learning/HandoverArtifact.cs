@@ -34,6 +34,13 @@ public sealed record HandoverManifest
     /// <summary>Version of Marvel.Core that wrote it.</summary>
     public string LibraryVersion { get; init; } = typeof(HandoverManifest).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
+    /// <summary>
+    /// The runtime that wrote this manifest: Marvel.Core, TorchSharp and libtorch versions, CPU kernel capability (AVX-512, AVX2,
+    /// default), torch thread count, processor and OS. Stamped by <see cref="HandoverArtifact.Save"/>; null in artifacts written
+    /// before it was recorded. Same-seed runs are bit-identical only where these agree (except processor and OS).
+    /// </summary>
+    public Dictionary<string, string>? Runtime { get; init; }
+
     /// <summary>The producing algorithm, e.g. "CPQ".</summary>
     public required string Algorithm { get; init; }
 
@@ -157,7 +164,7 @@ public sealed class HandoverArtifact
                 using (var f = File.Create(Path.Combine(temp, "networks", role + ".bin"))) sd.WriteTo(f);
             foreach (var (role, bytes) in OptimizerStates)
                 File.WriteAllBytes(Path.Combine(temp, "optimizers", role + ".bin"), bytes);
-            File.WriteAllText(Path.Combine(temp, "manifest.json"), JsonSerializer.Serialize(Manifest, Json));
+            File.WriteAllText(Path.Combine(temp, "manifest.json"), JsonSerializer.Serialize(Manifest with { Runtime = RuntimeFingerprint.Describe() }, Json));
         });
     }
 
