@@ -143,7 +143,7 @@ public sealed class ValuePreAligner : IValueAligner
 
     private Adam NewOptimizer(QEnsemble critic, double learningRate, HandoverArtifact artifact, string role)
     {
-        var optimizer = optim.Adam(critic.parameters(), learningRate);
+        var optimizer = KeptScalarOptimizer.Adam(critic.parameters(), learningRate);
         if (_options.LoadCriticOptimizerStates && artifact.OptimizerStates.TryGetValue(role, out var state))
         {
             try
@@ -178,11 +178,11 @@ public sealed class ValuePreAligner : IValueAligner
             var s = batch.Observations.narrow(0, start, length);
             var a = batch.Actions.narrow(0, start, length);
             var s2 = batch.NextObservations.narrow(0, start, length);
-            var rewards = batch.Rewards.narrow(0, start, length) * rewardScale;
-            var costs = batch.Costs.narrow(0, start, length) * costScale;
+            var rewards = batch.Rewards.narrow(0, start, length).mul(TorchScalars.Of(rewardScale));
+            var costs = batch.Costs.narrow(0, start, length).mul(TorchScalars.Of(costScale));
             var terminated = batch.Terminated.narrow(0, start, length);
             var done = options.TreatTruncationAsTerminal ? maximum(terminated, batch.Truncated.narrow(0, start, length)) : terminated;
-            var continues = done.neg().add(1.0).mul(gamma);                        // γ(1 − d)
+            var continues = done.neg().add(TorchScalars.One, TorchScalars.One).mul(TorchScalars.Of(gamma));                        // γ(1 − d)
 
             // §2.2 step 3: targets from the frozen offline actor and the target critics, no gradient.
             Tensor rewardY, costY;
@@ -198,19 +198,19 @@ public sealed class ValuePreAligner : IValueAligner
                 {
                     case ValuePreAlignmentMode.Soft:
                         // §2.4 Soft: per-sample entropy on the reward only.
-                        nextReward = nextReward - options.Alpha * nextLogProb!;
+                        nextReward = nextReward - nextLogProb!.mul(TorchScalars.Of(options.Alpha));
                         break;
                     case ValuePreAlignmentMode.ReferenceEntropy:
                         // §2.3: + 0.1 · mean_batch(h), h = Σ(½ + ½ ln 2π + log σ) − Σ log(1 − a′² + 1e-6), on BOTH targets.
                         var (_, logStd) = networks.Actor.Distribution(s2);
-                        var h = (logStd + HalfLogTwoPiPlusHalf).sum(-1) - (1 - nextAction.square() + 1e-6).log().sum(-1);
-                        var bonus = h.mean().mul(0.1);
-                        nextReward = nextReward + bonus;
-                        nextCost = nextCost + bonus;
+                        var h = (logStd.add(TorchScalars.Of(HalfLogTwoPiPlusHalf), TorchScalars.One)).sum(-1) - (TorchScalars.Minus(1, nextAction.Squared()).add(TorchScalars.Of(1e-6), TorchScalars.One)).log().sum(-1);
+                        var bonus = h.mean().mul(TorchScalars.Of(0.1));
+                        nextReward = nextReward.add(bonus, TorchScalars.One);
+                        nextCost = nextCost.add(bonus, TorchScalars.One);
                         break;
                 }
-                rewardY = rewards + continues * nextReward;
-                costY = costs + continues * nextCost;
+                rewardY = rewards.add(continues * nextReward, TorchScalars.One);
+                costY = costs.add(continues * nextCost, TorchScalars.One);
                 if (options.Mode == ValuePreAlignmentMode.Plain && !options.ReferenceUnboundedTargets)
                 {
                     // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step rewards (costs) x; the ranges grow with each batch.
@@ -251,8 +251,8 @@ public sealed class ValuePreAligner : IValueAligner
         /// <summary>Widens the range to cover <paramref name="values"/>.</summary>
         public void Include(Tensor values)
         {
-            using var lo = values.min().clamp_max(0.0);
-            using var hi = values.max().clamp_min(0.0);
+            using var lo = values.min().clamp_max(TorchScalars.Of(0.0));
+            using var hi = values.max().clamp_min(TorchScalars.Of(0.0));
             if (_min is null || _max is null)
             {
                 _min = lo.detach().clone().DetachFromDisposeScope();
@@ -270,7 +270,7 @@ public sealed class ValuePreAligner : IValueAligner
         {
             if (_min is null || _max is null) return targets;
             double horizon = 1.0 / (1.0 - gamma);
-            return targets.clamp(_min * horizon, _max * horizon);
+            return targets.clamp(_min.mul(TorchScalars.Of(horizon)), _max.mul(TorchScalars.Of(horizon)));
         }
 
         public void Dispose()

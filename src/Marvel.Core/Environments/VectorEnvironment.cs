@@ -81,6 +81,7 @@ public sealed class VectorEnvironment : IVectorEnvironment, ICheckpointableEnvir
         CheckLength(actions.Length, Count * _actSize, "actions");
         CheckLength(observations.Length, Count * _obsSize, "observations");
         CheckLength(results.Length, Count, "results");
+        CheckActions(actions);
         for (int i = 0; i < Count; i++)
         {
             var obs = observations.Slice(i * _obsSize, _obsSize);
@@ -172,6 +173,20 @@ public sealed class VectorEnvironment : IVectorEnvironment, ICheckpointableEnvir
         ArgumentNullException.ThrowIfNull(factory);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         return Enumerable.Range(0, count).Select(_ => factory()).ToArray();
+    }
+
+    // Every action is checked before any environment steps, so a bad value never leaves the vector half-stepped.
+    private void CheckActions(ReadOnlySpan<float> actions)
+    {
+        for (int i = 0; i < actions.Length; i++)
+        {
+            if (float.IsFinite(actions[i])) continue;
+            int environment = i / _actSize, component = i % _actSize;
+            throw new ArgumentException(
+                $"VectorEnvironment: the action of sub-environment {environment} ('{_environments[environment].Spec.Id}'), component {component} " +
+                $"(actions[{i}]), is {actions[i].ToString(System.Globalization.CultureInfo.InvariantCulture)}; actions must be finite numbers. " +
+                "No sub-environment was stepped. Check the policy output for NaN or Inf.", nameof(actions));
+        }
     }
 
     private static void CheckLength(int actual, int expected, string name)

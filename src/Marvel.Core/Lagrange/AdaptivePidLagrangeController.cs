@@ -89,7 +89,9 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
         LagrangeGuard.CheckEpisodeCost(meanEpisodeCost);
         double kp = _kp, ki = _ki, kd = _kd;
 
-        // §3.1: base PID step with this step's gains (K_I is used before its adaptation).
+        // §3.1: base PID step with this step's gains (K_I is used before its adaptation). The step is undone below when any
+        // resulting number is not finite, so a huge cost is refused instead of turning λ and the gains into NaN for good.
+        var before = _core.Snapshot();
         PidStep step = _core.Step(meanEpisodeCost, kp, ki, kd);
 
         // §3.2: adapt the gains from the window W of stored cost averages (ds after the append).
@@ -105,10 +107,26 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
                 : 1 + _options.ProportionalAdaptationRate * relative;
             kiFactor = 1 + _options.IntegralAdaptationRate * relative;
             kdFactor = 1 + _options.DerivativeAdaptationRate * s / m;
-            _kp = ClipGain(kp * kpFactor, _options.Kp);
-            _ki = ClipGain(ki * kiFactor, _options.Ki);
-            _kd = ClipGain(kd * kdFactor, _options.Kd);
         }
+        double nextKp = _options.GainAdaptation != GainAdaptationRule.None ? ClipGain(kp * kpFactor, _options.Kp) : kp;
+        double nextKi = _options.GainAdaptation != GainAdaptationRule.None ? ClipGain(ki * kiFactor, _options.Ki) : ki;
+        double nextKd = _options.GainAdaptation != GainAdaptationRule.None ? ClipGain(kd * kdFactor, _options.Kd) : kd;
+        try
+        {
+            LagrangeGuard.CheckRepresentable(StateKind, meanEpisodeCost,
+            [
+                .. step.Checked(), ("windowMean", m), ("windowStd", s), ("kpFactor", kpFactor), ("kiFactor", kiFactor), ("kdFactor", kdFactor),
+                ("kp", nextKp), ("ki", nextKi), ("kd", nextKd),
+            ]);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            _core.Apply(before);
+            throw;
+        }
+        _kp = nextKp;
+        _ki = nextKi;
+        _kd = nextKd;
 
         var terms = PidTerms.Base(step, kp, ki, kd, capacity: 20);
         terms[LagrangeTermNames.WindowMean] = m;

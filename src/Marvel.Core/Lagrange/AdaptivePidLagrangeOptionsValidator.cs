@@ -17,6 +17,7 @@ internal sealed class AdaptivePidLagrangeOptionsValidator : IValidateOptions<Ada
         PidFieldChecks.Gain(failures, options.Kp, nameof(options.Kp));
         PidFieldChecks.Gain(failures, options.Ki, nameof(options.Ki));
         PidFieldChecks.Gain(failures, options.Kd, nameof(options.Kd));
+        PidFieldChecks.NotAllGainsZero(failures, options.Kp, options.Ki, options.Kd);
         PidFieldChecks.Delay(failures, options.DerivativeDelay, nameof(options.DerivativeDelay));
         PidFieldChecks.EmaAlpha(failures, options.ProportionalEmaAlpha, nameof(options.ProportionalEmaAlpha));
         PidFieldChecks.EmaAlpha(failures, options.DerivativeEmaAlpha, nameof(options.DerivativeEmaAlpha));

@@ -76,7 +76,10 @@ public sealed class DualAscentController : ILagrangeController, ILagrangeWarmSta
         double error = meanEpisodeCost - _options.CostLimit;
         double gradient = -error; // ∂/∂λ of the loss −λ·(J_c − d)
 
-        double step;
+        // Computed on copies and committed only when every number is finite: a huge cost (1e308 passes the input check)
+        // would otherwise leave an infinite second moment in the state and freeze λ for good.
+        double step, firstMoment = _firstMoment, secondMoment = _secondMoment;
+        long adamStep = _adamStep;
         if (_options.Optimizer == DualAscentOptimizer.Sgd)
         {
             step = -_options.LearningRate * gradient;
@@ -84,16 +87,22 @@ public sealed class DualAscentController : ILagrangeController, ILagrangeWarmSta
         else
         {
             double beta1 = _options.AdamBeta1, beta2 = _options.AdamBeta2;
-            _adamStep++;
-            _firstMoment = beta1 * _firstMoment + (1 - beta1) * gradient;
-            _secondMoment = beta2 * _secondMoment + (1 - beta2) * gradient * gradient;
-            double biasCorrection1 = 1 - Math.Pow(beta1, _adamStep);
-            double biasCorrection2 = 1 - Math.Pow(beta2, _adamStep);
-            double denominator = Math.Sqrt(_secondMoment) / Math.Sqrt(biasCorrection2) + _options.AdamEpsilon;
-            step = -(_options.LearningRate / biasCorrection1) * _firstMoment / denominator;
+            adamStep++;
+            firstMoment = beta1 * firstMoment + (1 - beta1) * gradient;
+            secondMoment = beta2 * secondMoment + (1 - beta2) * gradient * gradient;
+            double biasCorrection1 = 1 - Math.Pow(beta1, adamStep);
+            double biasCorrection2 = 1 - Math.Pow(beta2, adamStep);
+            double denominator = Math.Sqrt(secondMoment) / Math.Sqrt(biasCorrection2) + _options.AdamEpsilon;
+            step = -(_options.LearningRate / biasCorrection1) * firstMoment / denominator;
         }
+        double lambda = Project(_lambda + step);
+        LagrangeGuard.CheckRepresentable(StateKind, meanEpisodeCost,
+            [("gradient", gradient), ("adamM", firstMoment), ("adamV", secondMoment), ("step", step), ("lambda", lambda)]);
 
-        _lambda = Project(_lambda + step);
+        _firstMoment = firstMoment;
+        _secondMoment = secondMoment;
+        _adamStep = adamStep;
+        _lambda = lambda;
         _updates++;
 
         var terms = new Dictionary<string, double>(4, StringComparer.Ordinal)

@@ -64,7 +64,17 @@ public sealed class PidLagrangeController : ILagrangeController, ILagrangeWarmSt
     public LagrangeUpdate Update(double meanEpisodeCost)
     {
         LagrangeGuard.CheckEpisodeCost(meanEpisodeCost);
+        var before = _core.Snapshot();
         PidStep step = _core.Step(meanEpisodeCost, _options.Kp, _options.Ki, _options.Kd);
+        try
+        {
+            LagrangeGuard.CheckRepresentable(StateKind, meanEpisodeCost, step.Checked());
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            _core.Apply(before);
+            throw;
+        }
         var terms = PidTerms.Base(step, _options.Kp, _options.Ki, _options.Kd, capacity: 11);
         return new LagrangeUpdate(step.Lambda, step.Error, terms);
     }

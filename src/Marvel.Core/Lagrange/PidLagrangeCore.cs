@@ -30,7 +30,15 @@ internal readonly record struct PidStep(
     double DelayedCostEma,
     double DerivativeInput,
     double Output,
-    double Lambda);
+    double Lambda)
+{
+    /// <summary>The values the step stores or reports, by name, for <see cref="LagrangeGuard.CheckRepresentable"/>.</summary>
+    public (string Name, double Value)[] Checked() =>
+    [
+        ("error", Error), ("integral", Integral), ("errorEma", ErrorEma), ("costEma", CostEma),
+        ("derivative", Derivative), ("proportional", Proportional), ("output", Output), ("lambda", Lambda),
+    ];
+}
 
 /// <summary>
 /// State and base step of the PID Lagrangian of Stooke, Achiam and Abbeel (2020) as OmniSafe's
@@ -168,6 +176,14 @@ internal sealed class PidLagrangeCore
                 throw new ArgumentException(Invariant($"Lagrange controller state of kind '{state.Kind}': array '{DelayLineKey}' contains {w}; all values must be finite."), nameof(state));
         }
         return new PidCoreSnapshot(lambda, integral, errorEma, costEma, updates, (double[])line.Clone());
+    }
+
+    /// <summary>A copy of the current state, so a step whose result cannot be represented can be undone with <see cref="Apply"/>.</summary>
+    public PidCoreSnapshot Snapshot()
+    {
+        var line = new double[_delayCount];
+        for (int i = 0; i < line.Length; i++) line[i] = DelayAt(i);
+        return new PidCoreSnapshot(Lambda, Integral, ErrorEma, CostEma, Updates, line);
     }
 
     public void Apply(PidCoreSnapshot snapshot)

@@ -20,6 +20,7 @@ internal sealed class PidLagrangeOptionsValidator : IValidateOptions<PidLagrange
         PidFieldChecks.Gain(failures, options.Kp, nameof(options.Kp));
         PidFieldChecks.Gain(failures, options.Ki, nameof(options.Ki));
         PidFieldChecks.Gain(failures, options.Kd, nameof(options.Kd));
+        PidFieldChecks.NotAllGainsZero(failures, options.Kp, options.Ki, options.Kd);
         PidFieldChecks.Delay(failures, options.DerivativeDelay, nameof(options.DerivativeDelay));
         PidFieldChecks.EmaAlpha(failures, options.ProportionalEmaAlpha, nameof(options.ProportionalEmaAlpha));
         PidFieldChecks.EmaAlpha(failures, options.DerivativeEmaAlpha, nameof(options.DerivativeEmaAlpha));
@@ -34,7 +35,19 @@ internal static class PidFieldChecks
     public static void CostLimit(ValidateOptionsResultBuilder failures, double value, string name)
     {
         if (!double.IsFinite(value) || value < 0)
-            failures.AddError(Invariant($"must be a finite undiscounted episode cost >= 0, got {value}."), name);
+            failures.AddError(Invariant($"must be a finite undiscounted episode cost > 0, got {value}."), name);
+        else if (value == 0)
+            failures.AddError(
+                "must be > 0, got 0: episode costs are never negative, so with a budget of 0 the error J − d is never below 0 and the " +
+                "integral term, hence λ, can only grow and never comes back down. Use a small positive budget (e.g. 0.1) for 'almost no cost'.", name);
+    }
+
+    /// <summary>With K_P = K_I = K_D = 0 no term ever moves λ from its initial value (the adaptive rule multiplies gains, so 0 stays 0).</summary>
+    public static void NotAllGainsZero(ValidateOptionsResultBuilder failures, double kp, double ki, double kd)
+    {
+        if (kp == 0 && ki == 0 && kd == 0)
+            failures.AddError("Kp, Ki and Kd are all 0, so λ would stay at InitialLambda forever and the cost limit would never be enforced. " +
+                "Set at least one gain > 0 (Ki drives λ to the level that meets the limit).", "Kp/Ki/Kd");
     }
 
     public static void Gain(ValidateOptionsResultBuilder failures, double value, string name)

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,7 +47,7 @@ public sealed class CausalTransformer : Module<Tensor, Tensor, Tensor>
         long n = tokens.shape[1];
         var future = ones(n, n, dtype: ScalarType.Bool, device: tokens.device).triu(1);            // [N, N]: key after query
         var blocked = future.unsqueeze(0).logical_or(padding.unsqueeze(1)).unsqueeze(1);         // [batch, 1, N, N]
-        var mask = zeros(blocked.shape, dtype: tokens.dtype, device: tokens.device).masked_fill(blocked, -1e9);
+        var mask = zeros(blocked.shape, dtype: tokens.dtype, device: tokens.device).masked_fill(blocked, TorchScalars.Of(-1e9));
         var x = tokens;
         foreach (var block in blocks) x = block.forward(x, mask);
         return x.MoveToOuterDisposeScope();
@@ -57,9 +58,9 @@ public sealed class CausalTransformer : Module<Tensor, Tensor, Tensor>
     {
         if (!training || p <= 0) return x.alias();
         using var u = rand(x.shape, dtype: x.dtype, device: x.device, generator: generator);
-        using var keep = u.ge(p).to_type(x.dtype);
+        using var keep = u.ge(TorchScalars.Of(p)).to_type(x.dtype);
         using var kept = x * keep;
-        return kept.div(1 - p);
+        return kept.div(TorchScalars.Of(1 - p));
     }
 
     /// <inheritdoc />
@@ -104,12 +105,12 @@ public sealed class CausalTransformer : Module<Tensor, Tensor, Tensor>
             long b = x.shape[0], n = x.shape[1], e = x.shape[2], d = e / _heads;
             var parts = qkv.forward(ln1.forward(x)).view(b, n, 3, _heads, d).permute(2, 0, 3, 1, 4);   // [3, batch, H, N, d]
             var (q, k, v) = (parts[0], parts[1], parts[2]);
-            var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(d)) + mask;
+            var scores = q.matmul(k.transpose(-2, -1)).div(TorchScalars.Of(Math.Sqrt(d))).add(mask, TorchScalars.One);
             var weights = Dropout(scores.softmax(-1), _dropout, training, _generator);
             var attended = weights.matmul(v).transpose(1, 2).reshape(b, n, e);
-            var h = x + Dropout(proj.forward(attended), _dropout, training, _generator);
+            var h = x.add(Dropout(proj.forward(attended), _dropout, training, _generator), TorchScalars.One);
             var mlp = fc2.forward(functional.gelu(fc1.forward(ln2.forward(h))));
-            return (h + Dropout(mlp, _dropout, training, _generator)).MoveToOuterDisposeScope();
+            return (h.add(Dropout(mlp, _dropout, training, _generator), TorchScalars.One)).MoveToOuterDisposeScope();
         }
 
         protected override void Dispose(bool disposing)

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -105,7 +106,7 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
         using var r2 = functional.relu(h2);
         var m = mean.forward(r2);
         using var raw = log_std.forward(r2);
-        return (m, raw.clamp(LogStdMin, LogStdMax));
+        return (m, raw.clamp(TorchScalars.Of(LogStdMin), TorchScalars.Of(LogStdMax)));
     }
 
     /// <summary>Decodes a given latent: maxAction · tanh(D(s, z)).</summary>
@@ -116,7 +117,7 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
     {
         using var raw = DecodeRaw(observations, latent);
         using var squashed = raw.tanh();
-        return squashed.mul(MaxAction);
+        return squashed.mul(TorchScalars.Of(MaxAction));
     }
 
     /// <summary>Decodes a prior draw z ~ N(0, I) clipped to [−0.5, 0.5].</summary>
@@ -156,7 +157,7 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
         var (m, logStd) = Encode(observations, actions);
         using var noise = randn(m.shape, dtype: m.dtype, device: m.device, generator: generator);
         using var std = logStd.exp();
-        using var z = m + std * noise;
+        using var z = m.add(std * noise, TorchScalars.One);
         return (Decode(observations, z), m, logStd);
     }
 
@@ -174,8 +175,8 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
         recon.Dispose();
         m.Dispose();
         logStd.Dispose();
-        using var weighted = kl.mul(klWeight);
-        return (reconstruction + weighted, reconstruction, kl);
+        using var weighted = kl.mul(TorchScalars.Of(klWeight));
+        return (reconstruction.add(weighted, TorchScalars.One), reconstruction, kl);
     }
 
     /// <summary>KL(N(μ, σ²) ‖ N(0, I)) as the reference writes it: −½ · mean(1 + log σ² − μ² − σ²), mean over every element.</summary>
@@ -200,10 +201,10 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
     private static Tensor KlTerms(Tensor mean, Tensor logStd)
     {
         // −½ (1 + log σ² − μ² − σ²) with log σ² = 2 log σ and σ² = exp(2 log σ).
-        using var logVar = logStd.mul(2);
+        using var logVar = logStd.mul(TorchScalars.Of(2));
         using var variance = logVar.exp();
-        using var inner = logVar.add(1).sub(mean.square()).sub(variance);
-        return inner.mul(-0.5);
+        using var inner = logVar.add(TorchScalars.One, TorchScalars.One).sub(mean.Squared()).sub(variance);
+        return inner.mul(TorchScalars.Of(-0.5));
     }
 
     private Tensor DecodeRaw(Tensor observations, Tensor latent)
@@ -219,7 +220,7 @@ public sealed class ConditionalVae : Module<Tensor, Tensor, Tensor>
     private static Tensor PriorLatent(long[] shape, Tensor like, Generator? generator)
     {
         using var z = randn(shape, dtype: like.dtype, device: like.device, generator: generator);
-        return z.clamp(-LatentClip, LatentClip);
+        return z.clamp(TorchScalars.Of(-LatentClip), TorchScalars.Of(LatentClip));
     }
 
     /// <inheritdoc />

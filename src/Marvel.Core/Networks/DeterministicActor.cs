@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -51,7 +52,7 @@ public sealed class DeterministicActor : Module<Tensor, Tensor>
     public override Tensor forward(Tensor observations)
     {
         using var squashed = pi.forward(observations);
-        return squashed.mul(MaxAction);
+        return squashed.mul(TorchScalars.Of(MaxAction));
     }
 
     /// <inheritdoc />

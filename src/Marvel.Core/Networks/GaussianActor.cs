@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,7 +30,7 @@ public sealed class GaussianActor : Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
         mean = new Mlp(new[] { observationSize }.Concat(hiddenSizes).Append(actionSize).ToArray(), activation, Activation.Identity, generator);
-        log_std = new Parameter(full(actionSize, initialLogStd, ScalarType.Float32), requires_grad: true);
+        log_std = new Parameter(full(actionSize, TorchScalars.Of(initialLogStd), ScalarType.Float32), requires_grad: true);
         ObservationSize = observationSize;
         ActionSize = actionSize;
         HiddenSizes = hiddenSizes.ToArray();
@@ -60,8 +61,8 @@ public sealed class GaussianActor : Module<Tensor, Tensor>
         using var mu = mean.forward(observations);
         using var noise = randn(mu.shape, dtype: mu.dtype, device: mu.device, generator: generator);
         using var std = log_std.exp();
-        var action = mu + std * noise;
-        using var logp = noise.square().mul(-0.5).sub(log_std).sub(HalfLogTwoPi);
+        var action = mu.add(std * noise, TorchScalars.One);
+        using var logp = noise.Squared().mul(TorchScalars.Of(-0.5)).sub(log_std).sub(TorchScalars.Of(HalfLogTwoPi));
         return (action, logp.sum(-1));
     }
 
@@ -73,14 +74,14 @@ public sealed class GaussianActor : Module<Tensor, Tensor>
         using var mu = mean.forward(observations);
         using var std = log_std.exp();
         using var z = (actions - mu) / std;
-        using var logp = z.square().mul(-0.5).sub(log_std).sub(HalfLogTwoPi);
+        using var logp = z.Squared().mul(TorchScalars.Of(-0.5)).sub(log_std).sub(TorchScalars.Of(HalfLogTwoPi));
         return logp.sum(-1);
     }
 
     /// <summary>The entropy of the Gaussian, Σ_i (½ + ½ log 2π + log σ_i), the same for every state (scalar).</summary>
     public Tensor Entropy()
     {
-        using var perCoordinate = log_std.add(0.5 + HalfLogTwoPi);
+        using var perCoordinate = log_std.add(TorchScalars.Of(0.5 + HalfLogTwoPi), TorchScalars.One);
         return perCoordinate.sum();
     }
 

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -80,7 +81,7 @@ public sealed class QEnsemble : Module<Tensor, Tensor, Tensor>
     {
         using var all = forward(observations, actions);
         using var diff = all - target.unsqueeze(0);
-        using var perMember = diff.square().mean(new long[] { 1 });
+        using var perMember = diff.Squared().mean(new long[] { 1 });
         return perMember.sum();
     }
 

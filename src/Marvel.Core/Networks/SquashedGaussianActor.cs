@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -71,7 +72,7 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         using var h = trunk.forward(observations);
         var m = mu.forward(h);
         using var raw = log_std.forward(h);
-        return (m, raw.clamp(LogStdMin, LogStdMax));
+        return (m, raw.clamp(TorchScalars.Of(LogStdMin), TorchScalars.Of(LogStdMax)));
     }
 
     /// <summary>Samples a = tanh(μ + σ·ε) with the reparameterization trick and returns its log-density.</summary>
@@ -83,7 +84,7 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         var (mean, logStd) = Distribution(observations);
         using var noise = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
         using var std = logStd.exp();
-        using var u = mean + std * noise;
+        using var u = mean.add(std * noise, TorchScalars.One);
         using var logp = LogProbPreSquash(noise, logStd, u);
         var action = u.tanh();
         var logProb = logp.sum(-1);
@@ -102,7 +103,7 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         using var noise = randn(mean.shape, dtype: mean.dtype, device: mean.device, generator: generator);
         using var std = logStd.exp();
         using var scaled = std * noise;
-        using var u = mean + scaled;
+        using var u = mean.add(scaled, TorchScalars.One);
         mean.Dispose();
         logStd.Dispose();
         return u.tanh();
@@ -115,7 +116,7 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     public Tensor LogProb(Tensor observations, Tensor actions)
     {
         var (mean, logStd) = Distribution(observations);
-        using var clipped = actions.clamp(-1 + 1e-6, 1 - 1e-6);
+        using var clipped = actions.clamp(TorchScalars.Of(-1 + 1e-6), TorchScalars.Of(1 - 1e-6));
         using var u = clipped.atanh();
         using var std = logStd.exp();
         using var diff = u - mean;
@@ -129,9 +130,9 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     private static Tensor LogProbPreSquash(Tensor noise, Tensor logStd, Tensor u)
     {
         // log N(u; μ, σ) = −ε²/2 − log σ − ½ log 2π; tanh correction log(1 − tanh² u) = 2(ln 2 − u − softplus(−2u)).
-        using var gauss = noise.square().mul(-0.5).sub(logStd).sub(HalfLogTwoPi);
-        using var sp = nn.functional.softplus(u.mul(-2));
-        using var correction = (LogTwo - u - sp).mul(2);
+        using var gauss = noise.Squared().mul(TorchScalars.Of(-0.5)).sub(logStd).sub(TorchScalars.Of(HalfLogTwoPi));
+        using var sp = TorchScalars.Softplus(u.mul(TorchScalars.Of(-2)));
+        using var correction = (TorchScalars.Minus(LogTwo, u) - sp).mul(TorchScalars.Of(2));
         return gauss - correction;
     }
 

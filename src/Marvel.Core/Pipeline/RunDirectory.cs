@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
 
 namespace Marvel.Core.Pipeline;
@@ -156,6 +157,8 @@ public sealed class RunDirectory
             ["evaluations"] = _evaluations.Count,
             ["message"] = message,
             ["utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            // Versions, CPU kernel capability and thread count of the process writing: resumed runs are bit-identical only where these match.
+            ["runtime"] = RuntimeFingerprint.Describe(),
         });
 
     /// <summary>Appends one online row (leading columns plus the learner's scalars) and rewrites <c>metrics/online.csv</c>.</summary>

@@ -42,6 +42,103 @@ public class PersistenceTests
         Directory.GetDirectories(_dir).Should().ContainSingle();
     }
 
+    [Test]
+    public void AtomicDirectory_KilledBetweenTheTwoRenames_NextWriteRestoresNothingLostAndCleansLeftovers()
+    {
+        var target = Path.Combine(_dir, "artifact");
+        AtomicFile.WriteDirectory(target, d => File.WriteAllText(Path.Combine(d, "a.txt"), "v1"));
+        SimulateKillBetweenRenames(target, "v2");
+
+        AtomicFile.WriteDirectory(target, d => File.WriteAllText(Path.Combine(d, "a.txt"), "v3"));
+
+        File.ReadAllText(Path.Combine(target, "a.txt")).Should().Be("v3");
+        Directory.GetDirectories(_dir).Should().Equal(target);
+    }
+
+    [Test]
+    public void HandoverArtifact_Load_AfterAKillBetweenTheTwoRenames_LoadsThePreviousCopyAndCleansLeftovers()
+    {
+        var path = Path.Combine(_dir, "handover");
+        SampleArtifact().Save(path);
+        SimulateKillBetweenRenames(path, "half-written");
+
+        var loaded = HandoverArtifact.Load(path);
+
+        loaded.Manifest.Algorithm.Should().Be("Test");
+        Directory.GetDirectories(_dir).Should().Equal(path);
+    }
+
+    // What the folder swap leaves when the process dies after 'target → .old' and before '.tmp → target'.
+    private void SimulateKillBetweenRenames(string target, string newContent)
+    {
+        var name = Path.GetFileName(target);
+        var temp = Path.Combine(_dir, $".{name}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temp);
+        File.WriteAllText(Path.Combine(temp, "a.txt"), newContent);
+        Directory.Move(target, Path.Combine(_dir, $".{name}.{Guid.NewGuid():N}.old"));
+        Directory.Exists(target).Should().BeFalse();
+    }
+
+    [Test]
+    public void HandoverArtifact_Load_NaNWeight_NamesFileAndTensor()
+    {
+        var artifact = SampleArtifact();
+        var bad = new StateDict(new[]
+        {
+            new NamedTensor("net.0.weight", new long[] { 2, 3 }, new[] { 1f, 2f, float.NaN, 4f, 5f, 6f }),
+            new NamedTensor("net.0.bias", new long[] { 2 }, new[] { -0.5f, 0.25f }),
+        });
+        var path = Path.Combine(_dir, "nan");
+        artifact.With(networks: new Dictionary<string, StateDict> { [HandoverRoles.Actor] = bad }).Save(path);
+
+        FluentActions.Invoking(() => HandoverArtifact.Load(path)).Should().Throw<InvalidDataException>()
+            .WithMessage("*actor.bin*tensor 'net.0.weight' [2, 3] holds NaN at flat index 2*");
+    }
+
+    [Test]
+    public void HandoverArtifact_Load_ManifestObservationSizeDisagreesWithTheWeights_NamesFileAndTensor()
+    {
+        // A critic ensemble's first layer takes observation + action: 3 + 1 = 4 inputs, but the manifest says 5 + 1.
+        var critic = new StateDict(new[]
+        {
+            new NamedTensor("members.0.net.0.weight", new long[] { 2, 4 }, new float[8]),
+            new NamedTensor("members.0.net.0.bias", new long[] { 2 }, new float[2]),
+        });
+        var manifest = new HandoverManifest
+        {
+            Algorithm = "Test", ObservationSize = 5, ActionSize = 1,
+            Networks = new() { [HandoverRoles.RewardCritic] = new NetworkDescriptor("QEnsemble", new[] { 2 }, 1) },
+        };
+        var path = Path.Combine(_dir, "sizes");
+        new HandoverArtifact(manifest, new Dictionary<string, StateDict> { [HandoverRoles.RewardCritic] = critic }).Save(path);
+
+        FluentActions.Invoking(() => HandoverArtifact.Load(path)).Should().Throw<InvalidDataException>()
+            .WithMessage("*reward_critic.bin*tensor 'members.0.net.0.weight' [2, 4] takes 4 inputs*ObservationSize 5 + ActionSize 1 takes 6*");
+    }
+
+    [Test]
+    public void HandoverArtifact_Load_TruncatedOptimizerFile_NamesTheFile_AndAWholeOneLoads()
+    {
+        var linear = TorchSharp.torch.nn.Linear(3, 2);
+        using var adam = TorchSharp.torch.optim.Adam(linear.parameters(), 1e-3);
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        {
+            adam.zero_grad();
+            linear.forward(TorchSharp.torch.ones(4, 3)).sum().backward();
+            adam.step();
+        }
+        var bytes = Marvel.Core.Networks.ModuleState.SaveOptimizer(adam);
+        var path = Path.Combine(_dir, "optimizer");
+        SampleArtifact().With(optimizerStates: new Dictionary<string, byte[]> { [HandoverRoles.Actor] = bytes }).Save(path);
+        HandoverArtifact.Load(path).OptimizerStates[HandoverRoles.Actor].Should().Equal(bytes);
+
+        var file = Path.Combine(path, "optimizers", "actor.bin");
+        File.WriteAllBytes(file, bytes[..(bytes.Length - 5)]);
+
+        FluentActions.Invoking(() => HandoverArtifact.Load(path)).Should().Throw<InvalidDataException>()
+            .WithMessage($"Optimizer state '{file}' is truncated*inside the state of parameter 1 (exp_avg_sq)*");
+    }
+
     private static HandoverArtifact SampleArtifact()
     {
         var actor = new StateDict(new[]
@@ -77,6 +174,8 @@ public class PersistenceTests
         loaded.Manifest.Lagrange.Array("delay").Should().Equal(1.0, 2.0);
         loaded.Manifest.ObservationNormalizer!.Mean.Should().Equal(0, 1, 2);
         loaded.Manifest.LibraryVersion.Should().NotBeNullOrEmpty();
+        loaded.Manifest.Runtime.Should().ContainKeys("marvelCore", "torchSharp", "libtorch", "cpuKernelCapability", "torchThreads");
+        loaded.Manifest.Runtime!["libtorch"].Should().Be(TorchSharp.torch.__version__);
     }
 
     [Test]

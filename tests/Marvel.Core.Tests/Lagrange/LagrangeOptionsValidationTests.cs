@@ -27,6 +27,8 @@ public class LagrangeOptionsValidationTests
     private static IEnumerable<TestCaseData> PidRows()
     {
         yield return Row<PidLagrangeOptions>(nameof(PidLagrangeOptions.CostLimit), o => o.CostLimit = -5, "Negative");
+        yield return Row<PidLagrangeOptions>(nameof(PidLagrangeOptions.CostLimit), o => o.CostLimit = 0, "Zero");
+        yield return Row<PidLagrangeOptions>("Kp/Ki/Kd", o => { o.Kp = 0; o.Ki = 0; o.Kd = 0; }, "AllZero");
         yield return Row<PidLagrangeOptions>(nameof(PidLagrangeOptions.Kp), o => o.Kp = -0.1, "Negative");
         yield return Row<PidLagrangeOptions>(nameof(PidLagrangeOptions.Ki), o => o.Ki = double.NaN, "NaN");
         yield return Row<PidLagrangeOptions>(nameof(PidLagrangeOptions.Kd), o => o.Kd = double.PositiveInfinity, "Infinite");
@@ -41,6 +43,8 @@ public class LagrangeOptionsValidationTests
     private static IEnumerable<TestCaseData> AdaptivePidRows()
     {
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.CostLimit), o => o.CostLimit = double.NegativeInfinity, "Infinite");
+        yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.CostLimit), o => o.CostLimit = 0, "Zero");
+        yield return Row<AdaptivePidLagrangeOptions>("Kp/Ki/Kd", o => { o.Kp = 0; o.Ki = 0; o.Kd = 0; }, "AllZero");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.Kp), o => o.Kp = -5e-6, "Negative");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.Ki), o => o.Ki = -5e-6, "Negative");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.Kd), o => o.Kd = double.NaN, "NaN");

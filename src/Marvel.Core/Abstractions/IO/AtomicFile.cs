@@ -68,6 +68,7 @@ public static class AtomicFile
         var parent = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(parent);
         var name = Path.GetFileName(full);
+        RecoverDirectory(full);
         var temp = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
         var old = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
         Directory.CreateDirectory(temp);
@@ -95,6 +96,50 @@ public static class AtomicFile
             TryDeleteDirectory(temp);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Repairs what an interrupted <see cref="WriteDirectory"/> of <paramref name="path"/> left behind. A process killed between
+    /// the swap's two renames leaves no target and the previous copy under <c>.&lt;name&gt;.&lt;guid&gt;.old</c>: that copy is
+    /// renamed back. Then every leftover <c>.tmp</c> and <c>.old</c> sibling of this target is deleted. Called at the start of
+    /// every folder write and by loaders; it assumes one writer per target at a time.
+    /// </summary>
+    /// <param name="path">The target folder.</param>
+    /// <returns>True when a previous copy was restored.</returns>
+    internal static bool RecoverDirectory(string path)
+    {
+        var full = Path.GetFullPath(path.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
+        var parent = Path.GetDirectoryName(full);
+        if (parent is null || !Directory.Exists(parent)) return false;
+        var name = Path.GetFileName(full);
+        var leftovers = Directory.EnumerateDirectories(parent, $".{name}.*")
+            .Where(d => IsLeftover(Path.GetFileName(d), name))
+            .ToList();
+        if (leftovers.Count == 0) return false;
+        bool restored = false;
+        if (!Directory.Exists(full))
+        {
+            var previous = leftovers.Where(d => d.EndsWith(".old", StringComparison.Ordinal))
+                .OrderByDescending(Directory.GetLastWriteTimeUtc).FirstOrDefault();
+            if (previous is not null)
+            {
+                Directory.Move(previous, full);
+                leftovers.Remove(previous);
+                restored = true;
+            }
+        }
+        foreach (var leftover in leftovers) TryDeleteDirectory(leftover);
+        return restored;
+    }
+
+    // ".<name>.<32 hex digits>.tmp" or ".old", exactly as WriteDirectory names them.
+    private static bool IsLeftover(string candidate, string name)
+    {
+        if (!candidate.StartsWith("." + name + ".", StringComparison.Ordinal)) return false;
+        var rest = candidate.AsSpan(name.Length + 2);
+        if (rest.Length != 32 + 4 || !(rest.EndsWith(".tmp") || rest.EndsWith(".old"))) return false;
+        foreach (var c in rest[..32]) if (!char.IsAsciiHexDigitLower(c)) return false;
+        return true;
     }
 
     private static void TryDelete(string path)

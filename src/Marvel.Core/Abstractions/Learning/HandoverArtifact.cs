@@ -34,6 +34,13 @@ public sealed record HandoverManifest
     /// <summary>Version of Marvel.Core that wrote it.</summary>
     public string LibraryVersion { get; init; } = typeof(HandoverManifest).Assembly.GetName().Version?.ToString() ?? "0.0.0";
 
+    /// <summary>
+    /// The runtime that wrote this manifest: Marvel.Core, TorchSharp and libtorch versions, CPU kernel capability (AVX-512, AVX2,
+    /// default), torch thread count, processor and OS. Stamped by <see cref="HandoverArtifact.Save"/>; null in artifacts written
+    /// before it was recorded. Same-seed runs are bit-identical only where these agree (except processor and OS).
+    /// </summary>
+    public Dictionary<string, string>? Runtime { get; init; }
+
     /// <summary>The producing algorithm, e.g. "CPQ".</summary>
     public required string Algorithm { get; init; }
 
@@ -164,7 +171,7 @@ public sealed class HandoverArtifact
                 using (var f = File.Create(Path.Combine(temp, "networks", role + ".bin"))) sd.WriteTo(f);
             foreach (var (role, bytes) in OptimizerStates)
                 File.WriteAllBytes(Path.Combine(temp, "optimizers", role + ".bin"), bytes);
-            File.WriteAllText(Path.Combine(temp, "manifest.json"), JsonSerializer.Serialize(Manifest, Json));
+            File.WriteAllText(Path.Combine(temp, "manifest.json"), JsonSerializer.Serialize(Manifest with { Runtime = RuntimeFingerprint.Describe() }, Json));
         });
     }
 
@@ -174,6 +181,8 @@ public sealed class HandoverArtifact
     public static HandoverArtifact Load(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        // A save killed between the two renames of its folder swap leaves the previous copy under '.<name>.<guid>.old'.
+        AtomicFile.RecoverDirectory(directory);
         var manifestPath = Path.Combine(directory, "manifest.json");
         if (!File.Exists(manifestPath))
             throw new InvalidDataException($"'{directory}' is not a handover artifact: '{manifestPath}' is missing (an interrupted save leaves no manifest). Point to a folder written by HandoverArtifact.Save.");
@@ -191,14 +200,51 @@ public sealed class HandoverArtifact
             var path = Path.Combine(directory, "networks", role + ".bin");
             if (!File.Exists(path)) throw new InvalidDataException($"Handover artifact '{directory}': the manifest lists network '{role}' but '{path}' is missing.");
             using var f = File.OpenRead(path);
-            networks[role] = StateDict.ReadFrom(f, path);
+            var weights = StateDict.ReadFrom(f, path);
+            CheckWeights(weights, path, role, manifest);
+            networks[role] = weights;
         }
         var optimizers = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var optDir = Path.Combine(directory, "optimizers");
         if (Directory.Exists(optDir))
             foreach (var file in Directory.EnumerateFiles(optDir, "*.bin"))
-                optimizers[Path.GetFileNameWithoutExtension(file)] = File.ReadAllBytes(file);
+            {
+                var bytes = File.ReadAllBytes(file);
+                OptimizerStateFile.Check(bytes, file);
+                optimizers[Path.GetFileNameWithoutExtension(file)] = bytes;
+            }
         return new HandoverArtifact(manifest, networks, optimizers);
+    }
+
+    // First-layer weight [hidden, inputs] of the network kinds whose input width follows from the manifest's sizes.
+    private static readonly Dictionary<string, (string Key, bool TakesAction)> InputLayers = new(StringComparer.Ordinal)
+    {
+        ["SquashedGaussianActor"] = ("trunk.net.0.weight", false),
+        ["GaussianActor"] = ("mean.net.0.weight", false),
+        ["DeterministicActor"] = ("pi.net.0.weight", false),
+        ["PerturbationActor"] = ("pi.net.0.weight", true),
+        ["QEnsemble"] = ("members.0.net.0.weight", true),
+    };
+
+    /// <summary>Refuses non-finite weights and weights whose input width contradicts the manifest's ObservationSize/ActionSize.</summary>
+    private static void CheckWeights(StateDict weights, string path, string role, HandoverManifest manifest)
+    {
+        foreach (var entry in weights.Entries)
+        {
+            int bad = Array.FindIndex(entry.Values, v => !float.IsFinite(v));
+            if (bad >= 0)
+                throw new InvalidDataException(
+                    $"Handover artifact network file '{path}': tensor '{entry.Name}' {entry.ShapeText} holds {entry.Values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)} " +
+                    $"at flat index {bad}; weights must be finite. The producer diverged or the file is corrupt: export the artifact again from a healthy run.");
+        }
+        if (!manifest.Networks.TryGetValue(role, out var descriptor) || !InputLayers.TryGetValue(descriptor.Kind, out var layer)) return;
+        if (!weights.TryGet(layer.Key, out var first) || first.Shape.Length != 2) return;
+        long expected = manifest.ObservationSize + (layer.TakesAction ? manifest.ActionSize : 0);
+        if (first.Shape[1] != expected)
+            throw new InvalidDataException(
+                $"Handover artifact network file '{path}': tensor '{layer.Key}' {first.ShapeText} takes {first.Shape[1]} inputs, but a {descriptor.Kind} for the manifest's " +
+                $"ObservationSize {manifest.ObservationSize}{(layer.TakesAction ? $" + ActionSize {manifest.ActionSize}" : "")} takes {expected}. " +
+                "The manifest and the weights come from different runs; export the artifact again.");
     }
 
     /// <summary>Throws an <see cref="InvalidDataException"/> unless the artifact fits a task with these sizes.</summary>

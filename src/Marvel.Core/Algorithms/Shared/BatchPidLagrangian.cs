@@ -62,14 +62,14 @@ internal sealed class BatchPidLagrangian : IDisposable
     {
         using var _ = no_grad();
         using var meanCost = costValues.detach().mean();
-        using var error = meanCost - Threshold;
+        using var error = meanCost.sub(TorchScalars.Of(Threshold));
         using var change = error - _previousError;
-        using var derivative = change.clamp_min(0);
-        _integral.add_(error).clamp_min_(0);
+        using var derivative = change.clamp_min(TorchScalars.Of(0));
+        _integral.add_(error, TorchScalars.One).clamp_min_(TorchScalars.Of(0));
         _previousError.copy_(error);
-        using var proportional = error.clamp_min(0);
-        using var raw = proportional * Kp + _integral * Ki + derivative * Kd;
-        _lambda.copy_(raw.clamp_min(0));
+        using var proportional = error.clamp_min(TorchScalars.Of(0));
+        using var raw = proportional.mul(TorchScalars.Of(Kp)).add(_integral.mul(TorchScalars.Of(Ki)), TorchScalars.One).add(derivative.mul(TorchScalars.Of(Kd)), TorchScalars.One);
+        _lambda.copy_(raw.clamp_min(TorchScalars.Of(0)));
         return _lambda.clone();
     }
 
@@ -77,7 +77,7 @@ internal sealed class BatchPidLagrangian : IDisposable
     /// <param name="costValues">Q_c at the policy's actions, [batch], with its graph.</param>
     /// <param name="threshold">qc_thres.</param>
     /// <param name="lambda">λ, 0-dim, without gradient.</param>
-    internal static Tensor Penalty(Tensor costValues, double threshold, Tensor lambda) => ((costValues - threshold) * lambda).mean();
+    internal static Tensor Penalty(Tensor costValues, double threshold, Tensor lambda) => (costValues.sub(TorchScalars.Of(threshold)) * lambda).mean();
 
     /// <summary>The state for artifacts (reads the device).</summary>
     public LagrangeControllerState GetState() => new(Kind,

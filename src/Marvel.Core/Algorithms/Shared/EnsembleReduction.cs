@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
@@ -51,9 +52,9 @@ internal static class EnsembleOps
         using var q2 = g2.amin(new long[] { 0 });
         using var low = minimum(q1, q2);
         using var high = maximum(q1, q2);
-        using var a = low.mul(lambda);
-        using var b = high.mul(1 - lambda);
-        return a + b;
+        using var a = low.mul(TorchScalars.Of(lambda));
+        using var b = high.mul(TorchScalars.Of(1 - lambda));
+        return a.add(b, TorchScalars.One);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,7 +43,7 @@ public static class Polyak
         var s = source.parameters().ToArray();
         var t = target.parameters().ToArray();
         if (s.Length != t.Length) throw new ArgumentException($"Source has {s.Length} parameters but target has {t.Length}.");
-        for (int i = 0; i < s.Length; i++) t[i].mul_(1 - tau).add_(s[i], alpha: tau);
+        for (int i = 0; i < s.Length; i++) t[i].mul_(TorchScalars.Of(1 - tau)).add_(s[i], alpha: TorchScalars.Of(tau));
     }
 
     /// <summary>Copies <paramref name="source"/>'s parameters into <paramref name="target"/> (τ = 1).</summary>

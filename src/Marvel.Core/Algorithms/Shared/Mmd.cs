@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
@@ -35,7 +36,7 @@ internal static class Mmd
         using var kxx = MeanKernel(x, x, kernel, sigma);
         using var kyy = MeanKernel(y, y, kernel, sigma);
         using var kxy = MeanKernel(x, y, kernel, sigma);
-        using var sum = kxx + kyy - 2 * kxy + Epsilon;
+        using var sum = (kxx.add(kyy, TorchScalars.One) - kxy.mul(TorchScalars.Of(2))).add(TorchScalars.Of(Epsilon), TorchScalars.One);
         return sum.sqrt();
     }
 
@@ -43,8 +44,8 @@ internal static class Mmd
     internal static Tensor MeanKernel(Tensor a, Tensor b, MmdKernel kernel, double sigma)
     {
         using var diff = a.unsqueeze(2) - b.unsqueeze(1);          // [batch, N, M, d]
-        using var distance = kernel == MmdKernel.Gaussian ? diff.square().sum(-1) : diff.abs().sum(-1);
-        using var k = distance.div(-2 * sigma).exp();
+        using var distance = kernel == MmdKernel.Gaussian ? diff.Squared().sum(-1) : diff.abs().sum(-1);
+        using var k = distance.div(TorchScalars.Of(-2 * sigma)).exp();
         return k.mean(new long[] { 1, 2 });
     }
 }

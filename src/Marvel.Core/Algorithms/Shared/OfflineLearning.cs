@@ -28,9 +28,9 @@ internal readonly record struct ScaledBatch(Tensor Observations, Tensor Actions,
     public static ScaledBatch From(TransitionBatch batch, double rewardScale, double costScale, bool treatTimeoutAsTerminal, bool costBackupIgnoresDone)
     {
         var done = treatTimeoutAsTerminal ? maximum(batch.Terminated, batch.Truncated) : batch.Terminated.alias();
-        var continues = 1 - done;
+        var continues = TorchScalars.Minus(1, done);
         var costContinues = costBackupIgnoresDone ? ones_like(continues) : continues.alias();
-        return new ScaledBatch(batch.Observations, batch.Actions, batch.Rewards * rewardScale, batch.Costs * costScale,
+        return new ScaledBatch(batch.Observations, batch.Actions, batch.Rewards.mul(TorchScalars.Of(rewardScale)), batch.Costs.mul(TorchScalars.Of(costScale)),
             batch.NextObservations, continues, costContinues);
     }
 }
@@ -164,8 +164,8 @@ internal static class OfflineLearning
     /// (<see cref="CostValueBounds"/>; null leaves it unbounded, the reference behaviour).</summary>
     public static Tensor CostTarget(Tensor costs, Tensor continues, Tensor nextCost, double gamma, (double Min, double Max)? bounds)
     {
-        var target = costs + gamma * continues * nextCost;
-        return bounds is { } r ? target.clamp_(r.Min, r.Max) : target;
+        var target = costs.add(continues.mul(TorchScalars.Of(gamma)) * nextCost, TorchScalars.One);
+        return bounds is { } r ? target.clamp_(TorchScalars.Of(r.Min), TorchScalars.Of(r.Max)) : target;
     }
 
     /// <summary>
@@ -188,7 +188,7 @@ internal static class OfflineLearning
 
     /// <summary>An Adam optimizer over a module's parameters with PyTorch's defaults.</summary>
     public static TorchSharp.Modules.Adam Adam(TorchSharp.torch.nn.Module module, double learningRate) =>
-        TorchSharp.torch.optim.Adam(module.parameters(), learningRate);
+        KeptScalarOptimizer.Adam(module.parameters(), learningRate);
 
     /// <summary>A torch generator for a named stream, on the learner's device.</summary>
     public static Generator Generator(Abstractions.Seeding.SeedStreams seeds, string name, Device device) =>

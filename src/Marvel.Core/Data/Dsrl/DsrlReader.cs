@@ -45,6 +45,11 @@ internal static class DsrlReader
         var costs = ReadFloats(layout[DsrlSchema.Costs], full);
         var terminals = ReadFlags(layout[DsrlSchema.Terminals], full);
         var timeouts = ReadFlags(layout[DsrlSchema.Timeouts], full);
+        if (rewards.Length > 0 && !terminals.Contains(true) && !timeouts.Contains(true))
+            throw new InvalidDataException(
+                $"DSRL file '{full}': none of its {rewards.Length} rows has a '{DsrlSchema.Terminals}' or '{DsrlSchema.Timeouts}' flag set, so no episode ever ends " +
+                "and the file holds no complete episode (DSRL splits episodes at these flags). Set 'timeouts' to true at the last row of each episode cut by the " +
+                $"time limit and 'terminals' at each true end, then write the file again ({LayoutHint}).");
 
         try
         {
@@ -102,7 +107,7 @@ internal static class DsrlReader
     }
 
     /// <summary>
-    /// The absolute end of the HDF5 data according to the superblock (base address + end-of-file address), or null
+    /// The absolute end of the HDF5 data according to the superblock (its end-of-file address, already absolute), or null
     /// when the file ends inside the superblock. Returns <see cref="long.MinValue"/> (no check) for a superblock
     /// version or an address this parser does not know; the HDF5 decoder then has the last word.
     /// </summary>
@@ -132,8 +137,10 @@ internal static class DsrlReader
         ulong eof = ReadAddress(header.AsSpan(addresses + eofField * offsetSize, offsetSize));
         ulong undefined = offsetSize == 8 ? ulong.MaxValue : (1UL << (8 * offsetSize)) - 1;
         if (eof == undefined || baseAddress == undefined) return long.MinValue;
-        ulong end = baseAddress + eof;
-        return end > long.MaxValue ? long.MinValue : (long)end;
+        // The end-of-file address is absolute (the HDF5 library writes the relative end plus the base address), so a file
+        // with a user block (base address 512, say) must not have its base added a second time. The base is still read
+        // above so that an undefined one skips the check.
+        return eof > long.MaxValue ? long.MinValue : (long)eof;
     }
 
     private static ulong ReadAddress(ReadOnlySpan<byte> bytes) => bytes.Length switch
@@ -164,6 +171,14 @@ internal static class DsrlReader
     private static Layout ReadLayout(NativeFile file, string path, int? expectedObservationSize, int? expectedActionSize)
     {
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        if (!DsrlSchema.Keys.Any(key => Decode(path, key, () => file.LinkExists(key))))
+        {
+            var present = Decode(path, null, () => file.Children().Select(c => c.Name).Order(StringComparer.Ordinal).ToArray());
+            throw new InvalidDataException(
+                $"DSRL file '{path}' holds no transitions: none of the seven DSRL datasets ({string.Join(", ", DsrlSchema.Keys)}) is in it " +
+                $"(the file holds: {(present.Length == 0 ? "nothing" : string.Join(", ", present))}). " +
+                $"Pass the .hdf5 file of a DSRL task, or write one with DsrlFile.Write ({LayoutHint}).");
+        }
         foreach (var key in DsrlSchema.Keys)
         {
             bool exists = Decode(path, key, () => file.LinkExists(key));

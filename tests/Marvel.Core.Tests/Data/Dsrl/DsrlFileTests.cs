@@ -515,6 +515,76 @@ public sealed class DsrlFileTests
             .Which.FileName.Should().Be(path);
     }
 
+    private const string WriteWithUserBlock = """
+        import sys, h5py, numpy as np
+        n = 6
+        with h5py.File(sys.argv[1], "w", userblock_size=512) as f:
+            f.create_dataset("observations", data=np.arange(n * 3, dtype=np.float32).reshape(n, 3))
+            f.create_dataset("next_observations", data=np.arange(n * 3, dtype=np.float32).reshape(n, 3) + 1)
+            f.create_dataset("actions", data=np.zeros((n, 2), dtype=np.float32))
+            f.create_dataset("rewards", data=np.ones(n, dtype=np.float32))
+            f.create_dataset("costs", data=np.zeros(n, dtype=np.float32))
+            f.create_dataset("terminals", data=np.array([0, 0, 1, 0, 0, 0], dtype=bool))
+            f.create_dataset("timeouts", data=np.array([0, 0, 0, 0, 0, 1], dtype=bool))
+        """;
+
+    [Test]
+    [Category("Interop")]
+    public void Read_H5pyFileWithA512ByteUserBlock_IsAccepted()
+    {
+        Assume.That(H5pyIsAvailable(), $"{SystemPython} cannot import h5py (install python3-h5py: eng/install-prerequisites.sh --hdf5-tools).");
+        var path = Path.Combine(_folder, "userblock.hdf5");
+        RunPython(WriteWithUserBlock, path);
+
+        var data = DsrlFile.Read(path);
+
+        data.Count.Should().Be(6);
+        data.Episodes.Should().HaveCount(2);
+        data.Observations[4].Should().Be(4f);
+    }
+
+    [Test]
+    [Category("Interop")]
+    public void Read_TruncatedFileWithAUserBlock_SaysTruncatedWithTheRealLength()
+    {
+        Assume.That(H5pyIsAvailable(), $"{SystemPython} cannot import h5py (install python3-h5py: eng/install-prerequisites.sh --hdf5-tools).");
+        var whole = Path.Combine(_folder, "userblock-whole.hdf5");
+        RunPython(WriteWithUserBlock, whole);
+        var bytes = File.ReadAllBytes(whole);
+        var path = Path.Combine(_folder, "userblock-cut.hdf5");
+        File.WriteAllBytes(path, bytes[..(bytes.Length - 100)]);
+
+        var act = () => DsrlFile.Read(path);
+
+        act.Should().Throw<InvalidDataException>()
+            .WithMessage($"DSRL file '{path}' is truncated: it has {bytes.Length - 100} bytes but*runs to byte {bytes.Length}.*");
+    }
+
+    [Test]
+    public void Read_NoRowHasATerminalOrTimeoutFlag_SaysNoEpisodeEnds()
+    {
+        var content = ValidContent(rows: 6);
+        content[DsrlSchema.Terminals] = new H5Dataset(new byte[6]);
+        content[DsrlSchema.Timeouts] = new H5Dataset(new byte[6]);
+        var path = WriteRaw(content);
+
+        var act = () => DsrlFile.Read(path);
+
+        act.Should().Throw<InvalidDataException>()
+            .WithMessage($"DSRL file '{path}': none of its 6 rows has a 'terminals' or 'timeouts' flag set*no complete episode*timeouts*");
+    }
+
+    [Test]
+    public void Read_HdfFileWithoutAnyDataset_SaysItHoldsNoTransitions()
+    {
+        var path = WriteRaw(new Dictionary<string, object>());
+
+        var act = () => DsrlFile.Read(path);
+
+        act.Should().Throw<InvalidDataException>()
+            .WithMessage($"DSRL file '{path}' holds no transitions: none of the seven DSRL datasets*(the file holds: nothing)*");
+    }
+
     // ---- Helpers -------------------------------------------------------------------------------------------------
 
     private static int[] RowsWhere(ReadOnlySpan<bool> flags)

@@ -181,7 +181,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             var nextCost = o.ReferenceCostBackupMaxOverSamples
                 ? EnsembleOps.CostMaxOverSamples(nextCostAll, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble)
                 : SelectedCostValue(nextRewardAll, nextCostAll, _pid.Lambda, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
-            rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
+            rewardTarget = b.Rewards.add(b.RewardContinues.mul(TorchScalars.Of(o.Gamma)) * nextQ, TorchScalars.One);
             costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
         }
         var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
@@ -203,7 +203,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             ? qc
             : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
         var lambda = _pid.Control(measured);
-        var actorLoss = -q.mean() + BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda);
+        var actorLoss = (-q.mean()).add(BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda), TorchScalars.One);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
         Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
@@ -266,7 +266,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     {
         using var scope = NewDisposeScope();
         using var generator = seeds.CreateTorchGenerator("selection");
-        var draws = randn(new long[] { count - 1, latentSize }, generator: generator).clamp(-ConditionalVae.LatentClip, ConditionalVae.LatentClip);
+        var draws = randn(new long[] { count - 1, latentSize }, generator: generator).clamp(TorchScalars.Of(-ConditionalVae.LatentClip), TorchScalars.Of(ConditionalVae.LatentClip));
         var latents = cat(new[] { zeros(1, latentSize), draws }, 0).to(device);
         return latents.DetachFromDisposeScope();
     }

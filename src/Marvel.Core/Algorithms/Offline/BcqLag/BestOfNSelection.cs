@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using static TorchSharp.torch;
@@ -41,8 +42,8 @@ internal static class BestOfNSelection
         long states = scores.shape[0] / candidatesPerState;
         using var perState = scores.view(states, candidatesPerState);
         using var best = perState.argmax(1);
-        using var first = arange(0L, states * candidatesPerState, candidatesPerState, ScalarType.Int64, scores.device);
-        using var rows = first + best;
+        using var first = arange(TorchScalars.Of(0L), TorchScalars.Of(states * candidatesPerState), TorchScalars.Of(candidatesPerState), ScalarType.Int64, scores.device);
+        using var rows = first.add(best, TorchScalars.One);
         return candidates.index_select(0, rows);
     }
 

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Networks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -45,8 +46,8 @@ public sealed class PerturbationActor : Module<Tensor, Tensor, Tensor>
     {
         using var input = cat(new[] { observations, actions }, -1);
         using var xi = pi.forward(input);
-        using var perturbed = actions + xi * (Phi * MaxAction);
-        return perturbed.clamp(-MaxAction, MaxAction);
+        using var perturbed = actions.add(xi.mul(TorchScalars.Of(Phi * MaxAction)), TorchScalars.One);
+        return perturbed.clamp(TorchScalars.Of(-MaxAction), TorchScalars.Of(MaxAction));
     }
 
     /// <inheritdoc />

@@ -169,10 +169,10 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         {
             var nextRepeated = b.NextObservations.repeat_interleave(o.SampleActionCount, 0);
             var (nextU, _) = _actorTarget.Sample(nextRepeated, _noise);
-            var nextAction = nextU * _maxAction;
+            var nextAction = nextU.mul(TorchScalars.Of(_maxAction));
             var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
             var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
-            rewardTarget = b.Rewards + o.Gamma * b.RewardContinues * nextQ;
+            rewardTarget = b.Rewards.add(b.RewardContinues.mul(TorchScalars.Of(o.Gamma)) * nextQ, TorchScalars.One);
             // Clamped to the range of cost values unless ReferenceUnboundedCostTarget (an Update before Attach knows no range: unclamped).
             costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma,
                 o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
@@ -189,9 +189,9 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         using (no_grad()) (_, vaeRaw) = _vae.DecodeMultiple(b.Observations, o.MmdSampleCount, _noise);
         var (mean, logStd) = _actor.Distribution(b.Observations);
         var noise = randn(new long[] { mean.shape[0], o.MmdSampleCount, mean.shape[1] }, dtype: mean.dtype, device: mean.device, generator: _noise);
-        var actorRaw = mean.unsqueeze(1) + logStd.exp().unsqueeze(1) * noise;                  // [batch, M, |A|]
+        var actorRaw = mean.unsqueeze(1).add(logStd.exp().unsqueeze(1) * noise, TorchScalars.One);                  // [batch, M, |A|]
         var mmd = Mmd.Compute(vaeRaw, actorRaw, o.MmdKernel, o.MmdSigma);                        // [batch]
-        var firstAction = actorRaw.select(1, 0).tanh() * _maxAction;
+        var firstAction = actorRaw.select(1, 0).tanh().mul(TorchScalars.Of(_maxAction));
         var q = _rewardCritic.Min(b.Observations, firstAction);
         var allCosts = _costCritic.forward(b.Observations, firstAction);
         var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
@@ -202,14 +202,14 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         var lambda = _pid.Control(measured);
         var penalty = BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda);
         var alpha = _logAlpha.exp();
-        var support = alpha * (mmd - o.MmdThreshold);
-        var actorLoss = (Steps >= o.StartUpdatePolicyStep ? (support - q).mean() : support.mean()) + penalty;
+        var support = alpha * (mmd.sub(TorchScalars.Of(o.MmdThreshold)));
+        var actorLoss = (Steps >= o.StartUpdatePolicyStep ? (support - q).mean() : support.mean()).add(penalty, TorchScalars.One);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
         // Eq. 4: log α ← clamp(log α + η_α · α · mean(MMD − ε), −5, 5).
         using (no_grad())
         {
-            _logAlpha.add_(alpha * (mmd.detach() - o.MmdThreshold).mean() * o.AlphaLearningRate).clamp_(LogAlphaMin, LogAlphaMax);
+            _logAlpha.add_((alpha * (mmd.detach().sub(TorchScalars.Of(o.MmdThreshold))).mean()).mul(TorchScalars.Of(o.AlphaLearningRate)), TorchScalars.One).clamp_(TorchScalars.Of(LogAlphaMin), TorchScalars.Of(LogAlphaMax));
         }
 
         Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
@@ -223,9 +223,9 @@ public sealed class BearLagLearner : IOfflineSafeLearner
 
     private Tensor Act(Tensor observations, bool deterministic)
     {
-        if (deterministic) return _actor.Deterministic(observations) * _maxAction;
+        if (deterministic) return _actor.Deterministic(observations).mul(TorchScalars.Of(_maxAction));
         using var action = _actor.SampleAction(observations, _policyNoise);
-        return action * _maxAction;
+        return action.mul(TorchScalars.Of(_maxAction));
     }
 
     /// <inheritdoc />

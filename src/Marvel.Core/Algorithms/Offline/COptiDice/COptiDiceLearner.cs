@@ -88,8 +88,8 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
         _nuOptimizer = OfflineLearning.Adam(_nu, _options.CriticLearningRate);
         _chiOptimizer = OfflineLearning.Adam(_chi, _options.CriticLearningRate);
-        _lambdaOptimizer = optim.Adam(new[] { _lambdaRaw }, _options.ScalarLearningRate);
-        _tauOptimizer = optim.Adam(new[] { _tauRaw }, _options.ScalarLearningRate);
+        _lambdaOptimizer = KeptScalarOptimizer.Adam(new[] { _lambdaRaw }, _options.ScalarLearningRate);
+        _tauOptimizer = KeptScalarOptimizer.Adam(new[] { _tauRaw }, _options.ScalarLearningRate);
         _noise = OfflineLearning.Generator(seeds, "noise", device);
         _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
         _batches = seeds.CreateRandom("batches");
@@ -171,29 +171,29 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         long size = batch.Size;
 
         // Eq. 1: e = r − λ c + γ (1 − d) ν(s′) − ν(s) with λ = softplus(λ_raw) held fixed; w = ReLU((f′)⁻¹(e / α)).
-        var lambda = nn.functional.softplus(_lambdaRaw);
+        var lambda = TorchScalars.Softplus(_lambdaRaw);
         var nu = _nu.Min(b.Observations, b.Observations);
         var advantage = Advantage(b, nu, _nu.Min(b.NextObservations, b.NextObservations), lambda.detach(), gamma);
-        var w = nn.functional.relu(FInverseDerivative(advantage / alpha, o.Divergence));
+        var w = nn.functional.relu(FInverseDerivative(advantage.div(TorchScalars.Of(alpha)), o.Divergence));
         var wFixed = w.detach();
 
         // Eq. 2: cost upper bound. ℓ = (1 − γ) χ(s) 1_init / p_init + w̃ (c + γ (1 − d) χ(s′) − χ(s)); ω = B softmax(ℓ / τ);
         // ĉ = mean(ω w̃ c); L_χ = mean(ω ℓ) (gradient also through ω); L_τ = τ (ε − D_KL(ω)).
         Tensor costEstimate, chiLoss, tauLoss, divergence;
-        var tau = nn.functional.softplus(_tauRaw);
+        var tau = TorchScalars.Softplus(_tauRaw);
         if (o.CostUpperBoundEpsilon > 0)
         {
             var chi = _chi.Min(b.Observations, b.Observations);
             var chiNext = _chi.Min(b.NextObservations, b.NextObservations);
-            var ell = (1 - gamma) * chi * isInitial / _initialProportion + wFixed * (b.Costs + gamma * b.RewardContinues * chiNext - chi);
+            var ell = (chi.mul(TorchScalars.Of(1 - gamma)) * isInitial).div(TorchScalars.Of(_initialProportion)).add(wFixed * (b.Costs.add(b.RewardContinues.mul(TorchScalars.Of(gamma)) * chiNext, TorchScalars.One) - chi), TorchScalars.One);
             var logits = ell / tau.detach();
-            var omega = logits.softmax(0) * size;
-            var logOmega = logits.log_softmax(0) + Math.Log(size);
-            divergence = (omega * logOmega - omega + 1).mean();
+            var omega = logits.softmax(0).mul(TorchScalars.Of(size));
+            var logOmega = logits.log_softmax(0).add(TorchScalars.Of(Math.Log(size)), TorchScalars.One);
+            divergence = ((omega * logOmega - omega).add(TorchScalars.One, TorchScalars.One)).mean();
             costEstimate = (omega * wFixed * b.Costs).mean();
             chiLoss = (omega * ell).mean();
             GradientStep.Apply(_chiOptimizer, chiLoss);
-            tauLoss = tau * (o.CostUpperBoundEpsilon - divergence.detach());
+            tauLoss = tau * (TorchScalars.Minus(o.CostUpperBoundEpsilon, divergence.detach()));
             GradientStep.Apply(_tauOptimizer, tauLoss);
         }
         else
@@ -205,7 +205,7 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         }
 
         // Eq. 3: L_ν = (1 − γ) mean(ν(s) 1_init / p_init) + mean(w e − α f(w)).
-        var nuLoss = (1 - gamma) * (nu * isInitial / _initialProportion).mean() + (w * advantage - alpha * F(w, o.Divergence)).mean();
+        var nuLoss = ((nu * isInitial).div(TorchScalars.Of(_initialProportion))).mean().mul(TorchScalars.Of(1 - gamma)).add((w * advantage - F(w, o.Divergence).mul(TorchScalars.Of(alpha))).mean(), TorchScalars.One);
         GradientStep.Apply(_nuOptimizer, nuLoss);
 
         // Eq. 4: L_λ = λ (qc_thres − ĉ): λ grows while the cost estimate exceeds the threshold.
@@ -216,14 +216,14 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         Tensor policyWeight;
         using (no_grad())
         {
-            var newLambda = nn.functional.softplus(_lambdaRaw);
+            var newLambda = TorchScalars.Softplus(_lambdaRaw);
             var e = Advantage(b, _nu.Min(b.Observations, b.Observations), _nu.Min(b.NextObservations, b.NextObservations), newLambda, gamma);
-            policyWeight = nn.functional.relu(FInverseDerivative(e / alpha, o.Divergence));
+            policyWeight = nn.functional.relu(FInverseDerivative(e.div(TorchScalars.Of(alpha)), o.Divergence));
         }
-        var observationNoise = randn(b.Observations.shape, generator: _noise, device: b.Observations.device) * _observationStd * o.ExtractionNoiseScale;
-        var actionNoise = randn(b.Actions.shape, generator: _noise, device: b.Actions.device) * _actionStd * o.ExtractionNoiseScale;
-        var noisyObservations = b.Observations + observationNoise;
-        var targetActions = (b.Actions + actionNoise) / _maxAction;
+        var observationNoise = (randn(b.Observations.shape, generator: _noise, device: b.Observations.device) * _observationStd).mul(TorchScalars.Of(o.ExtractionNoiseScale));
+        var actionNoise = (randn(b.Actions.shape, generator: _noise, device: b.Actions.device) * _actionStd).mul(TorchScalars.Of(o.ExtractionNoiseScale));
+        var noisyObservations = b.Observations.add(observationNoise, TorchScalars.One);
+        var targetActions = (b.Actions.add(actionNoise, TorchScalars.One)).div(TorchScalars.Of(_maxAction));
         var logLikelihood = o.ReferencePreTanhBehaviorCloning
             ? PreTanhLogLikelihood(noisyObservations, targetActions)
             : _actor.LogProb(noisyObservations, targetActions);
@@ -238,32 +238,32 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     /// <summary>f of the chosen divergence, element-wise.</summary>
     internal static Tensor F(Tensor x, FDivergence divergence) => divergence switch
     {
-        FDivergence.ChiSquare => 0.5 * (x - 1).square(),
-        FDivergence.KullbackLeibler => x * (x + 1e-10).log(),
-        _ => where(x.lt(1), x * ((x + 1e-10).log() - 1) + 1, 0.5 * (x - 1).square()),
+        FDivergence.ChiSquare => (x.sub(TorchScalars.One)).Squared().mul(TorchScalars.Of(0.5)),
+        FDivergence.KullbackLeibler => x * (x.add(TorchScalars.Of(1e-10), TorchScalars.One)).log(),
+        _ => where(x.lt(TorchScalars.One), (x * ((x.add(TorchScalars.Of(1e-10), TorchScalars.One)).log().sub(TorchScalars.One))).add(TorchScalars.One, TorchScalars.One), (x.sub(TorchScalars.One)).Squared().mul(TorchScalars.Of(0.5))),
     };
 
     /// <summary>(f′)⁻¹ of the chosen divergence, element-wise.</summary>
     internal static Tensor FInverseDerivative(Tensor y, FDivergence divergence) => divergence switch
     {
-        FDivergence.ChiSquare => y + 1,
-        FDivergence.KullbackLeibler => (y - 1).exp(),
-        _ => where(y.lt(0), y.clamp_max(0).exp(), y + 1),
+        FDivergence.ChiSquare => y.add(TorchScalars.One, TorchScalars.One),
+        FDivergence.KullbackLeibler => (y.sub(TorchScalars.One)).exp(),
+        _ => where(y.lt(TorchScalars.Of(0)), y.clamp_max(TorchScalars.Of(0)).exp(), y.add(TorchScalars.One, TorchScalars.One)),
     };
 
     /// <summary>Eq. 1: e = r − λ c + γ (1 − d) ν(s′) − ν(s), element-wise over the batch.</summary>
     internal static Tensor Advantage(ScaledBatch b, Tensor nu, Tensor nuNext, Tensor lambda, double gamma) =>
-        b.Rewards - lambda * b.Costs + gamma * b.RewardContinues * nuNext - nu;
+        (b.Rewards - lambda * b.Costs).add(b.RewardContinues.mul(TorchScalars.Of(gamma)) * nuNext, TorchScalars.One) - nu;
 
     /// <summary>Eq. 4: L_λ = λ (threshold − ĉ) with ĉ held fixed, so a descent step raises λ while ĉ exceeds the threshold.</summary>
-    internal static Tensor LambdaLoss(Tensor lambda, double threshold, Tensor costEstimate) => lambda * (threshold - costEstimate.detach());
+    internal static Tensor LambdaLoss(Tensor lambda, double threshold, Tensor costEstimate) => lambda * TorchScalars.Minus(threshold, costEstimate.detach());
 
     // OSRL's extraction: Σ_i log N(a_i; μ_i, σ_i) of the pre-tanh Gaussian at the raw action.
     private Tensor PreTanhLogLikelihood(Tensor observations, Tensor actions)
     {
         var (mean, logStd) = _actor.Distribution(observations);
         var z = (actions - mean) / logStd.exp();
-        return (-0.5 * z.square() - logStd - HalfLogTwoPi).sum(-1);
+        return ((z.Squared().mul(TorchScalars.Of(-0.5)) - logStd).sub(TorchScalars.Of(HalfLogTwoPi))).sum(-1);
     }
 
     private (TransitionBatch Batch, Tensor IsInitial) Sample(OfflineDataset d)
@@ -322,9 +322,9 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
 
     private Tensor Act(Tensor observations, bool deterministic)
     {
-        if (deterministic) return _actor.Deterministic(observations) * _maxAction;
+        if (deterministic) return _actor.Deterministic(observations).mul(TorchScalars.Of(_maxAction));
         using var action = _actor.SampleAction(observations, _policyNoise);
-        return action * _maxAction;
+        return action.mul(TorchScalars.Of(_maxAction));
     }
 
     /// <inheritdoc />

@@ -82,9 +82,9 @@ public sealed class CdtLearner : IOfflineSafeLearner
             _model = OfflineLearning.To(new CdtModel(_observationSize, _actionSize, EpisodeLength + _options.SequenceLength, _options.EmbeddingSize,
                 _options.Layers, _options.Heads, _options.Dropout, _options.CostTokenOffset, !_options.ReferenceUnclampedLogStd, init, _dropout), context.Device);
         }
-        _optimizer = optim.AdamW(_model.parameters(), _options.LearningRate, weight_decay: _options.WeightDecay);
-        _logTemperature = new Parameter(full(Array.Empty<long>(), Math.Log(_options.InitialTemperature), device: context.Device));
-        _temperatureOptimizer = optim.Adam(new[] { _logTemperature }, _options.TemperatureLearningRate);
+        _optimizer = KeptScalarOptimizer.AdamW(_model.parameters(), _options.LearningRate, _options.WeightDecay);
+        _logTemperature = new Parameter(full(Array.Empty<long>(), TorchScalars.Of(Math.Log(_options.InitialTemperature)), device: context.Device));
+        _temperatureOptimizer = KeptScalarOptimizer.Adam(new[] { _logTemperature }, _options.TemperatureLearningRate);
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy");
         Policy = new CdtPolicy(this);
@@ -187,22 +187,22 @@ public sealed class CdtLearner : IOfflineSafeLearner
         // both means over valid positions and action dimensions.
         var (mean, logStd, costLogProbs) = _model.Predict(w.States, w.Actions, w.ReturnsToGo, w.CostsToGo, w.Timesteps, w.Mask);
         var z = (w.Actions - mean) / logStd.exp();
-        var logLikelihood = -0.5 * z.square() - logStd - HalfLogTwoPi;
-        var entropy = logStd + (0.5 + HalfLogTwoPi);
+        var logLikelihood = (z.Squared().mul(TorchScalars.Of(-0.5)) - logStd).sub(TorchScalars.Of(HalfLogTwoPi));
+        var entropy = logStd.add(TorchScalars.Of(0.5 + HalfLogTwoPi), TorchScalars.One);
         var valid = w.Mask.unsqueeze(-1);
-        var count = w.Mask.sum() * _actionSize;
+        var count = w.Mask.sum().mul(TorchScalars.Of(_actionSize));
         var meanLogLikelihood = (logLikelihood * valid).sum() / count;
         var meanEntropy = (entropy * valid).sum() / count;
         var temperature = _logTemperature.exp();
-        var actionLoss = -(meanLogLikelihood + temperature.detach() * meanEntropy);
+        var actionLoss = -(meanLogLikelihood.add(temperature.detach() * meanEntropy, TorchScalars.One));
         var costNll = -costLogProbs.gather(-1, w.CostLabels.unsqueeze(-1)).squeeze(-1);
-        var costLoss = (costNll * w.Mask).sum() / (double)w.Mask.numel();
-        var loss = actionLoss + o.CostLossWeight * costLoss;
+        var costLoss = (costNll * w.Mask).sum().div(TorchScalars.Of((double)w.Mask.numel()));
+        var loss = actionLoss.add(costLoss.mul(TorchScalars.Of(o.CostLossWeight)), TorchScalars.One);
         ModuleState.SetLearningRate(_optimizer, o.LearningRate * Math.Min((Steps + 1.0) / o.WarmupSteps, 1.0));
         GradientStep.Apply(_optimizer, loss, o.MaxGradNorm, _model.parameters());
 
         // Eq. 2: the temperature follows the entropy toward the target −|A|: L_T = T · (mean H − H̄), the bracket without gradient.
-        var temperatureLoss = temperature * (meanEntropy.detach() + _actionSize);
+        var temperatureLoss = temperature * (meanEntropy.detach().add(TorchScalars.Of(_actionSize), TorchScalars.One));
         GradientStep.Apply(_temperatureOptimizer, temperatureLoss);
 
         var result = _guard.Read(Steps, actionLoss, costLoss, loss, temperatureLoss, _logTemperature.exp(), meanEntropy);

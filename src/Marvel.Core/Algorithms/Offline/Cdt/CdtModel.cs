@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Networks;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -93,18 +94,18 @@ public sealed class CdtModel : Module<Tensor, Tensor>
         var time = timestep.forward(timesteps);
         var tokens = stack(new[]
         {
-            return_embedding.forward(returnsToGo.unsqueeze(-1)) + time,
-            cost_embedding.forward((CostTokenOffset - costsToGo).unsqueeze(-1)) + time,
-            state_embedding.forward(states) + time,
-            action_embedding.forward(actions) + time,
+            return_embedding.forward(returnsToGo.unsqueeze(-1)).add(time, TorchScalars.One),
+            cost_embedding.forward((TorchScalars.Minus(CostTokenOffset, costsToGo)).unsqueeze(-1)).add(time, TorchScalars.One),
+            state_embedding.forward(states).add(time, TorchScalars.One),
+            action_embedding.forward(actions).add(time, TorchScalars.One),
         }, 2).reshape(b, TokensPerStep * l, e);
-        var padding = mask.le(0.5).unsqueeze(2).expand(b, l, TokensPerStep).reshape(b, TokensPerStep * l);
+        var padding = mask.le(TorchScalars.Of(0.5)).unsqueeze(2).expand(b, l, TokensPerStep).reshape(b, TokensPerStep * l);
         var h = CausalTransformer.Dropout(embedding_norm.forward(tokens), _dropout, training, _dropoutGenerator);
         h = output_norm.forward(transformer.forward(h, padding)).view(b, l, TokensPerStep, e);
         var stateFeature = h.select(2, 2);
         var actionFeature = h.select(2, 3);
         var logStd = action_log_std.forward(stateFeature);
-        if (ClampLogStd) logStd = logStd.clamp(-5, 2);
+        if (ClampLogStd) logStd = logStd.clamp(TorchScalars.Of(-5), TorchScalars.Of(2));
         var costLogProbs = functional.log_softmax(cost_head.forward(actionFeature), -1);
         return (action_mean.forward(stateFeature).MoveToOuterDisposeScope(), logStd.MoveToOuterDisposeScope(), costLogProbs.MoveToOuterDisposeScope());
     }
@@ -116,7 +117,7 @@ public sealed class CdtModel : Module<Tensor, Tensor>
         {
             bool norm = name.Contains("norm", StringComparison.Ordinal) || name.Contains("ln", StringComparison.Ordinal);
             if (name.EndsWith("bias", StringComparison.Ordinal)) p.zero_();
-            else if (norm) p.fill_(1);
+            else if (norm) p.fill_(TorchScalars.One);
             else p.normal_(0, 0.02, generator);
         }
     }

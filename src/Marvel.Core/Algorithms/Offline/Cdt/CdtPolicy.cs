@@ -94,8 +94,8 @@ public sealed class CdtPolicy : IPolicy
                     tensor(rtg, new long[] { 1, n }).to(device), tensor(ctg, new long[] { 1, n }).to(device),
                     tensor(time, new long[] { 1, n }).to(device), ones(1, n, device: device));
                 var last = mean.select(1, n - 1);
-                if (!deterministic) last += logStd.select(1, n - 1).exp() * randn(last.shape, device: last.device, generator: _learner.PolicyNoise);
-                last.clamp(-_learner.MaxAction, _learner.MaxAction).to_type(ScalarType.Float32).cpu().data<float>().CopyTo(action);
+                if (!deterministic) last = last.add(logStd.select(1, n - 1).exp() * randn(last.shape, device: last.device, generator: _learner.PolicyNoise), TorchScalars.One);
+                last.clamp(TorchScalars.Of(-_learner.MaxAction), TorchScalars.Of(_learner.MaxAction)).to_type(ScalarType.Float32).cpu().data<float>().CopyTo(action);
             }
             h.Actions.Add(action);
             action.CopyTo(actions.Slice(row * az, az));

@@ -176,7 +176,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
         var oodValue = OodCostValue(b.Observations).mean();
         var alpha = _logAlpha.exp();
         var costTdLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
-        var costLoss = costTdLoss - alpha * (oodValue - OodThreshold);
+        var costLoss = costTdLoss - alpha * (oodValue.sub(TorchScalars.Of(OodThreshold)));
         GradientStep.Apply(_costCriticOptimizer, costLoss);
 
         // Eq. 3: α grows while OOD cost values are below qc_thres. Default: projected dual ascent on α,
@@ -211,9 +211,9 @@ public sealed class CpqLearner : IOfflineSafeLearner
     internal static Tensor NextLogAlpha(Tensor logAlpha, Tensor oodValue, double threshold, double learningRate, bool multiplicative)
     {
         using var alpha = logAlpha.exp();
-        using var gap = oodValue.neg().add_(threshold);
-        if (multiplicative) return (logAlpha + alpha * gap * learningRate).clamp_(LogAlphaMin, LogAlphaMax);
-        using var next = (alpha + gap * learningRate).clamp_(Math.Exp(LogAlphaMin), Math.Exp(LogAlphaMax));
+        using var gap = oodValue.neg().add_(TorchScalars.Of(threshold), TorchScalars.One);
+        if (multiplicative) return (logAlpha.add((alpha * gap).mul(TorchScalars.Of(learningRate)), TorchScalars.One)).clamp_(TorchScalars.Of(LogAlphaMin), TorchScalars.Of(LogAlphaMax));
+        using var next = (alpha.add(gap.mul(TorchScalars.Of(learningRate)), TorchScalars.One)).clamp_(TorchScalars.Of(Math.Exp(LogAlphaMin)), TorchScalars.Of(Math.Exp(LogAlphaMax)));
         return next.log();
     }
 
@@ -226,9 +226,9 @@ public sealed class CpqLearner : IOfflineSafeLearner
     /// <param name="gamma">γ.</param>
     internal static Tensor RewardTarget(Tensor rewards, Tensor continues, Tensor nextQ, Tensor nextCost, double threshold, double gamma)
     {
-        using var safe = nextCost.le(threshold).to_type(nextQ.dtype);
+        using var safe = nextCost.le(TorchScalars.Of(threshold)).to_type(nextQ.dtype);
         using var gated = safe * nextQ * continues;
-        return rewards + gamma * gated;
+        return rewards.add(gated.mul(TorchScalars.Of(gamma)), TorchScalars.One);
     }
 
     /// <summary>
@@ -237,14 +237,14 @@ public sealed class CpqLearner : IOfflineSafeLearner
     /// </summary>
     internal static Tensor ActorLoss(Tensor q, Tensor qc, double threshold, double unsafeCostDescentWeight = 0)
     {
-        using var safe = qc.detach().le(threshold).to_type(q.dtype);
+        using var safe = qc.detach().le(TorchScalars.Of(threshold)).to_type(q.dtype);
         using var gated = safe * q;
         var loss = gated.mean().neg();
         if (unsafeCostDescentWeight <= 0) return loss;
-        using var unsafeMask = 1 - safe;
+        using var unsafeMask = TorchScalars.Minus(1, safe);
         using var unsafeCost = unsafeMask * qc;
-        using var descent = unsafeCost.mean() * unsafeCostDescentWeight;
-        using (loss) return loss + descent;
+        using var descent = unsafeCost.mean().mul(TorchScalars.Of(unsafeCostDescentWeight));
+        using (loss) return loss.add(descent, TorchScalars.One);
     }
 
     /// <summary>
@@ -266,11 +266,11 @@ public sealed class CpqLearner : IOfflineSafeLearner
         using var unlikely = kl.detach().ge(level).to_type(costValues.dtype);
         using var gated = unlikely * costValues;
         if (overAllSamples) return gated.mean(new long[] { 0 });
-        using var count = unlikely.sum().clamp_min_(1);   // ≥ 1 anyway: the largest KL is at or above any quantile
-        using var perPair = unlikely.numel() / count;
+        using var count = unlikely.sum().clamp_min_(TorchScalars.One);   // ≥ 1 anyway: the largest KL is at or above any quantile
+        using var perPair = count.reciprocal().mul(TorchScalars.Of(unlikely.numel()));
         using var sum = gated.sum(new long[] { 0 });
         using var scaled = sum * perPair;
-        return scaled / kl.shape[0];
+        return scaled.div(TorchScalars.Of(kl.shape[0]));
     }
 
     // Q_c at N actions per state drawn from the actor's pre-squash Gaussian, gated by the VAE's KL (Eq. 2).
@@ -284,9 +284,9 @@ public sealed class CpqLearner : IOfflineSafeLearner
         {
             var (mean, logStd) = _actor.Distribution(observations);
             var noise = randn(new long[] { n, batch, act }, dtype: mean.dtype, device: mean.device, generator: _noise);
-            var u = mean.unsqueeze(0) + logStd.exp().unsqueeze(0) * noise;          // [N, batch, |A|]
+            var u = mean.unsqueeze(0).add(logStd.exp().unsqueeze(0) * noise, TorchScalars.One);          // [N, batch, |A|]
             // Reference: the pre-tanh samples u themselves (off the action box); fixed: the squashed actions tanh(u) · maxAction.
-            actions = _options.ReferenceOodPenaltyWithoutGradient ? u : u.tanh() * _maxAction;
+            actions = _options.ReferenceOodPenaltyWithoutGradient ? u : u.tanh().mul(TorchScalars.Of(_maxAction));
             var repeated = observations.unsqueeze(0).expand(n, batch, obs);
             var (zMean, zLogStd) = _vae.Encode(repeated, actions);
             kl = ConditionalVae.KlPerSample(zMean, zLogStd);                        // [N, batch]
@@ -310,11 +310,11 @@ public sealed class CpqLearner : IOfflineSafeLearner
     private Tensor SampleAction(Tensor observations, Generator generator)
     {
         using var action = _actor.SampleAction(observations, generator);
-        return action * _maxAction;
+        return action.mul(TorchScalars.Of(_maxAction));
     }
 
     private Tensor Act(Tensor observations, bool deterministic) =>
-        deterministic ? _actor.Deterministic(observations) * _maxAction : SampleAction(observations, _policyNoise);
+        deterministic ? _actor.Deterministic(observations).mul(TorchScalars.Of(_maxAction)) : SampleAction(observations, _policyNoise);
 
     /// <inheritdoc />
     public HandoverArtifact ExportHandover()

@@ -125,9 +125,9 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         _actor = new GaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, _options.Activation, _options.InitialLogStd, init).to(_device);
         _rewardCritic = NewValueNetwork(init).to(_device);
         _costCritic = NewValueNetwork(init).to(_device);
-        _actorOptimizer = optim.Adam(_actor.parameters(), _options.ActorLearningRate);
-        _rewardOptimizer = optim.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
-        _costOptimizer = optim.Adam(_costCritic.parameters(), _options.CriticLearningRate);
+        _actorOptimizer = KeptScalarOptimizer.Adam(_actor.parameters(), _options.ActorLearningRate);
+        _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
+        _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CriticLearningRate);
 
         _explorationNoise = new Generator(seeds.Derive("exploration-noise"), _device);
         _shuffle = seeds.CreateRandom("shuffle");
@@ -224,6 +224,9 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         rollout.ComputeAdvantages(_options.Gamma, _options.GaeLambda, _options.CostGaeLambda);
 
         using var scope = NewDisposeScope();
+        // λ changes every update: these scalars are owned here (not cached) and freed after the last native call.
+        using var lambdaScalar = lambda.ToScalar();
+        using var onePlusLambda = (1 + lambda).ToScalar();
         int rows = rollout.Capacity;
         var observations = ToDevice(rollout.Observations, rows, _observationSize);
         var actions = ToDevice(rollout.Actions, rows, _actionSize);
@@ -235,7 +238,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         if (_options.AdvantageNormalization == PpoLagAdvantageNormalization.OmniSafe)
         {
             // §8.3 OmniSafe: standardise A_r over the rollout; only centre A_c.
-            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8);
+            advantages = (advantages - advantages.mean()) / (advantages.std().add(TorchScalars.Of(1e-8), TorchScalars.One));
             costAdvantages = costAdvantages - costAdvantages.mean();
         }
         Tensor oldMean, oldLogStd;
@@ -274,17 +277,17 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
                 var costAdv = costAdvantages.index_select(0, index);
                 if (_options.AdvantageNormalization == PpoLagAdvantageNormalization.PerMiniBatch)
                 {
-                    adv = (adv - adv.mean()) / (adv.std() + 1e-8);
-                    costAdv = (costAdv - costAdv.mean()) / (costAdv.std() + 1e-8);
+                    adv = (adv - adv.mean()) / (adv.std().add(TorchScalars.Of(1e-8), TorchScalars.One));
+                    costAdv = (costAdv - costAdv.mean()) / (costAdv.std().add(TorchScalars.Of(1e-8), TorchScalars.One));
                 }
                 var ratio = (_actor.LogProb(s, a) - oldLogProbs.index_select(0, index)).exp();
-                var clippedRatio = ratio.clamp(1 - _options.ClipRatio, 1 + _options.ClipRatio);
+                var clippedRatio = ratio.clamp(TorchScalars.Of(1 - _options.ClipRatio), TorchScalars.Of(1 + _options.ClipRatio));
                 var actorLoss = PolicyLoss(ratio, clippedRatio, adv, costAdv, lambda, _options.PolicyLoss);
-                if (_options.EntropyCoefficient > 0) actorLoss = actorLoss - _options.EntropyCoefficient * _actor.Entropy();
+                if (_options.EntropyCoefficient > 0) actorLoss = actorLoss - _actor.Entropy().mul(TorchScalars.Of(_options.EntropyCoefficient));
                 GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
 
-                var clipFraction = (ratio.detach() - 1).abs().gt(_options.ClipRatio).to_type(ScalarType.Float32).mean();
-                sums.add_(stack([actorLoss.detach(), rewardLoss.detach(), costLoss.detach(), clipFraction]));
+                var clipFraction = (ratio.detach().sub(TorchScalars.One)).abs().gt(TorchScalars.Of(_options.ClipRatio)).to_type(ScalarType.Float32).mean();
+                sums.add_(stack([actorLoss.detach(), rewardLoss.detach(), costLoss.detach(), clipFraction]), TorchScalars.One);
                 steps++;
                 _gradientSteps++;
             }
@@ -296,11 +299,11 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
             {
                 var mean = _actor.forward(observations);
                 var logStd = _actor.LogStd;
-                var perCoordinate = logStd - oldLogStd + (oldLogStd.mul(2).exp() + (oldMean - mean).square()) / logStd.mul(2).exp().mul(2) - 0.5;
+                var perCoordinate = (logStd - oldLogStd).add((oldLogStd.mul(TorchScalars.Of(2)).exp().add((oldMean - mean).Squared(), TorchScalars.One)) / logStd.mul(TorchScalars.Of(2)).exp().mul(TorchScalars.Of(2)), TorchScalars.One).sub(TorchScalars.Of(0.5));
                 kl = perCoordinate.sum(-1).mean();
                 entropy = _actor.Entropy();
             }
-            var averages = sums / steps;
+            var averages = sums.div(TorchScalars.Of(steps));
             read = ScalarReadout.Read([kl, averages[0], averages[1], averages[2], averages[3], entropy], EpochScalarNames, Stage, _gradientSteps - 1, _lastMetrics);
             if (_options.TargetKl is { } target && read[0] > target) break;
         }
@@ -529,20 +532,23 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
     /// <param name="form">Which loss.</param>
     internal static Tensor PolicyLoss(Tensor ratio, Tensor clippedRatio, Tensor advantages, Tensor costAdvantages, double lambda, PpoLagPolicyLoss form)
     {
+        // λ changes every update: its scalars are owned here (not cached) and freed after the last native call that reads them.
+        using var lambdaScalar = lambda.ToScalar();
+        using var onePlusLambda = (1.0 + lambda).ToScalar();
         if (form == PpoLagPolicyLoss.OmniSafe)
         {
-            var combined = (advantages - lambda * costAdvantages) / (1 + lambda);
+            var combined = (advantages - costAdvantages.mul(lambdaScalar)).div(onePlusLambda);
             return -minimum(ratio * combined, clippedRatio * combined).mean();
         }
-        return (-minimum(ratio * advantages, clippedRatio * advantages).mean() + lambda * (ratio * costAdvantages).mean()) / (1 + lambda);
+        return (-minimum(ratio * advantages, clippedRatio * advantages).mean()).add((ratio * costAdvantages).mean().mul(lambdaScalar), TorchScalars.One).div(onePlusLambda);
     }
 
     private Tensor ValueLoss(Mlp critic, Tensor observations, Tensor target)
     {
-        var loss = (critic.forward(observations).squeeze(-1) - target).square().mean();
+        var loss = (critic.forward(observations).squeeze(-1) - target).Squared().mean();
         if (_options.CriticL2Coefficient > 0)
         {
-            foreach (var p in critic.parameters()) loss = loss + _options.CriticL2Coefficient * p.square().sum();
+            foreach (var p in critic.parameters()) loss = loss.add(p.Squared().sum().mul(TorchScalars.Of(_options.CriticL2Coefficient)), TorchScalars.One);
         }
         return loss;
     }
@@ -581,13 +587,13 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
     private static void Probe(nn.Module module, byte[]? state, string role)
     {
         if (state is null) return;
-        using var probe = optim.Adam(module.parameters(), 1e-3);
+        using var probe = KeptScalarOptimizer.Adam(module.parameters(), 1e-3);
         ModuleState.LoadOptimizer(probe, state, role);
     }
 
     private static Adam NewOptimizer(nn.Module module, double learningRate, byte[]? state, string role)
     {
-        var optimizer = optim.Adam(module.parameters(), learningRate);
+        var optimizer = KeptScalarOptimizer.Adam(module.parameters(), learningRate);
         if (state is not null)
         {
             ModuleState.LoadOptimizer(optimizer, state, role);

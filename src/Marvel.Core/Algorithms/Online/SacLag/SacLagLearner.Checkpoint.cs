@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
@@ -33,8 +34,8 @@ public sealed partial class SacLagLearner
         float? logAlpha = null;
         if (_logAlpha is not null)
         {
-            using var cpu = _logAlpha.detach().cpu();
-            logAlpha = cpu.ToSingle();
+            using var cpu = _logAlpha.detach().cpu().to_type(ScalarType.Float32);
+            logAlpha = cpu.data<float>()[0];
         }
         var state = new SacLagCheckpointState
         {
@@ -84,7 +85,8 @@ public sealed partial class SacLagLearner
         if (_logAlpha is not null)
         {
             if (state.LogAlpha is not float logAlpha) throw new InvalidDataException($"'{statePath}' has no log α, but AutoTuneAlpha is on.");
-            using (no_grad()) _logAlpha.fill_(logAlpha);
+            using var logAlphaScalar = ((double)logAlpha).ToScalar();
+            using (no_grad()) _logAlpha.fill_(logAlphaScalar);
         }
         _replayRandom.Restore(state.ReplayRandom ?? throw new InvalidDataException($"'{statePath}' has no replay sampler state."));
         _updates = state.Updates;

@@ -145,15 +145,15 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         Polyak.Copy(_costCritic, _costTarget);
         FreezeParameters(_rewardTarget);
         FreezeParameters(_costTarget);
-        _actorOptimizer = optim.Adam(_actor.parameters(), _options.ActorLearningRate);
-        _rewardOptimizer = optim.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
-        _costOptimizer = optim.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
+        _actorOptimizer = KeptScalarOptimizer.Adam(_actor.parameters(), _options.ActorLearningRate);
+        _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
+        _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
 
         _fixedAlpha = tensor(_options.Alpha, ScalarType.Float32, _device).DetachFromDisposeScope();
         if (_options.AutoTuneAlpha)
         {
             _logAlpha = new Parameter(tensor(Math.Log(_options.Alpha), ScalarType.Float32, _device), requires_grad: true);
-            _alphaOptimizer = optim.Adam(new[] { _logAlpha }, _options.AlphaLearningRate);
+            _alphaOptimizer = KeptScalarOptimizer.Adam(new[] { _logAlpha }, _options.AlphaLearningRate);
         }
 
         _updateNoise = new Generator(seeds.Derive("update-noise"), _device);
@@ -194,8 +194,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         get
         {
             if (_logAlpha is null) return _options.Alpha;
-            using var a = _logAlpha.detach().exp().cpu();
-            return a.ToDouble();
+            using var a = _logAlpha.detach().exp().cpu().to_type(ScalarType.Float64);
+            return a.data<double>()[0];
         }
     }
 
@@ -226,9 +226,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         {
             var (nextAction, nextLogProb) = _actor.Sample(s2, _updateNoise);
             var done = _options.TreatTruncationAsTerminal ? maximum(batch.Terminated, batch.Truncated) : batch.Terminated;
-            var continues = done.neg().add(1.0).mul(_options.Gamma);
-            rewardTarget = batch.Rewards + continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb);
-            costTarget = batch.Costs + continues * _costTarget.Mean(s2, nextAction);
+            var continues = done.neg().add(TorchScalars.One, TorchScalars.One).mul(TorchScalars.Of(_options.Gamma));
+            rewardTarget = batch.Rewards.add(continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb), TorchScalars.One);
+            costTarget = batch.Costs.add(continues * _costTarget.Mean(s2, nextAction), TorchScalars.One);
             if (_options.BoundedTargets && _storedRange.Any)
             {
                 // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step values x seen (0 included).
@@ -262,7 +262,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         Tensor alphaLoss;
         if (_logAlpha is not null && _alphaOptimizer is not null && updateActor)
         {
-            alphaLoss = -(_logAlpha * (logProbDetached + _targetEntropy)).mean();
+            alphaLoss = -(_logAlpha * (logProbDetached.add(TorchScalars.Of(_targetEntropy), TorchScalars.One))).mean();
             GradientStep.Apply(_alphaOptimizer, alphaLoss, null);
         }
         else alphaLoss = zeros(Array.Empty<long>(), ScalarType.Float32, _device);
@@ -292,8 +292,12 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     /// <param name="dividedByOnePlusLambda"><see cref="SacLagOptions.ActorLossDividedByOnePlusLambda"/>.</param>
     internal static Tensor ActorLoss(Tensor alpha, Tensor logProb, Tensor rewardQ, Tensor costQ, double lambda, bool dividedByOnePlusLambda)
     {
-        var loss = (alpha * logProb - rewardQ + lambda * costQ).mean();
-        return dividedByOnePlusLambda ? loss / (1.0 + lambda) : loss;
+        // λ changes every update: its scalars are owned here (not cached) and freed after the last native call that reads them.
+        using var lambdaScalar = lambda.ToScalar();
+        var loss = (alpha * logProb - rewardQ).add(costQ.mul(lambdaScalar), TorchScalars.One).mean();
+        if (!dividedByOnePlusLambda) return loss;
+        using var onePlusLambda = (1.0 + lambda).ToScalar();
+        return loss.div(onePlusLambda);
     }
 
     /// <summary>
@@ -628,7 +632,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         var chosen = where(useFallback.unsqueeze(1), fallback, online).cpu();
         chosen.data<float>().CopyTo(actions.AsSpan(0, n * _actionSize));
         using var count = useFallback.sum().cpu();
-        _fallbackActions += count.ToInt64();
+        _fallbackActions += count.data<long>()[0];
         _collectedActions += n;
     }
 
@@ -713,13 +717,13 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private static void ProbeOptimizerState(nn.Module module, byte[]? state, string role)
     {
         if (state is null) return;
-        using var probe = optim.Adam(module.parameters(), 1e-3);
+        using var probe = KeptScalarOptimizer.Adam(module.parameters(), 1e-3);
         ModuleState.LoadOptimizer(probe, state, role);
     }
 
     private static Adam NewOptimizer(nn.Module module, double learningRate, byte[]? state, string role)
     {
-        var optimizer = optim.Adam(module.parameters(), learningRate);
+        var optimizer = KeptScalarOptimizer.Adam(module.parameters(), learningRate);
         if (state is not null)
         {
             ModuleState.LoadOptimizer(optimizer, state, role);
