@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing (Stryker.NET 5.1.0, local tool in .config/dotnet-tools.json) over the members that hold losses, targets, masks,
 # thresholds, controllers and Polyak averaging. Not part of CI; see docs/contributing.md, "Mutation testing".
-#   eng/mutation-test.sh [group] [output-dir]     group: core (default) | controllers | all
+#   eng/mutation-test.sh [group] [output-dir]     group: core (default) | controllers | alignment | all
 # Only the named members are mutated (Stryker text spans computed here from the current source, so edits elsewhere in a file do not
 # shift them); the tests are tests/Marvel.Core.MutationTests (the matching Marvel.Core.Tests files, compiled on their own).
 set -euo pipefail
@@ -26,11 +26,15 @@ controllers=(
   "Lagrange/DualAscentController.cs:Update,Project"
   "Lagrange/AdaptivePidLagrangeController.cs:Update,ClipGain"
 )
+alignment=(
+  "Alignment/ValuePreAligner.cs:Update,Include,Clamp"
+)
 case "$group" in
   core) targets=("${core[@]}") ;;
   controllers) targets=("${controllers[@]}") ;;
-  all) targets=("${core[@]}" "${controllers[@]}") ;;
-  *) echo "usage: eng/mutation-test.sh [core|controllers|all] [output-dir]" >&2; exit 2 ;;
+  alignment) targets=("${alignment[@]}") ;;
+  all) targets=("${core[@]}" "${controllers[@]}" "${alignment[@]}") ;;
+  *) echo "usage: eng/mutation-test.sh [core|controllers|alignment|all] [output-dir]" >&2; exit 2 ;;
 esac
 
 # Character spans {start..end} of each member: from its declaration line to the closing brace (block body) or the
