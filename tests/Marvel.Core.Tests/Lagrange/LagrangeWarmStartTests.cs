@@ -138,3 +138,26 @@ public class HandoverLambdaOptionsTests
         result.FailureMessage.Should().Contain("LambdaAtHandover");
     }
 }
+
+public class LagrangeSetPointInvarianceTests
+{
+    [Test]
+    public void AdaptivePid_DependsOnlyOnTheSetPoint_IncludingTheGainAdaptation()
+    {
+        // Limit 20 at fraction 0.5 and limit 10 at fraction 1 share the set point 10, so every λ, error and adapted gain must agree.
+        var half = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = 20, SetPointFraction = 0.5, Kp = 0.1, Ki = 0.01, Kd = 0.01 });
+        var full = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = 10, SetPointFraction = 1.0, Kp = 0.1, Ki = 0.01, Kd = 0.01 });
+
+        foreach (double cost in new[] { 30.0, 25, 12, 4, 0, 18, 40, 9 })
+        {
+            var a = half.Update(cost);
+            var b = full.Update(cost);
+            a.Lambda.Should().Be(b.Lambda);
+            a.Error.Should().Be(b.Error);
+            half.Kp.Should().Be(full.Kp);
+            half.Ki.Should().Be(full.Ki);
+            half.Kd.Should().Be(full.Kd);
+        }
+        half.Ki.Should().NotBe(0.01, "the gains adapted over the sequence");
+    }
+}
