@@ -92,7 +92,7 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
         // §3.1: base PID step with this step's gains (K_I is used before its adaptation). The step is undone below when any
         // resulting number is not finite, so a huge cost is refused instead of turning λ and the gains into NaN for good.
         var before = _core.Snapshot();
-        PidStep step = _core.Step(meanEpisodeCost, kp, ki, kd);
+        PidStep step = _core.Step(meanEpisodeCost, kp, ki, kd, _options.UpdatesPerCall);
 
         // §3.2: adapt the gains from the window W of stored cost averages (ds after the append).
         (double m, double s) = _core.WindowStatistics(_options.WindowOffset);
@@ -101,12 +101,21 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
         if (_options.GainAdaptation != GainAdaptationRule.None)
         {
             // The reference writes two branches, 1 + a(m − d)/m if m > d else 1 − a(d − m)/m; they are the same number.
-            double relative = (m - d) / m;
+            // Bounded (the library's rule) measures the error against max(m, d), so each factor stays in (1 − a, 1 + a).
+            double scale = _options.GainAdaptation == GainAdaptationRule.Bounded ? Math.Max(m, d) : m;
+            double relative = (m - d) / scale;
             kpFactor = _options.GainAdaptation == GainAdaptationRule.PaperTanh
                 ? 1 + _options.ProportionalAdaptationRate * Math.Tanh(relative)
                 : 1 + _options.ProportionalAdaptationRate * relative;
             kiFactor = 1 + _options.IntegralAdaptationRate * relative;
-            kdFactor = 1 + _options.DerivativeAdaptationRate * s / m;
+            kdFactor = 1 + _options.DerivativeAdaptationRate * s / scale;
+            if (_options.UpdatesPerCall > 1)
+            {
+                // k updates' worth of adaptation; a factor ≤ 0 (possible only under the reference rule) stays ≤ 0 and clips to the lower bound.
+                kpFactor = Math.Pow(Math.Max(kpFactor, 0), _options.UpdatesPerCall);
+                kiFactor = Math.Pow(Math.Max(kiFactor, 0), _options.UpdatesPerCall);
+                kdFactor = Math.Pow(Math.Max(kdFactor, 0), _options.UpdatesPerCall);
+            }
         }
         double nextKp = _options.GainAdaptation != GainAdaptationRule.None ? ClipGain(kp * kpFactor, _options.Kp) : kp;
         double nextKi = _options.GainAdaptation != GainAdaptationRule.None ? ClipGain(ki * kiFactor, _options.Ki) : ki;

@@ -19,6 +19,15 @@ public enum GainAdaptationRule
 
     /// <summary>No adaptation: the gains stay at K⁰ (a plain PID Lagrangian with this controller's filters).</summary>
     None,
+
+    /// <summary>
+    /// The library's rule: the reference's factors with the relative error taken against the larger of m and d,
+    /// f_P = f_I = 1 + a·(m − d)/max(m, d) and f_D = 1 + g·s/max(m, d), so every factor lies in (1 − a, 1 + a) (K_D: ≥ 1).
+    /// The reference divides by m alone, which reaches ≈ −160 when the cost is ≈ 0 (m = the 0.1 offset, d = 16): K_I drops to
+    /// its lower bound at the first update below the limit and a high multiplier then unwinds at a tenth of its rate
+    /// (marvel.md §3.2; ERRATA). Above the set point both rules agree.
+    /// </summary>
+    Bounded,
 }
 
 /// <summary>Settings of <see cref="AdaptivePidLagrangeController"/>, Marvel's adaptive PID Lagrangian (aPID).</summary>
@@ -80,13 +89,24 @@ public sealed record AdaptivePidLagrangeOptions
     /// <summary>
     /// The library's safe-finetuning gains for one controller update per iteration of 5 episodes: K⁰ = (0.1, 0.01, 0.01), the
     /// OmniSafe PID gains for episode costs of order 10–100 (1 000× and 100× the per-iteration default 1e-4, which left λ ≤ 0.4 while
-    /// the cost was 4–10× over the limit), and the set point at 0.8·CostLimit so the deterministic final policy keeps a margin.
+    /// the cost was 4–10× over the limit), and the set point at 0.8·CostLimit so the deterministic final policy keeps a margin, and the
+    /// <see cref="GainAdaptationRule.Bounded"/> rule so a multiplier that starts high unwinds once the cost is below the set point.
     /// </summary>
     /// <param name="costLimit">The undiscounted episode cost limit κ.</param>
     public static AdaptivePidLagrangeOptions SafeFinetuning(double costLimit) => new()
     {
-        CostLimit = costLimit, Kp = 0.1, Ki = 0.01, Kd = 0.01, SetPointFraction = 0.8,
+        CostLimit = costLimit, Kp = 0.1, Ki = 0.01, Kd = 0.01, SetPointFraction = 0.8, GainAdaptation = GainAdaptationRule.Bounded,
     };
+
+    /// <summary>
+    /// How many controller updates of the reference's time base one call of <see cref="AdaptivePidLagrangeController.Update"/>
+    /// stands for, k ≥ 1. One call applies the integral step k·K_I·e, the averages with a^k in place of a, and the gain factors
+    /// raised to the k-th power, which for a constant cost is what k calls at k = 1 would do (exactly for the integral and the
+    /// averages; the gains to first order). So the same gains describe the same behaviour in time whether the controller is updated
+    /// once per mini-batch step (the reference, 20 per iteration) or once per iteration with k = 20. The delay line counts calls.
+    /// Default 1.
+    /// </summary>
+    public int UpdatesPerCall { get; set; } = 1;
 
     /// <summary>
     /// d_delay, the capacity of the delay line of past cost averages (updates, ≥ 1); the line is also the

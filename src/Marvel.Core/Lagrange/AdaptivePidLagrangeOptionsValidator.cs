@@ -23,9 +23,11 @@ internal sealed class AdaptivePidLagrangeOptionsValidator : IValidateOptions<Ada
         PidFieldChecks.EmaAlpha(failures, options.DerivativeEmaAlpha, nameof(options.DerivativeEmaAlpha));
         PidFieldChecks.InitialAndUpper(failures, options.InitialLambda, options.UpperBound, nameof(options.InitialLambda), nameof(options.UpperBound));
         if (!Enum.IsDefined(options.GainAdaptation))
-            failures.AddError(Invariant($"must be Reference, PaperTanh or None, got {(int)options.GainAdaptation}."), nameof(options.GainAdaptation));
+            failures.AddError(Invariant($"must be Reference, PaperTanh, None or Bounded, got {(int)options.GainAdaptation}."), nameof(options.GainAdaptation));
         if (!Enum.IsDefined(options.DelayInit))
             failures.AddError(Invariant($"must be ZeroSeeded or FirstValue, got {(int)options.DelayInit}."), nameof(options.DelayInit));
+        if (options.UpdatesPerCall < 1)
+            failures.AddError(Invariant($"must be >= 1 (reference controller updates one call stands for), got {options.UpdatesPerCall}."), nameof(options.UpdatesPerCall));
         Rate(failures, options.ProportionalAdaptationRate, nameof(options.ProportionalAdaptationRate));
         Rate(failures, options.IntegralAdaptationRate, nameof(options.IntegralAdaptationRate));
         Rate(failures, options.DerivativeAdaptationRate, nameof(options.DerivativeAdaptationRate));

@@ -100,12 +100,15 @@ internal sealed class PidLagrangeCore
     public double DelayAt(int index) => _delay[(_delayStart + index) % _delay.Length];
 
     /// <summary>One PID update with the gains of this step.</summary>
-    public PidStep Step(double cost, double kp, double ki, double kd)
+    public PidStep Step(double cost, double kp, double ki, double kd, int updatesPerCall = 1)
     {
+        // k = updatesPerCall reference updates at a constant cost: the integral moves k steps, each average decays by a^k.
+        double errorAlpha = updatesPerCall == 1 ? _errorEmaAlpha : Math.Pow(_errorEmaAlpha, updatesPerCall);
+        double costAlpha = updatesPerCall == 1 ? _costEmaAlpha : Math.Pow(_costEmaAlpha, updatesPerCall);
         double error = cost - _costLimit;                                             // 1. e = J − d
-        Integral = Math.Max(0.0, Integral + ki * error);                              // 2. I ← max(0, I + K_I·e)
-        ErrorEma = _errorEmaAlpha * ErrorEma + (1 - _errorEmaAlpha) * error;          // 3. Δp ← a_p·Δp + (1 − a_p)·e
-        CostEma = _costEmaAlpha * CostEma + (1 - _costEmaAlpha) * cost;               // 4. c_d ← a_d·c_d + (1 − a_d)·J
+        Integral = Math.Max(0.0, Integral + updatesPerCall * ki * error);             // 2. I ← max(0, I + k·K_I·e)
+        ErrorEma = errorAlpha * ErrorEma + (1 - errorAlpha) * error;                  // 3. Δp ← a_p·Δp + (1 − a_p)·e
+        CostEma = costAlpha * CostEma + (1 - costAlpha) * cost;                       // 4. c_d ← a_d·c_d + (1 − a_d)·J
         if (Updates == 0 && _delayInit == DelayLineInit.FirstValue)
             _delay[_delayStart] = CostEma;                                             //    FirstValue: seed = first c_d
         double delayed = _delay[_delayStart];

@@ -335,7 +335,13 @@ public sealed class MarvelPipeline
             online = _onlineFactory(context with { Seeds = seeds.Fork("online") }, alignedArtifact)
                 ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
             online.InitializeFrom(alignedArtifact, o.HandoverLoad);
-            if (online is IOfflineDataConsumer mixing) mixing.AttachOfflineData(dataset); // the learner's options decide the share (0: unused)
+            CriticHandoverCheck? handoverCheck = null;
+            if (online is IOfflineDataConsumer mixing)
+            {
+                mixing.AttachOfflineData(dataset); // the learner's options decide the share (0: unused) and whether critics are checked
+                handoverCheck = mixing.HandoverCheck;
+                if (handoverCheck is not null && checkpoint is null) run.WriteJson(run.HandoverCheckPath, handoverCheck);
+            }
             var resumable = online as ICheckpointableOnlineLearner;
             if (checkpoints && resumable is null)
                 throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but the online learner '{online.Algorithm}' ({online.GetType().Name}) " +
@@ -354,8 +360,10 @@ public sealed class MarvelPipeline
                 _controller.SetState(ReadJson<LagrangeControllerState>(Path.Combine(checkpoint.Path, "controller.json")));
                 run.RestoreMetrics(checkpoint.Metrics);
             }
-            if (checkpoint is null && HandoverLambda(o, alignedArtifact.Manifest) is double handoverLambda && _controller is ILagrangeWarmStart warm)
-                warm.WarmStart(handoverLambda); // a fresh online stage (no checkpoint) always restarts from the same state
+            // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
+            // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
+            if (checkpoint is null && HandoverLambda(o, alignedArtifact.Manifest, handoverCheck) is double handoverLambda && _controller is ILagrangeWarmStart warm)
+                warm.WarmStart(handoverLambda);
             ulong evalSeed = seeds.Derive("eval");
             if (run.Evaluations.Count == 0)
                 Evaluate(run, online, evalSeed, 0, session, progress, cancellationToken);
@@ -574,11 +582,12 @@ public sealed class MarvelPipeline
     /// <summary>
     /// The multiplier the online stage starts from under <see cref="MarvelPipelineOptions.LambdaAtHandover"/>, or null to keep the
     /// controller's own: the offline learner's λ when its state is a PID multiplier on the same actor loss (kind "OsrlBatchPid"), at most
-    /// <see cref="MarvelPipelineOptions.MaxHandoverLambda"/>.
+    /// <see cref="MarvelPipelineOptions.MaxHandoverLambda"/>; null as well when the online learner's handover check re-initialized a critic.
     /// </summary>
-    internal static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest)
+    internal static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest, CriticHandoverCheck? check = null)
     {
         if (options.LambdaAtHandover != LambdaAtHandover.OfflineMultiplier) return null;
+        if (check is { AnyReset: true }) return null; // the offline λ balanced critics that the online learner replaced
         var state = manifest.Lagrange;
         if (state is null || !string.Equals(state.Kind, BatchPidLagrangian.Kind, StringComparison.Ordinal)) return null;
         if (!(state.Scalars.TryGetValue("lambda", out double lambda) && double.IsFinite(lambda) && lambda >= 0)) return null;

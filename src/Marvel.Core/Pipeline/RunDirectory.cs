@@ -56,6 +56,9 @@ public sealed class RunDirectory
     internal IReadOnlyList<EvaluationPoint> Evaluations => _evaluations;
     internal int OnlineRowCount => _onlineRows.Count;
     internal string AlignmentInfoPath => Path.Combine(Root, "alignment.json");
+
+    /// <summary>The online learner's check of the handed-over critics (<see cref="Abstractions.Learning.CriticHandoverCheck"/>), when it ran.</summary>
+    internal string HandoverCheckPath => Path.Combine(Root, "handover-check.json");
     internal string CheckpointsPath => Path.Combine(Root, "checkpoints");
     internal string LatestCheckpointPointerPath => Path.Combine(CheckpointsPath, LatestPointerName);
 

@@ -214,6 +214,99 @@ public class AdaptivePidLagrangeControllerTests
     }
 
     [Test]
+    public void Update_BoundedRuleAtZeroCost_ShrinksGainsByAtMostTheRate()
+    {
+        var controller = new AdaptivePidLagrangeController(ReferenceTrace() with { GainAdaptation = GainAdaptationRule.Bounded });
+
+        // J = 0: W = [0, 0], m = 0.1, d = 20; (m − d)/max(m, d) = −19.9/20 = −0.995 ⇒ f = 1 − 0.05·0.995 = 0.95025
+        // (the reference rule divides by m = 0.1: f = −8.95, clipped to K⁰/10).
+        var update = controller.Update(0);
+
+        ShouldBe(update, LagrangeTermNames.KpFactor, 0.95025);
+        ShouldBe(update, LagrangeTermNames.KiFactor, 0.95025);
+        controller.Kp.Should().BeApproximately(4.75125e-6, Tolerance.Relative(4.75125e-6));
+        controller.Ki.Should().BeApproximately(4.75125e-6, Tolerance.Relative(4.75125e-6));
+        controller.Kd.Should().Be(5e-6); // s = 0 ⇒ f_D = 1
+    }
+
+    [Test]
+    public void Update_BoundedRuleBelowSetPoint_MeasuresErrorAndSpreadAgainstSetPoint()
+    {
+        var controller = new AdaptivePidLagrangeController(ReferenceTrace() with { GainAdaptation = GainAdaptationRule.Bounded });
+
+        // J = 35 (zero-seeded line): c_d = 3.5, W = [0, 3.5], m = 1.85, s = 1.75, d = 20 = max(m, d);
+        // f_P = f_I = 1 + 0.05·(1.85 − 20)/20 = 0.954625; f_D = 1 + 0.05·1.75/20 = 1.004375.
+        var update = controller.Update(35);
+
+        ShouldBe(update, LagrangeTermNames.KpFactor, 0.954625);
+        ShouldBe(update, LagrangeTermNames.KdFactor, 1.004375);
+        controller.Ki.Should().BeApproximately(4.773125e-6, Tolerance.Relative(4.773125e-6));
+        controller.Kd.Should().BeApproximately(5.021875e-6, Tolerance.Relative(5.021875e-6));
+    }
+
+    [Test]
+    public void Update_BoundedRuleAboveSetPoint_AgreesWithReferenceRule()
+    {
+        var bounded = new AdaptivePidLagrangeController(ReferenceTrace() with { GainAdaptation = GainAdaptationRule.Bounded, DelayInit = DelayLineInit.FirstValue });
+        var reference = new AdaptivePidLagrangeController(ReferenceTrace() with { DelayInit = DelayLineInit.FirstValue });
+
+        // J = 300 from the first update: c_d = 30 > d, and the window mean stays above d, so max(m, d) = m.
+        for (int i = 0; i < 15; i++)
+        {
+            bounded.Update(300).Lambda.Should().Be(reference.Update(300).Lambda);
+            bounded.Ki.Should().Be(reference.Ki);
+            bounded.Kd.Should().Be(reference.Kd);
+        }
+        bounded.Ki.Should().BeGreaterThan(5e-6, "the cost is above the set point, so the gains grow");
+    }
+
+    [Test]
+    public void Update_UpdatesPerCall_TakesKIntegralStepsAndDecaysAveragesByAlphaToTheK()
+    {
+        var options = new AdaptivePidLagrangeOptions
+        {
+            CostLimit = 4, Kp = 1, Ki = 0.5, Kd = 0, GainAdaptation = GainAdaptationRule.None, UpdatesPerCall = 3,
+        };
+        var controller = new AdaptivePidLagrangeController(options);
+
+        // e = 10 − 4 = 6; I = 3·0.5·6 = 9; a³ = 0.729 ⇒ Δp = 0.271·6 = 1.626, c_d = 0.271·10 = 2.71; λ = 1·1.626 + 9 = 10.626.
+        var update = controller.Update(10);
+
+        ShouldBe(update, LagrangeTermNames.Integral, 9);
+        ShouldBe(update, LagrangeTermNames.ErrorEma, 1.626);
+        ShouldBe(update, LagrangeTermNames.CostEma, 2.71);
+        update.Lambda.Should().BeApproximately(10.626, Tolerance.Relative(10.626));
+    }
+
+    [Test]
+    public void Update_TwentyUpdatesPerCall_MatchesTwentyCallsAtConstantCost()
+    {
+        var perCall = new AdaptivePidLagrangeOptions { Kp = 0.1, Ki = 0.01, Kd = 0.01, GainAdaptation = GainAdaptationRule.None };
+        var fine = new AdaptivePidLagrangeController(perCall);
+        var coarse = new AdaptivePidLagrangeController(perCall with { UpdatesPerCall = 20 });
+
+        LagrangeUpdate last = default!;
+        for (int i = 0; i < 20; i++) last = fine.Update(90);
+        var once = coarse.Update(90);
+
+        once.Terms[LagrangeTermNames.Integral].Should().BeApproximately(last.Terms[LagrangeTermNames.Integral], 1e-12);
+        once.Terms[LagrangeTermNames.ErrorEma].Should().BeApproximately(last.Terms[LagrangeTermNames.ErrorEma], 1e-12);
+        once.Terms[LagrangeTermNames.CostEma].Should().BeApproximately(last.Terms[LagrangeTermNames.CostEma], 1e-12);
+    }
+
+    [Test]
+    public void Update_UpdatesPerCallWithAdaptation_RaisesTheFactorToTheK()
+    {
+        var controller = new AdaptivePidLagrangeController(ReferenceTrace() with { GainAdaptation = GainAdaptationRule.Bounded, UpdatesPerCall = 2 });
+
+        // J = 0 with k = 2: f = 0.95025² = 0.9029750625 (one update's factor is 0.95025, see the zero-cost test).
+        var update = controller.Update(0);
+
+        ShouldBe(update, LagrangeTermNames.KiFactor, 0.9029750625);
+        controller.Ki.Should().BeApproximately(5e-6 * 0.9029750625, Tolerance.Relative(4.5e-6));
+    }
+
+    [Test]
     public void Update_NoAdaptation_KeepsInitialGains()
     {
         var controller = new AdaptivePidLagrangeController(ReferenceTrace() with { GainAdaptation = GainAdaptationRule.None });
@@ -231,6 +324,7 @@ public class AdaptivePidLagrangeControllerTests
     [TestCase(GainAdaptationRule.PaperTanh, DelayLineInit.ZeroSeeded)]
     [TestCase(GainAdaptationRule.PaperTanh, DelayLineInit.FirstValue)]
     [TestCase(GainAdaptationRule.None, DelayLineInit.FirstValue)]
+    [TestCase(GainAdaptationRule.Bounded, DelayLineInit.FirstValue)]
     public void Update_RandomCosts_KeepsGainsInsideBoundsAndLambdaNonNegative(GainAdaptationRule rule, DelayLineInit init)
     {
         var options = new AdaptivePidLagrangeOptions { Kp = 0.1, Ki = 0.01, Kd = 0.02, GainAdaptation = rule, DelayInit = init };

@@ -55,6 +55,7 @@ public class LagrangeOptionsValidationTests
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.UpperBound), o => o.UpperBound = -1, "Negative");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.GainAdaptation), o => o.GainAdaptation = (GainAdaptationRule)42, "Undefined");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.DelayInit), o => o.DelayInit = (DelayLineInit)9, "Undefined");
+        yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.UpdatesPerCall), o => o.UpdatesPerCall = 0, "Zero");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.ProportionalAdaptationRate), o => o.ProportionalAdaptationRate = 1, "One");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.IntegralAdaptationRate), o => o.IntegralAdaptationRate = -0.05, "Negative");
         yield return Row<AdaptivePidLagrangeOptions>(nameof(AdaptivePidLagrangeOptions.DerivativeAdaptationRate), o => o.DerivativeAdaptationRate = double.NaN, "NaN");

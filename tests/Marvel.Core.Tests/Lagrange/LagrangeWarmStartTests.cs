@@ -70,6 +70,9 @@ public class LagrangeWarmStartTests
         MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 1077))).Should().Be(10, "a runaway offline λ is clipped at MaxHandoverLambda");
         MarvelPipeline.HandoverLambda(options with { MaxHandoverLambda = 2 }, Manifest(State("OsrlBatchPid", 3))).Should().Be(2);
         MarvelPipeline.HandoverLambda(options, Manifest(State("CpqOodDual", 0.5))).Should().BeNull("CPQ's dual weighs the OOD penalty, not the cost");
+        var reset = new CriticHandoverCheck(8, -1, 1, 1e4, 1, true, 0, 1, 0.5, 0, false);
+        MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 0.82)), reset).Should().BeNull("the multiplier balanced critics that were replaced");
+        MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 0.82)), reset with { RewardReset = false }).Should().Be(0.82);
         MarvelPipeline.HandoverLambda(options, Manifest(State("COptiDiceDual", 0.5))).Should().BeNull("COptiDICE's λ multiplies another objective");
         MarvelPipeline.HandoverLambda(options, Manifest(null)).Should().BeNull();
         MarvelPipeline.HandoverLambda(options with { LambdaAtHandover = LambdaAtHandover.Controller }, Manifest(State("OsrlBatchPid", 0.82)))

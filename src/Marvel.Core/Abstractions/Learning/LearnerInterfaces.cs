@@ -61,6 +61,37 @@ public interface IOfflineDataConsumer
     /// <param name="dataset">The dataset the offline learner trained on.</param>
     /// <exception cref="InvalidDataException">The dataset's sizes do not match the learner's networks, or it is empty.</exception>
     void AttachOfflineData(OfflineDataset dataset);
+
+    /// <summary>
+    /// What the handover check of the handed-over critics found when the dataset was attached, or null when no check ran (the learner's
+    /// options turn it off, no critics were handed over, or the learner was restored from a checkpoint).
+    /// </summary>
+    CriticHandoverCheck? HandoverCheck { get; }
+}
+
+/// <summary>
+/// The result of checking handed-over critics against the range every policy's value lies in: for each critic, the mean value over the
+/// checked dataset rows, the share of rows outside the widened range, and whether the critic was re-initialized. Values are in the
+/// learner's scaled units.
+/// </summary>
+/// <param name="Rows">The dataset rows evaluated.</param>
+/// <param name="RewardLow">Lower end of the plausible reward-value range (widened).</param>
+/// <param name="RewardHigh">Upper end of the plausible reward-value range (widened).</param>
+/// <param name="RewardMean">The reward critic's mean value over the rows (ensemble minimum).</param>
+/// <param name="RewardOutsideShare">Share of rows whose reward value lies outside [<paramref name="RewardLow"/>, <paramref name="RewardHigh"/>] or is not finite.</param>
+/// <param name="RewardReset">Whether the reward critics were re-initialized.</param>
+/// <param name="CostLow">Lower end of the plausible cost-value range (widened).</param>
+/// <param name="CostHigh">Upper end of the plausible cost-value range (widened).</param>
+/// <param name="CostMean">The cost critic's mean value over the rows (ensemble mean).</param>
+/// <param name="CostOutsideShare">Share of rows whose cost value lies outside [<paramref name="CostLow"/>, <paramref name="CostHigh"/>] or is not finite.</param>
+/// <param name="CostReset">Whether the cost critics were re-initialized.</param>
+public sealed record CriticHandoverCheck(
+    int Rows,
+    double RewardLow, double RewardHigh, double RewardMean, double RewardOutsideShare, bool RewardReset,
+    double CostLow, double CostHigh, double CostMean, double CostOutsideShare, bool CostReset)
+{
+    /// <summary>True when either critic was re-initialized.</summary>
+    public bool AnyReset => RewardReset || CostReset;
 }
 
 /// <summary>How an online learner takes over a <see cref="HandoverArtifact"/>.</summary>

@@ -237,4 +237,106 @@ public class SacLagBoundedTargetsTests
             if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static SacLagOptions Checked(bool reset) => new()
+    {
+        ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
+        ResetImplausibleCritics = reset,
+    };
+
+    /// <summary>An artifact whose reward and cost critics output about <paramref name="rewardShift"/> and <paramref name="costShift"/> more than fresh ones.</summary>
+    private static HandoverArtifact ShiftedArtifact(float rewardShift, float costShift)
+    {
+        using var source = new SacLagLearner(TinyDatasets.Context(), Checked(false));
+        var (reward, cost) = source.CriticsForTests;
+        using (TorchSharp.torch.no_grad())
+        {
+            // Each member's output bias is its one-element parameter: shifting all of them moves every member's value (and min/mean) by the shift.
+            Shift(reward, rewardShift);
+            Shift(cost, costShift);
+        }
+        return source.ExportHandover();
+
+        static void Shift(TorchSharp.torch.nn.Module critic, float shift)
+        {
+            using var s = TorchSharp.ScalarExtensionMethods.ToScalar(shift);
+            foreach (var p in critic.parameters().Where(p => p.numel() == 1)) p.add_(s);
+        }
+    }
+
+    [Test]
+    public void HandoverCheck_RunawayRewardCritic_IsReinitialized_CostCriticKept()
+    {
+        var dataset = TinyDatasets.BallCircle(episodes: 2);
+        var artifact = ShiftedArtifact(rewardShift: 1e5f, costShift: 0);
+        using var learner = new SacLagLearner(TinyDatasets.Context(), Checked(true));
+        learner.InitializeFrom(artifact);
+
+        learner.AttachOfflineData(dataset);
+
+        var check = learner.HandoverCheck!;
+        check.RewardReset.Should().BeTrue();
+        check.RewardOutsideShare.Should().Be(1);
+        check.RewardMean.Should().BeGreaterThan(9e4);
+        check.CostReset.Should().BeFalse("a fresh cost critic's values are near 0, inside [0, max c]/(1 − γ)");
+        check.Rows.Should().Be(Math.Min(SacLagLearner.HandoverCheckRows, dataset.Count));
+        var exported = learner.ExportHandover();
+        exported.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.RewardCritic)).Should().BeFalse();
+        exported.GetNetwork(HandoverRoles.CostCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
+    }
+
+    [Test]
+    public void HandoverCheck_RunawayCostCritic_IsReinitialized_Deterministically()
+    {
+        var dataset = TinyDatasets.WithCosts(TinyDatasets.BallCircle(episodes: 2), i => i % 2, "tiny BallCircle, costs 0/1");
+        var artifact = ShiftedArtifact(rewardShift: 0, costShift: -500f);
+        using var a = new SacLagLearner(TinyDatasets.Context(), Checked(true));
+        using var b = new SacLagLearner(TinyDatasets.Context(), Checked(true));
+        a.InitializeFrom(artifact);
+        b.InitializeFrom(artifact);
+
+        a.AttachOfflineData(dataset);
+        b.AttachOfflineData(dataset);
+
+        a.HandoverCheck!.CostReset.Should().BeTrue("cost values of −500 lie below 0 − margin");
+        a.HandoverCheck.RewardReset.Should().BeFalse();
+        a.ExportHandover().GetNetwork(HandoverRoles.CostCritic).ContentEquals(b.ExportHandover().GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
+    }
+
+    [Test]
+    public void HandoverCheck_PlausibleCritics_AreKept()
+    {
+        var artifact = ShiftedArtifact(0, 0);
+        using var learner = new SacLagLearner(TinyDatasets.Context(), Checked(true));
+        learner.InitializeFrom(artifact);
+
+        learner.AttachOfflineData(TinyDatasets.BallCircle(episodes: 2));
+
+        learner.HandoverCheck!.AnyReset.Should().BeFalse();
+        learner.ExportHandover().GetNetwork(HandoverRoles.RewardCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.RewardCritic)).Should().BeTrue();
+    }
+
+    [Test]
+    public void HandoverCheck_OptionOff_LeavesRunawayCriticsAndReportsNothing()
+    {
+        var artifact = ShiftedArtifact(rewardShift: 1e5f, costShift: 0);
+        using var learner = new SacLagLearner(TinyDatasets.Context(), Checked(false));
+        learner.InitializeFrom(artifact);
+
+        learner.AttachOfflineData(TinyDatasets.BallCircle(episodes: 2));
+
+        learner.HandoverCheck.Should().BeNull();
+        learner.ExportHandover().GetNetwork(HandoverRoles.RewardCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.RewardCritic)).Should().BeTrue();
+    }
+
+    [Test]
+    public void HandoverCheck_CriticsNotHandedOver_DoesNotRun()
+    {
+        using var learner = new SacLagLearner(TinyDatasets.Context(), Checked(true));
+        learner.InitializeFrom(ShiftedArtifact(rewardShift: 1e5f, costShift: 0), new HandoverLoadOptions { LoadCritics = false });
+
+        learner.AttachOfflineData(TinyDatasets.BallCircle(episodes: 2));
+
+        learner.HandoverCheck.Should().BeNull("only handed-over critics are checked");
+    }
 }

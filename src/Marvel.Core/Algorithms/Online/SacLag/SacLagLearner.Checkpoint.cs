@@ -67,6 +67,8 @@ public sealed partial class SacLagLearner
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        _criticsHandedOver = false; // the checkpoint's critics replace the handed-over ones; they are not checked again
+        HandoverCheck = null;
         var statePath = Path.Combine(directory, LearnerCheckpoint.StateFile);
         var state = LearnerCheckpoint.ReadState<SacLagCheckpointState>(Algorithm, directory, CheckpointFormat, x => x.Format, x => x.OptionsJson,
             HandoverExport.OptionsJson(_options), nameof(SacLagOptions));

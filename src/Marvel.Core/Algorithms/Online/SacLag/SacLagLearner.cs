@@ -102,6 +102,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private SquashedGaussianActor? _fallbackActor;   // the frozen handed-over actor of SafeExploration.PolicySet
     private long _fallbackActions, _collectedActions; // per iteration, for the fallback_share metric
     private Tensor? _policySetObservations, _policySetActions;
+    private bool _criticsHandedOver;             // the critics came from InitializeFrom and have not been checked or replaced since
+    private readonly ulong _criticResetSeed;      // seeds re-initialized critics (its own stream: no other stream moves)
     private StoredRange _storedRange = new();   // [min, max] of the scaled rewards and costs stored (replay and offline data), 0 included
     private MixedTransitionSampler? _mixedSampler;
     private RolloutState? _rollout;
@@ -156,6 +158,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             _alphaOptimizer = KeptScalarOptimizer.Adam(new[] { _logAlpha }, _options.AlphaLearningRate);
         }
 
+        _criticResetSeed = seeds.Derive("critic-reset");
         _updateNoise = new Generator(seeds.Derive("update-noise"), _device);
         _explorationNoise = new Generator(seeds.Derive("exploration-noise"), _device);
         _replayRandom = seeds.CreateRandom("replay");
@@ -461,6 +464,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         }
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
+        _criticsHandedOver = options.LoadCritics;
+        HandoverCheck = null;
     }
 
     /// <summary>
@@ -481,15 +486,97 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         var buffer = new ReplayBuffer(dataset.Count, _observationSize, _actionSize);
         var squashed = new float[_actionSize];
         float rewardScale = (float)_options.RewardScale, costScale = (float)_options.CostScale;
-        for (int i = 0; i < dataset.Count; i++)
+        bool check = _options.ResetImplausibleCritics && _criticsHandedOver;
+        int checkRows = check ? Math.Min(HandoverCheckRows, dataset.Count) : 0;
+        var checkObservations = new float[checkRows * _observationSize];
+        var checkActions = new float[checkRows * _actionSize];
+        var datasetRange = new StoredRange();
+        for (int i = 0, next = 0; i < dataset.Count; i++)
         {
             ActionMapping.BoxToSquashed(dataset.Actions.Slice(i * _actionSize, _actionSize), _context.ActionSpace, squashed);
             buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i] * rewardScale,
                 dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
             _storedRange = _storedRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
+            datasetRange = datasetRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
+            if (next < checkRows && i == (int)((long)next * dataset.Count / checkRows))
+            {
+                dataset.Observations.Slice(i * _observationSize, _observationSize).CopyTo(checkObservations.AsSpan(next * _observationSize));
+                squashed.CopyTo(checkActions.AsSpan(next * _actionSize));
+                next++;
+            }
         }
         _offlineData = buffer;
         _mixedSampler = null;
+        if (check)
+        {
+            HandoverCheck = CheckHandedOverCritics(checkObservations, checkActions, checkRows, datasetRange);
+            _criticsHandedOver = false;
+        }
+    }
+
+    /// <summary>The most dataset rows the handover check of <see cref="SacLagOptions.ResetImplausibleCritics"/> evaluates.</summary>
+    public const int HandoverCheckRows = 2048;
+
+    /// <summary>
+    /// What the handover check (<see cref="SacLagOptions.ResetImplausibleCritics"/>) found when the dataset was attached; null when it did not
+    /// run (option off, critics not handed over, or restored from a checkpoint).
+    /// </summary>
+    public CriticHandoverCheck? HandoverCheck { get; private set; }
+
+    private CriticHandoverCheck CheckHandedOverCritics(float[] observations, float[] actions, int rows, StoredRange range)
+    {
+        double horizon = 1.0 / (1.0 - _options.Gamma);
+        (double rewardLow, double rewardHigh) = Widened(range.RewardMin * horizon, range.RewardMax * horizon);
+        (double costLow, double costHigh) = Widened(range.CostMin * horizon, range.CostMax * horizon);
+        double rewardMean, rewardOutside, costMean, costOutside;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var s = tensor(observations, [rows, _observationSize], ScalarType.Float32).to(_device);
+            var a = tensor(actions, [rows, _actionSize], ScalarType.Float32).to(_device);
+            (rewardMean, rewardOutside) = Summarize(_rewardCritic.Min(s, a).cpu().data<float>().ToArray(), rewardLow, rewardHigh);
+            (costMean, costOutside) = Summarize(_costCritic.Mean(s, a).cpu().data<float>().ToArray(), costLow, costHigh);
+        }
+        bool resetReward = rewardOutside > 0.5, resetCost = costOutside > 0.5;
+        if (resetReward || resetCost)
+        {
+            using var generator = new Generator(_criticResetSeed);
+            if (resetReward)
+            {
+                using var fresh = NewRewardCritic(generator);
+                Polyak.Copy(fresh.to(_device), _rewardCritic);
+                Polyak.Copy(_rewardCritic, _rewardTarget);
+                _rewardOptimizer.Dispose();
+                _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
+            }
+            if (resetCost)
+            {
+                using var fresh = NewCostCritic(generator);
+                Polyak.Copy(fresh.to(_device), _costCritic);
+                Polyak.Copy(_costCritic, _costTarget);
+                _costOptimizer.Dispose();
+                _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
+            }
+        }
+        return new CriticHandoverCheck(rows, rewardLow, rewardHigh, rewardMean, rewardOutside, resetReward, costLow, costHigh, costMean, costOutside, resetCost);
+
+        static (double Low, double High) Widened(double low, double high)
+        {
+            double margin = 0.5 * (high - low);
+            return (low - margin, high + margin);
+        }
+
+        static (double Mean, double OutsideShare) Summarize(float[] values, double low, double high)
+        {
+            double sum = 0;
+            int outside = 0;
+            foreach (float v in values)
+            {
+                sum += v;
+                if (!(v >= low && v <= high)) outside++; // NaN counts as outside
+            }
+            return (sum / values.Length, (double)outside / values.Length);
+        }
     }
 
     /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), for tests.</summary>
@@ -497,6 +584,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     /// <summary>The [min, max] of the scaled rewards and costs stored so far, for tests.</summary>
     internal StoredRange StoredValueRange => _storedRange;
+
+    /// <summary>The online reward and cost critics, for tests that need a critic in a given state.</summary>
+    internal (TorchSharp.torch.nn.Module Reward, TorchSharp.torch.nn.Module Cost) CriticsForTests => (_rewardCritic, _costCritic);
 
     /// <summary>Transitions of the attached offline dataset (0 when none).</summary>
     public int OfflineDataCount => _offlineData?.Count ?? 0;

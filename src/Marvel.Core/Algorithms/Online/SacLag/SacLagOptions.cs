@@ -132,6 +132,17 @@ public sealed record SacLagOptions
     /// </summary>
     public bool BoundedTargets { get; set; }
 
+    /// <summary>
+    /// Check handed-over critics when the offline dataset is attached (<see cref="SacLagLearner.AttachOfflineData"/>): evaluate them on up to
+    /// <see cref="SacLagLearner.HandoverCheckRows"/> evenly spaced dataset rows, and re-initialize a critic (fresh weights, its target and
+    /// fresh optimizer moments) when more than half of its values lie outside the range every policy's value lies in, [min x, max x]/(1 − γ)
+    /// over the dataset's scaled per-step values x (0 included), widened by half its span on each side. Critics of a runaway offline learner
+    /// carry no information the online stage can use (BEAR-Lag on CarRun: reward Q ≈ 21 000 against a possible maximum in the hundreds), and
+    /// bounded targets alone do not pull them back. The result is <see cref="SacLagLearner.HandoverCheck"/>. Default false (the reference
+    /// loads critics as they are).
+    /// </summary>
+    public bool ResetImplausibleCritics { get; set; }
+
     /// <summary>Safe exploration during collection (<see cref="Online.SacLag.SafeExploration"/>); takes effect once an artifact is loaded with
     /// <see cref="SacLagLearner.InitializeFrom"/>. Default <see cref="SafeExploration.None"/> (the reference).</summary>
     public SafeExploration SafeExploration { get; set; } = SafeExploration.None;
@@ -169,6 +180,6 @@ public sealed record SacLagOptions
         ActorLearningRate = 3e-4, CriticLearningRate = 3e-4, CostCriticLearningRate = 3e-4, Alpha = 0.002, AutoTuneAlpha = true,
         ActorLossDividedByOnePlusLambda = true, EpisodesPerIteration = 5, UpdatesPerIteration = 250, MiniBatches = 1, BatchSize = 256,
         WarmupSteps = 5000, CriticWarmupSteps = 1000, OfflineDataFraction = 0.5, SafeExploration = SafeExploration.PolicySet,
-        BoundedTargets = true,
+        BoundedTargets = true, ResetImplausibleCritics = true,
     };
 }
