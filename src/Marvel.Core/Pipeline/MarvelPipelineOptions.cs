@@ -74,12 +74,13 @@ public sealed record MarvelPipelineOptions
 
     /// <summary>
     /// Where the online multiplier starts (applied once, before the first online iteration, to a controller implementing
-    /// <see cref="Abstractions.ILagrangeWarmStart"/>). Default <see cref="Pipeline.LambdaAtHandover.OfflineMultiplier"/>: the offline
-    /// learner's own cost multiplier when the artifact carries one of the same actor-loss form (BEAR-Lag's and BCQ-Lag's PID λ on
-    /// −Q_r + λ·Q_c), else the controller's own initial state. <see cref="Pipeline.LambdaAtHandover.Controller"/> reproduces the reference,
-    /// whose online multiplier starts from its own initial value whatever the offline policy costs.
+    /// <see cref="Abstractions.ILagrangeWarmStart"/>). Default <see cref="Pipeline.LambdaAtHandover.Controller"/>: the controller's own initial
+    /// state, as the reference. <see cref="Pipeline.LambdaAtHandover.OfflineMultiplier"/> takes the offline learner's own cost multiplier when
+    /// the artifact carries one of the same actor-loss form (BEAR-Lag's and BCQ-Lag's PID λ on −Q_r + λ·Q_c). Measured (docs/results.md,
+    /// "Safe finetuning"): the offline multiplier did not help. BallCircle seed 0 ended at 0.749 / 0.33 (violation 1 150) with it and
+    /// 0.802 / 0.16 (1 066) without; on CarCircle it started λ at 4.1 against a start already at cost 0, and the policy did not move.
     /// </summary>
-    public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.OfflineMultiplier;
+    public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.Controller;
 
     /// <summary>
     /// The largest multiplier <see cref="LambdaAtHandover"/> takes over from the offline learner (λ units, &gt; 0). An offline multiplier

@@ -304,6 +304,37 @@ public class SacLagBoundedTargetsTests
     }
 
     [Test]
+    public void HandoverCheck_Reset_DropsThePolicySetFallback_AndACheckpointAgrees()
+    {
+        var dataset = TinyDatasets.BallCircle(episodes: 2);
+        var artifact = ShiftedArtifact(rewardShift: 1e5f, costShift: 0);
+        var options = Checked(true);
+        options.SafeExploration = SafeExploration.PolicySet;
+        using var reset = new SacLagLearner(TinyDatasets.Context(), options);
+        reset.InitializeFrom(artifact);
+        using var kept = new SacLagLearner(TinyDatasets.Context(), options);
+        kept.InitializeFrom(ShiftedArtifact(0, 0));
+
+        reset.AttachOfflineData(dataset);
+        kept.AttachOfflineData(dataset);
+
+        var dir = Path.Combine(Path.GetTempPath(), "marvel-reset-" + Guid.NewGuid().ToString("N"));
+        var keptDir = dir + "-kept";
+        try
+        {
+            reset.SaveCheckpoint(dir);
+            kept.SaveCheckpoint(keptDir);
+            Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Should().NotContain(f => f.Contains("fallback_actor"),
+                "a reset leaves no fallback actor to collect with");
+            Directory.EnumerateFiles(keptDir, "*", SearchOption.AllDirectories).Should().Contain(f => f.Contains("fallback_actor"));
+        }
+        finally
+        {
+            foreach (var d in new[] { dir, keptDir }) if (Directory.Exists(d)) Directory.Delete(d, recursive: true);
+        }
+    }
+
+    [Test]
     public void HandoverCheck_PlausibleCritics_AreKept()
     {
         var artifact = ShiftedArtifact(0, 0);

@@ -540,6 +540,10 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         bool resetReward = rewardOutside > 0.5, resetCost = costOutside > 0.5;
         if (resetReward || resetCost)
         {
+            // The policy set scores actions with these critics, and its fallback is the actor that was trained against the runaway ones:
+            // without trustworthy critics there is nothing to fall back on, so collection uses the online actor alone.
+            _fallbackActor?.Dispose();
+            _fallbackActor = null;
             using var generator = new Generator(_criticResetSeed);
             if (resetReward)
             {

@@ -138,8 +138,10 @@ public sealed record SacLagOptions
     /// fresh optimizer moments) when more than half of its values lie outside the range every policy's value lies in, [min x, max x]/(1 − γ)
     /// over the dataset's scaled per-step values x (0 included), widened by half its span on each side. Critics of a runaway offline learner
     /// carry no information the online stage can use (BEAR-Lag on CarRun: reward Q ≈ 21 000 against a possible maximum in the hundreds), and
-    /// bounded targets alone do not pull them back. The result is <see cref="SacLagLearner.HandoverCheck"/>. Default false (the reference
-    /// loads critics as they are).
+    /// bounded targets alone do not pull them back. A reset also drops the <see cref="SafeExploration.PolicySet"/> fallback (the actor trained
+    /// against the runaway critics, scored by critics that are now fresh), and the pipeline then starts λ from its controller rather than
+    /// from the offline multiplier. The result is <see cref="SacLagLearner.HandoverCheck"/>. Default false (the reference loads critics as
+    /// they are).
     /// </summary>
     public bool ResetImplausibleCritics { get; set; }
 
