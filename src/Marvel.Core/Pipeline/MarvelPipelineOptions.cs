@@ -74,13 +74,15 @@ public sealed record MarvelPipelineOptions
 
     /// <summary>
     /// Where the online multiplier starts (applied once, before the first online iteration, to a controller implementing
-    /// <see cref="Abstractions.ILagrangeWarmStart"/>). Default <see cref="Pipeline.LambdaAtHandover.Controller"/>: the controller's own initial
-    /// state, as the reference. <see cref="Pipeline.LambdaAtHandover.OfflineMultiplier"/> takes the offline learner's own cost multiplier when
-    /// the artifact carries one of the same actor-loss form (BEAR-Lag's and BCQ-Lag's PID λ on −Q_r + λ·Q_c). Measured (docs/results.md,
-    /// "Safe finetuning"): the offline multiplier did not help. BallCircle seed 0 ended at 0.749 / 0.33 (violation 1 150) with it and
-    /// 0.802 / 0.16 (1 066) without; on CarCircle it started λ at 4.1 against a start already at cost 0, and the policy did not move.
+    /// <see cref="Abstractions.ILagrangeWarmStart"/>). Default <see cref="Pipeline.LambdaAtHandover.OfflineMultiplier"/>: the offline
+    /// learner's own cost multiplier when the artifact carries one of the same actor-loss form (BEAR-Lag's and BCQ-Lag's PID λ on
+    /// −Q_r + λ·Q_c) and the online learner's handover check kept its critics, else the controller's own initial state.
+    /// <see cref="Pipeline.LambdaAtHandover.Controller"/> reproduces the reference, whose online multiplier starts from its own initial value
+    /// whatever the offline policy costs. Measured (docs/results.md, "Safe finetuning"): on BallCircle × 3 seeds the offline multiplier
+    /// ended at 0.752 / 0.41 with a cumulative violation of 718, λ from the controller at 0.745 / 0.23 with 1 551; the quickstart's
+    /// violation was 43 against 1 068. On CarCircle it holds λ high (4.1) for a start that costs 0, and the policy barely moves.
     /// </summary>
-    public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.Controller;
+    public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.OfflineMultiplier;
 
     /// <summary>
     /// The largest multiplier <see cref="LambdaAtHandover"/> takes over from the offline learner (λ units, &gt; 0). An offline multiplier

@@ -63,8 +63,8 @@ public class LagrangeWarmStartTests
     [Test]
     public void HandoverLambda_TakesTheOfflinePidMultiplier_OnlyForTheSameActorLossForm()
     {
-        new MarvelPipelineOptions().LambdaAtHandover.Should().Be(LambdaAtHandover.Controller, "the default restarts λ as the reference");
-        var options = new MarvelPipelineOptions { LambdaAtHandover = LambdaAtHandover.OfflineMultiplier };
+        var options = new MarvelPipelineOptions();
+        options.LambdaAtHandover.Should().Be(LambdaAtHandover.OfflineMultiplier);
 
         MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 0.82))).Should().Be(0.82);
         MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 1077))).Should().Be(10, "a runaway offline λ is clipped at MaxHandoverLambda");
