@@ -78,9 +78,9 @@ public sealed record MarvelPipelineOptions
     /// learner's own cost multiplier when the artifact carries one of the same actor-loss form (BEAR-Lag's and BCQ-Lag's PID λ on
     /// −Q_r + λ·Q_c) and the online learner's handover check kept its critics, else the controller's own initial state.
     /// <see cref="Pipeline.LambdaAtHandover.Controller"/> reproduces the reference, whose online multiplier starts from its own initial value
-    /// whatever the offline policy costs. Measured (docs/results.md, "Safe finetuning"): on BallCircle × 3 seeds the offline multiplier
-    /// ended at 0.752 / 0.41 with a cumulative violation of 718, λ from the controller at 0.745 / 0.23 with 1 551; the quickstart's
-    /// violation was 43 against 1 068. On CarCircle it holds λ high (4.1) for a start that costs 0, and the policy barely moves.
+    /// whatever the offline policy costs. Measured (docs/results.md, "Safe finetuning", 4 tasks × 3 seeds with the Bounded gain rule): the
+    /// offline multiplier gave the lower violation on three tasks (CarCircle 2 253 against 4 154, CarRun 5 435 against 7 676) and ended
+    /// within the limit on CarCircle where the controller's start did not; it can hold λ high for a start that already costs 0.
     /// </summary>
     public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.OfflineMultiplier;
 
