@@ -10,8 +10,11 @@ namespace Marvel.Benchmarks;
 public class EnvironmentStepBenchmarks
 {
     private const int StepsPerOp = 1000;
-    private IEnvironment _ballCircle = null!, _ballRun = null!, _carCircle = null!, _carRun = null!;
+    private IEnvironment _ballCircle = null!, _ballRun = null!, _carCircle = null!, _carRun = null!, _droneCircle = null!, _droneRun = null!;
     private readonly float[] _action = { 0.6f, -0.3f };
+    private readonly float[] _droneAction = { 0.3f, 0.1f, 0.2f, 0.1f };
+    private readonly float[] _obs18 = new float[18];
+    private readonly float[] _obs17 = new float[17];
     private readonly float[] _obs8 = new float[8];
     private readonly float[] _obs7 = new float[7];
     private VectorEnvironment _vector = null!;
@@ -29,6 +32,10 @@ public class EnvironmentStepBenchmarks
         _ballRun.Reset(1, _obs7);
         _carCircle.Reset(1, _obs8);
         _carRun.Reset(1, _obs7);
+        _droneCircle = new DroneCircle();
+        _droneRun = new DroneRun();
+        _droneCircle.Reset(1, _obs18);
+        _droneRun.Reset(1, _obs17);
         _vector = new VectorEnvironment(() => new BallCircle(), 8);
         _vecObs = new float[8 * 8];
         _vecActions = Enumerable.Repeat(0.4f, 16).ToArray();
@@ -59,6 +66,14 @@ public class EnvironmentStepBenchmarks
 
     [Benchmark(OperationsPerInvoke = StepsPerOp)]
     public double CarRunStep() => Run(_carRun, _action, _obs7);
+
+    /// <summary>DroneCircle: 6 substeps per step; a constant climbing command, so the drone flies (and leaves the ground contact).</summary>
+    [Benchmark(OperationsPerInvoke = StepsPerOp)]
+    public double DroneCircleStep() => Run(_droneCircle, _droneAction, _obs18);
+
+    /// <summary>DroneRun: 2 substeps per step.</summary>
+    [Benchmark(OperationsPerInvoke = StepsPerOp)]
+    public double DroneRunStep() => Run(_droneRun, _droneAction, _obs17);
 
     /// <summary>Eight BallCircle instances stepped together; one op = one environment step (1000 vector steps / 8000 env steps per invoke).</summary>
     [Benchmark(OperationsPerInvoke = StepsPerOp * 8)]

@@ -20,13 +20,13 @@ public class MuJoCoStepBenchmarks
     private float[] _obs = null!;
 
     /// <summary>The task.</summary>
-    [Params("HalfCheetahVelocity", "HopperVelocity", "SwimmerVelocity", "Walker2dVelocity", "AntVelocity")]
+    [Params("HalfCheetahVelocity", "HopperVelocity", "SwimmerVelocity", "Walker2dVelocity", "AntVelocity", "AntCircle", "AntRun")]
     public string Task { get; set; } = "HalfCheetahVelocity";
 
     [GlobalSetup]
     public void Setup()
     {
-        _env = MuJoCoTasks.Create(Task);
+        _env = Task.StartsWith("Ant", StringComparison.Ordinal) && !Task.EndsWith("Velocity", StringComparison.Ordinal) ? BulletAntTasks.Create(Task) : MuJoCoTasks.Create(Task);
         int n = _env.ActionSpace.Dimension;
         _actions = new float[StepsPerOp * n];
         var random = new RandomSource(1);

@@ -58,6 +58,17 @@ public sealed class TrainingCommandTests
         Ok("inspect", P("policy.hdf5"), "--no-plot").Out.Should().Contain("│ 2 ");
     }
 
+    [TestCase("DroneCircle")]
+    [TestCase("DroneRun")]
+    public void Run_OnADroneTask_GeneratesItsBuiltInDataset_AndCompletesEveryStage(string task)
+    {
+        string run = P(task);
+        Ok(["run", .. Tiny, "--set", $"Marvel:Pipeline:TaskId={task}", "--set", "Marvel:Pipeline:OnlineIterations=1", "--set", "Run:Plots=false",
+            "--run-dir", run, "--quiet"]);
+        RunResumer.ReadState(run).Should().Be(RunFolderState.Complete);
+        File.Exists(Path.Combine(run, "handover", "manifest.json")).Should().BeTrue();
+    }
+
     [Test]
     public async Task Run_Cancelled_ExitsWith1_LeavesACheckpoint_AndTheSameCommandCompletesIt()
     {

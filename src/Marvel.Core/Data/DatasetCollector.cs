@@ -97,7 +97,8 @@ public static class DatasetCollector
     /// episode each), so imitating the whole dataset (BC-All) is unsafe while its cautious episodes still support safe policies. About a
     /// tenth of the episodes (at least one when there are more than ten) take uniformly random actions, for action coverage.
     /// </summary>
-    /// <param name="taskId">"BallCircle", "BallRun", "CarCircle" or "CarRun".</param>
+    /// <param name="taskId">"BallCircle", "BallRun", "CarCircle", "CarRun", "DroneCircle" or "DroneRun" (Drone levels: circles of radius
+    /// 4.5–7.5 m at 2–4.5 m/s, lines at 0.6–3.6 m/s, flown by <see cref="ScriptedDronePolicy"/>).</param>
     /// <param name="episodes">Total complete episodes (≥ 10).</param>
     /// <param name="seed">Seed of environments, noise and mixtures.</param>
     /// <param name="environments">Environments stepped together.</param>
@@ -110,10 +111,13 @@ public static class DatasetCollector
         registry ??= EnvironmentRegistry.Default;
         using var env = registry.MakeVector(taskId, environments);
         const int levels = 10;
-        bool circle = taskId.EndsWith("Circle", StringComparison.Ordinal);
-        bool car = taskId.StartsWith("Car", StringComparison.Ordinal);
-        if (!circle && !taskId.EndsWith("Run", StringComparison.Ordinal))
-            throw new ArgumentException($"Built-in generation supports BallCircle, BallRun, CarCircle and CarRun, not '{taskId}'. Use Collect with your own policies.", nameof(taskId));
+        // The task's own id, so a DSRL id ("OfflineDroneRun-v0") picks the same controllers as the short id.
+        string id = env.Spec.Id;
+        bool circle = id.EndsWith("Circle", StringComparison.Ordinal);
+        bool car = id.StartsWith("Car", StringComparison.Ordinal);
+        bool drone = id.StartsWith("Drone", StringComparison.Ordinal);
+        if (!circle && !id.EndsWith("Run", StringComparison.Ordinal))
+            throw new ArgumentException($"Built-in generation supports {SupportedTasks}, not '{taskId}'. Use Collect with your own policies.", nameof(taskId));
         // About a tenth random-action episodes (action coverage for the critics of offline RL and value alignment); the rest
         // over the levels, skewed toward the costly end.
         int randomEpisodes = episodes > levels ? Math.Max(1, episodes / 10) : 0;
@@ -122,9 +126,13 @@ public static class DatasetCollector
         for (int level = 0; level < levels; level++)
         {
             double f = level / (double)(levels - 1);
-            IPolicy scripted = circle
-                ? ScriptedTaskPolicy.Circle(taskId, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 3.5 + 1.0 * f)
-                : ScriptedTaskPolicy.Run(taskId, targetSpeed: car ? 0.8 + 3.0 * f : 1.2 + 3.0 * f);
+            IPolicy scripted = drone
+                ? circle
+                    ? ScriptedDronePolicy.Circle(radius: 4.5 + 3.0 * f, speed: 2.0 + 2.5 * f)
+                    : ScriptedDronePolicy.Line(speed: 0.6 + 3.0 * f)
+                : circle
+                    ? ScriptedTaskPolicy.Circle(id, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 3.5 + 1.0 * f)
+                    : ScriptedTaskPolicy.Run(id, targetSpeed: car ? 0.8 + 3.0 * f : 1.2 + 3.0 * f);
             var noisy = new NoisyPolicy(scripted, 0.3, Abstractions.Seeding.SeedStreams.Derive(seed, "noise/" + level));
             plan.Add(new CollectionStage(noisy, counts[level]));
         }
@@ -132,6 +140,8 @@ public static class DatasetCollector
             plan.Add(new CollectionStage(new RandomPolicy(env.ObservationSpace.Dimension, env.ActionSpace, Abstractions.Seeding.SeedStreams.Derive(seed, "random")), randomEpisodes));
         return Collect(env, plan, seed);
     }
+
+    private const string SupportedTasks = "BallCircle, BallRun, CarCircle, CarRun, DroneCircle and DroneRun";
 
     /// <summary>Episodes per aggressiveness level: shares ∝ 2 + ℓ², at least one each, summing to <paramref name="episodes"/> (largest remainders).</summary>
     internal static int[] LevelEpisodeCounts(int episodes, int levels)

@@ -12,17 +12,32 @@ public sealed class EnvironmentRegistry
 {
     private readonly ConcurrentDictionary<string, Func<IEnvironment>> _factories = new(StringComparer.Ordinal);
 
-    /// <summary>The process-wide registry, holding BallCircle, BallRun, CarCircle and CarRun.</summary>
+    /// <summary>The built-in tasks by short id; their DSRL ids are <c>Offline{id}-v0</c>. Declared before <see cref="Default"/>, which reads it.</summary>
+    internal static readonly (string Id, Func<IEnvironment> Create)[] BuiltIns =
+    [
+        ("BallCircle", () => new BallCircle()),
+        ("BallRun", () => new BallRun()),
+        ("CarCircle", () => new CarCircle()),
+        ("CarRun", () => new CarRun()),
+        ("DroneCircle", () => new DroneCircle()),
+        ("DroneRun", () => new DroneRun()),
+    ];
+
+    /// <summary>The process-wide registry, holding the six built-in tasks (see <see cref="CreateWithBuiltIns"/>).</summary>
     public static EnvironmentRegistry Default { get; } = CreateWithBuiltIns();
 
-    /// <summary>A registry with the four built-in tasks.</summary>
+    /// <summary>
+    /// A registry with the six built-in tasks BallCircle, BallRun, CarCircle, CarRun, DroneCircle and DroneRun, each under
+    /// its short id and its DSRL id (e.g. "OfflineDroneCircle-v0"); both names create the same task.
+    /// </summary>
     public static EnvironmentRegistry CreateWithBuiltIns()
     {
         var r = new EnvironmentRegistry();
-        r.Register("BallCircle", () => new BallCircle());
-        r.Register("BallRun", () => new BallRun());
-        r.Register("CarCircle", () => new CarCircle());
-        r.Register("CarRun", () => new CarRun());
+        foreach (var (id, create) in BuiltIns)
+        {
+            r.Register(id, create);
+            r.Register($"Offline{id}-v0", create);
+        }
         return r;
     }
 

@@ -54,6 +54,10 @@ public static class MarvelComponentNames
     public const string CarCircle = "CarCircle";
     /// <summary>Environment: the built-in CarRun task (docs/environments.md).</summary>
     public const string CarRun = "CarRun";
+    /// <summary>Environment: the built-in DroneCircle task (docs/environments.md).</summary>
+    public const string DroneCircle = "DroneCircle";
+    /// <summary>Environment: the built-in DroneRun task (docs/environments.md).</summary>
+    public const string DroneRun = "DroneRun";
 }
 
 /// <summary>

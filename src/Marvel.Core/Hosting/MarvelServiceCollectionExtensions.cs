@@ -25,7 +25,7 @@ public static class MarvelServiceCollectionExtensions
     /// <summary>
     /// Registers the Marvel catalog (<see cref="IMarvelComponents"/>), the built-in components under their names (offline learners
     /// "CPQ", "BC-All", "BC-Safe", "BEAR-Lag", "BCQ-Lag", "COptiDICE", "CDT"; online learners "SAC-Lag", "PPO-Lag"; controllers
-    /// "aPID", "PID", "DualAscent"; aligners "VPA", "None"; environments "BallCircle", "BallRun", "CarCircle", "CarRun") and
+    /// "aPID", "PID", "DualAscent"; aligners "VPA", "None"; environments "BallCircle", "BallRun", "CarCircle", "CarRun", "DroneCircle", "DroneRun") and
     /// one options type per component, each validated when the host starts (<c>ValidateOnStart</c>), every bad field listed.
     /// </summary>
     /// <remarks>
@@ -146,6 +146,8 @@ public static class MarvelServiceCollectionExtensions
         Environment<BallRun>(services, Names.BallRun, () => new BallRun());
         Environment<CarCircle>(services, Names.CarCircle, () => new CarCircle());
         Environment<CarRun>(services, Names.CarRun, () => new CarRun());
+        Environment<DroneCircle>(services, Names.DroneCircle, () => new DroneCircle());
+        Environment<DroneRun>(services, Names.DroneRun, () => new DroneRun());
     }
 
     private static void Offline<TOptions, TValidator, TLearner>(IServiceCollection services, string name, string optionsName,

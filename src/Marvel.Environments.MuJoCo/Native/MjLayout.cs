@@ -17,6 +17,14 @@ internal static class MjLayout
     /// <summary><c>mjOBJ_BODY</c>, the object type of bodies for <c>mj_name2id</c>.</summary>
     public const int ObjectBody = 1;
 
+    /// <summary><c>mjOBJ_GEOM</c>, the object type of geoms for <c>mj_name2id</c>.</summary>
+    public const int ObjectGeom = 5;
+
+    // mjContact: size and the two geom ids (int) of a contact.
+    public const int SizeOfContact = 528;
+    public const int ContactGeom1 = 508;
+    public const int ContactGeom2 = 512;
+
     // mjModel: sizes (int).
     public const int ModelNq = 0;
     public const int ModelNv = 4;
@@ -41,4 +49,11 @@ internal static class MjLayout
     public const int DataQvel = 40384;
     public const int DataCtrl = 40408;
     public const int DataXpos = 40480;
+
+    // mjData: number of detected contacts (int) and the contact array (mjContact*).
+    public const int DataNcon = 40332;
+    public const int DataContact = 40752;
+
+    // mjData: the constraint solver's warm start (mjtNum*, nv), saved by checkpoints so a restored run continues exactly.
+    public const int DataQaccWarmstart = 40400;
 }

@@ -26,6 +26,22 @@ public class DatasetCollectorTests
         eps.Max(e => e.Cost).Should().BeGreaterThanOrEqualTo(40, "the aggressive end of the sweep violates a limit of 40");
     }
 
+    [TestCase("DroneCircle")]
+    [TestCase("OfflineDroneRun-v0")]
+    public void GenerateBuiltIn_Drone_SpansLowToHighEpisodeCost(string task)
+    {
+        var data = DatasetCollector.GenerateBuiltIn(task, episodes: 20, seed: 1, environments: 4);
+        var eps = data.Episodes;
+        TestContext.Out.WriteLine($"{task}: {eps.Count} episodes, cost {eps.Min(e => e.Cost)}..{eps.Max(e => e.Cost)}, return {eps.Min(e => e.Return):F1}..{eps.Max(e => e.Return):F1}");
+        eps.Should().HaveCount(20);
+        data.ObservationSize.Should().Be(task == "DroneCircle" ? 18 : 17);
+        data.ActionSize.Should().Be(4);
+        // A random-action episode may flip the drone (terminated); the scripted levels fly the whole horizon.
+        eps.Should().OnlyContain(e => e.Length <= EnvironmentRegistry.Default.Make(task).Spec.MaxEpisodeSteps);
+        eps.Min(e => e.Cost).Should().BeLessThanOrEqualTo(5, "the cautious end of the sweep is (nearly) safe");
+        eps.Max(e => e.Cost).Should().BeGreaterThanOrEqualTo(40, "the aggressive end of the sweep violates a limit of 40");
+    }
+
     [Test]
     public void LevelEpisodeCounts_SkewTowardCostlyLevels_LargestRemainders()
     {

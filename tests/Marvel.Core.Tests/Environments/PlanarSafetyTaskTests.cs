@@ -120,8 +120,10 @@ public class PlanarSafetyTaskTests
     public void Registry_MakesBuiltIns_AndNamesKnownIdsForUnknownOnes()
     {
         var registry = EnvironmentRegistry.CreateWithBuiltIns();
-        registry.Ids.Should().Equal("BallCircle", "BallRun", "CarCircle", "CarRun");
+        registry.Ids.Should().Equal("BallCircle", "BallRun", "CarCircle", "CarRun", "DroneCircle", "DroneRun",
+            "OfflineBallCircle-v0", "OfflineBallRun-v0", "OfflineCarCircle-v0", "OfflineCarRun-v0", "OfflineDroneCircle-v0", "OfflineDroneRun-v0");
         registry.Make("CarRun").Spec.MaxEpisodeSteps.Should().Be(200);
+        registry.Make("OfflineCarRun-v0").Spec.Id.Should().Be("CarRun");
         registry.Invoking(r => r.Make("BallCircl")).Should().Throw<KeyNotFoundException>().WithMessage("*BallCircl*BallCircle, BallRun, CarCircle, CarRun*");
     }
 

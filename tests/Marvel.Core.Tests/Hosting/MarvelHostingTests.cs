@@ -115,7 +115,7 @@ public class MarvelHostingTests
         components.Names(MarvelComponentKind.OnlineLearner).Should().BeEquivalentTo("SAC-Lag", "PPO-Lag");
         components.Names(MarvelComponentKind.LagrangeController).Should().BeEquivalentTo("aPID", "PID", "DualAscent");
         components.Names(MarvelComponentKind.ValueAligner).Should().BeEquivalentTo("VPA", "None");
-        components.Names(MarvelComponentKind.Environment).Should().BeEquivalentTo("BallCircle", "BallRun", "CarCircle", "CarRun");
+        components.Names(MarvelComponentKind.Environment).Should().BeEquivalentTo("BallCircle", "BallRun", "CarCircle", "CarRun", "DroneCircle", "DroneRun");
     }
 
     [Test]
@@ -135,7 +135,7 @@ public class MarvelHostingTests
         components.Invoking(c => c.CreateAligner("Shift")).Should().Throw<ArgumentException>()
             .WithMessage("*Unknown value aligner 'Shift'*None, VPA*");
         components.Invoking(c => c.CreateEnvironment("PointGoal")).Should().Throw<ArgumentException>()
-            .WithMessage("*Unknown environment 'PointGoal'*BallCircle, BallRun, CarCircle, CarRun, LineReach*");
+            .WithMessage("*Unknown environment 'PointGoal'*BallCircle, BallRun, CarCircle, CarRun, DroneCircle, DroneRun, LineReach*");
     }
 
     [Test]
@@ -318,7 +318,7 @@ public class MarvelHostingTests
         using var env = components.CreateEnvironment("BallCircle");
         env.Should().BeOfType<LineReachEnvironment>();
         components.Names(MarvelComponentKind.LagrangeController).Should().BeEquivalentTo("aPID", "PID", "DualAscent");
-        components.Names(MarvelComponentKind.Environment).Should().BeEquivalentTo("BallCircle", "BallRun", "CarCircle", "CarRun");
+        components.Names(MarvelComponentKind.Environment).Should().BeEquivalentTo("BallCircle", "BallRun", "CarCircle", "CarRun", "DroneCircle", "DroneRun");
     }
 
     [Test]

@@ -12,6 +12,10 @@ int main(void)
     printf("LibraryVersion %d\n", mj_version());
     printf("SizeOfMjtNum %zu\n", sizeof(mjtNum));
     printf("ObjectBody %d\n", (int)mjOBJ_BODY);
+    printf("ObjectGeom %d\n", (int)mjOBJ_GEOM);
+    printf("SizeOfContact %zu\n", sizeof(mjContact));
+    OFF("Contact_", mjContact, geom1);
+    OFF("Contact_", mjContact, geom2);
     OFF("Model_", mjModel, nq);
     OFF("Model_", mjModel, nv);
     OFF("Model_", mjModel, nu);
@@ -29,5 +33,8 @@ int main(void)
     OFF("Data_", mjData, qvel);
     OFF("Data_", mjData, ctrl);
     OFF("Data_", mjData, xpos);
+    OFF("Data_", mjData, ncon);
+    OFF("Data_", mjData, contact);
+    OFF("Data_", mjData, qacc_warmstart);
     return 0;
 }

@@ -18,7 +18,7 @@ public sealed record TaskScoreReference(double MaxEpisodeReward, double MinEpiso
 /// </summary>
 /// <remarks>
 /// R_max and R_min are dataset statistics, not optima, so R_norm can exceed 1 or be negative.
-/// Built-in references are DSRL's values (dsrl/infos.py) for the nine DSRL tasks Marvel.Core covers.
+/// Built-in references are DSRL's values (dsrl/infos.py) for the thirteen DSRL tasks Marvel.Core and Marvel.Environments.MuJoCo cover.
 /// Register references for your own tasks with <see cref="Register"/>; the usual choice is the largest and
 /// smallest episode return of your offline dataset (<c>OfflineDataset.ScoreReference()</c>).
 /// </remarks>
@@ -30,6 +30,10 @@ public static class NormalizedScore
         ["BallRun"] = new(1327.445556640625, 26.339754104614258, 80.0, 0.0, 100),
         ["CarCircle"] = new(534.3060913085938, 3.484419822692871, 100.0, 0.0, 300),
         ["CarRun"] = new(574.6533203125, 204.28726196289062, 40.0, 0.0, 200),
+        ["DroneCircle"] = new(996.38916015625, 207.794189453125, 100.0, 0.0, 300),
+        ["DroneRun"] = new(682.8330078125, 10.557029724121094, 140.0, 0.0, 200),
+        ["AntCircle"] = new(460.7091979980469, 0.0177031010389328, 200.0, 0.0, 500),
+        ["AntRun"] = new(955.4818725585938, 0.001767391717990563, 150.0, 0.0, 200),
         ["AntVelocity"] = new(2976.276611328125, 6.1519012451171875, 250.0, 0.0, 1000),
         ["HalfCheetahVelocity"] = new(2806.93310546875, 5.7509765625, 250.0, 0.0, 1000),
         ["HopperVelocity"] = new(1911.396728515625, 37.05154800415039, 250.0, 0.0, 1000),
