@@ -85,6 +85,7 @@ public static class MarvelApp
                      EnvironmentCommands.Envs(context), EnvironmentCommands.CheckEnv(context), DataCommands.Collect(context), DataCommands.Inspect(context),
                      TrainingCommands.TrainOffline(context), TrainingCommands.Align(context), TrainingCommands.Finetune(context), TrainingCommands.Run(context),
                      TrainingCommands.Evaluate(context), SweepCommand.Create(context), ReportCommand.Create(context), PlotCommand.Create(context),
+                     ExportCommand.Create(context),
                  })
             root.Add(command);
         return root;
