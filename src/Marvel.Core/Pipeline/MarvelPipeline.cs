@@ -651,7 +651,7 @@ public sealed class MarvelPipeline
         ["online_iterations"] = r.OnlineIterations,
         ["online_environment_steps"] = r.OnlineEnvironmentSteps,
         ["online_episodes"] = r.OnlineEpisodes,
-        ["alignment_steps"] = r.AlignmentSteps,
+        ["alignment_gradient_steps"] = r.AlignmentSteps,   // gradient steps, not ValuePreAlignmentOptions.Steps (calls of MiniBatches steps each)
         ["final_lambda"] = r.FinalLambda,
         ["elapsed_seconds"] = r.Elapsed.TotalSeconds,
     };
