@@ -3,7 +3,8 @@
 #   ./build.sh quickstart [args]   run the quickstart sample (the library's main job, end to end)
 #   ./build.sh test                build and run the whole test suite; last line: "N passed, N failed"
 #   ./build.sh bench [filter]      run the BenchmarkDotNet project (Release)
-#   ./build.sh pack [args]         pack every packable project into artifacts/packages (args go to dotnet pack)
+#   ./build.sh pack [args]         pack every packable project into artifacts/packages at a unique prerelease version
+#                                  (MARVEL_PACK_VERSION=X.Y.Z for a release; args go to dotnet pack)
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -27,13 +28,17 @@ case "$cmd" in
   pack)
     bash eng/install-prerequisites.sh
     # Every packable project under src/ (libraries and .NET tools), each with its .snupkg; package validation runs in pack.
+    # Each pack gets a version nobody has used (0.1.0-local.<UTC time>.<pid>) unless MARVEL_PACK_VERSION names one (a release),
+    # so `dotnet add package Marvel.Core --prerelease` takes the newest pack and ~/.nuget/packages never serves a stale copy.
     source eng/local-feed.sh
+    version=${MARVEL_PACK_VERSION:-$(feed_unique_version)}
     mapfile -t projects < <(feed_packable_projects)
     [ ${#projects[@]} -gt 0 ] || { echo "No packable project under src/." >&2; exit 1; }
     for project in "${projects[@]}"; do
-      dotnet pack "$project" -c Release -nologo -o artifacts/packages "$@"
+      dotnet pack "$project" -c Release -nologo -o artifacts/packages -p:Version="$version" "$@"
     done
     ls -1 artifacts/packages
+    echo "Packed version $version into $(pwd)/artifacts/packages"
     ;;
   *)
     echo "usage: ./build.sh quickstart|test|bench [filter]|pack" >&2

@@ -29,7 +29,7 @@ feed_packable_projects() {
   while IFS= read -r p; do
     packable=$(dotnet msbuild "$p" -nologo -getProperty:IsPackable 2>/dev/null | tr -d '[:space:]')
     [ "$packable" = "true" ] && echo "$p"
-  done < <(find src -name '*.csproj' | LC_ALL=C sort)
+  done < <(find src tests/Marvel.Testing -name '*.csproj' | LC_ALL=C sort)   # Marvel.Testing ships the conformance suite
 }
 
 # The release version from Directory.Build.props with a prerelease suffix unique to this run, so a package restored

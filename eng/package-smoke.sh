@@ -67,15 +67,20 @@ feed_check "Marvel.Core.$version.nupkg depends on the managed TorchSharp $torch_
   bash -c '[ -f "$1" ] && unzip -p "$1" Marvel.Core.nuspec | grep -q "<dependency id=\"TorchSharp\" version=\"$2\""' _ "$core" "$torch_version"
 [ -f "$core" ] || finish
 
-# 3. A fresh project outside the repository consumes the package, as a user would.
-mkdir -p "$consumer"
+# 3. A fresh project outside the repository consumes the package with the README's install commands, run literally: the
+#    fenced block between "<!-- package-smoke: begin -->" and "<!-- package-smoke: end -->" in README.md. The one change is the
+#    value of MARVEL (the user's checkout), which here points at a folder whose artifacts/packages is the feed packed above.
+mkdir -p "$consumer" "$work/marvel/artifacts"
 cp tests/PackageConsumer/PackageConsumer.csproj tests/PackageConsumer/*.cs "$consumer/"
-feed_nuget_config "$consumer" "$feed"
+ln -s "$feed" "$work/marvel/artifacts/packages"
+install="$work/readme-install.sh"
+sed -n '/<!-- package-smoke: begin -->/,/<!-- package-smoke: end -->/p' README.md | grep -v -e '^<!-- package-smoke' -e '^```' \
+  | sed "s#^MARVEL=.*#MARVEL='$work/marvel'#" > "$install"
+feed_check "README.md has the install block (MARVEL=, nuget.config, dotnet add package Marvel.Core)" \
+  bash -c 'grep -q "^MARVEL=" "$1" && grep -q "nuget.config" "$1" && grep -q "dotnet add package Marvel.Core" "$1"' _ "$install"
 cd "$consumer" || finish
-run_step "dotnet add package Marvel.Core --version $version (from the local feed)" \
-  dotnet add package Marvel.Core --version "$version"
-run_step "dotnet add package TorchSharp-cpu --version $torch_version" \
-  dotnet add package TorchSharp-cpu --version "$torch_version"
+run_step "README install commands run literally in a fresh project (nuget.config, dotnet add package Marvel.Core --prerelease, TorchSharp-cpu)" \
+  bash -euo pipefail "$install"
 feed_check "the consumer restored Marvel.Core $version from the package, not a project" \
   grep -q "\"Marvel.Core/$version\": {" obj/project.assets.json
 run_step "the consumer builds against the package" dotnet build -c Release -nologo -v:q

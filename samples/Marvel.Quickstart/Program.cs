@@ -55,22 +55,8 @@ var online = SacLagHandover.Factory(SacLagOptions.SafeFinetuning());   // networ
 
 var pipeline = new MarvelPipeline(options, context => new BearLagLearner(context, offline), aligner, controller, online);
 
-var lastReport = Stopwatch.StartNew();
-var progress = new InlineProgress(p =>
-{
-    bool periodic = p.Stage is "offline" or "alignment";
-    if (periodic && lastReport.Elapsed.TotalSeconds < 5 && p.Step < p.TotalSteps) return;
-    lastReport.Restart();
-    string metrics = p.Stage switch
-    {
-        "online" => $"return {p.Metrics["mean_episode_return"],6:F1} cost {p.Metrics["mean_episode_cost"],5:F1} λ {p.Metrics["lambda"]:G3} " +
-                    $"cumulative violation {p.Metrics["cumulative_violation"]:F0}",
-        "evaluation" => $"iteration {p.Metrics["iteration"]}: return {p.Metrics["mean_return"]:F1} cost {p.Metrics["mean_cost"]:F1} " +
-                        $"(normalized {p.Metrics["normalized_reward"]:F3} / {p.Metrics["normalized_cost"]:F2})",
-        _ => string.Join(" ", p.Metrics.Take(4).Select(kv => $"{kv.Key}={kv.Value:G3}")),
-    };
-    Console.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F1}s] {p.Stage} {(p.TotalSteps > 0 ? $"{p.Step}/{p.TotalSteps} " : "")}{metrics}");
-});
+// Lines in order, with each stage's rate and time left (Progress<T> would post them to the thread pool and reorder them).
+var progress = new ConsoleProgress(Console.Out);
 
 // Ctrl+C cancels cleanly and leaves a checkpoint; running the quickstart again resumes it (bit-identically) instead of starting over.
 using var cancel = new CancellationTokenSource();
@@ -104,12 +90,6 @@ var plots = Marvel.Cli.Reports.RunPlots.Write(result.RunDirectory);
 Console.WriteLine($"Plots: {string.Join(", ", plots.Select(p => Path.GetRelativePath(result.RunDirectory, p)))} (return and cost per iteration with the evaluations and the limit line; λ and its P, I, D terms).");
 Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Run directory: {result.RunDirectory}. Done in {clock.Elapsed.TotalSeconds:F0} s.");
 return 0;
-
-/// <summary>Reports on the pipeline's own thread, so lines print in order (Progress&lt;T&gt; posts to the thread pool).</summary>
-internal sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-{
-    public void Report(TrainingProgress value) => report(value);
-}
 
 /// <summary>The quickstart's command line: <c>--task</c>, <c>--cost-limit</c>, <c>--dataset-seed</c>, <c>--seed</c>, <c>--offline-steps</c>,
 /// <c>--online-iterations</c>, <c>--run-dir</c>, each followed by its value.</summary>

@@ -61,6 +61,12 @@ public static class MarvelApp
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.BadUsage;
         }
+        catch (RunFailedException e) when (e.InnerException is OperationCanceledException)
+        {
+            // The user's own Ctrl+C (or a sweep's SIGTERM) is not a failure of the run: say what happened and how to go on.
+            context.Error.WriteLine($"cancelled: {e.Message}");
+            return ExitCodes.RunFailed;
+        }
         catch (RunFailedException e)
         {
             context.Error.WriteLine($"run failed: {e.Message}");
@@ -68,7 +74,7 @@ public static class MarvelApp
         }
         catch (OperationCanceledException)
         {
-            context.Error.WriteLine("cancelled.");
+            context.Error.WriteLine("cancelled; run the same command to resume.");
             return ExitCodes.RunFailed;
         }
     }
@@ -85,6 +91,7 @@ public static class MarvelApp
                      EnvironmentCommands.Envs(context), EnvironmentCommands.CheckEnv(context), DataCommands.Collect(context), DataCommands.Inspect(context),
                      TrainingCommands.TrainOffline(context), TrainingCommands.Align(context), TrainingCommands.Finetune(context), TrainingCommands.Run(context),
                      TrainingCommands.Evaluate(context), SweepCommand.Create(context), ReportCommand.Create(context), PlotCommand.Create(context),
+                     ExportCommand.Create(context),
                  })
             root.Add(command);
         return root;

@@ -53,7 +53,8 @@ public sealed class BadUsageTests
     }
 
     [Test]
-    public void UnknownOptionKey_Exit2_NamesTheKey() => ShouldBeBadUsage(CliHarness.Run("run", "--set", "Marvel:Pipeline:Sed=3"), "'Sed'");
+    public void UnknownOptionKey_Exit2_NamesTheKeyAndTheNearestSetting() =>
+        ShouldBeBadUsage(CliHarness.Run("run", "--set", "Marvel:Pipeline:Sed=3"), "'Marvel:Pipeline:Sed' is not a setting of MarvelPipelineOptions; did you mean 'Seed'?");
 
     [Test]
     public void UnconvertibleValue_Exit2_NamesTheKey() =>
@@ -63,8 +64,22 @@ public sealed class BadUsageTests
     public void InvalidOptionValues_Exit2_ListEveryBadField()
     {
         var outcome = CliHarness.Run("run", "--set", "Marvel:Pipeline:EvalEpisodes=0", "--set", "Marvel:Cpq:Gamma=2");
-        ShouldBeBadUsage(outcome, "Marvel:Pipeline (MarvelPipelineOptions): Property EvalEpisodes");
-        outcome.Error.Should().Contain("Marvel:Cpq (CpqOptions): Property Gamma");
+        ShouldBeBadUsage(outcome, "Marvel:Pipeline:EvalEpisodes: must be");
+        outcome.Error.Should().Contain("Marvel:Cpq:Gamma: must be").And.NotContain("Property ");
+    }
+
+    [Test]
+    public void InvalidOnlineOption_Exit2_NamesTheFullKey() =>
+        ShouldBeBadUsage(CliHarness.Run("run", "--set", "Marvel:SacLag:Gamma=2"), "Marvel:SacLag:Gamma: ");
+
+    [Test]
+    public void NegativePipelineCostLimit_Exit2_IsReportedOnce()
+    {
+        // The tool copies the pipeline's limit into the 10 sections with a CostLimit; all 11 fail, and that is one mistake.
+        var outcome = CliHarness.Run("run", "--set", "Marvel:Pipeline:CostLimit=-5");
+        ShouldBeBadUsage(outcome, "Marvel:Pipeline:CostLimit: must be a finite undiscounted episode cost >= 0, got -5.");
+        outcome.Error.Split("got -5").Length.Should().Be(2, outcome.Error);
+        outcome.Error.Should().Contain("(the same value in Marvel:Cpq:CostLimit, ").And.Contain("Marvel:AdaptivePid:CostLimit");
     }
 
     [Test]

@@ -5,7 +5,7 @@ namespace Marvel.Cli.Tests;
 public sealed class CommandTests
 {
     private static readonly string[] Commands =
-        ["envs", "check-env", "collect", "inspect", "train-offline", "align", "finetune", "run", "evaluate", "sweep", "report"];
+        ["envs", "check-env", "collect", "inspect", "train-offline", "align", "finetune", "run", "evaluate", "sweep", "report", "export"];
 
     [TestCaseSource(nameof(Commands))]
     public void Help_EveryCommand_HasAnExample(string command)

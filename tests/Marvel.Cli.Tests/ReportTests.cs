@@ -178,6 +178,14 @@ public sealed class ReportTests
     }
 
     [Test]
+    public void TrainingCurve_WindowWiderThanTheData_ShrinksToHalfTheData()
+    {
+        // 4 iterations: a 10-iteration window would average everything into its running mean; it becomes 2, the case above.
+        var (_, mean, _) = ReportPlots.TrainingCurve(Rows()[0], p => p.MeanCost, window: 10);
+        mean.Should().Equal([41, 36, 26, 16], (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
+    [Test]
     public void RawCsv_HasOneLinePerRunAndPoint_WithTheRunsOwnNumbers()
     {
         var (runs, training, evaluations) = ReportBuilder.RawCsv(Rows());

@@ -83,7 +83,8 @@ public sealed class TrainingCommandTests
         var cancelled = await CliHarness.RunAsync(cts.Token, args);
         await watcher;
         cancelled.ExitCode.Should().Be(1, cancelled.All);
-        cancelled.Error.Should().Contain("was cancelled").And.Contain("checkpoints/");
+        cancelled.Error.Should().Contain("was cancelled").And.Contain("checkpoints/").And.Contain("Run the same command again");
+        cancelled.Error.Should().Contain("cancelled: run '").And.NotContain("run failed", "the user's own Ctrl+C is not a failed run");
         Marvel.Core.Pipeline.RunDirectory.ReadStatus(run).StatusText.Should().Be("cancelled");
         Directory.GetDirectories(Path.Combine(run, "checkpoints"), "iteration-*").Should().NotBeEmpty();
 

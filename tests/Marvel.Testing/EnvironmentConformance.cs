@@ -21,6 +21,7 @@ public abstract class EnvironmentConformance
     /// <summary>Steps used by the determinism and value checks.</summary>
     protected virtual int CheckSteps => 300;
 
+    /// <summary><see cref="EnvironmentChecker"/> finds no error in <see cref="CheckSteps"/> steps.</summary>
     [Test]
     public void Checker_ReportsNoErrors()
     {
@@ -29,6 +30,7 @@ public abstract class EnvironmentConformance
         report.Errors.Should().BeEmpty();
     }
 
+    /// <summary>Observation and action spaces have at least one coordinate, the action box is bounded and the spec has an id.</summary>
     [Test]
     public void Spaces_HavePositiveDimensionsAndBoundedActions()
     {
@@ -39,6 +41,7 @@ public abstract class EnvironmentConformance
         env.Spec.Id.Should().NotBeNullOrWhiteSpace();
     }
 
+    /// <summary>The same reset seed and actions give the same trajectory; another seed gives another start.</summary>
     [Test]
     public void SameSeed_SameTrajectory_DifferentSeed_DifferentStart()
     {
@@ -49,6 +52,7 @@ public abstract class EnvironmentConformance
         a[0].Should().NotBe(c[0], "different seeds should give different initial states");
     }
 
+    /// <summary>Under random actions, costs are finite and non-negative and observations stay inside the observation space.</summary>
     [Test]
     public void RandomPolicy_CostsFiniteNonNegative_ObservationsInSpace()
     {
@@ -69,6 +73,7 @@ public abstract class EnvironmentConformance
         }
     }
 
+    /// <summary>An episode that does not terminate is truncated exactly at the horizon, and stepping after its end throws.</summary>
     [Test]
     public void Episode_TruncatesExactlyAtHorizon_ThenStepThrows()
     {
@@ -94,6 +99,7 @@ public abstract class EnvironmentConformance
         env.Invoking(e => e.Step(action, obs)).Should().Throw<InvalidOperationException>();
     }
 
+    /// <summary>An action of the wrong length throws an <see cref="ArgumentException"/>.</summary>
     [Test]
     public void Step_WrongActionLength_ThrowsArgumentException()
     {
@@ -103,6 +109,8 @@ public abstract class EnvironmentConformance
         env.Invoking(e => e.Step(new float[env.ActionSpace.Dimension + 1], obs)).Should().Throw<ArgumentException>().WithMessage("*action*");
     }
 
+    /// <summary>A NaN or infinite action coordinate throws an <see cref="ArgumentException"/>.</summary>
+    /// <param name="bad">The non-finite value put in the first coordinate.</param>
     [Test]
     public void Step_NonFiniteAction_ThrowsArgumentException([Values(float.NaN, float.PositiveInfinity, float.NegativeInfinity)] float bad)
     {
@@ -114,6 +122,7 @@ public abstract class EnvironmentConformance
         env.Invoking(e => e.Step(action, obs)).Should().Throw<ArgumentException>().WithMessage("*finite*");
     }
 
+    /// <summary>Stepping before the first reset throws an <see cref="InvalidOperationException"/>.</summary>
     [Test]
     public void Step_BeforeReset_ThrowsInvalidOperation()
     {
@@ -121,6 +130,7 @@ public abstract class EnvironmentConformance
         env.Invoking(e => e.Step(new float[e.ActionSpace.Dimension], new float[e.ObservationSpace.Dimension])).Should().Throw<InvalidOperationException>();
     }
 
+    /// <summary>A <see cref="VectorEnvironment"/> of the environment resets finished copies and reports their episodes.</summary>
     [Test]
     public void VectorEnvironment_AutoResetsAndReportsFinishedEpisodes()
     {

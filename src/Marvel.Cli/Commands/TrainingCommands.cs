@@ -124,7 +124,7 @@ internal static class TrainingCommands
 
     public static Command Evaluate(CliContext context)
     {
-        var artifact = new Option<string>("--artifact") { Description = "Handover artifact folder whose actor is evaluated (squashed-Gaussian actors: CPQ, BEAR-Lag, COptiDICE, SAC-Lag).", Required = true, HelpName = "folder" };
+        var artifact = new Option<string>("--artifact") { Description = "Handover artifact folder whose actor is evaluated (CPQ, BEAR-Lag, COptiDICE, SAC-Lag, PPO-Lag and BC actors; not CDT or BCQ-Lag).", Required = true, HelpName = "folder" };
         var task = new Option<string?>("--task") { Description = "Task (default: the artifact's)." };
         var episodes = new Option<int>("--episodes") { Description = "Deterministic evaluation episodes.", DefaultValueFactory = _ => 10 };
         var costLimit = new Option<double?>("--cost-limit") { Description = "Episode cost limit of the normalized cost (default: the artifact's)." };
@@ -153,6 +153,7 @@ internal static class TrainingCommands
             CommandKit.Row(table, n.ToString(CultureInfo.InvariantCulture), $"{r.MeanReturn:F1} ± {r.StdReturn:F1}", $"{r.MeanCost:F1} ± {r.StdCost:F1}",
                 CommandKit.Number(r.NormalizedReward, "F3"), CommandKit.Number(r.NormalizedCost, "F2"), r.IsSafe ? "yes" : "no");
             CommandKit.Console(context.Out, context.Interactive).Write(table);
+            if (double.IsNaN(r.NormalizedReward)) WarnNoScoreReference(context, taskId);
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
@@ -174,7 +175,8 @@ internal static class TrainingCommands
     internal static async Task<T> WithProgress<T>(CliContext context, bool quiet, Func<IProgress<TrainingProgress>?, Task<T>> body)
     {
         if (quiet) return await body(null).ConfigureAwait(false);
-        if (!context.Interactive) return await body(new LineProgress(context.Out, TimeSpan.FromSeconds(5))).ConfigureAwait(false);
+        // Plain lines with rate and time left (the library's ConsoleProgress), in order, for logs and redirected output.
+        if (!context.Interactive) return await body(new ConsoleProgress(context.Out, TimeSpan.FromSeconds(5))).ConfigureAwait(false);
         var console = CommandKit.Console(context.Out, interactive: true);
         return await console.Progress().AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
@@ -186,11 +188,16 @@ internal static class TrainingCommands
                     if (p.TotalSteps <= 0) return;
                     var task = tasks.GetOrAdd(p.Stage, s => ctx.AddTask(s, maxValue: p.TotalSteps));
                     task.Value = p.Step;
-                    if (p.Stage == MarvelPipelineStages.Online) task.Description = LineProgress.Describe(p);
+                    if (p.Stage == MarvelPipelineStages.Online) task.Description = ConsoleProgress.Describe(p);
                 });
                 return await body(progress).ConfigureAwait(false);
             }).ConfigureAwait(false);
     }
+
+    /// <summary>Said once per command: a task without a DSRL score reference has no normalized scores (NaN, shown as n/a).</summary>
+    internal static void WarnNoScoreReference(CliContext context, string? taskId = null) =>
+        context.Error.WriteLine($"note: {(taskId is null ? "this task" : $"task '{taskId}'")} has no DSRL score reference, so normalized reward and cost " +
+                                "are n/a; compare the raw return and cost columns instead.");
 
     internal static void PrintResult(CliContext context, MarvelRunResult result)
     {
@@ -201,6 +208,7 @@ internal static class TrainingCommands
             CommandKit.Row(table, (name), $"{r.MeanReturn:F1}", $"{r.MeanCost:F1}", CommandKit.Number(r.NormalizedReward, "F3"), CommandKit.Number(r.NormalizedCost, "F2"), r.IsSafe ? "yes" : "no");
         }
         CommandKit.Console(context.Out, context.Interactive).Write(table);
+        if (double.IsNaN(result.FinalEvaluation.Result.NormalizedReward)) WarnNoScoreReference(context);
         context.Out.WriteLine($"online: {result.OnlineIterations} iterations, {result.OnlineEpisodes} episodes, cumulative violation {result.CumulativeViolation:F1}, " +
                               $"normalized reward AUC {CommandKit.Number(result.NormalizedRewardAuc, "F3")}, final λ {result.FinalLambda:G3}; {result.Elapsed.TotalSeconds:F0} s. Run folder: {result.RunDirectory}");
     }

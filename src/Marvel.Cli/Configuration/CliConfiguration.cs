@@ -141,11 +141,13 @@ public sealed class CliConfiguration : IDisposable
         }
         catch (OptionsValidationException e)
         {
-            throw new UsageException("bad configuration: " + Describe(e), e);
+            throw new UsageException("bad configuration: " + Describe([e]), e);
         }
         catch (AggregateException e)
         {
-            throw new UsageException("bad configuration: " + string.Join(" ", e.InnerExceptions.Select(x => x is OptionsValidationException o ? Describe(o) : x.Message)), e);
+            var failures = e.InnerExceptions.OfType<OptionsValidationException>().ToList();
+            var others = e.InnerExceptions.Where(x => x is not OptionsValidationException).Select(x => x.Message).Distinct(StringComparer.Ordinal);
+            throw new UsageException("bad configuration: " + string.Join(" ", others.Prepend(Describe(failures)).Where(t => t.Length > 0)), e);
         }
         catch (InvalidOperationException e)
         {
@@ -153,15 +155,46 @@ public sealed class CliConfiguration : IDisposable
         }
     }
 
-    private static string Describe(OptionsValidationException e)
+    /// <summary>
+    /// One line per bad value, each naming its full key (<c>Marvel:SacLag:Gamma: must be in (0, 1), got 2.</c>). A value the tool copied
+    /// into several sections (the pipeline's CostLimit) fails the same way in each: it is reported once, with the other keys in brackets.
+    /// </summary>
+    internal static string Describe(IReadOnlyList<OptionsValidationException> exceptions)
     {
-        string section = e.OptionsType.Name switch
+        var lines = new List<(string Key, string Message)>();
+        foreach (var e in exceptions)
         {
-            "MarvelPipelineOptions" => "Marvel:Pipeline",
-            var n => "Marvel:" + n.Replace("Options", "", StringComparison.Ordinal),
-        };
-        return $"{section} ({e.OptionsType.Name}): {string.Join(" ", e.Failures)}";
+            string section = Section(e.OptionsType.Name, e.OptionsName);
+            foreach (var failure in e.Failures)
+            {
+                // ValidateOptionsResultBuilder writes "Property Gamma: must be …"; name the configuration key instead.
+                var m = System.Text.RegularExpressions.Regex.Match(failure, @"^Property (\w+): (.*)$", System.Text.RegularExpressions.RegexOptions.Singleline);
+                lines.Add(m.Success ? ($"{section}:{m.Groups[1].Value}", m.Groups[2].Value) : (section, failure));
+            }
+        }
+        // Validators word the same rule differently ("must be finite and >= 0, got -5." / "must be a finite … cost >= 0, got -5."):
+        // failures of one property that quote the same value are one mistake.
+        static string Value(string message) =>
+            System.Text.RegularExpressions.Regex.Match(message, @"got (.+?)\.?$") is { Success: true } m ? "got " + m.Groups[1].Value : message;
+        return string.Join(Environment.NewLine, lines
+            .OrderBy(l => l.Key.StartsWith("Marvel:Pipeline", StringComparison.Ordinal) ? 0 : 1)
+            .GroupBy(l => (Property: l.Key[(l.Key.LastIndexOf(':') + 1)..], Value: Value(l.Message)))
+            .Select(g =>
+            {
+                var keys = g.Select(l => l.Key).Distinct(StringComparer.Ordinal).ToList();
+                string also = keys.Count > 1 ? $" (the same value in {string.Join(", ", keys.Skip(1))})" : "";
+                return $"{keys[0]}: {g.First().Message}{also}";
+            }));
     }
+
+    private static string Section(string optionsType, string? optionsName) => optionsType switch
+    {
+        "MarvelPipelineOptions" => "Marvel:" + MarvelConfigurationSections.Pipeline,
+        "BcOptions" => "Marvel:" + (optionsName == MarvelComponentNames.BcSafe ? MarvelConfigurationSections.BcSafe : MarvelConfigurationSections.BcAll),
+        "AdaptivePidLagrangeOptions" => "Marvel:" + MarvelConfigurationSections.AdaptivePid,
+        "PidLagrangeOptions" => "Marvel:" + MarvelConfigurationSections.Pid,
+        var n => "Marvel:" + n.Replace("Options", "", StringComparison.Ordinal),
+    };
 
     /// <summary>
     /// The resolved <c>Marvel</c> and <c>Run</c> sections as a JSON tree of strings (what a later <c>--config</c> reads

@@ -14,24 +14,30 @@ internal static class ReportPlots
         foreach (var group in rows.GroupBy(r => (r.Task, r.CostLimit)))
         {
             string stem = $"{Sweeps.SweepSpec.Sanitize(group.Key.Task)}_cost{group.Key.CostLimit.ToString("G6", CultureInfo.InvariantCulture)}";
+            string caption = Caption(group.Key.Task, group.Key.CostLimit);
             files.Add(Plot(group.ToList(), Path.Combine(folder, stem + "_reward.png"), p => p.NormalizedReward,
-                $"{group.Key.Task}: normalized reward (evaluation)", "normalized reward", null));
+                $"{caption}: normalized reward (evaluation)", "normalized reward", null));
             files.Add(Plot(group.ToList(), Path.Combine(folder, stem + "_cost.png"), p => p.MeanCost,
-                $"{group.Key.Task}: episode cost (evaluation)", "episode cost", group.Key.CostLimit));
+                $"{caption}: episode cost (evaluation)", "episode cost", group.Key.CostLimit));
             var online = group.Where(r => r.Runs.All(x => x.Training.Count > 0)).ToList();
             if (online.Count == 0) continue;
             files.Add(PlotTraining(online, Path.Combine(folder, stem + "_train_return.png"), p => p.MeanReturn,
-                $"{group.Key.Task}: training-episode return", "episode return", null, SmoothingWindow));
+                $"{caption}: training-episode return", "episode return", null, SmoothingWindow));
             files.Add(PlotTraining(online, Path.Combine(folder, stem + "_train_cost.png"), p => p.MeanCost,
-                $"{group.Key.Task}: training-episode cost", "episode cost", group.Key.CostLimit, SmoothingWindow));
+                $"{caption}: training-episode cost", "episode cost", group.Key.CostLimit, SmoothingWindow));
             files.Add(PlotTraining(online, Path.Combine(folder, stem + "_lambda.png"), p => p.Lambda,
-                $"{group.Key.Task}: Lagrange multiplier λ", "λ", null, 1));
+                $"{caption}: Lagrange multiplier λ", "λ", null, 1));
         }
         return files;
     }
 
-    /// <summary>Moving-average window of the training curves (iterations), as the Marvel reference smooths its curves.</summary>
+    /// <summary>Moving-average window of the training curves (iterations), as the Marvel reference smooths its curves; never wider
+    /// than half the data (<see cref="PlotStyle.EffectiveWindow"/>).</summary>
     internal const int SmoothingWindow = 10;
+
+    /// <summary>"BallCircle, cost limit 20": what a report figure is about.</summary>
+    internal static string Caption(string task, double costLimit) =>
+        $"{task}, cost limit {costLimit.ToString("G6", CultureInfo.InvariantCulture)}";
 
     /// <summary>
     /// Training curve of a row: at every iteration all seeds reached, the mean and std over seeds of <paramref name="value"/>
@@ -40,6 +46,7 @@ internal static class ReportPlots
     internal static (double[] X, double[] Mean, double[] Std) TrainingCurve(ReportRow row, Func<TrainingPoint, double> value, int window)
     {
         int n = row.Runs.Min(r => r.Training.Count);
+        window = PlotStyle.EffectiveWindow(window, n);
         var x = new double[n];
         var mean = new double[n];
         var std = new double[n];
@@ -68,7 +75,8 @@ internal static class ReportPlots
     private static string PlotTraining(IReadOnlyList<ReportRow> rows, string path, Func<TrainingPoint, double> value, string title, string yLabel, double? limit, int window)
     {
         var curves = rows.Select(r => (Row: r, Curve: TrainingCurve(r, value, window))).ToList();
-        return Draw(curves, path, title + (window > 1 ? $" ({window}-iteration moving average)" : ""), $"{yLabel} (mean ± std over seeds)", limit);
+        int shown = PlotStyle.EffectiveWindow(window, rows.Min(r => r.Runs.Min(x => x.Training.Count)));
+        return Draw(curves, path, title + (shown > 1 ? $" ({shown}-iteration moving average)" : ""), $"{yLabel} (mean ± std over seeds)", limit);
     }
 
     /// <summary>Iterations every seed of the row evaluated at, with the mean and std of <paramref name="value"/> there.</summary>
@@ -92,16 +100,14 @@ internal static class ReportPlots
     private static string Draw(IReadOnlyList<(ReportRow Row, (double[] X, double[] Mean, double[] Std) Curve)> curves, string path, string title, string yLabel, double? limit)
     {
         var plot = new ScottPlot.Plot();
-        var palette = new ScottPlot.Palettes.Category10();
-        int k = 0;
         foreach (var (row, (x, mean, std)) in curves)
         {
             if (x.Length == 0) continue;
-            var color = palette.GetColor(k++);
+            var color = PlotStyle.ColorOf(row.Algorithm);   // the same colour for a label in every figure
             if (row.Runs.Count > 1 && x.Length > 1)
             {
                 var band = plot.Add.FillY(x, mean.Zip(std, (m, s) => m - s).ToArray(), mean.Zip(std, (m, s) => m + s).ToArray());
-                band.FillStyle.Color = color.WithAlpha(0.2);
+                band.FillStyle.Color = color.WithAlpha(PlotStyle.BandAlpha);
                 band.LineStyle.Width = 0;
             }
             var line = plot.Add.Scatter(x, mean);
@@ -118,6 +124,7 @@ internal static class ReportPlots
         }
         plot.Title(title);
         plot.XLabel("online iteration");
+        PlotStyle.IntegerIterationAxis(plot);
         plot.YLabel(yLabel);
         plot.ShowLegend(ScottPlot.Edge.Right);
         AtomicFile.WriteAllBytes(path, plot.GetImageBytes(1100, 500, ScottPlot.ImageFormat.Png));

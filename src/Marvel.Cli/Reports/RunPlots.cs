@@ -44,6 +44,7 @@ internal static class RunPlots
         var online = CsvTable.Read(Path.Combine(root, "metrics", "online.csv"), OnlineColumns);
         var eval = CsvTable.Read(Path.Combine(root, "metrics", "eval.csv"), EvalColumns);
         double? limit = CostLimit(root);
+        string caption = Caption(root, limit);
         var qbias = ReadQBias(Path.Combine(root, "qbias.json"));
 
         var folder = Path.Combine(root, FolderName);
@@ -53,15 +54,15 @@ internal static class RunPlots
         if (hasOnline || hasEval)
         {
             Directory.CreateDirectory(folder);
-            files.Add(Curves(online, eval, "mean_episode_return", "mean_return", null, "episode return", Path.Combine(folder, "return.png")));
-            files.Add(Curves(online, eval, "mean_episode_cost", "mean_cost", limit, "episode cost", Path.Combine(folder, "cost.png")));
+            files.Add(Curves(online, eval, "mean_episode_return", "mean_return", null, "episode return", caption, Path.Combine(folder, "return.png")));
+            files.Add(Curves(online, eval, "mean_episode_cost", "mean_cost", limit, "episode cost", caption, Path.Combine(folder, "cost.png")));
         }
         if (hasOnline)
-            files.Add(Lambda(online!, Path.Combine(folder, "lambda.png")));
+            files.Add(Lambda(online!, caption, Path.Combine(folder, "lambda.png")));
         if (qbias.Count > 0)
         {
             Directory.CreateDirectory(folder);
-            files.Add(QBias(qbias, Path.Combine(folder, "qbias.png")));
+            files.Add(QBias(qbias, caption, Path.Combine(folder, "qbias.png")));
         }
         return files;
     }
@@ -73,7 +74,7 @@ internal static class RunPlots
             : $"Plots of '{Path.GetFullPath(runDirectory)}': {string.Join(", ", files.Select(f => Path.GetRelativePath(runDirectory, f).Replace('\\', '/')))}.";
 
     /// <summary>Training-episode means per iteration as a line, evaluations as points, and the cost limit when given.</summary>
-    private static string Curves(CsvTable? online, CsvTable? eval, string onlineColumn, string evalColumn, double? limit, string what, string path)
+    private static string Curves(CsvTable? online, CsvTable? eval, string onlineColumn, string evalColumn, double? limit, string what, string caption, string path)
     {
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -111,8 +112,9 @@ internal static class RunPlots
             line.Color = ScottPlot.Colors.Black;
             line.LegendText = $"cost limit {l.ToString("G6", CultureInfo.InvariantCulture)}";
         }
-        plot.Title(char.ToUpperInvariant(what[0]) + what[1..] + ": training and evaluation");
+        plot.Title(caption + char.ToUpperInvariant(what[0]) + what[1..] + ": training and evaluation");
         plot.XLabel("online iteration");
+        PlotStyle.IntegerIterationAxis(plot);
         plot.YLabel(what);
         // Outside the data area, so that no point hides behind it.
         plot.ShowLegend(ScottPlot.Edge.Bottom);
@@ -123,7 +125,7 @@ internal static class RunPlots
     /// λ on the left axis; on the right axis the P, I and D terms of a PID controller, or else every <c>controller/*</c> column
     /// (e.g. the dual-ascent gradient and step).
     /// </summary>
-    private static string Lambda(CsvTable online, string path)
+    private static string Lambda(CsvTable online, string caption, string path)
     {
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -156,8 +158,9 @@ internal static class RunPlots
             line.LegendText = term[ControllerPrefix.Length..];
             k++;
         }
-        plot.Title(k > 0 ? "Lagrange multiplier λ and the controller's terms" : "Lagrange multiplier λ (no controller/* columns)");
+        plot.Title(caption + (k > 0 ? "Lagrange multiplier λ and the controller's terms" : "Lagrange multiplier λ (no controller/* columns)"));
         plot.XLabel("online iteration");
+        PlotStyle.IntegerIterationAxis(plot);
         plot.YLabel("λ");
         if (k > 0) plot.Axes.Right.Label.Text = "controller terms";
         plot.ShowLegend(ScottPlot.Edge.Right);
@@ -165,7 +168,7 @@ internal static class RunPlots
     }
 
     /// <summary>Grouped bars: per critic (reward, cost) the mean relative bias of each measured artifact (handover, aligned).</summary>
-    private static string QBias(List<(string Artifact, string Critic, double Bias)> values, string path)
+    private static string QBias(List<(string Artifact, string Critic, double Bias)> values, string caption, string path)
     {
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
@@ -196,7 +199,7 @@ internal static class RunPlots
         plot.Axes.Bottom.SetTicks([0, 1], ["reward critic", "cost critic"]);
         for (int a = 0; a < artifacts.Count; a++)
             plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = artifacts[a] + "/", FillColor = palette.GetColor(a) });
-        plot.Title("Q bias of the critics handed to the online stage");
+        plot.Title(caption + "Q bias of the critics handed to the online stage");
         plot.YLabel("mean relative bias (Q − MC) / |MC|");
         // Outside the data area, so that no point hides behind it.
         plot.ShowLegend(ScottPlot.Edge.Bottom);
@@ -219,6 +222,26 @@ internal static class RunPlots
     {
         var keep = Enumerable.Range(0, x.Length).Where(i => double.IsFinite(x[i]) && double.IsFinite(y[i])).ToArray();
         return (keep.Select(i => x[i]).ToArray(), keep.Select(i => y[i]).ToArray());
+    }
+
+    /// <summary>
+    /// The title prefix naming the run: "BallCircle, cost limit 20, seed 3: " from <c>options.json</c> (task, seed) and
+    /// <paramref name="limit"/>; the parts it cannot find are left out, and "" when none is found.
+    /// </summary>
+    internal static string Caption(string root, double? limit)
+    {
+        var parts = new List<string>();
+        using (var options = ReadJson(Path.Combine(root, "options.json")))
+        {
+            if (options is { RootElement.ValueKind: JsonValueKind.Object } && options.RootElement.TryGetProperty("options", out var o) && o.ValueKind == JsonValueKind.Object)
+            {
+                if (o.TryGetProperty("TaskId", out var task) && task.ValueKind == JsonValueKind.String) parts.Add(task.GetString()!);
+                if (limit is { } l) parts.Add("cost limit " + l.ToString("G6", CultureInfo.InvariantCulture));
+                if (o.TryGetProperty("Seed", out var seed) && seed.ValueKind == JsonValueKind.Number) parts.Add("seed " + seed.GetRawText());
+            }
+            else if (limit is { } l) parts.Add("cost limit " + l.ToString("G6", CultureInfo.InvariantCulture));
+        }
+        return parts.Count == 0 ? "" : string.Join(", ", parts) + ": ";
     }
 
     /// <summary><c>cost_limit</c> of <c>run.json</c>, else <c>options.CostLimit</c> of <c>options.json</c>; null when neither says.</summary>

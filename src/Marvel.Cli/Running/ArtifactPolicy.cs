@@ -1,35 +1,32 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
-using Marvel.Core.Pipeline;
+using Marvel.Core.Inference;
 
 namespace Marvel.Cli.Running;
 
 /// <summary>
-/// The actor of a handover artifact as a policy, through the public API only: a SAC-Lag learner sized from the artifact
-/// (<see cref="SacLagHandover"/>) takes the actor over, and its <see cref="IOnlineSafeLearner.Policy"/> acts. Works for
-/// squashed-Gaussian actors (CPQ, BEAR-Lag, COptiDICE, SAC-Lag); other actors fail with a message naming the artifact.
+/// The actor of a handover artifact as a policy, through the public <see cref="InferencePolicy"/>: the actor's weights only, mapped onto
+/// the environment's action box. Works for the actor kinds <see cref="InferencePolicy.SupportedActorKinds"/> lists (CPQ, BEAR-Lag,
+/// COptiDICE, SAC-Lag, PPO-Lag, BC); CDT and BCQ-Lag fail with a usage error naming the artifact.
 /// </summary>
 internal sealed class ArtifactPolicy : IDisposable
 {
-    private readonly IOnlineSafeLearner _learner;
+    private readonly InferencePolicy _policy;
 
     public ArtifactPolicy(string path, HandoverArtifact artifact, IEnvironment environment, ulong seed)
     {
-        artifact.EnsureCompatible(environment.ObservationSpace.Dimension, environment.ActionSpace.Dimension, $"artifact '{path}'");
-        var context = new LearnerContext(environment.ObservationSpace, environment.ActionSpace, new SeedStreams(seed), environment.Spec.MaxEpisodeSteps, environment.Spec.Id);
         try
         {
-            _learner = SacLagHandover.Factory()(context, artifact);
-            _learner.InitializeFrom(artifact, new HandoverLoadOptions { LoadActorOptimizerState = false });
+            artifact.EnsureCompatible(environment.ObservationSpace.Dimension, environment.ActionSpace.Dimension, $"artifact '{path}'");
+            _policy = InferencePolicy.FromArtifact(artifact, new InferencePolicyOptions { ActionSpace = environment.ActionSpace, Seed = seed });
         }
-        catch (Exception e) when (e is InvalidDataException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is NotSupportedException or InvalidDataException or ArgumentException)
         {
-            throw new UsageException($"--artifact '{path}': its actor ({artifact.Manifest.Algorithm}) cannot be run as a squashed-Gaussian policy: {e.Message}", e);
+            throw new UsageException($"--artifact '{path}': its actor ({artifact.Manifest.Algorithm}) cannot be run: {e.Message}", e);
         }
     }
 
-    public IPolicy Policy => _learner.Policy;
+    public IPolicy Policy => _policy;
 
-    public void Dispose() => _learner.Dispose();
+    public void Dispose() => _policy.Dispose();
 }

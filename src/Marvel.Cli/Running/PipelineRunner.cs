@@ -48,18 +48,23 @@ internal static class PipelineRunner
             return new RunOutcome(true, null);
         }
         bool resume = status.State == RunState.Resumable && !request.Force;
+        var run = config.Run;
+        // Run:Threads is the tool's name for the pipeline's TorchThreads, which the pipeline applies when it starts.
+        var options = config.Pipeline with { RunDirectory = runDirectory, TorchThreads = run.Threads };
+        var components = config.Components;
+        if (!components.Names(MarvelComponentKind.Environment).Contains(options.TaskId, StringComparer.Ordinal))
+            throw new UsageException($"bad configuration: Marvel:Pipeline:TaskId '{options.TaskId}' is not a registered task; registered: " +
+                                     $"{string.Join(", ", components.Names(MarvelComponentKind.Environment))}.");
+        EnsureDeviceAvailable(options.Device);
+        // Inputs are checked before the run folder is touched: a corrupt or mismatched dataset leaves no half-made folder behind.
+        var dataset = LoadDataset(config, options.TaskId, output);
+        EnsureDatasetFitsTask(components, options.TaskId, dataset, run.Dataset);
+
         if (!resume && status.State != RunState.Empty) RunResumer.Clear(runDirectory);
         Directory.CreateDirectory(runDirectory);
         if (resume)
             output.WriteLine($"Run '{runDirectory}' was interrupted (stage {status.Stage ?? "setup"}); resuming " +
                              (status.LatestCheckpointIteration is { } it ? $"from the checkpoint of online iteration {it}." : "after its completed stages."));
-
-        var options = config.Pipeline with { RunDirectory = runDirectory };
-        var run = config.Run;
-        var components = config.Components;
-        if (!components.Names(MarvelComponentKind.Environment).Contains(options.TaskId, StringComparer.Ordinal))
-            throw new UsageException($"bad configuration: Marvel:Pipeline:TaskId '{options.TaskId}' is not a registered task; registered: " +
-                                     $"{string.Join(", ", components.Names(MarvelComponentKind.Environment))}.");
 
         TorchSharp.torch.set_num_threads(run.Threads);
         // A resumed run keeps the configuration it started with; the pipeline refuses to resume under a different one.
@@ -68,7 +73,6 @@ internal static class PipelineRunner
         output.WriteLine($"Run '{runDirectory}' (attempt {attempts}): {run.EffectiveLabel} on {options.TaskId}, cost limit " +
                          $"{options.CostLimit.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}.");
 
-        var dataset = LoadDataset(config, options.TaskId, output);
         var artifactPath = EffectiveArtifact(config, request);
         MarvelPipeline pipeline;
         try
@@ -110,9 +114,32 @@ internal static class PipelineRunner
         }
         catch (OperationCanceledException e)
         {
-            string checkpoint = options.CheckpointEvery > 0 ? " A checkpoint of the last completed iteration is under checkpoints/." : "";
-            throw new RunFailedException($"run '{runDirectory}' was cancelled.{checkpoint} Run the same command again to complete it.", e);
+            // Say what a rerun will find: a checkpoint only exists once the online stage has written one.
+            var after = RunDirectory.ReadStatus(runDirectory);
+            string where = after.LatestCheckpointIteration is { } it
+                ? $" A checkpoint of online iteration {it} is under checkpoints/; the same command resumes from it."
+                : $" It stopped in stage '{after.Stage ?? "setup"}', before the first online checkpoint: the same command keeps the stages it " +
+                  "completed (handover/, aligned/) and runs the interrupted one again from its start.";
+            throw new RunFailedException($"run '{runDirectory}' was cancelled.{where} Run the same command again to complete it.", e);
         }
+    }
+
+    /// <summary>A CUDA device needs a CUDA backend (TorchSharp-cuda-*) and a GPU; checked before anything runs.</summary>
+    private static void EnsureDeviceAvailable(string device)
+    {
+        if (device.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !TorchSharp.torch.cuda.is_available())
+            throw new UsageException($"bad configuration: Marvel:Pipeline:Device is '{device}', but no CUDA device is usable here (the tool ships the CPU " +
+                                     "backend of TorchSharp, or there is no GPU). Use Marvel:Pipeline:Device=cpu.");
+    }
+
+    /// <summary>The dataset's observation and action sizes must be the task's; checked before the run folder is made.</summary>
+    private static void EnsureDatasetFitsTask(Core.Hosting.IMarvelComponents components, string taskId, OfflineDataset dataset, string? source)
+    {
+        using var env = components.CreateEnvironment(taskId);
+        int obs = env.ObservationSpace.Dimension, act = env.ActionSpace.Dimension;
+        if (dataset.ObservationSize != obs || dataset.ActionSize != act)
+            throw new UsageException($"Run:Dataset '{(string.IsNullOrEmpty(source) ? "(generated)" : source)}' has observation size {dataset.ObservationSize} and " +
+                                     $"action size {dataset.ActionSize}, but task '{taskId}' has {obs} and {act}. Use a dataset of this task or set Marvel:Pipeline:TaskId to the dataset's.");
     }
 
     /// <summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Pipeline;
 using TorchSharp.Modules;
@@ -35,36 +33,5 @@ internal sealed class TensorBoardProgress(string logDirectory) : IProgress<Train
             if (value.Stage == MarvelPipelineStages.Evaluation && name == "iteration") continue;
             if (double.IsFinite(v)) _writer.add_scalar($"{value.Stage}/{name}", (float)v, checked((int)step));
         }
-    }
-}
-
-/// <summary>Plain progress lines for logs and redirected output: stage changes, evaluations, and at most one line per interval.</summary>
-internal sealed class LineProgress(TextWriter output, TimeSpan interval) : IProgress<TrainingProgress>
-{
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private readonly Stopwatch _sinceLine = Stopwatch.StartNew();
-    private string? _stage;
-
-    public void Report(TrainingProgress p)
-    {
-        bool evaluation = p.Stage == MarvelPipelineStages.Evaluation;
-        bool last = p.TotalSteps > 0 && p.Step >= p.TotalSteps;
-        if (!evaluation && p.Stage == _stage && !last && _sinceLine.Elapsed < interval) return;
-        _stage = p.Stage;
-        _sinceLine.Restart();
-        output.WriteLine($"[{_clock.Elapsed.TotalSeconds,6:F1}s] {Describe(p)}");
-    }
-
-    internal static string Describe(TrainingProgress p)
-    {
-        string F(string key, string format) => p.Metrics.TryGetValue(key, out var v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
-        return p.Stage switch
-        {
-            MarvelPipelineStages.Online => $"online {p.Step}/{p.TotalSteps}: return {F("mean_episode_return", "F1")} cost {F("mean_episode_cost", "F1")} " +
-                                           $"λ {F("lambda", "G3")} cumulative violation {F("cumulative_violation", "F0")}",
-            MarvelPipelineStages.Evaluation => $"evaluation at iteration {F("iteration", "F0")}: return {F("mean_return", "F1")} cost {F("mean_cost", "F1")} " +
-                                               $"(normalized {F("normalized_reward", "F3")} / {F("normalized_cost", "F2")})",
-            _ => $"{p.Stage} {p.Step}/{p.TotalSteps}: " + string.Join(" ", p.Metrics.Take(4).Select(kv => $"{kv.Key}={kv.Value.ToString("G3", CultureInfo.InvariantCulture)}")),
-        };
     }
 }

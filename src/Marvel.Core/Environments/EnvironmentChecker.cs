@@ -13,6 +13,22 @@ public sealed record EnvironmentCheckReport(string EnvironmentId, IReadOnlyList<
     /// <summary>True when there is no error.</summary>
     public bool IsValid => Errors.Count == 0;
 
+    /// <summary>
+    /// The report as text: <c>"BallCircle: all checks passed"</c>, or a first line with the counts followed by one indented line per
+    /// error and per warning.
+    /// </summary>
+    public override string ToString()
+    {
+        if (Errors.Count == 0 && Warnings.Count == 0) return $"{EnvironmentId}: all checks passed";
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{EnvironmentId}: {Count(Errors.Count, "error")}, {Count(Warnings.Count, "warning")}");
+        foreach (var e in Errors) text.Append(Environment.NewLine).Append("  error: ").Append(e);
+        foreach (var w in Warnings) text.Append(Environment.NewLine).Append("  warning: ").Append(w);
+        return text.ToString();
+    }
+
+    private static string Count(int n, string noun) => n.ToString(CultureInfo.InvariantCulture) + " " + noun + (n == 1 ? "" : "s");
+
     /// <summary>Throws an <see cref="InvalidOperationException"/> listing every error, if any.</summary>
     public void ThrowIfInvalid()
     {
@@ -60,8 +76,11 @@ public static class EnvironmentChecker
         // Two seeded rollouts with the same actions must agree exactly.
         var actions = new float[steps * actDim];
         for (int t = 0; t < steps; t++) SampleAction(actSpace, random, actions.AsSpan(t * actDim, actDim));
-        var first = Rollout(environment, seed, actions, steps, errors, "first rollout", obsSpace);
-        var second = Rollout(environment, seed, actions, steps, errors, "second rollout", obsSpace);
+        // A bug repeats at every step (a sign error in the cost makes every cost negative): one line per kind of failure, not per step.
+        var stepFailures = new StepFailures();
+        var first = Rollout(environment, seed, actions, steps, errors, stepFailures, "first rollout", obsSpace);
+        var second = Rollout(environment, seed, actions, steps, errors, stepFailures, "second rollout", obsSpace);
+        stepFailures.AddTo(errors);
         if (first is not null && second is not null)
         {
             for (int t = 0; t < Math.Min(first.Count, second.Count); t++)
@@ -119,7 +138,8 @@ public static class EnvironmentChecker
         return new EnvironmentCheckReport(id, errors, warnings);
     }
 
-    private static List<StepRecord>? Rollout(IEnvironment env, ulong seed, float[] actions, int steps, List<string> errors, string label, Abstractions.Spaces.BoxSpace obsSpace)
+    private static List<StepRecord>? Rollout(IEnvironment env, ulong seed, float[] actions, int steps, List<string> errors, StepFailures stepFailures,
+        string label, Abstractions.Spaces.BoxSpace obsSpace)
     {
         int actDim = env.ActionSpace.Dimension;
         var obs = new float[obsSpace.Dimension];
@@ -131,9 +151,9 @@ public static class EnvironmentChecker
             for (int t = 0; t < steps; t++)
             {
                 var r = env.Step(actions.AsSpan(t * actDim, actDim), obs);
-                if (!double.IsFinite(r.Reward)) errors.Add($"Step {t} ({label}): reward is {r.Reward}; rewards must be finite.");
-                if (!double.IsFinite(r.Cost) || r.Cost < 0) errors.Add($"Step {t} ({label}): cost is {r.Cost}; costs must be finite and >= 0.");
-                if (!obsSpace.Contains(obs)) errors.Add($"Step {t} ({label}): observation outside ObservationSpace: [{Format(obs)}].");
+                if (!double.IsFinite(r.Reward)) stepFailures.Add("reward", $"Step {t} ({label}): reward is {r.Reward}; rewards must be finite.");
+                if (!double.IsFinite(r.Cost) || r.Cost < 0) stepFailures.Add("cost", $"Step {t} ({label}): cost is {r.Cost}; costs must be finite and >= 0.");
+                if (!obsSpace.Contains(obs)) stepFailures.Add("observation", $"Step {t} ({label}): observation outside ObservationSpace: [{Format(obs)}].");
                 list.Add(new StepRecord(Format(obs), r.Reward, r.Cost, r.Terminated, r.Truncated));
                 if (r.EpisodeEnded) env.Reset(obs);
             }
@@ -177,6 +197,25 @@ public static class EnvironmentChecker
         var parts = new string[values.Length];
         for (int i = 0; i < values.Length; i++) parts[i] = values[i].ToString("R", CultureInfo.InvariantCulture);
         return string.Join(", ", parts);
+    }
+
+    /// <summary>Per-step failures grouped by kind: the first message of each kind and how many steps failed the same way.</summary>
+    private sealed class StepFailures
+    {
+        private readonly List<(string Kind, string First, int Count)> _groups = [];
+
+        public void Add(string kind, string message)
+        {
+            int i = _groups.FindIndex(g => g.Kind == kind);
+            if (i < 0) _groups.Add((kind, message, 1));
+            else _groups[i] = _groups[i] with { Count = _groups[i].Count + 1 };
+        }
+
+        public void AddTo(List<string> errors)
+        {
+            foreach (var (_, first, count) in _groups)
+                errors.Add(count == 1 ? first : first + string.Create(CultureInfo.InvariantCulture, $" The same failure at {count} steps in all (only the first is shown)."));
+        }
     }
 
     private sealed record StepRecord(string Observation, double Reward, double Cost, bool Terminated, bool Truncated);

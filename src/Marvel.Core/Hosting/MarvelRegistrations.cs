@@ -60,7 +60,37 @@ internal static class MarvelConfigurationBinder
             if (property.PropertyType.IsArray && property.CanWrite && section.GetSection(property.Name).GetChildren().Any())
                 property.SetValue(options, Array.CreateInstance(property.PropertyType.GetElementType()!, 0));
         }
-        // A misspelt key ("CostLimt") fails at start instead of being ignored.
+        // A misspelt key ("CostLimt") fails at start instead of being ignored, naming the full key and the nearest setting.
+        var names = typeof(TOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).Select(p => p.Name).ToArray();
+        foreach (var child in section.GetChildren())
+            if (!names.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                throw new InvalidOperationException(UnknownKey(child.Path, child.Key, typeof(TOptions).Name, names));
         section.Bind(options, binder => binder.ErrorOnUnknownConfiguration = true);
+    }
+
+    /// <summary>"'Marvel:Cpq:CostLimt' is not a setting of CpqOptions; did you mean 'CostLimit'? Its settings: …".</summary>
+    internal static string UnknownKey(string path, string key, string optionsType, IReadOnlyList<string> names)
+    {
+        var nearest = names.Select(n => (Name: n, Distance: EditDistance(key.ToUpperInvariant(), n.ToUpperInvariant())))
+            .Where(c => c.Distance <= Math.Max(2, key.Length / 3)).OrderBy(c => c.Distance).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .Select(c => c.Name).Take(3).ToList();
+        string hint = nearest.Count == 0 ? "." : "; did you mean " + string.Join(" or ", nearest.Select(n => $"'{n}'")) + "?";
+        return $"'{path}' is not a setting of {optionsType}{hint} Its settings: {string.Join(", ", names.Order(StringComparer.Ordinal))}.";
+    }
+
+    /// <summary>Levenshtein distance: the fewest single-character insertions, deletions and substitutions from <paramref name="a"/> to <paramref name="b"/>.</summary>
+    internal static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 }

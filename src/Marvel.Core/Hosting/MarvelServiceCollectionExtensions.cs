@@ -74,6 +74,9 @@ public static class MarvelServiceCollectionExtensions
     /// A key that names no property fails at start, as does a value that breaks a validator; the
     /// <see cref="OptionsValidationException"/> lists every bad field of that options type. Delegates registered later
     /// (<c>builder.Configure&lt;TOptions&gt;</c>) run after the binding and so win over it.
+    /// <para>One cost limit: every section with a <c>CostLimit</c> (the offline learners and the controllers) that does not set its own
+    /// takes <c>Marvel:Pipeline:CostLimit</c> when that is set, so <c>{ "Marvel": { "Pipeline": { "CostLimit": 25 } } }</c> alone puts the
+    /// whole run at 25, as the <c>marvel</c> tool does.</para>
     /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration root (or any configuration holding <paramref name="sectionName"/>).</param>
@@ -94,18 +97,20 @@ public static class MarvelServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(sectionName);
         var builder = services.AddMarvel();
         var root = sectionName.Length == 0 ? configuration : configuration.GetSection(sectionName);
-        Bind<CpqOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cpq));
-        Bind<BcOptions>(services, Names.BcAll, root.GetSection(Sections.BcAll));
-        Bind<BcOptions>(services, Names.BcSafe, root.GetSection(Sections.BcSafe));
-        Bind<BearLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BearLag));
-        Bind<BcqLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BcqLag));
-        Bind<COptiDiceOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.COptiDice));
-        Bind<CdtOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cdt));
+        // One cost limit, set once: a section without its own CostLimit takes Marvel:Pipeline:CostLimit (when set), as the tool does.
+        var pipelineLimit = root.GetSection(Sections.Pipeline);
+        Bind<CpqOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cpq), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<BcOptions>(services, Names.BcAll, root.GetSection(Sections.BcAll), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<BcOptions>(services, Names.BcSafe, root.GetSection(Sections.BcSafe), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<BearLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BearLag), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<BcqLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BcqLag), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<COptiDiceOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.COptiDice), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<CdtOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cdt), pipelineLimit, (o, v) => o.CostLimit = v);
         Bind<SacLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.SacLag));
         Bind<PpoLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.PpoLag));
-        Bind<AdaptivePidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.AdaptivePid));
-        Bind<PidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pid));
-        Bind<DualAscentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.DualAscent));
+        Bind<AdaptivePidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.AdaptivePid), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<PidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pid), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<DualAscentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.DualAscent), pipelineLimit, (o, v) => o.CostLimit = v);
         Bind<ValuePreAlignmentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.ValuePreAlignment));
         Bind<MarvelPipelineOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pipeline));
         return builder;
@@ -197,9 +202,18 @@ public static class MarvelServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
     }
 
-    private static void Bind<TOptions>(IServiceCollection services, string optionsName, IConfiguration section) where TOptions : class
+    private static void Bind<TOptions>(IServiceCollection services, string optionsName, IConfiguration section,
+        IConfiguration? pipeline = null, Action<TOptions, double>? setCostLimit = null) where TOptions : class
     {
-        services.AddOptions<TOptions>(optionsName).Configure(o => MarvelConfigurationBinder.Bind(section, o));
+        services.AddOptions<TOptions>(optionsName).Configure(o =>
+        {
+            // The pipeline's limit first, then the section's own keys: a section's own CostLimit wins. An unparsable pipeline value is
+            // left to the pipeline options' own binding, which reports it with its key.
+            if (setCostLimit is not null && section["CostLimit"] is null && pipeline?["CostLimit"] is { } text &&
+                double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var limit))
+                setCostLimit(o, limit);
+            MarvelConfigurationBinder.Bind(section, o);
+        });
         services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(optionsName, section));
     }
 

@@ -178,15 +178,15 @@ public sealed class MarvelPipeline
         Task.Factory.StartNew(body, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>
-    /// Applies the process's <c>torch.set_num_threads</c> to the calling thread now. libtorch applies it to a thread only lazily, at
+    /// Sets <see cref="MarvelPipelineOptions.TorchThreads"/> (when &gt; 0) and applies the process's <c>torch.set_num_threads</c> to the calling thread now. libtorch applies it to a thread only lazily, at
     /// the first operation large enough to parallelize, and until then MKL's per-thread setting is its default (all cores): matrix
     /// products would switch from several threads to one at a point that depends on the work the thread did before, which differs
     /// between an uninterrupted and a resumed run (RunAsync's fresh thread, a test runner's worker thread). On the quickstart the
     /// resumed run's numbers differed in the last bits until this was added.
     /// </summary>
-    private static void ApplyThreadCountToThisThread()
+    private static void ApplyThreadCountToThisThread(int torchThreads)
     {
-        int threads = TorchSharp.torch.get_num_threads();
+        int threads = torchThreads > 0 ? torchThreads : TorchSharp.torch.get_num_threads();
         TorchSharp.torch.set_num_threads(threads);
     }
 
@@ -233,7 +233,7 @@ public sealed class MarvelPipeline
         try
         {
             TorchNative.EnsureAvailable();
-            ApplyThreadCountToThisThread();
+            ApplyThreadCountToThisThread(o.TorchThreads);   // MarvelPipelineOptions.TorchThreads, default 1
             _controller.SetState(_initialControllerState);
             var seeds = new SeedStreams(o.Seed);
             trainEnvironment = _environments.MakeVector(o.TaskId, o.EnvironmentCount);
@@ -660,7 +660,7 @@ public sealed class MarvelPipeline
         ["online_iterations"] = r.OnlineIterations,
         ["online_environment_steps"] = r.OnlineEnvironmentSteps,
         ["online_episodes"] = r.OnlineEpisodes,
-        ["alignment_steps"] = r.AlignmentSteps,
+        ["alignment_gradient_steps"] = r.AlignmentSteps,   // gradient steps, not ValuePreAlignmentOptions.Steps (calls of MiniBatches steps each)
         ["final_lambda"] = r.FinalLambda,
         ["elapsed_seconds"] = r.Elapsed.TotalSeconds,
     };

@@ -39,6 +39,8 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
             failures.AddError($"must be in [0, 1] (the share of each alignment batch taken from the rollout episodes), got {options.AlignmentRolloutFraction}.", nameof(options.AlignmentRolloutFraction));
         if (options.HandoverLoad is null)
             failures.AddError("must not be null; use new HandoverLoadOptions() for the defaults.", nameof(options.HandoverLoad));
+        if (options.TorchThreads < 0)
+            failures.AddError($"must be >= 1 (libtorch threads), or 0 to leave libtorch's own setting; got {options.TorchThreads}.", nameof(options.TorchThreads));
         if (double.IsNaN(options.QDivergenceFactor) || options.QDivergenceFactor < 1)
             failures.AddError($"must be >= 1 (or +Infinity to disable the guard), got {options.QDivergenceFactor}.", nameof(options.QDivergenceFactor));
         OptionChecks.AtLeast(failures, options.OfflineReportEvery, 1, nameof(options.OfflineReportEvery));

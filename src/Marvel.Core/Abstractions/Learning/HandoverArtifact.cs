@@ -92,6 +92,15 @@ public sealed record HandoverManifest
 
     /// <summary>Observation normalizer statistics, when observations were normalized.</summary>
     public RunningMeanStdState? ObservationNormalizer { get; init; }
+
+    /// <summary>
+    /// Lower bounds of the producer's action box, one per action coordinate, so the actor can act without the task at hand
+    /// (<see cref="Inference.InferencePolicy"/>, <see cref="Inference.OnnxExport"/>); null in artifacts written before it was recorded.
+    /// </summary>
+    public float[]? ActionLow { get; init; }
+
+    /// <summary>Upper bounds of the producer's action box (see <see cref="ActionLow"/>); null in older artifacts.</summary>
+    public float[]? ActionHigh { get; init; }
 }
 
 /// <summary>
@@ -178,7 +187,14 @@ public sealed class HandoverArtifact
     /// <summary>Loads an artifact folder written by <see cref="Save"/>.</summary>
     /// <param name="directory">The folder.</param>
     /// <exception cref="InvalidDataException">The folder has no manifest, a newer or older format version, a missing or corrupt network file, or sizes that disagree with the manifest; the message names the file.</exception>
-    public static HandoverArtifact Load(string directory)
+    public static HandoverArtifact Load(string directory) => LoadParts(directory, roles: null, optimizerStates: true);
+
+    /// <summary>
+    /// Loads only the networks named in <paramref name="roles"/> (all when null) and the optimizer states only when
+    /// <paramref name="optimizerStates"/> is set: an inference policy reads the manifest and the actor, and never opens the
+    /// critics' or optimizers' files.
+    /// </summary>
+    internal static HandoverArtifact LoadParts(string directory, IReadOnlyCollection<string>? roles, bool optimizerStates)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         // A save killed between the two renames of its folder swap leaves the previous copy under '.<name>.<guid>.old'.
@@ -194,9 +210,13 @@ public sealed class HandoverArtifact
             throw new InvalidDataException($"'{manifestPath}': artifact format version {manifest.FormatVersion} (written by Marvel.Core {manifest.LibraryVersion}); this library ({typeof(HandoverManifest).Assembly.GetName().Version}) reads format {HandoverManifest.CurrentFormatVersion}. Re-export the artifact with this version.");
         if (manifest.ObservationSize < 1 || manifest.ActionSize < 1)
             throw new InvalidDataException($"'{manifestPath}': ObservationSize and ActionSize must be positive (got {manifest.ObservationSize}, {manifest.ActionSize}).");
+        if (manifest.ActionLow is { } low && low.Length != manifest.ActionSize || manifest.ActionHigh is { } high && high.Length != manifest.ActionSize)
+            throw new InvalidDataException($"'{manifestPath}': ActionLow and ActionHigh must hold ActionSize = {manifest.ActionSize} bounds each " +
+                $"(got {manifest.ActionLow?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} and {manifest.ActionHigh?.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}). Re-export the artifact.");
         var networks = new Dictionary<string, StateDict>(StringComparer.Ordinal);
         foreach (var role in manifest.Networks.Keys)
         {
+            if (roles is not null && !roles.Contains(role)) continue;
             var path = Path.Combine(directory, "networks", role + ".bin");
             if (!File.Exists(path)) throw new InvalidDataException($"Handover artifact '{directory}': the manifest lists network '{role}' but '{path}' is missing.");
             using var f = File.OpenRead(path);
@@ -206,7 +226,7 @@ public sealed class HandoverArtifact
         }
         var optimizers = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         var optDir = Path.Combine(directory, "optimizers");
-        if (Directory.Exists(optDir))
+        if (optimizerStates && Directory.Exists(optDir))
             foreach (var file in Directory.EnumerateFiles(optDir, "*.bin"))
             {
                 var bytes = File.ReadAllBytes(file);

@@ -36,6 +36,8 @@ internal static class HandoverExport
         TaskId = context.TaskId,
         ObservationSize = context.ObservationSpace.Dimension,
         ActionSize = context.ActionSpace.Dimension,
+        ActionLow = context.ActionSpace.Low.ToArray(),
+        ActionHigh = context.ActionSpace.High.ToArray(),
         CostLimit = costLimit,
         Gamma = gamma,
         RewardScale = rewardScale,
