@@ -101,6 +101,48 @@ public sealed class TrainingCommandTests
     }
 
     [Test]
+    public async Task Run_CancelledDuringOfflineTraining_SaysAnOfflineCheckpointExists_AndTheSameCommandResumesFromIt()
+    {
+        string run = P("run-offline-cancel");
+        string[] args = ["run", .. Tiny, "--set", "Marvel:Pipeline:OfflineSteps=300", "--set", "Marvel:Pipeline:OfflineCheckpointEvery=5",
+            "--set", "Marvel:Pipeline:OnlineIterations=1", "--run-dir", run, "--quiet"];
+        using var cts = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!Directory.Exists(Path.Combine(run, "checkpoints", "offline"))) await Task.Delay(5);
+            await cts.CancelAsync();
+        });
+        var cancelled = await CliHarness.RunAsync(cts.Token, args);
+        await watcher;
+
+        cancelled.ExitCode.Should().Be(1, cancelled.All);
+        cancelled.Error.Should().Contain("was cancelled in stage 'offline'").And.Contain("checkpoint of the offline stage after")
+            .And.Contain("checkpoints/offline/").And.Contain("Run the same command again to resume");
+        var steps = Marvel.Core.Pipeline.RunDirectory.ReadStatus(run).OfflineCheckpointStep;
+        steps.Should().BeInRange(5, 299);
+
+        var resumed = CliHarness.Run(args);
+        resumed.ExitCode.Should().Be(0, resumed.All);
+        resumed.Out.Should().Contain($"was interrupted (stage offline); resuming from the offline checkpoint after {steps} gradient steps.");
+        RunResumer.ReadState(run).Should().Be(RunFolderState.Complete);
+    }
+
+    [Test]
+    public void Configuration_ToolDefaultStageCheckpoints_AreOn_AndCanBeTurnedOff()
+    {
+        using (var config = CliConfiguration.Load(null, []))
+        {
+            config.Pipeline.OfflineCheckpointEvery.Should().Be(CliConfiguration.DefaultOfflineCheckpointEvery);
+            config.Pipeline.AlignmentCheckpointEvery.Should().Be(CliConfiguration.DefaultAlignmentCheckpointEvery);
+        }
+        using (var config = CliConfiguration.Load(null, ["Marvel:Pipeline:OfflineCheckpointEvery=0", "Marvel:Pipeline:AlignmentCheckpointEvery=0"]))
+        {
+            config.Pipeline.OfflineCheckpointEvery.Should().Be(0);
+            config.Pipeline.AlignmentCheckpointEvery.Should().Be(0);
+        }
+    }
+
+    [Test]
     public void Configuration_ToolDefaultCheckpointEvery_IsTen_AndCanBeTurnedOff()
     {
         using (var config = CliConfiguration.Load(null, [])) config.Pipeline.CheckpointEvery.Should().Be(CliConfiguration.DefaultCheckpointEvery);

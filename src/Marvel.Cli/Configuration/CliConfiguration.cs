@@ -29,6 +29,13 @@ public sealed class CliConfiguration : IDisposable
     /// <summary>The tool's default of <c>Marvel:Pipeline:CheckpointEvery</c> (the library's is 0, no checkpoints).</summary>
     public const int DefaultCheckpointEvery = 10;
 
+    /// <summary>The tool's default of <c>Marvel:Pipeline:OfflineCheckpointEvery</c> in gradient steps (the library's is 0): about two
+    /// minutes of CPQ at 11 steps/s, so a cancelled offline stage loses little.</summary>
+    public const long DefaultOfflineCheckpointEvery = 1_000;
+
+    /// <summary>The tool's default of <c>Marvel:Pipeline:AlignmentCheckpointEvery</c> in aligner calls (the library's is 0).</summary>
+    public const int DefaultAlignmentCheckpointEvery = 500;
+
     private readonly ServiceProvider _provider;
 
     private CliConfiguration(IConfigurationRoot root, ServiceProvider provider, RunSettings run)
@@ -72,6 +79,8 @@ public sealed class CliConfiguration : IDisposable
         var defaults = CostLimitSections.ToDictionary(s => $"Marvel:{s}:CostLimit", _ => (string?)costLimit, StringComparer.OrdinalIgnoreCase);
         // The tool checkpoints by default (the library does not), so a cancelled or killed run leaves a checkpoint behind.
         defaults["Marvel:Pipeline:CheckpointEvery"] = DefaultCheckpointEvery.ToString(CultureInfo.InvariantCulture);
+        defaults["Marvel:Pipeline:OfflineCheckpointEvery"] = DefaultOfflineCheckpointEvery.ToString(CultureInfo.InvariantCulture);
+        defaults["Marvel:Pipeline:AlignmentCheckpointEvery"] = DefaultAlignmentCheckpointEvery.ToString(CultureInfo.InvariantCulture);
         var root = Build(configPath, matrixLayer, overrides, defaults);
 
         var run = RunSettings.Bind(root.GetSection(RunSettings.SectionName));

@@ -64,7 +64,10 @@ internal static class PipelineRunner
         Directory.CreateDirectory(runDirectory);
         if (resume)
             output.WriteLine($"Run '{runDirectory}' was interrupted (stage {status.Stage ?? "setup"}); resuming " +
-                             (status.LatestCheckpointIteration is { } it ? $"from the checkpoint of online iteration {it}." : "after its completed stages."));
+                             (status.LatestCheckpointIteration is { } it ? $"from the checkpoint of online iteration {it}."
+                              : status.AlignmentCheckpointStep is { } calls ? $"from the alignment checkpoint after {calls} calls."
+                              : status.OfflineCheckpointStep is { } steps ? $"from the offline checkpoint after {steps} gradient steps."
+                              : "after its completed stages."));
 
         TorchSharp.torch.set_num_threads(run.Threads);
         // A resumed run keeps the configuration it started with; the pipeline refuses to resume under a different one.
@@ -114,13 +117,10 @@ internal static class PipelineRunner
         }
         catch (OperationCanceledException e)
         {
-            // Say what a rerun will find: a checkpoint only exists once the online stage has written one.
+            // Say what a rerun will find, by stage: the online, alignment or offline checkpoint, or only the completed stages.
             var after = RunDirectory.ReadStatus(runDirectory);
-            string where = after.LatestCheckpointIteration is { } it
-                ? $" A checkpoint of online iteration {it} is under checkpoints/; the same command resumes from it."
-                : $" It stopped in stage '{after.Stage ?? "setup"}', before the first online checkpoint: the same command keeps the stages it " +
-                  "completed (handover/, aligned/) and runs the interrupted one again from its start.";
-            throw new RunFailedException($"run '{runDirectory}' was cancelled.{where} Run the same command again to complete it.", e);
+            string where = " " + MarvelPipeline.DescribeResumePoint(after);
+            throw new RunFailedException($"run '{runDirectory}' was cancelled in stage '{after.Stage ?? "setup"}'.{where} Run the same command again to resume.", e);
         }
     }
 

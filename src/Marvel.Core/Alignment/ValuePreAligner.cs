@@ -30,7 +30,7 @@ namespace Marvel.Core.Alignment;
 /// (<see cref="HandoverLoadOptions.LoadAlignedCriticOptimizerStates"/>, as in the reference); actor and actor optimizer are kept, and
 /// the manifest's γ becomes the discount used here.</para>
 /// </remarks>
-public sealed class ValuePreAligner : IValueAligner
+public sealed class ValuePreAligner : ICheckpointableValueAligner
 {
     /// <summary>The stage tag of progress reports and <see cref="TrainingDivergedException"/>.</summary>
     public const string Stage = "alignment";
@@ -71,7 +71,34 @@ public sealed class ValuePreAligner : IValueAligner
     /// <exception cref="TrainingDivergedException">A loss or target became NaN or infinite; names it and the step.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between steps; the input artifact is unchanged.</exception>
     public ValueAlignmentResult Align(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        AlignCore(artifact, data, context, null, progress, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Align(HandoverArtifact, ITransitionSampler, LearnerContext, IProgress{TrainingProgress}?, CancellationToken)"/>, saving a
+    /// checkpoint every <see cref="StageCheckpoints.Every"/> calls and on cancellation (critics, target critics, both Adam states, the
+    /// target-action generator, the batch sampler, the value ranges and the call and step counters), and continuing from
+    /// <see cref="StageCheckpoints.ResumeFrom"/> when set. Cancellation is checked between calls only. The result is bit-identical (CPU)
+    /// to that of an alignment that was never interrupted.
+    /// </summary>
+    /// <param name="artifact">The offline result; not modified.</param>
+    /// <param name="data">The transitions (the interrupted alignment's, when resuming).</param>
+    /// <param name="context">Device and seeds, as for the interrupted alignment.</param>
+    /// <param name="checkpoints">Cadence in alignment calls, resume folder and the atomic save.</param>
+    /// <param name="progress">Receives stage "alignment" reports.</param>
+    /// <param name="cancellationToken">Checked between calls.</param>
+    /// <returns>As the other overload.</returns>
+    /// <exception cref="InvalidDataException">As the other overload, or the resume folder is incomplete or was written with other options.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between calls, after the checkpoint of the completed calls was saved.</exception>
+    public ValueAlignmentResult Align(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context, StageCheckpoints checkpoints,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoints);
+        return AlignCore(artifact, data, context, checkpoints, progress, cancellationToken);
+    }
+
+    private ValueAlignmentResult AlignCore(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context, StageCheckpoints? checkpoints,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(data);
@@ -104,27 +131,52 @@ public sealed class ValuePreAligner : IValueAligner
         var seeds = context.Seeds.Fork("vpa");
         var batches = seeds.CreateRandom("batches");
         using var targetNoise = device.type == DeviceType.CPU ? seeds.CreateTorchGenerator("target-actions") : new Generator(seeds.Derive("target-actions"), device);
-        using var step = new AlignmentStep(o, networks, rewardTarget, costTarget, rewardOptimizer, costOptimizer, targetNoise, gamma, rewardScale, costScale);
+        using var step = new AlignmentStep(o, networks, rewardTarget, costTarget, rewardOptimizer, costOptimizer, targetNoise, gamma, rewardScale, costScale, device);
 
         int miniBatch = o.BatchSize / o.MiniBatches;
         IReadOnlyDictionary<string, double> last = new Dictionary<string, double>(StringComparer.Ordinal);
-        long gradientSteps = 0;
-        for (int call = 0; call < o.Steps; call++)
+        long gradientSteps = 0, calls = 0;
+        CheckpointParts? parts = null;
+        if (checkpoints is not null)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            using (var scope = NewDisposeScope())
+            // Everything a call reads: the frozen actor is the artifact's and is not saved.
+            parts = new CheckpointParts(AlignerName, HandoverExport.OptionsJson(o), nameof(ValuePreAlignmentOptions))
+                .Network(HandoverRoles.RewardCritic, networks.RewardCritic).Network("reward_target", rewardTarget)
+                .Network(HandoverRoles.CostCritic, networks.CostCritic).Network("cost_target", costTarget)
+                .Optimizer(HandoverRoles.RewardCritic, rewardOptimizer).Optimizer(HandoverRoles.CostCritic, costOptimizer)
+                .Generator("target_actions", targetNoise).Random("batches", batches)
+                .Counter("calls", () => calls, v => calls = v).Counter("gradient_steps", () => gradientSteps, v => gradientSteps = v);
+            step.AddTo(parts);
+            if (checkpoints.ResumeFrom is { } folder) parts.Load(folder);
+        }
+        // With checkpoints, cancellation is seen only between calls, so every checkpoint is an exact resume point.
+        var callToken = checkpoints is null ? cancellationToken : CancellationToken.None;
+        try
+        {
+            while (calls < o.Steps)
             {
-                var batch = data.Sample(o.BatchSize, batches, device);
-                for (int m = 0; m < o.MiniBatches; m++)
+                cancellationToken.ThrowIfCancellationRequested();
+                using (var scope = NewDisposeScope())
                 {
-                    if (m > 0) cancellationToken.ThrowIfCancellationRequested();
-                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
-                    last = step.Update(batch, m * miniBatch, miniBatch, gradientSteps, last);
-                    gradientSteps++;
+                    var batch = data.Sample(o.BatchSize, batches, device);
+                    for (int m = 0; m < o.MiniBatches; m++)
+                    {
+                        if (m > 0) callToken.ThrowIfCancellationRequested();
+                        // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
+                        last = step.Update(batch, m * miniBatch, miniBatch, gradientSteps, last);
+                        gradientSteps++;
+                    }
                 }
+                calls++;
+                if (progress is not null && (calls % o.ReportEvery == 0 || calls == o.Steps))
+                    progress.Report(new TrainingProgress(Stage, calls, o.Steps, last));
+                if (checkpoints is not null && checkpoints.IsDue(calls) && calls < o.Steps) checkpoints.Save(calls, parts!.Save);
             }
-            if (progress is not null && ((call + 1) % o.ReportEvery == 0 || call + 1 == o.Steps))
-                progress.Report(new TrainingProgress(Stage, call + 1, o.Steps, last));
+        }
+        catch (OperationCanceledException) when (checkpoints is not null && calls > 0 && !checkpoints.IsDue(calls))
+        {
+            checkpoints.Save(calls, parts!.Save);   // the state after `calls` completed calls
+            throw;
         }
 
         var aligned = new Dictionary<string, StateDict>(StringComparer.Ordinal)
@@ -162,9 +214,16 @@ public sealed class ValuePreAligner : IValueAligner
 
     /// <summary>One mini-batch gradient step of both critics; holds references only, owns nothing.</summary>
     private sealed class AlignmentStep(ValuePreAlignmentOptions options, ArtifactNetworks networks, QEnsemble rewardTarget, QEnsemble costTarget,
-        Adam rewardOptimizer, Adam costOptimizer, Generator targetNoise, double gamma, double rewardScale, double costScale) : IDisposable
+        Adam rewardOptimizer, Adam costOptimizer, Generator targetNoise, double gamma, double rewardScale, double costScale, Device device) : IDisposable
     {
-        private readonly ValueRange _rewardRange = new(), _costRange = new();
+        private readonly ValueRange _rewardRange = new(device), _costRange = new(device);
+
+        /// <summary>Lists the running value ranges in a checkpoint.</summary>
+        public void AddTo(CheckpointParts parts)
+        {
+            _rewardRange.AddTo(parts, "reward_range");
+            _costRange.AddTo(parts, "cost_range");
+        }
 
         public void Dispose()
         {
@@ -246,17 +305,26 @@ public sealed class ValuePreAligner : IValueAligner
     /// <summary>Running [min, max] of per-step values (0 included) kept on the device; no host reads.</summary>
     internal sealed class ValueRange : IDisposable
     {
-        private Tensor? _min, _max;
+        private readonly Tensor _min, _max;
+        private bool _any;
+
+        /// <summary>An empty range on <paramref name="device"/> (the CPU when null).</summary>
+        public ValueRange(Device? device = null)
+        {
+            _min = zeros(Array.Empty<long>(), device: device ?? CPU).DetachFromDisposeScope();
+            _max = zeros(Array.Empty<long>(), device: device ?? CPU).DetachFromDisposeScope();
+        }
 
         /// <summary>Widens the range to cover <paramref name="values"/>.</summary>
         public void Include(Tensor values)
         {
             using var lo = values.min().clamp_max(TorchScalars.Of(0.0));
             using var hi = values.max().clamp_min(TorchScalars.Of(0.0));
-            if (_min is null || _max is null)
+            if (!_any)
             {
-                _min = lo.detach().clone().DetachFromDisposeScope();
-                _max = hi.detach().clone().DetachFromDisposeScope();
+                _min.copy_(lo);
+                _max.copy_(hi);
+                _any = true;
             }
             else
             {
@@ -268,15 +336,19 @@ public sealed class ValuePreAligner : IValueAligner
         /// <summary><paramref name="targets"/> clamped to [min, max]/(1 − γ); unchanged before the first <see cref="Include"/>.</summary>
         public Tensor Clamp(Tensor targets, double gamma)
         {
-            if (_min is null || _max is null) return targets;
+            if (!_any) return targets;
             double horizon = 1.0 / (1.0 - gamma);
             return targets.clamp(_min.mul(TorchScalars.Of(horizon)), _max.mul(TorchScalars.Of(horizon)));
         }
 
+        /// <summary>Lists the range (both ends and whether it holds anything) in a checkpoint, named "<paramref name="prefix"/>/…".</summary>
+        public void AddTo(CheckpointParts parts, string prefix) =>
+            parts.Tensor(prefix + "/min", _min).Tensor(prefix + "/max", _max).Counter(prefix + "/any", () => _any ? 1 : 0, v => _any = v != 0);
+
         public void Dispose()
         {
-            _min?.Dispose();
-            _max?.Dispose();
+            _min.Dispose();
+            _max.Dispose();
         }
     }
 }

@@ -3,6 +3,8 @@ using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Environments;
 using Marvel.Core.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Core.Hosting;
@@ -22,10 +24,28 @@ public sealed class MarvelPipelineFactory
     private readonly IMarvelComponents _components;
     private readonly IOptionsMonitor<MarvelPipelineOptions> _pipelineOptions;
     private readonly IOptionsMonitor<SacLagOptions> _sacLagOptions;
+    private readonly ILogger _logger;
 
-    /// <summary>Created by dependency injection.</summary>
+    /// <summary>Created by dependency injection when no <see cref="ILoggerFactory"/> is registered: pipelines log to <see cref="NullLogger"/>.</summary>
+    /// <param name="components">The component catalog.</param>
+    /// <param name="pipelineOptions">The "Marvel:Pipeline" options.</param>
+    /// <param name="sacLagOptions">The "Marvel:SacLag" options.</param>
     public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions)
+        : this(components, pipelineOptions, sacLagOptions, NullLoggerFactory.Instance)
     {
+    }
+
+    /// <summary>Created by dependency injection when the host registers logging (<c>services.AddLogging()</c>): every pipeline it creates
+    /// logs through a logger of category <c>Marvel.Core.Pipeline.MarvelPipeline</c> (<see cref="MarvelPipeline.Logger"/>).</summary>
+    /// <param name="components">The component catalog.</param>
+    /// <param name="pipelineOptions">The "Marvel:Pipeline" options.</param>
+    /// <param name="sacLagOptions">The "Marvel:SacLag" options.</param>
+    /// <param name="loggerFactory">The host's logger factory.</param>
+    public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions,
+        ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        _logger = loggerFactory.CreateLogger<MarvelPipeline>();
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(pipelineOptions);
         ArgumentNullException.ThrowIfNull(sacLagOptions);
@@ -55,7 +75,7 @@ public sealed class MarvelPipelineFactory
                 ? SacLagHandover.Factory(_sacLagOptions.CurrentValue)
                 : (context, _) => _components.CreateOnlineLearner(online, context);
         return new MarvelPipeline(o, context => _components.CreateOfflineLearner(offline, context), _components.CreateAligner(aligner),
-            _components.CreateController(controller), onlineFactory, environments);
+            _components.CreateController(controller), onlineFactory, environments) { Logger = _logger };
     }
 
     private void EnsureKnown(MarvelComponentKind kind, string name)

@@ -9,6 +9,8 @@ using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Environments;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Marvel.Core.Pipeline;
 
@@ -69,6 +71,7 @@ public sealed class MarvelPipeline
     private readonly LagrangeControllerState _initialControllerState;
     private readonly Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> _onlineFactory;
     private readonly EnvironmentRegistry _environments;
+    private readonly ILogger _logger = NullLogger.Instance;
 
     /// <summary>A pipeline that trains the offline stage itself.</summary>
     /// <param name="options">Settings; copied and validated.</param>
@@ -127,6 +130,17 @@ public sealed class MarvelPipeline
 
     /// <summary>The settings in use (a copy).</summary>
     public MarvelPipelineOptions Options => _options with { };
+
+    /// <summary>
+    /// Where the pipeline logs stage starts and ends, resumes, evaluations, divergence, cancellation and warnings (e.g. an artifact
+    /// trained for another cost limit); <see cref="NullLogger.Instance"/> by default. <c>AddMarvel</c>'s <c>MarvelPipelineFactory</c>
+    /// sets it from the host's <see cref="ILoggerFactory"/>. The pipeline never writes to the console itself.
+    /// </summary>
+    public ILogger Logger
+    {
+        get => _logger;
+        init => _logger = value ?? NullLogger.Instance;
+    }
 
     /// <summary>Runs the pipeline on a background thread; see <see cref="Run"/>.</summary>
     /// <param name="dataset">The offline dataset (training data of the offline stage and data of the alignment).</param>
@@ -261,6 +275,7 @@ public sealed class MarvelPipeline
             }
             run.WriteJson(run.OptionsPath, description);
             run.WriteStatus("running", stage);
+            _logger.RunStarted(resume ? "resumed" : "new", run.Root, o.TaskId, o.CostLimit, o.Seed);
 
             // 1. Offline training, or the loaded artifact; skipped on resume when handover/ is complete.
             HandoverArtifact artifact;
@@ -268,6 +283,7 @@ public sealed class MarvelPipeline
             {
                 stage = MarvelPipelineStages.Handover;
                 artifact = HandoverArtifact.Load(run.HandoverPath);
+                _logger.StageSkipped(MarvelPipelineStages.Offline, run.HandoverPath);
             }
             else
             {
@@ -275,10 +291,13 @@ public sealed class MarvelPipeline
                 {
                     stage = MarvelPipelineStages.Offline;
                     run.WriteStatus("running", stage);
+                    _logger.StageStarted(stage);
+                    var stageClock = Stopwatch.StartNew();
                     using var offline = _offlineFactory(context with { Seeds = seeds.Fork("offline") })
                         ?? throw new InvalidOperationException("Marvel pipeline: the offline learner factory returned null.");
                     offline.Attach(dataset);
-                    offline.Train(o.OfflineSteps, progress, o.OfflineReportEvery, cancellationToken);
+                    TrainOffline(run, offline, resume, progress, cancellationToken);
+                    _logger.StageCompleted(MarvelPipelineStages.Offline, stageClock.Elapsed.TotalSeconds);
                     stage = MarvelPipelineStages.Handover;
                     artifact = offline.ExportHandover();
                 }
@@ -289,9 +308,12 @@ public sealed class MarvelPipeline
                 }
                 artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
                 artifact.Save(run.HandoverPath);
+                new StageCheckpointFolder(run.OfflineCheckpointsPath, MarvelPipelineStages.Offline).Delete();   // handover/ supersedes them
             }
             if (resume) artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
             var bounds = QBounds.From(dataset, artifact.Manifest, o.QDivergenceFactor);
+            if (Math.Abs(artifact.Manifest.CostLimit - o.CostLimit) > 1e-9 * Math.Max(1, Math.Abs(o.CostLimit)))
+                _logger.CostLimitMismatch(artifact.Manifest.Algorithm, artifact.Manifest.CostLimit, o.CostLimit);
 
             // 2. Value alignment on the offline dataset; skipped on resume when aligned/ and alignment.json are complete.
             stage = MarvelPipelineStages.Alignment;
@@ -301,15 +323,19 @@ public sealed class MarvelPipeline
             {
                 alignedArtifact = HandoverArtifact.Load(run.AlignedPath);
                 alignment = ReadAlignmentInfo(run.AlignmentInfoPath);
+                _logger.StageSkipped(MarvelPipelineStages.Alignment, run.AlignedPath);
             }
             else
             {
                 run.WriteStatus("running", stage);
+                _logger.StageStarted(stage);
+                var stageClock = Stopwatch.StartNew();
                 cancellationToken.ThrowIfCancellationRequested();
                 var rollouts = CollectAlignmentRollouts(artifact, context, seeds, cancellationToken);
                 ITransitionSampler data = rollouts is null ? dataset : new Data.MixedTransitionSampler(dataset, rollouts, o.AlignmentRolloutFraction);
-                var aligned = _aligner.Align(artifact, data, context with { Seeds = seeds.Fork("alignment") }, progress, cancellationToken);
+                var aligned = Align(run, artifact, data, context with { Seeds = seeds.Fork("alignment") }, resume, progress, cancellationToken);
                 aligned.Artifact.Save(run.AlignedPath);
+                new StageCheckpointFolder(run.AlignmentCheckpointsPath, MarvelPipelineStages.Alignment).Delete();   // aligned/ supersedes them
                 bounds.Check(aligned.FinalMetrics, "reward_target", "cost_target", MarvelPipelineStages.Alignment, aligned.Steps);
                 alignment = new AlignmentInfo(aligned.Steps, rollouts?.Episodes.Count ?? 0, rollouts?.Count ?? 0,
                     rollouts?.Episodes.Sum(e => Math.Max(0, e.Cost - o.CostLimit)) ?? 0);
@@ -324,6 +350,7 @@ public sealed class MarvelPipeline
                     ["rollout_mean_return"] = rollouts is null ? null : rollouts.Episodes.Average(e => e.Return),
                 });
                 alignedArtifact = aligned.Artifact;
+                _logger.StageCompleted(MarvelPipelineStages.Alignment, stageClock.Elapsed.TotalSeconds);
             }
             long alignmentSteps = alignment.Steps;
             // The alignment's rollout episodes are the first online interactions; a checkpoint's totals already include them.
@@ -332,6 +359,7 @@ public sealed class MarvelPipeline
             // 3. Online finetuning with evaluation at 0, every EvalEvery iterations and after the last one; on resume from the checkpoint.
             stage = MarvelPipelineStages.Online;
             run.WriteStatus("running", stage);
+            _logger.StageStarted(stage);
             online = _onlineFactory(context with { Seeds = seeds.Fork("online") }, alignedArtifact)
                 ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
             online.InitializeFrom(alignedArtifact, o.HandoverLoad);
@@ -359,6 +387,7 @@ public sealed class MarvelPipeline
                     trainEnvironment.LoadState(reader);
                 _controller.SetState(ReadJson<LagrangeControllerState>(Path.Combine(checkpoint.Path, "controller.json")));
                 run.RestoreMetrics(checkpoint.Metrics);
+                _logger.OnlineResumed(checkpoint.Iteration);
             }
             // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
             // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
@@ -392,6 +421,8 @@ public sealed class MarvelPipeline
                 alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed);
             run.WriteJson(run.ResultPath, Summarize(result));
             run.WriteStatus("completed", stage);
+            _logger.StageCompleted(MarvelPipelineStages.Online, clock.Elapsed.TotalSeconds);
+            _logger.RunCompleted(result.FinalEvaluation.Result.MeanReturn, result.FinalEvaluation.Result.MeanCost, result.CumulativeViolation, result.Elapsed.TotalSeconds);
             return result;
         }
         catch (TrainingDivergedException e)
@@ -399,6 +430,7 @@ public sealed class MarvelPipeline
             var last = run.FindLatestCheckpoint();
             var where = last is null ? $"The metrics so far are in '{run.Root}'." : $"The metrics so far are in '{run.Root}'; the last good checkpoint is '{last}'.";
             run.WriteStatus("diverged", stage, e.Message + " " + where);
+            _logger.Diverged(stage, e.Message + " " + where);
             throw new TrainingDivergedException(stage, e, where);
         }
         catch (OperationCanceledException e)
@@ -408,6 +440,7 @@ public sealed class MarvelPipeline
                 && session.CheckpointedIteration != session.Iterations)
                 WriteCheckpoint(run, learner, trainEnvironment, session, clock.Elapsed, progress);
             run.WriteStatus("cancelled", stage, e.Message);
+            _logger.Cancelled(stage, DescribeResumePoint(run));
             throw;
         }
         finally
@@ -415,6 +448,95 @@ public sealed class MarvelPipeline
             online?.Dispose();
             trainEnvironment?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Offline training from step 0, or on resume from the newest offline checkpoint: <see cref="MarvelPipelineOptions.OfflineSteps"/>
+    /// <see cref="IOfflineSafeLearner.TrainStep"/> calls with progress every <see cref="MarvelPipelineOptions.OfflineReportEvery"/>, a
+    /// checkpoint every <see cref="MarvelPipelineOptions.OfflineCheckpointEvery"/> steps and one on cancellation (checked between steps, so
+    /// every checkpoint is an exact resume point).
+    /// </summary>
+    private void TrainOffline(RunDirectory run, IOfflineSafeLearner learner, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var o = _options;
+        var checkpointable = learner as ICheckpointableOfflineLearner;
+        if (o.OfflineCheckpointEvery > 0 && checkpointable is null)
+            throw new NotSupportedException($"Marvel pipeline: OfflineCheckpointEvery is {o.OfflineCheckpointEvery} but the offline learner '{learner.Algorithm}' " +
+                $"({learner.GetType().Name}) does not implement ICheckpointableOfflineLearner. Set OfflineCheckpointEvery = 0 or implement it.");
+        var store = new StageCheckpointFolder(run.OfflineCheckpointsPath, MarvelPipelineStages.Offline);
+        long step = 0;
+        if (resume && checkpointable is not null && store.Latest is { } latest && latest.Completed <= o.OfflineSteps)
+        {
+            checkpointable.LoadCheckpoint(Path.Combine(latest.Path, StageCheckpointFolder.StateFolder));
+            step = latest.Completed;
+            _logger.OfflineResumed(learner.Algorithm, step);
+        }
+        long saved = step;
+        void Save()
+        {
+            store.Save(step, checkpointable!.SaveCheckpoint);
+            saved = step;
+            _logger.CheckpointWritten(MarvelPipelineStages.Offline, step, run.OfflineCheckpointsPath);
+        }
+        try
+        {
+            while (step < o.OfflineSteps)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var last = learner.TrainStep();
+                step++;
+                if (progress is not null && (step % o.OfflineReportEvery == 0 || step == o.OfflineSteps))
+                    progress.Report(new TrainingProgress(MarvelPipelineStages.Offline, step, o.OfflineSteps, last));
+                if (o.OfflineCheckpointEvery > 0 && step % o.OfflineCheckpointEvery == 0 && step < o.OfflineSteps) Save();
+            }
+        }
+        catch (OperationCanceledException) when (o.OfflineCheckpointEvery > 0 && step > 0 && saved != step)
+        {
+            Save();
+            throw;
+        }
+    }
+
+    /// <summary>The alignment, with checkpoints in <c>checkpoints/alignment/</c> when the aligner can save them and
+    /// <see cref="MarvelPipelineOptions.AlignmentCheckpointEvery"/> &gt; 0; on resume from the newest one.</summary>
+    private ValueAlignmentResult Align(RunDirectory run, HandoverArtifact artifact, ITransitionSampler data, LearnerContext context, bool resume,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var store = new StageCheckpointFolder(run.AlignmentCheckpointsPath, MarvelPipelineStages.Alignment);
+        var latest = resume ? store.Latest : null;
+        if (_aligner is not ICheckpointableValueAligner checkpointable || (_options.AlignmentCheckpointEvery == 0 && latest is null))
+            return _aligner.Align(artifact, data, context, progress, cancellationToken);
+        if (latest is { } l) _logger.AlignmentResumed(l.Completed);
+        // AlignmentCheckpointEvery = 0 with a checkpoint on disk: resume from it, save no more.
+        var checkpoints = _options.AlignmentCheckpointEvery > 0
+            ? new StageCheckpoints(_options.AlignmentCheckpointEvery, latest is { } a ? Path.Combine(a.Path, StageCheckpointFolder.StateFolder) : null, (calls, write) =>
+            {
+                store.Save(calls, write);
+                _logger.CheckpointWritten(MarvelPipelineStages.Alignment, calls, run.AlignmentCheckpointsPath);
+            })
+            : new StageCheckpoints(0, Path.Combine(latest!.Value.Path, StageCheckpointFolder.StateFolder), (_, _) => { });
+        return checkpointable.Align(artifact, data, context, checkpoints, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// What a resume of the run in <paramref name="run"/> will start from, in one sentence per stage: the newest online checkpoint, or the
+    /// offline or alignment checkpoint, or the completed stages only. Used for the cancellation message of the log and the tool.
+    /// </summary>
+    internal static string DescribeResumePoint(RunDirectory run) => DescribeResumePoint(RunDirectory.ReadStatus(run.Root));
+
+    /// <inheritdoc cref="DescribeResumePoint(RunDirectory)"/>
+    public static string DescribeResumePoint(RunDirectoryStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        if (status.LatestCheckpointIteration is { } iteration)
+            return $"A checkpoint of online iteration {iteration} is under checkpoints/; resuming continues from it.";
+        if (status.AlignmentCheckpointStep is { } calls)
+            return $"A checkpoint of the alignment after {calls} calls is under checkpoints/alignment/ (handover/ is complete); resuming continues the alignment from it.";
+        if (status.OfflineCheckpointStep is { } steps)
+            return $"A checkpoint of the offline stage after {steps} gradient steps is under checkpoints/offline/; resuming continues offline training from it.";
+        var kept = status.AlignmentComplete ? "handover/ and aligned/ are complete" : status.HandoverComplete ? "handover/ is complete" : "no stage is complete";
+        var stage = status.Stage ?? MarvelPipelineStages.Setup;
+        return $"Stage '{stage}' has no checkpoint ({kept}); resuming keeps the completed stages and runs '{stage}' again from its start.";
     }
 
     /// <summary>Test hook: called inside the temporary checkpoint folder before its state file is written (a throw simulates a crash mid-save).</summary>
@@ -439,6 +561,8 @@ public sealed class MarvelPipeline
             foreach (var e in environments) e.Dispose();
         }
         run.AppendEvaluation(new EvaluationPoint(index, iteration, totals.EnvironmentSteps, result));
+        _logger.Evaluated(index, iteration, result.MeanReturn, result.MeanCost, _options.CostLimit);
+        if (index == 0 && double.IsNaN(result.NormalizedReward)) _logger.NoScoreReference(_options.TaskId);
         var scalars = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             ["iteration"] = iteration,
@@ -479,6 +603,7 @@ public sealed class MarvelPipeline
         });
         AtomicFile.WriteAllText(run.LatestCheckpointPointerPath, Path.GetFileName(path));
         session.CheckpointedIteration = iteration;
+        _logger.CheckpointWritten(MarvelPipelineStages.Online, iteration, path);
         if (_options.KeepCheckpoints > 0)
         {
             // Only once the new checkpoint is complete and named in "latest"; names sort by iteration (zero-padded).
@@ -513,7 +638,8 @@ public sealed class MarvelPipeline
             throw new InvalidOperationException($"Marvel pipeline: '{run.OptionsPath}' has no \"options\"; it was not written by MarvelPipeline.");
         var difference = JsonComparison.FirstDifference(savedOptions, current.RootElement.GetProperty("options"),
             nameof(MarvelPipelineOptions.OnlineIterations), nameof(MarvelPipelineOptions.CheckpointEvery), nameof(MarvelPipelineOptions.KeepCheckpoints),
-            nameof(MarvelPipelineOptions.OfflineReportEvery), nameof(MarvelPipelineOptions.RunDirectory));
+            nameof(MarvelPipelineOptions.OfflineReportEvery), nameof(MarvelPipelineOptions.RunDirectory), nameof(MarvelPipelineOptions.OfflineCheckpointEvery),
+            nameof(MarvelPipelineOptions.AlignmentCheckpointEvery));
         if (difference is not null)
             throw new InvalidOperationException($"Marvel pipeline: cannot resume '{run.Root}': it was started with other options: MarvelPipelineOptions.{difference}. " +
                 "Build the pipeline with the options in its options.json.");

@@ -51,6 +51,24 @@ public sealed record MarvelPipelineOptions
     /// </summary>
     public int CheckpointEvery { get; set; }
 
+    /// <summary>
+    /// Write an offline-stage checkpoint (an exact resume point of offline training: the learner's networks, target networks, optimizer
+    /// moments, multipliers, generators, batch sampler and step counter) into <c>checkpoints/offline/</c> every this many gradient steps
+    /// and when the run is cancelled during offline training; 0 disables them. Only the newest is kept, and it is deleted once
+    /// <c>handover/</c> is saved. The offline learner must implement <see cref="ICheckpointableOfflineLearner"/> (every library learner
+    /// does). May differ on resume. Default 0.
+    /// </summary>
+    public long OfflineCheckpointEvery { get; set; }
+
+    /// <summary>
+    /// Write an alignment checkpoint (critics, target critics, optimizer moments, generator, batch sampler and counters) into
+    /// <c>checkpoints/alignment/</c> every this many aligner calls (<c>ValuePreAlignmentOptions.Steps</c> units) and when the run is
+    /// cancelled during alignment; 0 disables them. Only the newest is kept, and it is deleted once <c>aligned/</c> is saved. Used when
+    /// the aligner implements <see cref="ICheckpointableValueAligner"/> (<c>ValuePreAligner</c> does; <c>NoAlignment</c> has nothing to
+    /// save). May differ on resume. Default 0.
+    /// </summary>
+    public int AlignmentCheckpointEvery { get; set; }
+
     /// <summary>Keep only the newest this many online checkpoints (older ones are deleted after a new one is complete); 0 keeps all.
     /// The replay buffer makes each checkpoint grow with the run (SAC-Lag: about 82 bytes per stored transition on BallCircle), so long
     /// runs with frequent checkpoints may want 2 or 3. May differ on resume. Default 0.</summary>

@@ -26,6 +26,8 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
             failures.AddError($"'{options.RunDirectory}' contains characters that are not allowed in a path.", nameof(options.RunDirectory));
         OptionChecks.AtLeast(failures, options.CheckpointEvery, 0, nameof(options.CheckpointEvery));
         OptionChecks.AtLeast(failures, options.KeepCheckpoints, 0, nameof(options.KeepCheckpoints));
+        OptionChecks.AtLeast(failures, options.OfflineCheckpointEvery, 0, nameof(options.OfflineCheckpointEvery));
+        OptionChecks.AtLeast(failures, options.AlignmentCheckpointEvery, 0, nameof(options.AlignmentCheckpointEvery));
         if (string.IsNullOrWhiteSpace(options.Device))
             failures.AddError("must be \"cpu\", \"cuda\" or \"cuda:N\".", nameof(options.Device));
         else

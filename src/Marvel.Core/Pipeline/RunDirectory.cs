@@ -15,7 +15,9 @@ namespace Marvel.Core.Pipeline;
 /// <remarks>
 /// Layout: <c>options.json</c>, <c>status.json</c>, <c>result.json</c>, <c>metrics/online.csv</c>, <c>metrics/eval.csv</c>,
 /// <c>handover/</c> (the offline artifact), <c>aligned/</c> and <c>alignment.json</c> (the artifact after alignment and the alignment's
-/// step count), <c>checkpoints/iteration-NNNNNN/</c> and <c>checkpoints/latest</c> (the name of the newest complete checkpoint).
+/// step count), <c>checkpoints/iteration-NNNNNN/</c> and <c>checkpoints/latest</c> (the name of the newest complete checkpoint),
+/// <c>checkpoints/offline/</c> and <c>checkpoints/alignment/</c> (the newest checkpoint of the offline stage and of the alignment, until
+/// that stage's output is saved).
 /// </remarks>
 public sealed class RunDirectory
 {
@@ -60,6 +62,8 @@ public sealed class RunDirectory
     /// <summary>The online learner's check of the handed-over critics (<see cref="Abstractions.Learning.CriticHandoverCheck"/>), when it ran.</summary>
     internal string HandoverCheckPath => Path.Combine(Root, "handover-check.json");
     internal string CheckpointsPath => Path.Combine(Root, "checkpoints");
+    internal string OfflineCheckpointsPath => Path.Combine(CheckpointsPath, "offline");
+    internal string AlignmentCheckpointsPath => Path.Combine(CheckpointsPath, "alignment");
     internal string LatestCheckpointPointerPath => Path.Combine(CheckpointsPath, LatestPointerName);
 
     /// <summary>Name of the file in <c>checkpoints/</c> that holds the folder name of the newest complete checkpoint.</summary>
@@ -146,7 +150,12 @@ public sealed class RunDirectory
             iteration = it;
         bool handover = File.Exists(Path.Combine(root, "handover", "manifest.json"));
         bool aligned = File.Exists(Path.Combine(root, "aligned", "manifest.json")) && File.Exists(Path.Combine(root, "alignment.json"));
-        return new RunDirectoryStatus(root, state, stage, status, handover, aligned, checkpoint, iteration, message);
+        return new RunDirectoryStatus(root, state, stage, status, handover, aligned, checkpoint, iteration, message)
+        {
+            // A stage's checkpoints are deleted once its output is saved, so these are null after it.
+            OfflineCheckpointStep = handover ? null : StageCheckpointFolder.Find(Path.Combine(root, "checkpoints", "offline"))?.Completed,
+            AlignmentCheckpointStep = aligned ? null : StageCheckpointFolder.Find(Path.Combine(root, "checkpoints", "alignment"))?.Completed,
+        };
     }
 
     internal void WriteJson<T>(string path, T value) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, Json));
@@ -239,7 +248,16 @@ public enum RunState
 /// <param name="LatestCheckpointIteration">Online iterations completed at that checkpoint, or null.</param>
 /// <param name="Message">The message of <c>status.json</c> (e.g. the divergence diagnostic), or null.</param>
 public sealed record RunDirectoryStatus(string Path, RunState State, string? Stage, string? StatusText, bool HandoverComplete, bool AlignmentComplete,
-    string? LatestCheckpoint, long? LatestCheckpointIteration, string? Message);
+    string? LatestCheckpoint, long? LatestCheckpointIteration, string? Message)
+{
+    /// <summary>Gradient steps of the offline stage's newest checkpoint (<c>checkpoints/offline/</c>, see
+    /// <see cref="MarvelPipelineOptions.OfflineCheckpointEvery"/>) while <c>handover/</c> is not yet saved; null when there is none.</summary>
+    public long? OfflineCheckpointStep { get; init; }
+
+    /// <summary>Aligner calls of the alignment's newest checkpoint (<c>checkpoints/alignment/</c>, see
+    /// <see cref="MarvelPipelineOptions.AlignmentCheckpointEvery"/>) while <c>aligned/</c> is not yet saved; null when there is none.</summary>
+    public long? AlignmentCheckpointStep { get; init; }
+}
 
 /// <summary>The metrics rows of a run at a checkpoint (exact doubles, so resumed CSVs and results are identical).</summary>
 internal sealed record RunMetricsSnapshot(string[] ExtraColumns, Dictionary<string, double>[] OnlineRows, EvaluationPoint[] Evaluations);

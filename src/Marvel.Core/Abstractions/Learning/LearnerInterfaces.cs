@@ -181,6 +181,95 @@ public interface ICheckpointableOnlineLearner : IOnlineSafeLearner
     void LoadCheckpoint(string directory);
 }
 
+/// <summary>
+/// Optional capability of an <see cref="IOfflineSafeLearner"/>: save and restore everything that determines its future (networks,
+/// target networks, optimizer moments and step counts, multipliers and PID state, random generators and the batch sampler's state,
+/// <see cref="IOfflineSafeLearner.Steps"/>), so an offline stage resumed from a checkpoint continues bit-identically on CPU. Every
+/// offline learner of the library implements it.
+/// </summary>
+/// <remarks>
+/// What the learner derives from the attached dataset (sampling tables, start states, value bounds) is not saved:
+/// <see cref="IOfflineSafeLearner.Attach"/> the same dataset (before or after <see cref="LoadCheckpoint"/>) and it is rebuilt without
+/// drawing random numbers. Checkpoints are taken between <see cref="IOfflineSafeLearner.TrainStep"/> calls.
+/// </remarks>
+public interface ICheckpointableOfflineLearner : IOfflineSafeLearner
+{
+    /// <summary>Writes the learner's complete training state into <paramref name="directory"/> (created when missing). Not atomic by
+    /// itself: write into a temporary folder and rename it, as <c>MarvelPipeline</c> does.</summary>
+    /// <param name="directory">An empty folder of the learner's own.</param>
+    void SaveCheckpoint(string directory);
+
+    /// <summary>Restores a state written by <see cref="SaveCheckpoint"/> into a learner built with the same options and spaces.</summary>
+    /// <param name="directory">The folder.</param>
+    /// <exception cref="InvalidDataException">A file is missing or corrupt, or the checkpoint was written with other options (the message
+    /// names the first option that differs) or network sizes. Nothing is guaranteed about the learner's state after this exception.</exception>
+    void LoadCheckpoint(string directory);
+}
+
+/// <summary>
+/// Where a long stage (<see cref="ICheckpointableValueAligner"/>'s alignment) saves its checkpoints and where it resumes from. The
+/// stage calls <see cref="Save"/> every <see cref="Every"/> units of its own (aligner calls) and once more when cancelled, always between
+/// units, and passes a writer that fills the folder it is given; the owner of this object makes the save atomic.
+/// </summary>
+public sealed class StageCheckpoints
+{
+    private readonly Action<long, Action<string>> _save;
+
+    /// <summary>Creates the checkpoint settings of one stage.</summary>
+    /// <param name="every">Save every this many units; 0 saves only on cancellation.</param>
+    /// <param name="resumeFrom">The folder of the newest checkpoint of this stage (written through <paramref name="save"/>), or null to start
+    /// from the beginning.</param>
+    /// <param name="save">Receives the number of completed units and a writer that fills a folder; it must write the folder atomically.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="every"/> is negative.</exception>
+    public StageCheckpoints(long every, string? resumeFrom, Action<long, Action<string>> save)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(every);
+        ArgumentNullException.ThrowIfNull(save);
+        Every = every;
+        ResumeFrom = resumeFrom;
+        _save = save;
+    }
+
+    /// <summary>Save every this many units (0: only on cancellation).</summary>
+    public long Every { get; }
+
+    /// <summary>The folder to resume from, or null.</summary>
+    public string? ResumeFrom { get; }
+
+    /// <summary>Saves a checkpoint after <paramref name="completed"/> units; <paramref name="write"/> fills the folder it receives.</summary>
+    /// <param name="completed">Units completed so far.</param>
+    /// <param name="write">Fills a folder with the stage's state.</param>
+    public void Save(long completed, Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        _save(completed, write);
+    }
+
+    /// <summary>Whether a checkpoint is due after <paramref name="completed"/> units.</summary>
+    /// <param name="completed">Units completed so far.</param>
+    public bool IsDue(long completed) => Every > 0 && completed > 0 && completed % Every == 0;
+}
+
+/// <summary>
+/// An <see cref="IValueAligner"/> whose alignment can be checkpointed and resumed bit-identically (on CPU): critics, target critics,
+/// optimizer moments, generators, the batch sampler and the step counters. <c>ValuePreAligner</c> implements it.
+/// </summary>
+public interface ICheckpointableValueAligner : IValueAligner
+{
+    /// <summary>As <see cref="IValueAligner.Align"/>, saving checkpoints through <paramref name="checkpoints"/> and continuing from
+    /// <see cref="StageCheckpoints.ResumeFrom"/> when set. Cancellation is checked only between units (aligner calls), so the checkpoint
+    /// written on cancellation is an exact resume point.</summary>
+    /// <param name="artifact">The offline result; not modified.</param>
+    /// <param name="data">Transitions to align on (the same data as the interrupted alignment's when resuming).</param>
+    /// <param name="context">Spaces, seeds and device.</param>
+    /// <param name="checkpoints">Cadence, resume folder and the atomic save.</param>
+    /// <param name="progress">Receives progress reports.</param>
+    /// <param name="cancellationToken">Checked between calls; on cancellation a checkpoint is saved, then <see cref="OperationCanceledException"/> propagates.</param>
+    /// <exception cref="InvalidDataException">The resume folder is incomplete or was written with other options.</exception>
+    ValueAlignmentResult Align(HandoverArtifact artifact, ITransitionSampler data, LearnerContext context, StageCheckpoints checkpoints,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default);
+}
+
 /// <summary>Result of an <see cref="IValueAligner"/>.</summary>
 /// <param name="Artifact">The artifact with re-fitted critics (the input is not modified).</param>
 /// <param name="Steps">Gradient steps taken.</param>

@@ -79,6 +79,10 @@ internal sealed class BatchPidLagrangian : IDisposable
     /// <param name="lambda">λ, 0-dim, without gradient.</param>
     internal static Tensor Penalty(Tensor costValues, double threshold, Tensor lambda) => (costValues.sub(TorchScalars.Of(threshold)) * lambda).mean();
 
+    /// <summary>Lists the controller's state (integral, previous error, λ) in its owner's checkpoint, named "<paramref name="prefix"/>/…".</summary>
+    public void AddTo(CheckpointParts parts, string prefix) =>
+        parts.Tensor(prefix + "/integral", _integral).Tensor(prefix + "/previous_error", _previousError).Tensor(prefix + "/lambda", _lambda);
+
     /// <summary>The state for artifacts (reads the device).</summary>
     public LagrangeControllerState GetState() => new(Kind,
         new Dictionary<string, double>

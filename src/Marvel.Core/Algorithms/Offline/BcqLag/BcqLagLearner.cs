@@ -22,7 +22,7 @@ namespace Marvel.Core.Algorithms.Offline.BcqLag;
 /// <para>One update: VAE (§0.4); reward critic (Eq. 1); cost critic (Eq. 2); actor (Eq. 3); Polyak averaging of target
 /// critics and target actor.</para>
 /// </remarks>
-public sealed class BcqLagLearner : IOfflineSafeLearner
+public sealed class BcqLagLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "BCQ-Lag";
@@ -54,6 +54,7 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
     private Tensor? _startObservations;
     private readonly Func<Tensor, Tensor> _actDeterministic;
     private (double Min, double Max)? _costValueBounds;
+    private readonly CheckpointParts _checkpoint;
     private bool _disposed;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
@@ -105,6 +106,13 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value", "constraint_cost_value");
         Policy = new TensorPolicy(obs, act, Act, device);
+        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(BcqLagOptions))
+            .Network("actor", _actor).Network("actor_target", _actorTarget).Network("reward_critic", _rewardCritic).Network("reward_target", _rewardTarget)
+            .Network("cost_critic", _costCritic).Network("cost_target", _costTarget).Network("vae", _vae)
+            .Optimizer("actor", _actorOptimizer).Optimizer("reward_critic", _rewardCriticOptimizer).Optimizer("cost_critic", _costCriticOptimizer)
+            .Optimizer("vae", _vaeOptimizer)
+            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
+        _pid.AddTo(_checkpoint, "pid");
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
@@ -283,6 +291,22 @@ public sealed class BcqLagLearner : IOfflineSafeLearner
             new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _vae, _vaeOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
             new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
+    }
+
+    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
+    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Save(directory);
+    }
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Load(directory);
     }
 
     /// <inheritdoc />

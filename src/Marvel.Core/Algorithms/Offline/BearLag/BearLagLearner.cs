@@ -19,7 +19,7 @@ namespace Marvel.Core.Algorithms.Offline.BearLag;
 /// <para>One update: VAE (§0.4); reward critic (Eq. 1); cost critic (Eq. 2); actor with MMD and cost penalty (Eq. 3);
 /// dual α (Eq. 4); Polyak averaging of target critics and target actor.</para>
 /// </remarks>
-public sealed class BearLagLearner : IOfflineSafeLearner
+public sealed class BearLagLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "BEAR-Lag";
@@ -50,6 +50,7 @@ public sealed class BearLagLearner : IOfflineSafeLearner
     private Tensor? _startObservations;
     private readonly Func<Tensor, Tensor> _actDeterministic;
     private (double Min, double Max)? _costValueBounds;
+    private readonly CheckpointParts _checkpoint;
     private bool _disposed;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
@@ -101,6 +102,13 @@ public sealed class BearLagLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
         Policy = new TensorPolicy(obs, act, Act, device);
+        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(BearLagOptions))
+            .Network("actor", _actor).Network("actor_target", _actorTarget).Network("reward_critic", _rewardCritic).Network("reward_target", _rewardTarget)
+            .Network("cost_critic", _costCritic).Network("cost_target", _costTarget).Network("vae", _vae)
+            .Optimizer("actor", _actorOptimizer).Optimizer("reward_critic", _rewardCriticOptimizer).Optimizer("cost_critic", _costCriticOptimizer)
+            .Optimizer("vae", _vaeOptimizer).Tensor("log_alpha", _logAlpha)
+            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
+        _pid.AddTo(_checkpoint, "pid");
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
@@ -241,6 +249,22 @@ public sealed class BearLagLearner : IOfflineSafeLearner
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
             new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
+    }
+
+    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
+    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Save(directory);
+    }
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Load(directory);
     }
 
     /// <inheritdoc />

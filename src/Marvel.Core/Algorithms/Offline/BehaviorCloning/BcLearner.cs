@@ -17,7 +17,7 @@ namespace Marvel.Core.Algorithms.Offline.BehaviorCloning;
 /// Model a = m · tanh(MLP(s)); loss L = mean over batch and action dimensions of (π(s) − a)², one Adam step per batch.
 /// No reward or cost scaling, no critic, no multiplier. The filter runs once, in <see cref="Attach"/>.
 /// </remarks>
-public sealed class BcLearner : IOfflineSafeLearner
+public sealed class BcLearner : ICheckpointableOfflineLearner
 {
     private readonly BcOptions _options;
     private readonly LearnerContext _context;
@@ -27,6 +27,7 @@ public sealed class BcLearner : IOfflineSafeLearner
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
     private OfflineDataset? _training;
+    private readonly CheckpointParts _checkpoint;
     private bool _disposed;
 
     /// <summary>Builds the actor and its optimizer.</summary>
@@ -53,6 +54,8 @@ public sealed class BcLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard("offline/" + Algorithm, "actor_loss");
         Policy = new TensorPolicy(obs, act, (s, _) => _actor.forward(s), context.Device);
+        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(BcOptions))
+            .Network("actor", _actor).Optimizer("actor", _optimizer).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -149,6 +152,22 @@ public sealed class BcLearner : IOfflineSafeLearner
         BcMode.Risky => "BC-Risky",
         _ => "BC-Boundary",
     };
+
+    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
+    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Save(directory);
+    }
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Load(directory);
+    }
 
     /// <inheritdoc />
     public void Dispose()

@@ -20,7 +20,7 @@ namespace Marvel.Core.Algorithms.Offline.COptiDice;
 /// <para>One update: λ and the advantage e (Eq. 1); χ and τ (Eq. 2, cost upper bound); ν (Eq. 3); λ (Eq. 4); actor
 /// (Eq. 5). No target networks.</para>
 /// </remarks>
-public sealed class COptiDiceLearner : IOfflineSafeLearner
+public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "COptiDICE";
@@ -49,6 +49,7 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
     private double _initialProportion;
     private Tensor? _observationStd;
     private Tensor? _actionStd;
+    private readonly CheckpointParts _checkpoint;
     private bool _disposed;
 
     /// <summary>Builds the networks, the dual scalars and their optimizers.</summary>
@@ -95,6 +96,11 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "nu_loss", "chi_loss", "tau_loss", "lambda_loss", "actor_loss", "lambda", "tau", "cost_estimate", "divergence", "weight_mean");
         Policy = new TensorPolicy(obs, act, Act, device);
+        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(COptiDiceOptions))
+            .Network("actor", _actor).Network("nu", _nu).Network("chi", _chi).Tensor("lambda_raw", _lambdaRaw).Tensor("tau_raw", _tauRaw)
+            .Optimizer("actor", _actorOptimizer).Optimizer("nu", _nuOptimizer).Optimizer("chi", _chiOptimizer)
+            .Optimizer("lambda", _lambdaOptimizer).Optimizer("tau", _tauOptimizer)
+            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -343,6 +349,22 @@ public sealed class COptiDiceLearner : IOfflineSafeLearner
         var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), dual);
         return HandoverExport.Create(manifest,
             new HandoverPart(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer));
+    }
+
+    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
+    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Save(directory);
+    }
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Load(directory);
     }
 
     /// <inheritdoc />

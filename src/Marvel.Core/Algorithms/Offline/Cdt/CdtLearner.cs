@@ -28,7 +28,7 @@ internal sealed record CdtWindows(Tensor States, Tensor Actions, Tensor ReturnsT
 /// conditioned on a target return R̂₀ and a target episode cost Ĉ₀ = κ, decremented by the rewards and costs that
 /// <see cref="CdtPolicy.Record"/> reports.</para>
 /// </remarks>
-public sealed class CdtLearner : IOfflineSafeLearner
+public sealed class CdtLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "CDT";
@@ -52,6 +52,7 @@ public sealed class CdtLearner : IOfflineSafeLearner
     private double[] _cumulativeWeights = [];
     private float[] _returnsToGo = [];
     private float[] _costsToGo = [];
+    private readonly CheckpointParts _checkpoint;
     private bool _disposed;
 
     /// <summary>Builds the model and its optimizers.</summary>
@@ -88,6 +89,9 @@ public sealed class CdtLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy");
         Policy = new CdtPolicy(this);
+        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(CdtOptions))
+            .Network("model", _model).Optimizer("model", _optimizer).Tensor("log_temperature", _logTemperature).Optimizer("temperature", _temperatureOptimizer)
+            .Generator("dropout", _dropout).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -260,6 +264,22 @@ public sealed class CdtLearner : IOfflineSafeLearner
         var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, 1.0, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), null);
         return HandoverExport.Create(manifest,
             new HandoverPart(HandoverRoles.Actor, new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"), _model, _optimizer));
+    }
+
+    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
+    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Save(directory);
+    }
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Load(directory);
     }
 
     /// <inheritdoc />

@@ -19,7 +19,7 @@ namespace Marvel.Core.Algorithms.Offline.Cpq;
 /// <para>One update, in this order: VAE (§0.4); reward critic (Eq. 1); cost critic with OOD penalty (Eq. 2); dual α
 /// (Eq. 3); actor (Eq. 4); Polyak averaging of both target critics.</para>
 /// </remarks>
-public sealed class CpqLearner : IOfflineSafeLearner
+public sealed class CpqLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "CPQ";
@@ -46,6 +46,7 @@ public sealed class CpqLearner : IOfflineSafeLearner
     private readonly DivergenceGuard _guard;
     private OfflineDataset? _dataset;
     private (double Min, double Max) _costValueBounds;
+    private readonly CheckpointParts _checkpoint;
     private bool _disposed;
 
     /// <summary>Builds the networks and optimizers.</summary>
@@ -94,6 +95,12 @@ public sealed class CpqLearner : IOfflineSafeLearner
         _batches = seeds.CreateRandom("batches");
         _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "cost_td_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
         Policy = new TensorPolicy(obs, act, Act, device);
+        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(CpqOptions))
+            .Network("actor", _actor).Network("reward_critic", _rewardCritic).Network("reward_target", _rewardTarget)
+            .Network("cost_critic", _costCritic).Network("cost_target", _costTarget).Network("vae", _vae)
+            .Optimizer("actor", _actorOptimizer).Optimizer("reward_critic", _rewardCriticOptimizer).Optimizer("cost_critic", _costCriticOptimizer)
+            .Optimizer("vae", _vaeOptimizer).Tensor("log_alpha", _logAlpha)
+            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -343,6 +350,22 @@ public sealed class CpqLearner : IOfflineSafeLearner
         ModuleState.Load(_costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
+    }
+
+    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
+    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
+    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Save(directory);
+    }
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _checkpoint.Load(directory);
     }
 
     /// <inheritdoc />
