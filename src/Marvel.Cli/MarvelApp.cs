@@ -27,7 +27,8 @@ public sealed record CliContext(TextWriter Out, TextWriter Error, bool Interacti
 public static class MarvelApp
 {
     /// <summary>Parses and runs <paramref name="args"/>, writing to <paramref name="output"/> and <paramref name="error"/>.</summary>
-    /// <returns>0 success, 1 run failed (diverged, cancelled), 2 bad usage or configuration.</returns>
+    /// <returns>0 success, 1 run failed (diverged, cancelled), 2 bad usage or input, 3 I/O error, 4 native or device error, 70 internal
+    /// error (<see cref="ExitCodes"/>).</returns>
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
         RunAsync(args, new CliContext(output, error, Interactive: false, CliContext.DefaultWorkerCommand()), cancellationToken);
 
@@ -56,26 +57,10 @@ public static class MarvelApp
                 ProcessTerminationTimeout = null,
             }, cancellationToken).ConfigureAwait(false);
         }
-        catch (UsageException e)
+        catch (Exception e)
         {
-            context.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.BadUsage;
-        }
-        catch (RunFailedException e) when (e.InnerException is OperationCanceledException)
-        {
-            // The user's own Ctrl+C (or a sweep's SIGTERM) is not a failure of the run: say what happened and how to go on.
-            context.Error.WriteLine($"cancelled: {e.Message}");
-            return ExitCodes.RunFailed;
-        }
-        catch (RunFailedException e)
-        {
-            context.Error.WriteLine($"run failed: {e.Message}");
-            return ExitCodes.RunFailed;
-        }
-        catch (OperationCanceledException)
-        {
-            context.Error.WriteLine("cancelled; run the same command to resume.");
-            return ExitCodes.RunFailed;
+            // Every exception maps to a documented exit code and one line (docs/cli.md, "Exit codes"); only a bug prints a stack trace.
+            return CliErrors.Report(e, context.Error);
         }
     }
 
@@ -85,7 +70,8 @@ public static class MarvelApp
             "marvel: offline-to-online safe RL experiments with Marvel.Core. Datasets, pipeline runs, sweeps (local or Slurm), reports, plots, TensorBoard.\n\n" +
             "Example:\n  marvel sweep --config experiments/cli-smoke.json && marvel report runs/cli-smoke --out results\n\n" +
             "Configuration: --config file.json, then environment variables (Marvel__Pipeline__Seed=3), then --set Marvel:Pipeline:Seed=3; later wins.\n" +
-            "Exit codes: 0 success, 1 run failed (diverged, cancelled), 2 bad usage or configuration.");
+            "Exit codes: 0 success, 1 run failed (diverged, cancelled), 2 bad usage or input, 3 I/O error (run folder not writable), " +
+            "4 native library or device error, 70 internal error.");
         foreach (var command in new[]
                  {
                      EnvironmentCommands.Envs(context), EnvironmentCommands.CheckEnv(context), DataCommands.Collect(context), DataCommands.Inspect(context),

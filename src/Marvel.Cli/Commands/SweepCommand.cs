@@ -22,8 +22,8 @@ internal static class SweepCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "List the runs and their state without running anything." };
         var retries = new Option<int>("--retries")
         {
-            Description = "Restart a worker that crashed (an exit code other than 0, 1 or 2, e.g. 134 for an abort) up to this many times; each restart " +
-                          "resumes the run from its checkpoints. A failed (1) or misconfigured (2) run is not retried.",
+            Description = "Restart a worker that crashed (an exit code other than 0-4, e.g. 134 for an abort or 70 for an internal error) up to this many " +
+                          "times; each restart resumes the run from its checkpoints. A failed (1), misconfigured (2), I/O (3) or device (4) failure is not retried.",
             DefaultValueFactory = _ => 2,
         };
         var quiet = CommandKit.QuietOption();
@@ -178,7 +178,7 @@ internal static class SweepCommand
     /// A worker that ended other than by completing (0), failing or being cancelled (1) or rejecting its configuration (2): an
     /// abort (134, e.g. the native crash in docs/known-issues.md), a signal, an out-of-memory kill. Its run folder is resumable.
     /// </summary>
-    internal static bool IsCrash(int exitCode) => exitCode is not (ExitCodes.Success or ExitCodes.RunFailed or ExitCodes.BadUsage);
+    internal static bool IsCrash(int exitCode) => !ExitCodes.IsFinal(exitCode);
 
     private static void AppendLog(SweepRun run, string line)
     {
