@@ -128,6 +128,17 @@ public sealed class TrainingCommandTests
     }
 
     [Test]
+    public void Run_OfflineLearnerTrainedForAnotherCostLimit_PrintsTheLibrarysWarning()
+    {
+        // The section's own CostLimit wins over the pipeline's (the reference script trains CPQ at 40 and finetunes at 20); the
+        // library logs a warning through ILogger and the tool prints it.
+        var outcome = CliHarness.Run(["run", .. Tiny, "--set", "Marvel:Cpq:CostLimit=40", "--set", "Marvel:Pipeline:OnlineIterations=1", "--run-dir", P("run-limits"), "--quiet"]);
+
+        outcome.ExitCode.Should().Be(0, outcome.All);
+        outcome.Out.Should().Contain("warning: The handover artifact from CPQ was trained with cost limit 40, but the pipeline's CostLimit is 20");
+    }
+
+    [Test]
     public void Configuration_ToolDefaultStageCheckpoints_AreOn_AndCanBeTurnedOff()
     {
         using (var config = CliConfiguration.Load(null, []))

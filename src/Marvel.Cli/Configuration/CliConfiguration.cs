@@ -6,6 +6,7 @@ using Marvel.Core.Hosting;
 using Marvel.Core.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Cli.Configuration;
@@ -57,6 +58,12 @@ public sealed class CliConfiguration : IDisposable
     /// <summary>The pipeline factory of <c>AddMarvel</c>.</summary>
     public MarvelPipelineFactory PipelineFactory => _provider.GetRequiredService<MarvelPipelineFactory>();
 
+    /// <summary>The library's warnings (through <c>ILogger</c>): set its writer to print them as <c>warning: …</c> lines.</summary>
+    internal Running.CliWarningLog Warnings { get; private init; } = new();
+
+    /// <summary>The logger a pipeline built outside <see cref="PipelineFactory"/> uses (the factory's pipelines get the same category).</summary>
+    internal ILogger PipelineLogger => _provider.GetRequiredService<ILoggerFactory>().CreateLogger<MarvelPipeline>();
+
     /// <summary>The validated pipeline options bound from <c>Marvel:Pipeline</c>.</summary>
     public MarvelPipelineOptions Pipeline => _provider.GetRequiredService<IOptionsMonitor<MarvelPipelineOptions>>().CurrentValue with { };
 
@@ -85,12 +92,14 @@ public sealed class CliConfiguration : IDisposable
 
         var run = RunSettings.Bind(root.GetSection(RunSettings.SectionName));
         var services = new ServiceCollection();
+        var warnings = new Running.CliWarningLog();
+        services.AddLogging(b => b.ClearProviders().AddProvider(warnings));
         services.AddMarvel(root);
         var provider = services.BuildServiceProvider();
         try
         {
             Validate(provider);
-            var config = new CliConfiguration(root, provider, run);
+            var config = new CliConfiguration(root, provider, run) { Warnings = warnings };
             run.ValidateNames(config.Components);
             return config;
         }

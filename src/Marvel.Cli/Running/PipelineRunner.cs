@@ -77,6 +77,7 @@ internal static class PipelineRunner
                          $"{options.CostLimit.ToString(CultureInfo.InvariantCulture)}, seed {options.Seed}.");
 
         var artifactPath = EffectiveArtifact(config, request);
+        config.Warnings.Writer = output;   // the library's warnings (e.g. an artifact trained for another cost limit) as "warning: …" lines
         MarvelPipeline pipeline;
         try
         {
@@ -212,7 +213,10 @@ internal static class PipelineRunner
         Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> online = run.Online == MarvelComponentNames.SacLag
             ? SacLagHandover.Factory(config.Options<SacLagOptions>())
             : (context, _) => components.CreateOnlineLearner(run.Online, context);
-        return new MarvelPipeline(options, artifact, components.CreateAligner(run.Aligner), components.CreateController(run.Controller), online, environments);
+        return new MarvelPipeline(options, artifact, components.CreateAligner(run.Aligner), components.CreateController(run.Controller), online, environments)
+        {
+            Logger = config.PipelineLogger,
+        };
     }
 
     /// <summary>Reads <c>Run:Dataset</c>, or generates the task's built-in cost-sweep dataset.</summary>

@@ -31,7 +31,7 @@ public sealed class MarvelPipelineFactory
     /// <param name="pipelineOptions">The "Marvel:Pipeline" options.</param>
     /// <param name="sacLagOptions">The "Marvel:SacLag" options.</param>
     public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions)
-        : this(components, pipelineOptions, sacLagOptions, NullLoggerFactory.Instance)
+        : this(components, pipelineOptions, sacLagOptions, (ILogger)NullLogger.Instance)
     {
     }
 
@@ -43,9 +43,14 @@ public sealed class MarvelPipelineFactory
     /// <param name="loggerFactory">The host's logger factory.</param>
     public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions,
         ILoggerFactory loggerFactory)
+        : this(components, pipelineOptions, sacLagOptions, (loggerFactory ?? throw new ArgumentNullException(nameof(loggerFactory))).CreateLogger<MarvelPipeline>())
     {
-        ArgumentNullException.ThrowIfNull(loggerFactory);
-        _logger = loggerFactory.CreateLogger<MarvelPipeline>();
+    }
+
+    private MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions,
+        ILogger logger)
+    {
+        _logger = logger;
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(pipelineOptions);
         ArgumentNullException.ThrowIfNull(sacLagOptions);
