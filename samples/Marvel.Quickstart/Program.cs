@@ -86,7 +86,7 @@ foreach (var (name, point) in new[] { ($"offline ({result.OfflineAlgorithm})", r
 }
 Console.WriteLine($"online: {result.OnlineIterations} iterations, {result.OnlineEpisodes} episodes, {result.OnlineEnvironmentSteps} steps, " +
                   $"cumulative violation {result.CumulativeViolation:F0}, reward AUC {result.RewardAuc:F1} (normalized {result.NormalizedRewardAuc:F3}), final λ {result.FinalLambda:G3}");
-var plots = Marvel.Cli.Reports.RunPlots.Write(result.RunDirectory);
+var plots = Marvel.Plotting.RunPlots.Write(result.RunDirectory);
 Console.WriteLine($"Plots: {string.Join(", ", plots.Select(p => Path.GetRelativePath(result.RunDirectory, p)))} (return and cost per iteration with the evaluations and the limit line; λ and its P, I, D terms).");
 Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Run directory: {result.RunDirectory}. Done in {clock.Elapsed.TotalSeconds:F0} s.");
 return 0;

@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
-using Marvel.Cli.Reports;
+using Marvel.Plotting;
 
 namespace Marvel.Cli.Tests;
 
-/// <summary><see cref="RunPlots"/> and <c>marvel plot</c> on hand-made run folders (CSV and JSON written below).</summary>
+/// <summary><c>marvel plot</c> on hand-made run folders (CSV and JSON written below); <see cref="RunPlots"/> itself is tested in Marvel.Plotting.Tests.</summary>
 [TestFixture]
 public sealed class RunPlotsTests
 {
@@ -59,23 +59,6 @@ public sealed class RunPlotsTests
     }
 
     private static string Plot(string dir, string name) => Path.Combine(dir, "plots", name);
-
-    [Test]
-    public void Write_FullRun_DrawsFourPngsOfTheDocumentedSize()
-    {
-        var dir = MakeRun("full");
-        var files = RunPlots.Write(dir);
-        files.Select(Path.GetFileName).Should().Equal("return.png", "cost.png", "lambda.png", "qbias.png");
-        foreach (var f in files) ShouldBePng(f);
-        Directory.GetFiles(Path.Combine(dir, "plots")).Should().HaveCount(4, "atomic writes leave no temporary files");
-    }
-
-    [Test]
-    public void Write_DualAscentColumnsOrNone_StillDrawsLambda()
-    {
-        ShouldBePng(RunPlots.Write(MakeRun("dual", controllerColumns: "controller/gradient,controller/step")).Single(f => f.EndsWith("lambda.png", StringComparison.Ordinal)));
-        ShouldBePng(RunPlots.Write(MakeRun("none", controllerColumns: "")).Single(f => f.EndsWith("lambda.png", StringComparison.Ordinal)));
-    }
 
     [Test]
     public void PlotCommand_WithoutQBiasJson_DrawsTheOthers_AndListsThem()
@@ -154,22 +137,4 @@ public sealed class RunPlotsTests
         empty.Error.Should().Contain("no run folder");
     }
 
-    [Test]
-    public void CostLimit_FromRunJson_ElseOptionsJson()
-    {
-        var dir = MakeRun("limit");
-        RunPlots.CostLimit(dir).Should().Be(25);
-        File.Delete(Path.Combine(dir, "run.json"));
-        File.WriteAllText(Path.Combine(dir, "options.json"), """{ "options": { "CostLimit": 40 } }""");
-        RunPlots.CostLimit(dir).Should().Be(40);
-        File.Delete(Path.Combine(dir, "options.json"));
-        RunPlots.CostLimit(dir).Should().BeNull();
-    }
-
-    [Test]
-    public void ReadQBias_LeavesOutNaN()
-    {
-        var dir = MakeRun("q");
-        RunPlots.ReadQBias(Path.Combine(dir, "qbias.json")).Should().Equal(("handover", "reward", 0.42), ("handover", "cost", -0.2), ("aligned", "reward", 0.05));
-    }
 }

@@ -1,3 +1,4 @@
+using Marvel.Plotting;
 using System.CommandLine;
 using Marvel.Cli.Reports;
 

@@ -1,3 +1,4 @@
+using Marvel.Plotting;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using Marvel.Plotting;
 using System.Globalization;
 using Marvel.Core.Abstractions.IO;
 

@@ -1,3 +1,4 @@
+using Marvel.Plotting;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -188,14 +189,14 @@ internal static class PipelineRunner
     }
 
     /// <summary>
-    /// <c>plots/*.png</c> of the finished run (<see cref="Reports.RunPlots"/>), one line naming them. A file it cannot read is reported and
+    /// <c>plots/*.png</c> of the finished run (<see cref="RunPlots"/>), one line naming them. A file it cannot read is reported and
     /// leaves the run as it is: the run completed, and <c>marvel plot</c> draws them again.
     /// </summary>
     private static void DrawPlots(string runDirectory, TextWriter output)
     {
         try
         {
-            output.WriteLine(Reports.RunPlots.Describe(runDirectory, Reports.RunPlots.Write(runDirectory)));
+            output.WriteLine(RunPlots.Describe(runDirectory, RunPlots.Write(runDirectory)));
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Marvel.Core.Abstractions.IO;
 
-namespace Marvel.Cli.Reports;
+namespace Marvel.Plotting;
 
 /// <summary>
 /// The plots of one run folder, into <c>&lt;run&gt;/plots/</c>: <c>return.png</c> (training-episode return per online iteration and the
@@ -15,7 +15,7 @@ namespace Marvel.Cli.Reports;
 /// A file that is there but cannot be read (a missing column, a value that is not a number, malformed JSON) is an
 /// <see cref="InvalidDataException"/> whose message names the file and the column.
 /// </remarks>
-internal static class RunPlots
+public static class RunPlots
 {
     /// <summary>The folder under the run folder that the plots are written to.</summary>
     public const string FolderName = "plots";
@@ -27,18 +27,21 @@ internal static class RunPlots
     public const int Height = 500;
 
     /// <summary>Columns of <c>metrics/online.csv</c> the plots need.</summary>
-    internal static readonly string[] OnlineColumns = ["iteration", "mean_episode_return", "mean_episode_cost", "lambda"];
+    public static IReadOnlyList<string> OnlineColumns { get; } = ["iteration", "mean_episode_return", "mean_episode_cost", "lambda"];
 
     /// <summary>Columns of <c>metrics/eval.csv</c> the plots need.</summary>
-    internal static readonly string[] EvalColumns = ["iteration", "mean_return", "mean_cost"];
+    public static IReadOnlyList<string> EvalColumns { get; } = ["iteration", "mean_return", "mean_cost"];
 
     private const string ControllerPrefix = "controller/";
 
     /// <summary>Draws the plots of <paramref name="runDirectory"/> whose data are there; returns the files written (full paths).</summary>
     /// <exception cref="DirectoryNotFoundException">The run folder does not exist.</exception>
     /// <exception cref="InvalidDataException">A CSV or JSON file of the run cannot be read; the message names the file and column.</exception>
+    /// <param name="runDirectory">A run folder written by <c>MarvelPipeline</c> (or the <c>marvel</c> tool).</param>
+    /// <returns>The PNG files written, in the order return, cost, lambda, Q bias; empty when the run has no rows yet.</returns>
     public static IReadOnlyList<string> Write(string runDirectory)
     {
+        ArgumentException.ThrowIfNullOrEmpty(runDirectory);
         var root = Path.GetFullPath(runDirectory);
         if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"run folder '{root}' does not exist.");
         var online = CsvTable.Read(Path.Combine(root, "metrics", "online.csv"), OnlineColumns);
@@ -68,8 +71,10 @@ internal static class RunPlots
     }
 
     /// <summary>One line for the console: the files written, relative to the run folder, or why there were none.</summary>
+    /// <param name="runDirectory">The run folder.</param>
+    /// <param name="files">What <see cref="Write"/> returned.</param>
     public static string Describe(string runDirectory, IReadOnlyList<string> files) =>
-        files.Count == 0
+        (files ?? throw new ArgumentNullException(nameof(files))).Count == 0
             ? $"Plots of '{Path.GetFullPath(runDirectory)}': none (no rows in metrics/online.csv or metrics/eval.csv, no Q bias in qbias.json)."
             : $"Plots of '{Path.GetFullPath(runDirectory)}': {string.Join(", ", files.Select(f => Path.GetRelativePath(runDirectory, f).Replace('\\', '/')))}.";
 
@@ -300,7 +305,7 @@ internal static class RunPlots
 }
 
 /// <summary>A numeric CSV file read by header name (the metrics files of a run folder); an empty cell is NaN.</summary>
-internal sealed class CsvTable
+public sealed class CsvTable
 {
     private readonly string _path;
     private readonly List<string[]> _rows;
@@ -322,9 +327,13 @@ internal sealed class CsvTable
     public int Count => _rows.Count;
 
     /// <summary>Reads <paramref name="path"/>; null when the file does not exist.</summary>
+    /// <param name="path">A CSV file with a header line, comma-separated, invariant-culture numbers.</param>
+    /// <param name="required">Columns that must be in the header.</param>
     /// <exception cref="InvalidDataException">The file is empty, a row has another number of fields than the header, or a column of <paramref name="required"/> is missing.</exception>
     public static CsvTable? Read(string path, IReadOnlyList<string> required)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(required);
         if (!File.Exists(path)) return null;
         var lines = File.ReadAllLines(path).ToList();
         while (lines.Count > 0 && lines[^1].Trim().Length == 0) lines.RemoveAt(lines.Count - 1);
@@ -347,11 +356,13 @@ internal sealed class CsvTable
     }
 
     /// <summary>The values of column <paramref name="name"/>.</summary>
+    /// <param name="name">The column's header name.</param>
     /// <exception cref="InvalidDataException">The column is missing, or a cell is not a number.</exception>
     public double[] Column(string name) =>
         TryColumn(name) ?? throw new InvalidDataException($"{_path}: column '{name}' missing (header: {string.Join(",", Header)}).");
 
     /// <summary>The values of column <paramref name="name"/>, or null when there is no such column.</summary>
+    /// <param name="name">The column's header name.</param>
     /// <exception cref="InvalidDataException">A cell is not a number.</exception>
     public double[]? TryColumn(string name)
     {

@@ -1,6 +1,6 @@
-using Marvel.Cli.Reports;
+using Marvel.Plotting;
 
-namespace Marvel.Cli.Tests;
+namespace Marvel.Plotting.Tests;
 
 /// <summary>What every figure shares (colour per label, window no wider than the data) and what titles name.</summary>
 [TestFixture]
@@ -10,8 +10,8 @@ public sealed class PlotStyleTests
     public void ColorOf_KnownLabels_AreDistinct_AndTheSameEveryTime()
     {
         var colors = PlotStyle.KnownLabels.Select(PlotStyle.ColorOf).ToList();
-        colors.Distinct().Should().HaveCount(PlotStyle.KnownLabels.Length);
-        PlotStyle.ColorOf("BEAR-Lag").Should().Be(colors[Array.IndexOf(PlotStyle.KnownLabels, "BEAR-Lag")]);
+        colors.Distinct().Should().HaveCount(PlotStyle.KnownLabels.Count);
+        PlotStyle.ColorOf("BEAR-Lag").Should().Be(colors[PlotStyle.KnownLabels.ToList().IndexOf("BEAR-Lag")]);
     }
 
     [Test]
@@ -20,7 +20,7 @@ public sealed class PlotStyleTests
         // Before, the k-th curve of a figure took palette colour k: "CPQ" was blue in one figure and orange in the next.
         PlotStyle.PaletteIndex("CPQ").Should().Be(1);
         PlotStyle.PaletteIndex("my-method").Should().Be(PlotStyle.PaletteIndex("my-method"));
-        PlotStyle.PaletteIndex("my-method").Should().BeInRange(0, PlotStyle.KnownLabels.Length - 1);
+        PlotStyle.PaletteIndex("my-method").Should().BeInRange(0, PlotStyle.KnownLabels.Count - 1);
     }
 
     [TestCase(10, 100, 10)]
@@ -33,7 +33,7 @@ public sealed class PlotStyleTests
     [Test]
     public void Caption_NamesTaskCostLimitAndSeed()
     {
-        var dir = CliHarness.TempFolder();
+        var dir = TempFolder.Create();
         try
         {
             File.WriteAllText(Path.Combine(dir, "options.json"), """{ "options": { "TaskId": "BallCircle", "CostLimit": 25, "Seed": 3 } }""");
@@ -47,7 +47,4 @@ public sealed class PlotStyleTests
             Directory.Delete(dir, recursive: true);
         }
     }
-
-    [Test]
-    public void ReportCaption_NamesTaskAndCostLimit() => ReportPlots.Caption("CarRun", 10).Should().Be("CarRun, cost limit 10");
 }
