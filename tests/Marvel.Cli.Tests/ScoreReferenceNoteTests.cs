@@ -40,3 +40,23 @@ public class ScoreReferenceNoteTests
         error.Should().NotContain("score reference");
     }
 }
+
+/// <summary>The tool's printer of the library's log: warnings and errors as one line each, nothing else, and not the score-reference
+/// warning the tool says itself with the result.</summary>
+public class CliWarningLogTests
+{
+    [Test]
+    public void Log_PrintsWarningsAndErrors_NotInformation_NorTheScoreReferenceWarning()
+    {
+        var output = new StringWriter();
+        using var log = new Marvel.Cli.Running.CliWarningLog { Writer = output };
+        var logger = log.CreateLogger("Marvel.Core.Pipeline.MarvelPipeline");
+
+        logger.Log(Microsoft.Extensions.Logging.LogLevel.Information, new Microsoft.Extensions.Logging.EventId(2, "StageStarted"), "Stage online started.", null, (s, _) => s);
+        logger.Log(Microsoft.Extensions.Logging.LogLevel.Warning, new Microsoft.Extensions.Logging.EventId(12, "CostLimitMismatch"), "other limit", null, (s, _) => s);
+        logger.Log(Microsoft.Extensions.Logging.LogLevel.Warning, new Microsoft.Extensions.Logging.EventId(14, "NoScoreReference"), "no reference", null, (s, _) => s);
+        logger.Log(Microsoft.Extensions.Logging.LogLevel.Error, new Microsoft.Extensions.Logging.EventId(10, "Diverged"), "diverged", null, (s, _) => s);
+
+        output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().Equal("warning: other limit", "error: diverged");
+    }
+}

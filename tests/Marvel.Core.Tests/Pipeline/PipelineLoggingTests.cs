@@ -96,6 +96,27 @@ public class PipelineLoggingTests
     }
 
     [Test]
+    public void Run_OnATaskWithoutAScoreReference_WarnsOnce_ThatNormalizedScoresAreNaN()
+    {
+        var capture = new CapturingLoggerProvider();
+        var registry = new Marvel.Core.Environments.EnvironmentRegistry();
+        registry.Register("MyBallCircle", () => new RenamedTask(Marvel.Core.Environments.EnvironmentRegistry.Default.Make(PipelineTestData.Task), "MyBallCircle"));
+        var o = new MarvelPipelineOptions
+        {
+            TaskId = "MyBallCircle", CostLimit = 20, OnlineIterations = 2, EvalEvery = 1, EvalEpisodes = 1, EnvironmentCount = 1, RunDirectory = NewRunDirectory(),
+        };
+        var pipeline = new MarvelPipeline(o, PipelineTestData.Artifact(), new NoAlignment(), new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20 }),
+            (context, _) => new CheckpointableFakeLearner(context), registry) { Logger = capture.CreateLogger("test") };
+
+        var result = pipeline.Run(PipelineTestData.Dataset);
+
+        result.FinalEvaluation.Result.NormalizedReward.Should().Be(double.NaN);
+        var warning = capture.Entries.Should().ContainSingle(e => e.Level == LogLevel.Warning, "three evaluations, one warning").Which;
+        warning.Message.Should().Be("Task MyBallCircle has no score reference: normalized reward and cost are NaN; raw returns and costs are reported.");
+        warning.EventId.Name.Should().Be("NoScoreReference", "the tool filters this event by name (it says the same with the result)");
+    }
+
+    [Test]
     public void Run_Diverging_LogsAnErrorNamingTheQuantity_AndCancelled_LogsWhereItResumes()
     {
         var capture = new CapturingLoggerProvider();
@@ -120,6 +141,12 @@ public class PipelineLoggingTests
         capture.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).Should()
             .ContainSingle(m => m.StartsWith("Run cancelled in stage online. A checkpoint of online iteration 1", StringComparison.Ordinal));
     }
+}
+
+/// <summary>BallCircle under another id, so no DSRL score reference is known for it.</summary>
+internal sealed class RenamedTask(IEnvironment inner, string id) : Marvel.Core.Environments.Wrappers.EnvironmentWrapper(inner)
+{
+    public override EnvironmentSpec Spec => Inner.Spec with { Id = id };
 }
 
 /// <summary>A logger provider that keeps every entry, for assertions.</summary>

@@ -44,7 +44,7 @@ public class StageCheckpointResumeTests
     }
 
     /// <summary>Tiny CPQ → VPA (6 calls of 2 mini-batches, the Plain mode's value ranges included) → SAC-Lag.</summary>
-    private static MarvelPipeline Pipeline(MarvelPipelineOptions o) => new(o,
+    private static MarvelPipeline Pipeline(MarvelPipelineOptions o, Microsoft.Extensions.Logging.ILogger? logger = null) => new(o,
         context => new CpqLearner(context, PipelineTestData.TinyCpq()),
         new ValuePreAligner(new ValuePreAlignmentOptions
         {
@@ -55,7 +55,7 @@ public class StageCheckpointResumeTests
         SacLagHandover.Factory(new SacLagOptions
         {
             EpisodesPerIteration = 2, UpdateEveryNSteps = 70, UpdatesPerIteration = 2, BatchSize = 64, MiniBatches = 2, ActorLearningRate = 1e-3,
-        }));
+        })) { Logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance };
 
     /// <summary>Every file under <paramref name="folder"/> by relative path (manifests hold no clock, so they are compared too).</summary>
     private static Dictionary<string, byte[]> Files(string folder) => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
@@ -93,10 +93,12 @@ public class StageCheckpointResumeTests
         Directory.GetDirectories(Path.Combine(b.RunDirectory, "checkpoints", "offline")).Select(Path.GetFileName).Should().Equal("step-0000000015");
 
         var offlineSteps = new List<long>();
-        var resultB = await Pipeline(b).ResumeAsync(PipelineTestData.Dataset,
+        var log = new CapturingLoggerProvider();
+        var resultB = await Pipeline(b, log.CreateLogger("test")).ResumeAsync(PipelineTestData.Dataset,
             new SyncProgress(p => { if (p.Stage == MarvelPipelineStages.Offline) offlineSteps.Add(p.Step); }));
 
         offlineSteps.Should().Equal(Enumerable.Range(16, 15).Select(i => (long)i), "training continues after step 15, not from step 1");
+        log.Entries.Select(e => e.Message).Should().Contain("Offline stage of CPQ resumes from its checkpoint after 15 gradient steps.");
         ShouldMatch(a, b);
         resultB.CumulativeViolation.Should().Be(resultA.CumulativeViolation);
         resultB.FinalLambda.Should().Be(resultA.FinalLambda);
@@ -122,10 +124,13 @@ public class StageCheckpointResumeTests
         Directory.Exists(Path.Combine(b.RunDirectory, "checkpoints", "offline")).Should().BeFalse();
 
         var calls = new List<long>();
-        var resultB = Pipeline(b).Resume(PipelineTestData.Dataset,
+        var log = new CapturingLoggerProvider();
+        var resultB = Pipeline(b, log.CreateLogger("test")).Resume(PipelineTestData.Dataset,
             new SyncProgress(p => { if (p.Stage == MarvelPipelineStages.Alignment || p.Stage == MarvelPipelineStages.Offline) calls.Add(p.Step); }));
 
         calls.Should().Equal([4L, 5L, 6L], "the offline stage is skipped and the alignment continues after call 3");
+        log.Entries.Select(e => e.Message).Should().Contain("Alignment resumes from its checkpoint after 3 calls.")
+            .And.ContainMatch("Stage offline skipped: its output '*handover' is on disk.");
         ShouldMatch(a, b);
         resultB.AlignmentSteps.Should().Be(resultA.AlignmentSteps).And.Be(12, "6 calls of 2 mini-batches");
         resultB.FinalLambda.Should().Be(resultA.FinalLambda);
