@@ -9,6 +9,7 @@ using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Environments;
+using Marvel.Core.Inference;
 
 namespace Marvel.Core.Pipeline;
 
@@ -360,6 +361,7 @@ public sealed class MarvelPipeline
                 _controller.SetState(ReadJson<LagrangeControllerState>(Path.Combine(checkpoint.Path, "controller.json")));
                 run.RestoreMetrics(checkpoint.Metrics);
             }
+            run.PruneCandidates(run.Evaluations.Count);
             // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
             // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
             if (checkpoint is null && HandoverLambda(o, alignedArtifact.Manifest, handoverCheck) is double handoverLambda && _controller is ILagrangeWarmStart warm)
@@ -386,10 +388,17 @@ public sealed class MarvelPipeline
             }
 
             var evaluations = run.Evaluations;
-            var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], evaluations[^1], evaluations.ToArray(),
+            var final = ReturnPolicy(run, online, evalSeed, session, cancellationToken);
+            double evaluationViolation = evaluations.Append(final).Distinct()
+                .Sum(p => p.Result.Episodes.Sum(e => Math.Max(0, e.Cost - o.CostLimit)));
+            var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], final, evaluations.ToArray(),
                 session.Iterations, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
                 MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
-                alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed);
+                alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed)
+            {
+                LastIterateEvaluation = evaluations[^1],
+                EvaluationViolation = evaluationViolation,
+            };
             run.WriteJson(run.ResultPath, Summarize(result));
             run.WriteStatus("completed", stage);
             return result;
@@ -426,19 +435,10 @@ public sealed class MarvelPipeline
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         int index = run.Evaluations.Count;
-        // Fresh instances for every evaluation: an evaluation is a function of the policy, the seed and its index only, so a resumed run
-        // evaluates exactly as an uninterrupted one (also for tasks whose wrappers keep running statistics).
-        var environments = Enumerable.Range(0, Math.Min(_options.EnvironmentCount, _options.EvalEpisodes)).Select(_ => _environments.Make(_options.TaskId)).ToArray();
-        EvaluationResult result;
-        try
-        {
-            result = SeededEvaluator.Evaluate(learner.Policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
-        }
-        finally
-        {
-            foreach (var e in environments) e.Dispose();
-        }
+        var result = EvaluatePolicy(learner.Policy, evalSeed, index, cancellationToken);
         run.AppendEvaluation(new EvaluationPoint(index, iteration, totals.EnvironmentSteps, result));
+        if (_options.ReturnedPolicy == ReturnedPolicy.BestWithinLimit && BestWithinLimit(run.Evaluations, _options.CostLimit) == index)
+            learner.ExportHandover().Save(run.CandidatePath(index));
         var scalars = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             ["iteration"] = iteration,
@@ -449,6 +449,76 @@ public sealed class MarvelPipeline
         };
         MarvelTelemetry.Publish(MarvelPipelineStages.Evaluation, scalars);
         progress?.Report(new TrainingProgress(MarvelPipelineStages.Evaluation, index, 0, scalars));
+    }
+
+    /// <summary>Evaluation number <paramref name="index"/> of <paramref name="policy"/> (its episodes' seeds follow from the index).</summary>
+    private EvaluationResult EvaluatePolicy(IPolicy policy, ulong evalSeed, int index, CancellationToken cancellationToken)
+    {
+        // Fresh instances for every evaluation: an evaluation is a function of the policy, the seed and its index only, so a resumed run
+        // evaluates exactly as an uninterrupted one (also for tasks whose wrappers keep running statistics).
+        var environments = Enumerable.Range(0, Math.Min(_options.EnvironmentCount, _options.EvalEpisodes)).Select(_ => _environments.Make(_options.TaskId)).ToArray();
+        try
+        {
+            return SeededEvaluator.Evaluate(policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
+        }
+        finally
+        {
+            foreach (var e in environments) e.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The index of the evaluation with the highest mean return among those whose mean cost is within <paramref name="costLimit"/>
+    /// (the earliest on ties), or −1 when none is.
+    /// </summary>
+    internal static int BestWithinLimit(IReadOnlyList<EvaluationPoint> evaluations, double costLimit)
+    {
+        int best = -1;
+        for (int i = 0; i < evaluations.Count; i++)
+        {
+            var r = evaluations[i].Result;
+            if (r.MeanCost <= costLimit && (best < 0 || r.MeanReturn > evaluations[best].Result.MeanReturn)) best = i;
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// Chooses the policy the run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>), writes its artifact to <c>final/</c> and
+    /// returns its evaluation: the last periodic one for <see cref="ReturnedPolicy.LastIterate"/>, otherwise a fresh one (index one past the
+    /// periodic evaluations, so its episodes are none the choice was made on) of the chosen candidate, or of the last iterate when no
+    /// evaluation was within the limit.
+    /// </summary>
+    private EvaluationPoint ReturnPolicy(RunDirectory run, IOnlineSafeLearner online, ulong evalSeed, OnlineSession session, CancellationToken cancellationToken)
+    {
+        var evaluations = run.Evaluations;
+        if (_options.ReturnedPolicy == ReturnedPolicy.LastIterate)
+        {
+            online.ExportHandover().Save(run.FinalPath);
+            return evaluations[^1];
+        }
+        int best = BestWithinLimit(evaluations, _options.CostLimit);
+        HandoverArtifact chosen;
+        long iteration;
+        if (best < 0)
+        {
+            chosen = online.ExportHandover();
+            iteration = evaluations[^1].Iteration;
+        }
+        else
+        {
+            var path = run.CandidatePath(evaluations[best].Index);
+            if (!File.Exists(Path.Combine(path, "manifest.json")))
+                throw new InvalidDataException($"Marvel pipeline: evaluation {evaluations[best].Index} (iteration {evaluations[best].Iteration}) is the best within the limit, " +
+                    $"but its policy is not in '{path}'. The run folder was changed by hand or written by another version; run it again from the start.");
+            chosen = HandoverArtifact.Load(path);
+            iteration = evaluations[best].Iteration;
+        }
+        EvaluationResult result;
+        using (var policy = InferencePolicy.FromArtifact(chosen))
+            result = EvaluatePolicy(policy, evalSeed, evaluations.Count, cancellationToken);
+        chosen.Save(run.FinalPath);
+        if (Directory.Exists(run.CandidatesPath)) Directory.Delete(run.CandidatesPath, recursive: true);
+        return new EvaluationPoint(evaluations.Count, iteration, session.EnvironmentSteps, result);
     }
 
     /// <summary>
@@ -543,7 +613,7 @@ public sealed class MarvelPipeline
     /// <summary>A fresh <see cref="Run"/> removes the outputs a resume would read, so an old run's stages and checkpoints are never mixed in.</summary>
     private static void DeleteOutputsOfEarlierRun(RunDirectory run)
     {
-        foreach (var folder in new[] { run.CheckpointsPath, run.HandoverPath, run.AlignedPath })
+        foreach (var folder in new[] { run.CheckpointsPath, run.HandoverPath, run.AlignedPath, run.CandidatesPath, run.FinalPath })
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         foreach (var file in new[] { run.AlignmentInfoPath, run.ResultPath })
             if (File.Exists(file)) File.Delete(file);
@@ -653,6 +723,12 @@ public sealed class MarvelPipeline
         ["final_mean_cost"] = r.FinalEvaluation.Result.MeanCost,
         ["final_normalized_reward"] = r.FinalEvaluation.Result.NormalizedReward,
         ["final_normalized_cost"] = r.FinalEvaluation.Result.NormalizedCost,
+        ["final_iteration"] = r.FinalEvaluation.Iteration,                     // the online iteration of the returned policy
+        ["last_iterate_mean_return"] = r.LastIterateEvaluation.Result.MeanReturn,
+        ["last_iterate_mean_cost"] = r.LastIterateEvaluation.Result.MeanCost,
+        ["last_iterate_normalized_reward"] = r.LastIterateEvaluation.Result.NormalizedReward,
+        ["last_iterate_normalized_cost"] = r.LastIterateEvaluation.Result.NormalizedCost,
+        ["evaluation_violation"] = r.EvaluationViolation,
         ["normalized_reward_gain"] = r.NormalizedRewardGain,
         ["cumulative_violation"] = r.CumulativeViolation,
         ["reward_auc"] = r.RewardAuc,

@@ -51,6 +51,30 @@ public sealed class RunDirectory
     internal string EvalCsvPath => Path.Combine(Root, "metrics", "eval.csv");
     internal string HandoverPath => Path.Combine(Root, "handover");
     internal string AlignedPath => Path.Combine(Root, "aligned");
+    /// <summary>The artifact of the policy the run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>), written when the run completes.</summary>
+    internal string FinalPath => Path.Combine(Root, "final");
+
+    /// <summary>Exports of the policies that were the best within the limit when evaluated (<see cref="ReturnedPolicy.BestWithinLimit"/>),
+    /// one folder per evaluation index; removed when the run completes.</summary>
+    internal string CandidatesPath => Path.Combine(Root, "returned-candidates");
+
+    internal string CandidatePath(int evaluationIndex) =>
+        Path.Combine(CandidatesPath, "evaluation-" + evaluationIndex.ToString("D4", CultureInfo.InvariantCulture));
+
+    /// <summary>Deletes candidate folders of evaluations at or after <paramref name="firstStale"/>: on resume they belong to evaluations
+    /// the run will make again (and save again when they are chosen again).</summary>
+    internal void PruneCandidates(int firstStale)
+    {
+        if (!Directory.Exists(CandidatesPath)) return;
+        foreach (var folder in Directory.EnumerateDirectories(CandidatesPath))
+        {
+            var name = Path.GetFileName(folder);
+            bool stale = !name.StartsWith("evaluation-", StringComparison.Ordinal)
+                || !int.TryParse(name.AsSpan("evaluation-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= firstStale;
+            if (stale) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     internal string CheckpointPath(long iteration) => Path.Combine(Root, "checkpoints", "iteration-" + iteration.ToString("D6", CultureInfo.InvariantCulture));
 
     internal IReadOnlyList<EvaluationPoint> Evaluations => _evaluations;

@@ -85,6 +85,12 @@ public class MarvelPipelineResumeTests
         finalA.Keys.Should().Contain([Path.Combine("learner", "networks", "actor.bin"), Path.Combine("learner", "optimizers", "alpha.bin"), Path.Combine("learner", "replay.bin"), "environment.bin"]);
         foreach (var (file, bytes) in finalA)
             finalB[file].AsSpan().SequenceEqual(bytes).Should().BeTrue($"{file} should be byte-identical after resuming");
+        // The returned policy (best within the limit, chosen from candidates that the resumes pruned and saved again) is the same one.
+        resultB.FinalEvaluation.Iteration.Should().Be(resultA.FinalEvaluation.Iteration);
+        File.ReadAllBytes(Path.Combine(b.RunDirectory, "final", "networks", "actor.bin"))
+            .Should().Equal(File.ReadAllBytes(Path.Combine(a.RunDirectory, "final", "networks", "actor.bin")));
+        resultB.FinalEvaluation.Result.MeanReturn.Should().Be(resultA.FinalEvaluation.Result.MeanReturn);
+        Directory.Exists(Path.Combine(b.RunDirectory, "returned-candidates")).Should().BeFalse("the candidates are removed when the run completes");
         resultB.CumulativeViolation.Should().Be(resultA.CumulativeViolation);
         resultB.FinalLambda.Should().Be(resultA.FinalLambda);
         resultB.RewardAuc.Should().Be(resultA.RewardAuc);

@@ -99,7 +99,8 @@ public class MarvelPipelineTests
         result.OnlineIterations.Should().Be(2);
         result.Evaluations.Select(e => e.Iteration).Should().Equal(0, 1, 2);
         result.OfflineEvaluation.Iteration.Should().Be(0);
-        result.FinalEvaluation.Iteration.Should().Be(2);
+        result.LastIterateEvaluation.Iteration.Should().Be(2);
+        result.LastIterateEvaluation.Should().BeSameAs(result.Evaluations[^1]);
         result.AlignmentSteps.Should().Be(12, "3 calls × 4 mini-batches");
         result.CumulativeViolation.Should().BeApproximately(Cell(online, 2, "cumulative_violation"), 1e-6);
         result.OnlineEpisodes.Should().Be((long)(Cell(online, 1, "episodes") + Cell(online, 2, "episodes")));
@@ -116,6 +117,69 @@ public class MarvelPipelineTests
         Directory.Exists(Path.Combine(root, "checkpoints", "iteration-000001")).Should().BeFalse();
         Directory.GetFiles(root, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty("atomic writes leave no temporary files behind");
     }
+
+    [Test]
+    public void BestWithinLimit_HandValues_TakesTheHighestReturnWithinTheLimit_EarliestOnTies()
+    {
+        static EvaluationPoint Point(int index, double meanReturn, double meanCost) => new(index, index * 10, 0,
+            new EvaluationResult([], meanReturn, 0, meanCost, 0, 100, 20, double.NaN, meanCost / 20));
+        // Costs 25 (over), 10, 19, 20 (exactly the limit: within), 30 (over); returns 100, 50, 80, 80, 200.
+        var points = new[] { Point(0, 100, 25), Point(1, 50, 10), Point(2, 80, 19), Point(3, 80, 20), Point(4, 200, 30) };
+        MarvelPipeline.BestWithinLimit(points, 20).Should().Be(2, "80 is the best return within 20; evaluation 3 ties it later");
+        MarvelPipeline.BestWithinLimit(points, 9).Should().Be(-1, "no evaluation costs 9 or less");
+        MarvelPipeline.BestWithinLimit(points, 30).Should().Be(4);
+        MarvelPipeline.BestWithinLimit([], 20).Should().Be(-1);
+    }
+
+    [Test]
+    public void Run_BestWithinLimit_ReturnsTheBestEvaluatedPolicyWithinTheLimit_ReEvaluatedOnFreshEpisodes()
+    {
+        // Limit 130 on BallCircle: the tiny policies' evaluations cost 126.5, 142.5, 128 and 139.5 (measured), so the choice falls
+        // before the last iterate.
+        var o = Options(iterations: 3, evalEvery: 1, evalEpisodes: 2) with { CostLimit = 130, CheckpointEvery = 1 };
+        var result = TinySacLagPipeline(o).Run(PipelineTestData.Dataset);
+
+        o.ReturnedPolicy.Should().Be(ReturnedPolicy.BestWithinLimit, "it is the default");
+        var within = result.Evaluations.Where(e => e.Result.MeanCost <= 130).ToList();
+        within.Should().NotBeEmpty("some evaluations of this test cost less than 130 (else pick another limit)");
+        var best = within.OrderByDescending(e => e.Result.MeanReturn).ThenBy(e => e.Index).First();
+        result.FinalEvaluation.Iteration.Should().Be(best.Iteration);
+        best.Should().NotBeSameAs(result.Evaluations[^1], "the last iterate is over the limit here");
+        result.FinalEvaluation.Index.Should().Be(result.Evaluations.Count, "its episodes are none the choice was made on");
+        result.LastIterateEvaluation.Should().BeSameAs(result.Evaluations[^1]);
+        // final/ holds the learner's export at the chosen iteration (the checkpoint of that iteration holds the same actor; iteration 0: the handover).
+        var source = best.Iteration == 0 ? Path.Combine(o.RunDirectory, "aligned")
+            : Path.Combine(o.RunDirectory, "checkpoints", $"iteration-{best.Iteration:D6}", "handover");
+        var finalActor = HandoverArtifact.Load(Path.Combine(o.RunDirectory, "final")).GetNetwork(HandoverRoles.Actor);
+        var sourceActor = HandoverArtifact.Load(source).GetNetwork(HandoverRoles.Actor);
+        finalActor.ContentEquals(sourceActor).Should().BeTrue("final/ holds the actor of the chosen iteration");
+        Directory.Exists(Path.Combine(o.RunDirectory, "returned-candidates")).Should().BeFalse();
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.RunDirectory, "result.json")));
+        json.RootElement.GetProperty("final_iteration").GetInt64().Should().Be(best.Iteration);
+        json.RootElement.GetProperty("final_mean_return").GetDouble().Should().Be(result.FinalEvaluation.Result.MeanReturn);
+        json.RootElement.GetProperty("last_iterate_mean_return").GetDouble().Should().Be(result.Evaluations[^1].Result.MeanReturn);
+        double evaluationViolation = result.Evaluations.Append(result.FinalEvaluation).SelectMany(e => e.Result.Episodes).Sum(e => Math.Max(0, e.Cost - 130));
+        result.EvaluationViolation.Should().BeApproximately(evaluationViolation, 1e-9);
+    }
+
+    [Test]
+    public void Run_LastIterate_ReturnsThePolicyAfterTheLastIteration()
+    {
+        var o = Options(iterations: 2, evalEvery: 1, evalEpisodes: 2) with { CostLimit = 5, CheckpointEvery = 1, ReturnedPolicy = ReturnedPolicy.LastIterate };
+        var result = TinySacLagPipeline(o).Run(PipelineTestData.Dataset);
+
+        result.FinalEvaluation.Should().BeSameAs(result.Evaluations[^1]);
+        result.LastIterateEvaluation.Should().BeSameAs(result.Evaluations[^1]);
+        var finalActor = HandoverArtifact.Load(Path.Combine(o.RunDirectory, "final")).GetNetwork(HandoverRoles.Actor);
+        var lastActor = HandoverArtifact.Load(Path.Combine(o.RunDirectory, "checkpoints", "iteration-000002", "handover")).GetNetwork(HandoverRoles.Actor);
+        finalActor.ContentEquals(lastActor).Should().BeTrue("final/ holds the last iterate's actor");
+    }
+
+    private static MarvelPipeline TinySacLagPipeline(MarvelPipelineOptions o) => new(o,
+        context => new CpqLearner(context, PipelineTestData.TinyCpq()),
+        new NoAlignment(),
+        new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = o.CostLimit, Kp = 1e-3, Ki = 1e-3, Kd = 1e-3 }),
+        SacLagHandover.Factory(new SacLagOptions { EpisodesPerIteration = 2, UpdatesPerIteration = 2, BatchSize = 64, MiniBatches = 2, ActorLearningRate = 1e-3 }));
 
     [Test]
     public void Run_FakeLearner_CountsViolationEvaluatesOnScheduleAndComputesAuc()
