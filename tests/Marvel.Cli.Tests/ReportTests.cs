@@ -135,6 +135,23 @@ public sealed class ReportTests
     }
 
     [Test]
+    public void RuntimeWarning_RunsUnderTwoKernelCapabilities_AndAResumeUnderAnother_AreNamed()
+    {
+        ReportBuilder.RuntimeWarning(Rows()).Should().BeNull("no run records a runtime");
+        foreach (var (run, capability) in new[] { ("BallCircle_Marvel_seed0", "avx512"), ("BallCircle_Marvel_seed1", "avx512"), ("BallCircle_Scratch_seed0", "avx2") })
+            File.WriteAllText(Path.Combine(_folder, run, "runtime.json"), $$"""[ { "cpuKernelCapability": "{{capability}}", "torchThreads": "1" } ]""");
+        File.WriteAllText(Path.Combine(_folder, "BallCircle_Marvel_seed2", "status.json"), """{ "status": "completed", "runtime": { "cpuKernelCapability": "avx512" } }""");
+        var resumed = Path.Combine(_folder, "BallCircle_Marvel_seed1", "result.json");
+        File.WriteAllText(resumed, File.ReadAllText(resumed).TrimEnd().TrimEnd('}') + """, "runtime_warning": "resumed under another runtime" }""");
+
+        var warning = ReportBuilder.RuntimeWarning(Rows());
+
+        warning.Should().Contain("2 CPU kernel capabilities").And.Contain("avx512 (3 runs)").And.Contain("avx2 (1 run)")
+            .And.Contain("1 run(s) were resumed under another runtime: BallCircle_Marvel_seed1");
+        ReportBuilder.Markdown(Rows(), []).Should().Contain(warning);
+    }
+
+    [Test]
     public void Csv_HasOneRowPerGroup_WithMeansAndStds()
     {
         var lines = ReportBuilder.Csv(Rows()).TrimEnd('\n').Split('\n');

@@ -46,6 +46,13 @@ internal sealed record RunRecord(string Directory, string Task, string Algorithm
     /// <summary>Σ max(0, episode cost − limit) over the evaluation episodes (<c>evaluation_violation</c>; NaN when absent).</summary>
     public double EvaluationViolation { get; init; } = double.NaN;
 
+    /// <summary>The CPU kernel capabilities of the processes that made the run (<c>runtime.json</c>, else <c>status.json</c>'s
+    /// "runtime"; empty when neither records one).</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
+    /// <summary>result.json's <c>runtime_warning</c>: the run was resumed under another runtime (null when not).</summary>
+    public string? RuntimeWarning { get; init; }
+
     /// <summary>Q bias of the handed-over critics (NaN when not measured).</summary>
     public QBias Handover { get; init; } = QBias.None;
 
@@ -181,6 +188,8 @@ internal static class ReportBuilder
                     LastIterateCost = Num(r, "last_iterate_normalized_cost") ?? Num(r, "final_normalized_cost") ?? double.NaN,
                     ReturnedIteration = Num(r, "final_iteration") ?? double.NaN,
                     EvaluationViolation = Num(r, "evaluation_violation") ?? double.NaN,
+                    Capabilities = ReadCapabilities(dir),
+                    RuntimeWarning = Str(r, "runtime_warning"),
                     Handover = handover,
                     Aligned = aligned,
                 };
@@ -191,6 +200,46 @@ internal static class ReportBuilder
             reason = $"unreadable: {e.Message}";
             return null;
         }
+    }
+
+    /// <summary>The <c>cpuKernelCapability</c> of every process in <c>runtime.json</c>, else of <c>status.json</c>'s "runtime".</summary>
+    internal static IReadOnlyList<string> ReadCapabilities(string dir)
+    {
+        static string? Capability(JsonElement e) => Str(e, "cpuKernelCapability");
+        var runtime = Path.Combine(dir, "runtime.json");
+        if (File.Exists(runtime))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(runtime));
+            if (doc.RootElement.ValueKind == JsonValueKind.Array)
+                return doc.RootElement.EnumerateArray().Select(Capability).OfType<string>().ToList();
+        }
+        var status = Path.Combine(dir, "status.json");
+        if (File.Exists(status))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(status));
+            if (doc.RootElement.TryGetProperty("runtime", out var r) && Capability(r) is { } c) return [c];
+        }
+        return [];
+    }
+
+    /// <summary>
+    /// A warning when the runs of the report were made under more than one CPU kernel capability or a run was resumed under another
+    /// runtime (their numbers are then not bit-comparable with a rerun elsewhere); null when everything agrees.
+    /// </summary>
+    public static string? RuntimeWarning(IReadOnlyList<ReportRow> rows)
+    {
+        var runs = rows.SelectMany(r => r.Runs).ToList();
+        var capabilities = runs.SelectMany(r => r.Capabilities.Distinct(StringComparer.Ordinal)).GroupBy(c => c, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? "" : "s")})").ToList();
+        var resumed = runs.Where(r => r.RuntimeWarning is not null).Select(r => Path.GetFileName(r.Directory)).ToList();
+        if (capabilities.Count <= 1 && resumed.Count == 0) return null;
+        var text = new StringBuilder("Warning: ");
+        if (capabilities.Count > 1)
+            text.Append(CultureInfo.InvariantCulture, $"these runs were made under {capabilities.Count} CPU kernel capabilities: {string.Join(", ", capabilities)}. ");
+        if (resumed.Count > 0)
+            text.Append(CultureInfo.InvariantCulture, $"{resumed.Count} run(s) were resumed under another runtime: {string.Join(", ", resumed)}. ");
+        text.Append("The numbers are correct but round differently; a rerun reproduces them bit for bit only under the same capability (ATEN_CPU_CAPABILITY).");
+        return text.ToString();
     }
 
     private static string? Str(JsonElement? e, string name) =>
@@ -298,6 +347,7 @@ internal static class ReportBuilder
                 md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.CostQ)} | {S(x => x.Aligned.CostQ)} | {S(x => x.Handover.CostMonteCarlo)} | {Change(x => x.Handover.CostAbsoluteBias, x => x.Aligned.CostAbsoluteBias)} | {Change(x => x.Handover.CostStateError, x => x.Aligned.CostStateError)} |\n");
             }
         }
+        if (RuntimeWarning(rows) is { } warning) md.Append('\n').Append(warning).Append('\n');
         if (skipped.Count > 0)
         {
             md.Append(CultureInfo.InvariantCulture, $"\n{skipped.Count} run folder(s) left out:\n");

@@ -40,6 +40,22 @@ internal static class RuntimeFingerprint
         return "default";
     }
 
+    /// <summary>The entries that decide bit-identical numbers (processor name and OS are informative only).</summary>
+    public static readonly string[] DecidingKeys = ["marvelCore", "torchSharp", "libtorch", "cpuKernelCapability", "torchThreads"];
+
+    /// <summary>
+    /// The deciding entries on which <paramref name="a"/> and <paramref name="b"/> differ, as "key a → b" texts (empty when they agree);
+    /// a key missing on one side is not a difference (fingerprints written by older versions lack some).
+    /// </summary>
+    public static List<string> Differences(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        var differences = new List<string>();
+        foreach (var key in DecidingKeys)
+            if (a.TryGetValue(key, out var x) && b.TryGetValue(key, out var y) && !string.Equals(x, y, StringComparison.Ordinal))
+                differences.Add($"{key} {x} → {y}");
+        return differences;
+    }
+
     private static string Informational(Assembly assembly) =>
         assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? assembly.GetName().Version?.ToString() ?? "unknown";

@@ -261,7 +261,8 @@ public sealed class MarvelPipeline
                 run.WriteEvaluations();
             }
             run.WriteJson(run.OptionsPath, description);
-            run.WriteStatus("running", stage);
+            var runtimeDifferences = run.RecordRuntime(resume);
+            run.WriteStatus("running", stage, runtimeDifferences.Count == 0 ? null : RuntimeWarning(runtimeDifferences));
 
             // 1. Offline training, or the loaded artifact; skipped on resume when handover/ is complete.
             HandoverArtifact artifact;
@@ -399,7 +400,9 @@ public sealed class MarvelPipeline
                 LastIterateEvaluation = evaluations[^1],
                 EvaluationViolation = evaluationViolation,
             };
-            run.WriteJson(run.ResultPath, Summarize(result));
+            var summary = Summarize(result);
+            if (runtimeDifferences.Count > 0) summary["runtime_warning"] = RuntimeWarning(runtimeDifferences);
+            run.WriteJson(run.ResultPath, summary);
             run.WriteStatus("completed", stage);
             return result;
         }
@@ -610,12 +613,17 @@ public sealed class MarvelPipeline
             TimeSpan.FromSeconds(file.ElapsedSeconds), file.Metrics);
     }
 
+    /// <summary>The warning written to <c>status.json</c> and <c>result.json</c> when a resumed run continued under another runtime.</summary>
+    private static string RuntimeWarning(List<string> differences) =>
+        $"resumed under another runtime ({string.Join("; ", differences)}): the numbers are correct but not bit-identical to an uninterrupted run " +
+        "(runtime.json lists every process; pin the kernels with ATEN_CPU_CAPABILITY to compare across CPU kinds).";
+
     /// <summary>A fresh <see cref="Run"/> removes the outputs a resume would read, so an old run's stages and checkpoints are never mixed in.</summary>
     private static void DeleteOutputsOfEarlierRun(RunDirectory run)
     {
         foreach (var folder in new[] { run.CheckpointsPath, run.HandoverPath, run.AlignedPath, run.CandidatesPath, run.FinalPath })
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        foreach (var file in new[] { run.AlignmentInfoPath, run.ResultPath })
+        foreach (var file in new[] { run.AlignmentInfoPath, run.ResultPath, run.RuntimePath })
             if (File.Exists(file)) File.Delete(file);
     }
 

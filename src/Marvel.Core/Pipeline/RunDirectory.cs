@@ -84,6 +84,43 @@ public sealed class RunDirectory
     /// <summary>The online learner's check of the handed-over critics (<see cref="Abstractions.Learning.CriticHandoverCheck"/>), when it ran.</summary>
     internal string HandoverCheckPath => Path.Combine(Root, "handover-check.json");
     internal string CheckpointsPath => Path.Combine(Root, "checkpoints");
+
+    /// <summary><c>runtime.json</c>: the runtime fingerprint of every process that ran a part of the run, in order (one entry unless resumed).</summary>
+    internal string RuntimePath => Path.Combine(Root, "runtime.json");
+
+    /// <summary>
+    /// Records this process's runtime fingerprint in <c>runtime.json</c>: a fresh run starts the list, a resume appends to it (runs of
+    /// earlier versions without the file start from the fingerprint their <c>status.json</c> holds). Returns the deciding differences
+    /// between this process and any earlier one, as texts; empty when every process agreed.
+    /// </summary>
+    internal List<string> RecordRuntime(bool resume)
+    {
+        var history = new List<Dictionary<string, string>>();
+        if (resume)
+        {
+            try
+            {
+                if (File.Exists(RuntimePath))
+                    history = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(RuntimePath), Json) ?? [];
+                else if (File.Exists(StatusPath))
+                {
+                    using var status = JsonDocument.Parse(File.ReadAllText(StatusPath));
+                    if (status.RootElement.TryGetProperty("runtime", out var runtime) && runtime.ValueKind == JsonValueKind.Object)
+                        history.Add(runtime.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+                            .ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal));
+                }
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{RuntimePath}' (or status.json's \"runtime\") is not valid JSON: {e.Message}. Delete the file to resume without the check.", e);
+            }
+        }
+        var current = RuntimeFingerprint.Describe();
+        var differences = history.SelectMany(h => RuntimeFingerprint.Differences(h, current)).Distinct(StringComparer.Ordinal).ToList();
+        history.Add(current);
+        WriteJson(RuntimePath, history);
+        return differences;
+    }
     internal string LatestCheckpointPointerPath => Path.Combine(CheckpointsPath, LatestPointerName);
 
     /// <summary>Name of the file in <c>checkpoints/</c> that holds the folder name of the newest complete checkpoint.</summary>

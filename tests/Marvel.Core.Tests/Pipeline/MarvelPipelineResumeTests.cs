@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Offline.Cpq;
@@ -233,6 +234,33 @@ public class MarvelPipelineResumeTests
 
         FluentActions.Invoking(() => FakePipeline(changed).Resume(PipelineTestData.Dataset))
             .Should().Throw<InvalidOperationException>().WithMessage($"*MarvelPipelineOptions.{field}*");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Resume_RecordsEveryProcessRuntime_AndWarnsWhenTheKernelCapabilityDiffers(bool otherCapability)
+    {
+        var o = Options(iterations: 3, evalEvery: 10, checkpointEvery: 1);
+        using (var cts = new CancellationTokenSource())
+            FluentActions.Invoking(() => FakePipeline(o).Run(PipelineTestData.Dataset, CancelAt(cts, 2), cts.Token)).Should().Throw<OperationCanceledException>();
+        var runtimePath = Path.Combine(o.RunDirectory, "runtime.json");
+        var first = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(runtimePath))!;
+        first.Should().ContainSingle().Which.Should().ContainKeys("cpuKernelCapability", "torchThreads", "libtorch", "marvelCore");
+        if (otherCapability)
+        {
+            // As if the first part had run on another CPU kind.
+            first[0]["cpuKernelCapability"] = "avx2-elsewhere";
+            File.WriteAllText(runtimePath, JsonSerializer.Serialize(first));
+        }
+
+        FakePipeline(o).Resume(PipelineTestData.Dataset);
+
+        JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(runtimePath))!.Should().HaveCount(2);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.RunDirectory, "result.json")));
+        if (otherCapability)
+            result.RootElement.GetProperty("runtime_warning").GetString().Should().Contain("cpuKernelCapability avx2-elsewhere →").And.Contain("not bit-identical");
+        else
+            result.RootElement.TryGetProperty("runtime_warning", out _).Should().BeFalse("both parts ran under the same runtime");
     }
 
     [Test]
