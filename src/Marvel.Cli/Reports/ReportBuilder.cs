@@ -205,7 +205,8 @@ internal static class ReportBuilder
     /// <summary>The <c>cpuKernelCapability</c> of every process in <c>runtime.json</c>, else of <c>status.json</c>'s "runtime".</summary>
     internal static IReadOnlyList<string> ReadCapabilities(string dir)
     {
-        static string? Capability(JsonElement e) => Str(e, "cpuKernelCapability");
+        static string? Capability(JsonElement e) => Str(e, "cpuKernelCapability") is not { } c ? null
+            : Str(e, "mklCbwr") is { } mkl && mkl != "auto" ? $"{c} with MKL_CBWR={mkl}" : c;
         var runtime = Path.Combine(dir, "runtime.json");
         if (File.Exists(runtime))
         {

@@ -245,7 +245,7 @@ public class MarvelPipelineResumeTests
             FluentActions.Invoking(() => FakePipeline(o).Run(PipelineTestData.Dataset, CancelAt(cts, 2), cts.Token)).Should().Throw<OperationCanceledException>();
         var runtimePath = Path.Combine(o.RunDirectory, "runtime.json");
         var first = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(runtimePath))!;
-        first.Should().ContainSingle().Which.Should().ContainKeys("cpuKernelCapability", "torchThreads", "libtorch", "marvelCore");
+        first.Should().ContainSingle().Which.Should().ContainKeys("cpuKernelCapability", "mklCbwr", "torchThreads", "libtorch", "marvelCore");
         if (otherCapability)
         {
             // As if the first part had run on another CPU kind.
