@@ -440,7 +440,9 @@ public sealed class MarvelPipeline
         int index = run.Evaluations.Count;
         var result = EvaluatePolicy(learner.Policy, evalSeed, index, cancellationToken);
         run.AppendEvaluation(new EvaluationPoint(index, iteration, totals.EnvironmentSteps, result));
-        if (_options.ReturnedPolicy == ReturnedPolicy.BestWithinLimit && BestWithinLimit(run.Evaluations, _options.CostLimit) == index)
+        if (_options.ReturnedPolicy == ReturnedPolicy.BestWithinLimit
+            && (BestWithinLimit(run.Evaluations, _options.CostLimit, _options.ReturnedPolicyStandardErrors) == index
+                || Safest(run.Evaluations, _options.ReturnedPolicyStandardErrors) == index))
             learner.ExportHandover().Save(run.CandidatePath(index));
         var scalars = new Dictionary<string, double>(StringComparer.Ordinal)
         {
@@ -471,25 +473,57 @@ public sealed class MarvelPipeline
     }
 
     /// <summary>
-    /// The index of the evaluation with the highest mean return among those whose mean cost is within <paramref name="costLimit"/>
-    /// (the earliest on ties), or −1 when none is.
+    /// An upper confidence bound of an evaluated policy's expected episode cost: the mean episode cost plus
+    /// <paramref name="standardErrors"/> standard errors (sample standard deviation over the evaluation's episodes / √n; the mean
+    /// alone for one episode).
     /// </summary>
-    internal static int BestWithinLimit(IReadOnlyList<EvaluationPoint> evaluations, double costLimit)
+    internal static double CostUpperBound(EvaluationResult result, double standardErrors)
+    {
+        var episodes = result.Episodes;
+        int n = episodes.Count;
+        if (n < 2 || standardErrors == 0) return result.MeanCost;
+        double mean = episodes.Average(e => e.Cost);
+        double variance = episodes.Sum(e => (e.Cost - mean) * (e.Cost - mean)) / (n - 1);
+        return result.MeanCost + standardErrors * Math.Sqrt(variance / n);
+    }
+
+    /// <summary>
+    /// The index of the evaluation with the highest mean return among those whose cost bound (<see cref="CostUpperBound"/>) is within
+    /// <paramref name="costLimit"/> (the earliest on ties), or −1 when none is.
+    /// </summary>
+    internal static int BestWithinLimit(IReadOnlyList<EvaluationPoint> evaluations, double costLimit, double standardErrors)
     {
         int best = -1;
         for (int i = 0; i < evaluations.Count; i++)
         {
             var r = evaluations[i].Result;
-            if (r.MeanCost <= costLimit && (best < 0 || r.MeanReturn > evaluations[best].Result.MeanReturn)) best = i;
+            if (CostUpperBound(r, standardErrors) <= costLimit && (best < 0 || r.MeanReturn > evaluations[best].Result.MeanReturn)) best = i;
         }
         return best;
+    }
+
+    /// <summary>The index of the evaluation with the lowest cost bound (the higher mean return, then the earliest, on ties); −1 when there is none.</summary>
+    internal static int Safest(IReadOnlyList<EvaluationPoint> evaluations, double standardErrors)
+    {
+        int safest = -1;
+        double bound = double.PositiveInfinity;
+        for (int i = 0; i < evaluations.Count; i++)
+        {
+            double b = CostUpperBound(evaluations[i].Result, standardErrors);
+            if (safest < 0 || b < bound || (b == bound && evaluations[i].Result.MeanReturn > evaluations[safest].Result.MeanReturn))
+            {
+                safest = i;
+                bound = b;
+            }
+        }
+        return safest;
     }
 
     /// <summary>
     /// Chooses the policy the run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>), writes its artifact to <c>final/</c> and
     /// returns its evaluation: the last periodic one for <see cref="ReturnedPolicy.LastIterate"/>, otherwise a fresh one (index one past the
-    /// periodic evaluations, so its episodes are none the choice was made on) of the chosen candidate, or of the last iterate when no
-    /// evaluation was within the limit.
+    /// periodic evaluations, so its episodes are none the choice was made on) of the chosen candidate: the best within the limit, or the
+    /// one with the lowest cost bound when none is.
     /// </summary>
     private EvaluationPoint ReturnPolicy(RunDirectory run, IOnlineSafeLearner online, ulong evalSeed, OnlineSession session, CancellationToken cancellationToken)
     {
@@ -499,19 +533,14 @@ public sealed class MarvelPipeline
             online.ExportHandover().Save(run.FinalPath);
             return evaluations[^1];
         }
-        int best = BestWithinLimit(evaluations, _options.CostLimit);
+        int best = BestWithinLimit(evaluations, _options.CostLimit, _options.ReturnedPolicyStandardErrors);
+        if (best < 0) best = Safest(evaluations, _options.ReturnedPolicyStandardErrors);
         HandoverArtifact chosen;
         long iteration;
-        if (best < 0)
-        {
-            chosen = online.ExportHandover();
-            iteration = evaluations[^1].Iteration;
-        }
-        else
         {
             var path = run.CandidatePath(evaluations[best].Index);
             if (!File.Exists(Path.Combine(path, "manifest.json")))
-                throw new InvalidDataException($"Marvel pipeline: evaluation {evaluations[best].Index} (iteration {evaluations[best].Iteration}) is the best within the limit, " +
+                throw new InvalidDataException($"Marvel pipeline: evaluation {evaluations[best].Index} (iteration {evaluations[best].Iteration}) is the policy to return, " +
                     $"but its policy is not in '{path}'. The run folder was changed by hand or written by another version; run it again from the start.");
             chosen = HandoverArtifact.Load(path);
             iteration = evaluations[best].Iteration;

@@ -142,6 +142,16 @@ public class HandoverLambdaOptionsTests
         result.FailureMessage.Should().Contain("ReturnedPolicy").And.Contain("5");
     }
 
+    [TestCase(-0.1)]
+    [TestCase(double.NaN)]
+    [TestCase(double.PositiveInfinity)]
+    public void ReturnedPolicyStandardErrors_NegativeOrNotFinite_IsRejectedNamingIt(double value)
+    {
+        var result = new MarvelPipelineOptionsValidator().Validate(null, new MarvelPipelineOptions { ReturnedPolicyStandardErrors = value });
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("ReturnedPolicyStandardErrors");
+    }
+
     [Test]
     public void SafeFinetuningPreset_UsesTheBoundedGainRule()
     {

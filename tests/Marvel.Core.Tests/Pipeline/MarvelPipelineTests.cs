@@ -118,30 +118,54 @@ public class MarvelPipelineTests
         Directory.GetFiles(root, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty("atomic writes leave no temporary files behind");
     }
 
+    private static EvaluationPoint Point(int index, double meanReturn, params double[] costs) => new(index, index * 10, 0,
+        new EvaluationResult(costs.Select(c => new EpisodeSummary(meanReturn, c, 100)).ToList(), meanReturn, 0, costs.Average(), 0, 100, 20, double.NaN, costs.Average() / 20));
+
     [Test]
-    public void BestWithinLimit_HandValues_TakesTheHighestReturnWithinTheLimit_EarliestOnTies()
+    public void CostUpperBound_HandValues_IsTheMeanPlusZStandardErrors()
     {
-        static EvaluationPoint Point(int index, double meanReturn, double meanCost) => new(index, index * 10, 0,
-            new EvaluationResult([], meanReturn, 0, meanCost, 0, 100, 20, double.NaN, meanCost / 20));
-        // Costs 25 (over), 10, 19, 20 (exactly the limit: within), 30 (over); returns 100, 50, 80, 80, 200.
-        var points = new[] { Point(0, 100, 25), Point(1, 50, 10), Point(2, 80, 19), Point(3, 80, 20), Point(4, 200, 30) };
-        MarvelPipeline.BestWithinLimit(points, 20).Should().Be(2, "80 is the best return within 20; evaluation 3 ties it later");
-        MarvelPipeline.BestWithinLimit(points, 9).Should().Be(-1, "no evaluation costs 9 or less");
-        MarvelPipeline.BestWithinLimit(points, 30).Should().Be(4);
-        MarvelPipeline.BestWithinLimit([], 20).Should().Be(-1);
+        // Costs 18 and 20: mean 19, sample variance ((−1)² + 1²)/1 = 2, standard error √(2/2) = 1.
+        MarvelPipeline.CostUpperBound(Point(0, 1, 18, 20).Result, 1.645).Should().BeApproximately(20.645, 1e-12);
+        MarvelPipeline.CostUpperBound(Point(0, 1, 18, 20).Result, 0).Should().Be(19);
+        MarvelPipeline.CostUpperBound(Point(0, 1, 7).Result, 1.645).Should().Be(7, "one episode has no spread to measure");
+        // Costs 0, 10, 20: mean 10, sample variance (100 + 0 + 100)/2 = 100, standard error 10/√3 = 5.7735.
+        MarvelPipeline.CostUpperBound(Point(0, 1, 0, 10, 20).Result, 2).Should().BeApproximately(10 + 2 * 10 / Math.Sqrt(3), 1e-12);
+    }
+
+    [Test]
+    public void BestWithinLimit_HandValues_TakesTheHighestReturnWhoseCostBoundIsWithinTheLimit_EarliestOnTies()
+    {
+        // Returns 100, 50, 80, 80, 200; costs [25, 25] (over), [10, 10] (bound 10), [18, 20] (mean 19, bound 20.645 at z = 1.645),
+        // [20, 20] (bound 20: exactly the limit, within), [30, 30] (over).
+        var points = new[] { Point(0, 100, 25, 25), Point(1, 50, 10, 10), Point(2, 80, 18, 20), Point(3, 80, 20, 20), Point(4, 200, 30, 30) };
+        MarvelPipeline.BestWithinLimit(points, 20, 1.645).Should().Be(3, "evaluation 2's bound 20.645 is over the limit");
+        MarvelPipeline.BestWithinLimit(points, 20, 0).Should().Be(2, "with the mean alone 2 and 3 tie at 80 and the earlier wins");
+        MarvelPipeline.BestWithinLimit(points, 9, 1.645).Should().Be(-1, "no bound is 9 or less");
+        MarvelPipeline.BestWithinLimit(points, 30, 1.645).Should().Be(4);
+        MarvelPipeline.BestWithinLimit([], 20, 1.645).Should().Be(-1);
+        MarvelPipeline.Safest(points, 1.645).Should().Be(1, "bounds 25, 10, 20.645, 20, 30");
+        MarvelPipeline.Safest([Point(0, 5, 0, 0), Point(1, 9, 0, 0), Point(2, 9, 0, 0)], 1.645).Should().Be(1, "equal bounds: the higher return, then the earlier");
+        MarvelPipeline.Safest([], 1.645).Should().Be(-1);
     }
 
     [Test]
     public void Run_BestWithinLimit_ReturnsTheBestEvaluatedPolicyWithinTheLimit_ReEvaluatedOnFreshEpisodes()
     {
-        // Limit 130 on BallCircle: the tiny policies' evaluations cost 126.5, 142.5, 128 and 139.5 (measured), so the choice falls
-        // before the last iterate.
-        var o = Options(iterations: 3, evalEvery: 1, evalEpisodes: 2) with { CostLimit = 130, CheckpointEvery = 1 };
+        // Limit 140 on BallCircle: the tiny policies' evaluations have cost bounds 132.3, 148.3, 149.4 and 147.5 (measured: mean
+        // cost + 1.645 standard errors over 2 episodes), so only the handed-over policy qualifies and the choice falls before the last iterate.
+        var o = Options(iterations: 3, evalEvery: 1, evalEpisodes: 2) with { CostLimit = 140, CheckpointEvery = 1 };
         var result = TinySacLagPipeline(o).Run(PipelineTestData.Dataset);
 
         o.ReturnedPolicy.Should().Be(ReturnedPolicy.BestWithinLimit, "it is the default");
-        var within = result.Evaluations.Where(e => e.Result.MeanCost <= 130).ToList();
-        within.Should().NotBeEmpty("some evaluations of this test cost less than 130 (else pick another limit)");
+        // The rule, computed here independently: mean cost + 1.645 · sample std / √n within the limit.
+        static double Bound(EvaluationPoint e)
+        {
+            var costs = e.Result.Episodes.Select(x => x.Cost).ToArray();
+            double mean = costs.Average();
+            return mean + 1.645 * Math.Sqrt(costs.Sum(c => (c - mean) * (c - mean)) / (costs.Length - 1) / costs.Length);
+        }
+        var within = result.Evaluations.Where(e => Bound(e) <= 140).ToList();
+        within.Should().NotBeEmpty("some evaluations of this test are clearly below 140 (else pick another limit)");
         var best = within.OrderByDescending(e => e.Result.MeanReturn).ThenBy(e => e.Index).First();
         result.FinalEvaluation.Iteration.Should().Be(best.Iteration);
         best.Should().NotBeSameAs(result.Evaluations[^1], "the last iterate is over the limit here");
@@ -158,7 +182,7 @@ public class MarvelPipelineTests
         json.RootElement.GetProperty("final_iteration").GetInt64().Should().Be(best.Iteration);
         json.RootElement.GetProperty("final_mean_return").GetDouble().Should().Be(result.FinalEvaluation.Result.MeanReturn);
         json.RootElement.GetProperty("last_iterate_mean_return").GetDouble().Should().Be(result.Evaluations[^1].Result.MeanReturn);
-        double evaluationViolation = result.Evaluations.Append(result.FinalEvaluation).SelectMany(e => e.Result.Episodes).Sum(e => Math.Max(0, e.Cost - 130));
+        double evaluationViolation = result.Evaluations.Append(result.FinalEvaluation).SelectMany(e => e.Result.Episodes).Sum(e => Math.Max(0, e.Cost - 140));
         result.EvaluationViolation.Should().BeApproximately(evaluationViolation, 1e-9);
     }
 
