@@ -1,8 +1,9 @@
 // Marvel.Core quickstart: offline-to-online safe RL on a built-in task, end to end.
 //   1. collect an offline dataset that spans low to high episode costs (scripted controllers at a cost sweep)
 //   2. MarvelPipeline: BEAR-Lag offline → handover artifact → SAC-Lag finetuning with the library's safe-finetuning recipe (warm-up on
-//      the offline policy's own episodes, critic warm-up, offline-data mixing, the offline multiplier as λ's start, the adaptive PID
-//      Lagrangian with a set point below the limit), evaluated at iteration 0 (the offline policy), every 10 iterations and at the end
+//      the offline policy's own episodes, critic warm-up, offline-data mixing, policy-set safe exploration, the adaptive PID Lagrangian
+//      with bounded gain adaptation and a set point below the limit), evaluated at iteration 0 (the offline policy), every 10 iterations
+//      and at the end; the run returns the best evaluated policy within the limit
 //   3. print offline vs finetuned DSRL-normalized reward and cost; everything is also in the run directory, with plots/*.png
 // Usage: dotnet run -c Release --project samples/Marvel.Quickstart -- [--task BallCircle] [--cost-limit 20] [--dataset-seed 7]
 //        [--seed 7] [--offline-steps 4000] [--online-iterations 40] [--run-dir runs/quickstart]
@@ -36,7 +37,7 @@ var options = new MarvelPipelineOptions
     TaskId = task, CostLimit = costLimit, Seed = arguments.Seed, OfflineSteps = arguments.OfflineSteps, OnlineIterations = arguments.OnlineIterations,
     EvalEvery = 10, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = arguments.RunDirectory, CheckpointEvery = 10,
     // The offline learner's actor moments were accumulated on another objective; fresh ones (the recipe) avoid the first online steps
-    // running at several times the learning rate. λ starts from BEAR-Lag's own multiplier (LambdaAtHandover, the default).
+    // running at several times the learning rate. λ starts from the controller's own start (LambdaAtHandover, the default).
     HandoverLoad = new HandoverLoadOptions { LoadActorOptimizerState = false },
 };
 
@@ -79,13 +80,15 @@ catch (OperationCanceledException)
 
 Console.WriteLine();
 Console.WriteLine($"{"policy",-22} {"return",8} {"cost",6} {"norm. reward",13} {"norm. cost",11}");
+// The finetuned policy is the one the run returns (final/): the best evaluated policy within the limit, re-evaluated on fresh episodes
+// (MarvelPipelineOptions.ReturnedPolicy); the last iterate is in result.json and eval.csv.
 foreach (var (name, point) in new[] { ($"offline ({result.OfflineAlgorithm})", result.OfflineEvaluation), ($"finetuned ({result.OnlineAlgorithm})", result.FinalEvaluation) })
 {
     var r = point.Result;
     Console.WriteLine($"{name,-22} {r.MeanReturn,8:F1} {r.MeanCost,6:F1} {r.NormalizedReward,13:F3} {r.NormalizedCost,11:F2}{(r.IsSafe ? "" : "  (over the limit)")}");
 }
 Console.WriteLine($"online: {result.OnlineIterations} iterations, {result.OnlineEpisodes} episodes, {result.OnlineEnvironmentSteps} steps, " +
-                  $"cumulative violation {result.CumulativeViolation:F0}, reward AUC {result.RewardAuc:F1} (normalized {result.NormalizedRewardAuc:F3}), final λ {result.FinalLambda:G3}");
+                  $"cumulative violation {result.CumulativeViolation:F0}, returned policy from iteration {result.FinalEvaluation.Iteration}, reward AUC {result.RewardAuc:F1} (normalized {result.NormalizedRewardAuc:F3}), final λ {result.FinalLambda:G3}");
 var plots = Marvel.Plotting.RunPlots.Write(result.RunDirectory);
 Console.WriteLine($"Plots: {string.Join(", ", plots.Select(p => Path.GetRelativePath(result.RunDirectory, p)))} (return and cost per iteration with the evaluations and the limit line; λ and its P, I, D terms).");
 Console.WriteLine($"CostLimit {costLimit} (undiscounted episode cost; normalized cost <= 1 is within it). Run directory: {result.RunDirectory}. Done in {clock.Elapsed.TotalSeconds:F0} s.");

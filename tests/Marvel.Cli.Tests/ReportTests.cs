@@ -109,9 +109,46 @@ public sealed class ReportTests
     {
         var skipped = new List<string> { "x: no result.json (not complete)" };
         var md = ReportBuilder.Markdown(Rows(), skipped);
-        md.Should().Contain("| BallCircle | 20 | Marvel | 3 | 0.400 ± 0.163 | 1.00 ± 0.41 | 30.0 ± 24.5 | 0.200 ± 0.141 |");
-        md.Should().Contain("| BallCircle | 20 | Scratch | 2 | 0.200 ± 0.100 | 3.00 ± 1.00 | 150.0 ± 50.0 | 0.100 ± 0.050 |");
+        // Within the limit: Marvel's costs 0.5, 1.0, 1.5 → 2 of 3 (1.0 is within); Scratch's 2 and 4 → 0 of 2. Without last_iterate_* fields
+        // the last iterate is the final policy.
+        md.Should().Contain("| BallCircle | 20 | Marvel | 3 | 0.400 ± 0.163 | 1.00 ± 0.41 | 2/3 | 30.0 ± 24.5 | 0.200 ± 0.141 |");
+        md.Should().Contain("| BallCircle | 20 | Scratch | 2 | 0.200 ± 0.100 | 3.00 ± 1.00 | 0/2 | 150.0 ± 50.0 | 0.100 ± 0.050 |");
+        md.Should().Contain("| 0.400 ± 0.163, 1.00 ± 0.41 |");
         md.Should().Contain("1 run folder(s) left out");
+    }
+
+    [Test]
+    public void Read_ResultWithLastIterateFields_ReportsThemApartFromTheReturnedPolicy()
+    {
+        var dir = Path.Combine(_folder, "BallCircle_Marvel_seed0");
+        File.WriteAllText(Path.Combine(dir, "result.json"), """
+            { "final_normalized_reward": 0.5, "final_normalized_cost": 0.25, "cumulative_violation": 7, "normalized_reward_auc": 0.3,
+              "final_iteration": 40, "last_iterate_normalized_reward": 0.9, "last_iterate_normalized_cost": 2.5, "evaluation_violation": 12 }
+            """);
+        var record = ReportBuilder.Read(dir, out _)!;
+        (record.NormalizedReward, record.NormalizedCost, record.LastIterateReward, record.LastIterateCost, record.ReturnedIteration, record.EvaluationViolation)
+            .Should().Be((0.5, 0.25, 0.9, 2.5, 40.0, 12.0));
+        var row = Rows().Single(r => r.Algorithm == "Marvel");
+        // Last-iterate rewards 0.9 (seed 0), 0.4 and 0.6 (the others report their final numbers): mean 0.633.
+        row.LastIterateReward.Mean.Should().BeApproximately((0.9 + 0.4 + 0.6) / 3, 1e-12);
+        row.WithinLimit.Should().Be(2, "costs 0.25, 1.0 and 1.5");
+    }
+
+    [Test]
+    public void RuntimeWarning_RunsUnderTwoKernelCapabilities_AndAResumeUnderAnother_AreNamed()
+    {
+        ReportBuilder.RuntimeWarning(Rows()).Should().BeNull("no run records a runtime");
+        foreach (var (run, capability) in new[] { ("BallCircle_Marvel_seed0", "avx512"), ("BallCircle_Marvel_seed1", "avx512"), ("BallCircle_Scratch_seed0", "avx2") })
+            File.WriteAllText(Path.Combine(_folder, run, "runtime.json"), $$"""[ { "cpuKernelCapability": "{{capability}}", "torchThreads": "1" } ]""");
+        File.WriteAllText(Path.Combine(_folder, "BallCircle_Marvel_seed2", "status.json"), """{ "status": "completed", "runtime": { "cpuKernelCapability": "avx512" } }""");
+        var resumed = Path.Combine(_folder, "BallCircle_Marvel_seed1", "result.json");
+        File.WriteAllText(resumed, File.ReadAllText(resumed).TrimEnd().TrimEnd('}') + """, "runtime_warning": "resumed under another runtime" }""");
+
+        var warning = ReportBuilder.RuntimeWarning(Rows());
+
+        warning.Should().Contain("2 CPU kernel capabilities").And.Contain("avx512 (3 runs)").And.Contain("avx2 (1 run)")
+            .And.Contain("1 run(s) were resumed under another runtime: BallCircle_Marvel_seed1");
+        ReportBuilder.Markdown(Rows(), []).Should().Contain(warning);
     }
 
     [Test]
@@ -191,7 +228,8 @@ public sealed class ReportTests
         var (runs, training, evaluations) = ReportBuilder.RawCsv(Rows());
         var runLines = runs.TrimEnd('\n').Split('\n');
         runLines.Should().HaveCount(1 + 5);
-        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20,5,1,8,3");
+        // ... then the last iterate (the final numbers: no last_iterate_* fields), the returned iteration and the evaluation violation (absent: NaN).
+        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20,5,1,8,3,0.4,1,NaN,NaN");
         var trainingLines = training.TrimEnd('\n').Split('\n');
         trainingLines.Should().HaveCount(1 + 3 * 4);   // only the Marvel runs have online iterations
         trainingLines[^1].Should().Be("BallCircle,20,Marvel,,2,4,400,12,0.15");

@@ -48,6 +48,7 @@ internal static class ReportCommand
             CommandKit.Console(context.Out, context.Interactive).Write(table);
             if (!parse.GetValue(noPlots)) ReportPlots.Write(rows, Path.Combine(outDir, "curves"));
             foreach (var s in skipped) context.Error.WriteLine($"left out {s}");
+            if (ReportBuilder.RuntimeWarning(rows) is { } warning) context.Error.WriteLine(warning);
             context.Out.WriteLine($"{records.Count} runs in {rows.Count} rows; wrote {Path.Combine(outDir, "results.md")}, results.csv, runs.csv, training.csv, evaluations.csv{(parse.GetValue(noPlots) ? "" : " and curves/")}.");
             return ExitCodes.Success;
         });

@@ -202,7 +202,11 @@ internal static class TrainingCommands
     internal static void PrintResult(CliContext context, MarvelRunResult result)
     {
         var table = new Table().AddColumns("policy", "return", "cost", "normalized reward", "normalized cost", "safe");
-        foreach (var (name, point) in new[] { ($"offline ({result.OfflineAlgorithm})", result.OfflineEvaluation), ($"finetuned ({result.OnlineAlgorithm})", result.FinalEvaluation) })
+        var rows = new List<(string, EvaluationPoint)> { ($"offline ({result.OfflineAlgorithm})", result.OfflineEvaluation),
+            ($"finetuned ({result.OnlineAlgorithm}, iteration {result.FinalEvaluation.Iteration})", result.FinalEvaluation) };
+        if (!ReferenceEquals(result.LastIterateEvaluation, result.FinalEvaluation))
+            rows.Add(($"last iterate (iteration {result.LastIterateEvaluation.Iteration}, not returned)", result.LastIterateEvaluation));
+        foreach (var (name, point) in rows)
         {
             var r = point.Result;
             CommandKit.Row(table, (name), $"{r.MeanReturn:F1}", $"{r.MeanCost:F1}", CommandKit.Number(r.NormalizedReward, "F3"), CommandKit.Number(r.NormalizedCost, "F2"), r.IsSafe ? "yes" : "no");
@@ -210,7 +214,7 @@ internal static class TrainingCommands
         CommandKit.Console(context.Out, context.Interactive).Write(table);
         if (double.IsNaN(result.FinalEvaluation.Result.NormalizedReward)) WarnNoScoreReference(context);
         context.Out.WriteLine($"online: {result.OnlineIterations} iterations, {result.OnlineEpisodes} episodes, cumulative violation {result.CumulativeViolation:F1}, " +
-                              $"normalized reward AUC {CommandKit.Number(result.NormalizedRewardAuc, "F3")}, final λ {result.FinalLambda:G3}; {result.Elapsed.TotalSeconds:F0} s. Run folder: {result.RunDirectory}");
+                              $"normalized reward AUC {CommandKit.Number(result.NormalizedRewardAuc, "F3")}, final λ {result.FinalLambda:G3}; {result.Elapsed.TotalSeconds:F0} s. Run folder: {result.RunDirectory} (returned policy in final/)");
     }
 }
 

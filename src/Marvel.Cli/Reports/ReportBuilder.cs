@@ -34,6 +34,26 @@ internal sealed record RunRecord(string Directory, string Task, string Algorithm
     /// <summary>The online training curve (empty for a run without online iterations).</summary>
     public IReadOnlyList<TrainingPoint> Training { get; init; } = [];
 
+    /// <summary>Normalized reward of the last iterate (<c>last_iterate_*</c> in result.json; runs that returned their last iterate, or
+    /// predate the field, report the final numbers).</summary>
+    public double LastIterateReward { get; init; } = double.NaN;
+
+    /// <summary>Normalized cost of the last iterate (see <see cref="LastIterateReward"/>).</summary>
+    public double LastIterateCost { get; init; } = double.NaN;
+
+    /// <summary>The online iteration of the returned policy (<c>final_iteration</c>; NaN when absent).</summary>
+    public double ReturnedIteration { get; init; } = double.NaN;
+
+    /// <summary>Σ max(0, episode cost − limit) over the evaluation episodes (<c>evaluation_violation</c>; NaN when absent).</summary>
+    public double EvaluationViolation { get; init; } = double.NaN;
+
+    /// <summary>The CPU kernel capabilities of the processes that made the run (<c>runtime.json</c>, else <c>status.json</c>'s
+    /// "runtime"; empty when neither records one).</summary>
+    public IReadOnlyList<string> Capabilities { get; init; } = [];
+
+    /// <summary>result.json's <c>runtime_warning</c>: the run was resumed under another runtime (null when not).</summary>
+    public string? RuntimeWarning { get; init; }
+
     /// <summary>Q bias of the handed-over critics (NaN when not measured).</summary>
     public QBias Handover { get; init; } = QBias.None;
 
@@ -70,6 +90,11 @@ internal sealed record ReportRow(string Task, double CostLimit, string Algorithm
     public Spread NormalizedCost => Spread.Of(Runs.Select(r => r.NormalizedCost));
     public Spread CumulativeViolation => Spread.Of(Runs.Select(r => r.CumulativeViolation));
     public Spread NormalizedRewardAuc => Spread.Of(Runs.Select(r => r.NormalizedRewardAuc));
+    public Spread LastIterateReward => Spread.Of(Runs.Select(r => r.LastIterateReward));
+    public Spread LastIterateCost => Spread.Of(Runs.Select(r => r.LastIterateCost));
+
+    /// <summary>Seeds whose returned policy is within the limit (normalized cost ≤ 1).</summary>
+    public int WithinLimit => Runs.Count(r => r.NormalizedCost <= 1.0);
 
     /// <summary>The smallest and largest λ of any online iteration of any seed (NaN for rows without online iterations).</summary>
     public (double Min, double Max) LambdaRange
@@ -160,6 +185,12 @@ internal static class ReportBuilder
                     Num(r, "cumulative_violation") ?? double.NaN, Num(r, "normalized_reward_auc") ?? double.NaN, ReadCurve(Path.Combine(dir, "metrics", "eval.csv")))
                 {
                     Training = ReadTraining(Path.Combine(dir, "metrics", "online.csv")),
+                    LastIterateReward = Num(r, "last_iterate_normalized_reward") ?? Num(r, "final_normalized_reward") ?? double.NaN,
+                    LastIterateCost = Num(r, "last_iterate_normalized_cost") ?? Num(r, "final_normalized_cost") ?? double.NaN,
+                    ReturnedIteration = Num(r, "final_iteration") ?? double.NaN,
+                    EvaluationViolation = Num(r, "evaluation_violation") ?? double.NaN,
+                    Capabilities = ReadCapabilities(dir),
+                    RuntimeWarning = Str(r, "runtime_warning"),
                     Handover = handover,
                     Aligned = aligned,
                 };
@@ -170,6 +201,47 @@ internal static class ReportBuilder
             reason = $"unreadable: {e.Message}";
             return null;
         }
+    }
+
+    /// <summary>The <c>cpuKernelCapability</c> of every process in <c>runtime.json</c>, else of <c>status.json</c>'s "runtime".</summary>
+    internal static IReadOnlyList<string> ReadCapabilities(string dir)
+    {
+        static string? Capability(JsonElement e) => Str(e, "cpuKernelCapability") is not { } c ? null
+            : Str(e, "mklCbwr") is { } mkl && mkl != "auto" ? $"{c} with MKL_CBWR={mkl}" : c;
+        var runtime = Path.Combine(dir, "runtime.json");
+        if (File.Exists(runtime))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(runtime));
+            if (doc.RootElement.ValueKind == JsonValueKind.Array)
+                return doc.RootElement.EnumerateArray().Select(Capability).OfType<string>().ToList();
+        }
+        var status = Path.Combine(dir, "status.json");
+        if (File.Exists(status))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(status));
+            if (doc.RootElement.TryGetProperty("runtime", out var r) && Capability(r) is { } c) return [c];
+        }
+        return [];
+    }
+
+    /// <summary>
+    /// A warning when the runs of the report were made under more than one CPU kernel capability or a run was resumed under another
+    /// runtime (their numbers are then not bit-comparable with a rerun elsewhere); null when everything agrees.
+    /// </summary>
+    public static string? RuntimeWarning(IReadOnlyList<ReportRow> rows)
+    {
+        var runs = rows.SelectMany(r => r.Runs).ToList();
+        var capabilities = runs.SelectMany(r => r.Capabilities.Distinct(StringComparer.Ordinal)).GroupBy(c => c, StringComparer.Ordinal)
+            .Select(g => $"{g.Key} ({g.Count()} run{(g.Count() == 1 ? "" : "s")})").ToList();
+        var resumed = runs.Where(r => r.RuntimeWarning is not null).Select(r => Path.GetFileName(r.Directory)).ToList();
+        if (capabilities.Count <= 1 && resumed.Count == 0) return null;
+        var text = new StringBuilder("Warning: ");
+        if (capabilities.Count > 1)
+            text.Append(CultureInfo.InvariantCulture, $"these runs were made under {capabilities.Count} CPU kernel capabilities: {string.Join(", ", capabilities)}. ");
+        if (resumed.Count > 0)
+            text.Append(CultureInfo.InvariantCulture, $"{resumed.Count} run(s) were resumed under another runtime: {string.Join(", ", resumed)}. ");
+        text.Append("The numbers are correct but round differently; a rerun reproduces them bit for bit only under the same capability (ATEN_CPU_CAPABILITY).");
+        return text.ToString();
     }
 
     private static string? Str(JsonElement? e, string name) =>
@@ -239,17 +311,19 @@ internal static class ReportBuilder
     {
         bool extra = rows.Any(r => r.Extra.Length > 0);
         var md = new StringBuilder();
-        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | cumulative violation ↓ | reward AUC ↑ | λ range |\n");
-        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|\n");
+        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | within limit | cumulative violation ↓ | reward AUC ↑ | λ range | last iterate: reward, cost |\n");
+        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
             if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
-            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} | {FormatRange(r.LambdaRange)} |\n");
+            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.WithinLimit}/{r.Runs.Count} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} | {FormatRange(r.LambdaRange)} | {r.LastIterateReward.Format("F3")}, {r.LastIterateCost.Format("F2")} |\n");
         }
         md.Append('\n');
-        md.Append("Mean ± standard deviation over seeds (population std, n in the seeds column). Normalized reward and cost are DSRL's, of the final ");
-        md.Append("deterministic evaluation (normalized cost ≤ 1 is within the limit). Cumulative violation: Σ max(0, episode cost − limit) over all online ");
+        md.Append("Mean ± standard deviation over seeds (population std, n in the seeds column). Normalized reward and cost are DSRL's, of the ");
+        md.Append("deterministic evaluation of the policy each run returns (normalized cost ≤ 1 is within the limit; `Marvel:Pipeline:ReturnedPolicy`: the ");
+        md.Append("best evaluated policy within the limit, re-evaluated on fresh episodes, or the last iterate); within limit: seeds whose returned policy ");
+        md.Append("is within it; last iterate: the same numbers for the policy after the last iteration (equal where the run returned it). Cumulative violation: Σ max(0, episode cost − limit) over all online ");
         md.Append("training episodes. Reward AUC: area under the normalized-reward evaluation curve divided by the online iterations it spans. ");
         md.Append("λ range: the smallest and largest multiplier of any online iteration of any seed (n/a without online iterations).\n");
         var biased = rows.Where(r => r.HasQBias).ToList();
@@ -275,6 +349,7 @@ internal static class ReportBuilder
                 md.Append(CultureInfo.InvariantCulture, $" {S(x => x.Handover.CostQ)} | {S(x => x.Aligned.CostQ)} | {S(x => x.Handover.CostMonteCarlo)} | {Change(x => x.Handover.CostAbsoluteBias, x => x.Aligned.CostAbsoluteBias)} | {Change(x => x.Handover.CostStateError, x => x.Aligned.CostStateError)} |\n");
             }
         }
+        if (RuntimeWarning(rows) is { } warning) md.Append('\n').Append(warning).Append('\n');
         if (skipped.Count > 0)
         {
             md.Append(CultureInfo.InvariantCulture, $"\n{skipped.Count} run folder(s) left out:\n");
@@ -309,7 +384,8 @@ internal static class ReportBuilder
         var runs = new StringBuilder("task,cost_limit,algorithm,setting,seed,run,normalized_reward,normalized_cost,cumulative_violation,reward_auc,lambda_min,lambda_max," +
                                      "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned," +
                                      "reward_q_handover,reward_q_aligned,reward_monte_carlo,cost_q_handover,cost_q_aligned,cost_monte_carlo," +
-                                     "reward_state_error_handover,reward_state_error_aligned,cost_state_error_handover,cost_state_error_aligned\n");
+                                     "reward_state_error_handover,reward_state_error_aligned,cost_state_error_handover,cost_state_error_aligned," +
+                                     "last_iterate_normalized_reward,last_iterate_normalized_cost,returned_iteration,evaluation_violation\n");
         var training = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_episode_return,mean_episode_cost,lambda\n");
         var evaluations = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_return,mean_cost,normalized_reward,normalized_cost\n");
         foreach (var row in rows)
@@ -319,7 +395,8 @@ internal static class ReportBuilder
                 runs.AppendJoin(',', key, Q(Path.GetFileName(r.Directory)), F(r.NormalizedReward), F(r.NormalizedCost), F(r.CumulativeViolation), F(r.NormalizedRewardAuc),
                     F(r.LambdaMin), F(r.LambdaMax), F(r.Handover.Reward), F(r.Aligned.Reward), F(r.Handover.Cost), F(r.Aligned.Cost),
                     F(r.Handover.RewardQ), F(r.Aligned.RewardQ), F(r.Handover.RewardMonteCarlo), F(r.Handover.CostQ), F(r.Aligned.CostQ), F(r.Handover.CostMonteCarlo),
-                    F(r.Handover.RewardStateError), F(r.Aligned.RewardStateError), F(r.Handover.CostStateError), F(r.Aligned.CostStateError)).Append('\n');
+                    F(r.Handover.RewardStateError), F(r.Aligned.RewardStateError), F(r.Handover.CostStateError), F(r.Aligned.CostStateError),
+                    F(r.LastIterateReward), F(r.LastIterateCost), F(r.ReturnedIteration), F(r.EvaluationViolation)).Append('\n');
                 foreach (var p in r.Training)
                     training.AppendJoin(',', key, p.Iteration.ToString(CultureInfo.InvariantCulture), F(p.MeanReturn), F(p.MeanCost), F(p.Lambda)).Append('\n');
                 foreach (var p in r.Curve)

@@ -19,6 +19,7 @@ internal static class RuntimeFingerprint
         ["torchSharp"] = Informational(typeof(TorchSharp.torch).Assembly),
         ["libtorch"] = TorchSharp.torch.__version__,
         ["cpuKernelCapability"] = CpuKernelCapability(),
+        ["mklCbwr"] = MklReproducibility(),
         ["torchThreads"] = TorchSharp.torch.get_num_threads().ToString(CultureInfo.InvariantCulture),
         ["processor"] = ProcessorName(),
         ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
@@ -38,6 +39,33 @@ internal static class RuntimeFingerprint
         if (Avx512F.IsSupported && Avx512BW.IsSupported && Avx512DQ.IsSupported && Avx512F.VL.IsSupported) return "avx512";
         if (Avx2.IsSupported && Fma.IsSupported) return "avx2";
         return "default";
+    }
+
+    /// <summary>The entries that decide bit-identical numbers (processor name and OS are informative only).</summary>
+    public static readonly string[] DecidingKeys = ["marvelCore", "torchSharp", "libtorch", "cpuKernelCapability", "mklCbwr", "torchThreads"];
+
+    /// <summary>
+    /// The MKL code path for matrix products: <c>MKL_CBWR</c> when set (e.g. "AVX2": the same path, hence the same bits, on every CPU
+    /// that has AVX2), else "auto" (MKL picks by CPU; with AVX-512 its products round differently from an AVX2 machine's, measured
+    /// in docs/algorithms/marvel-pipeline.md, "Checkpoints and resume").
+    /// </summary>
+    public static string MklReproducibility()
+    {
+        var mode = Environment.GetEnvironmentVariable("MKL_CBWR");
+        return string.IsNullOrWhiteSpace(mode) ? "auto" : mode.Trim().ToUpperInvariant();
+    }
+
+    /// <summary>
+    /// The deciding entries on which <paramref name="a"/> and <paramref name="b"/> differ, as "key a → b" texts (empty when they agree);
+    /// a key missing on one side is not a difference (fingerprints written by older versions lack some).
+    /// </summary>
+    public static List<string> Differences(IReadOnlyDictionary<string, string> a, IReadOnlyDictionary<string, string> b)
+    {
+        var differences = new List<string>();
+        foreach (var key in DecidingKeys)
+            if (a.TryGetValue(key, out var x) && b.TryGetValue(key, out var y) && !string.Equals(x, y, StringComparison.Ordinal))
+                differences.Add($"{key} {x} → {y}");
+        return differences;
     }
 
     private static string Informational(Assembly assembly) =>

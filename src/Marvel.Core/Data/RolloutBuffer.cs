@@ -1,5 +1,3 @@
-using Marvel.Core.Algorithms.Shared;
-
 namespace Marvel.Core.Data;
 
 /// <summary>

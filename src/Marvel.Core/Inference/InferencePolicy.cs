@@ -195,7 +195,10 @@ public sealed class InferencePolicy : IPolicy, IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var x = tensor(input, [batch, ObservationSize], ScalarType.Float32);
+        // The input is copied into libtorch memory: a tensor over the managed array would give the matrix kernels an address whose
+        // alignment changes from call to call, and with it the last bits of the actions.
+        var x = empty(batch, ObservationSize, ScalarType.Float32);
+        x.data<float>().CopyFrom(input);
         var y = _actor switch
         {
             SquashedGaussianActor s => deterministic ? s.Deterministic(x) : s.SampleAction(x, _noise),

@@ -9,6 +9,7 @@ using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Environments;
+using Marvel.Core.Inference;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -274,7 +275,8 @@ public sealed class MarvelPipeline
                 run.WriteEvaluations();
             }
             run.WriteJson(run.OptionsPath, description);
-            run.WriteStatus("running", stage);
+            var runtimeDifferences = run.RecordRuntime(resume);
+            run.WriteStatus("running", stage, runtimeDifferences.Count == 0 ? null : RuntimeWarning(runtimeDifferences));
             _logger.RunStarted(resume ? "resumed" : "new", run.Root, o.TaskId, o.CostLimit, o.Seed);
 
             // 1. Offline training, or the loaded artifact; skipped on resume when handover/ is complete.
@@ -389,6 +391,7 @@ public sealed class MarvelPipeline
                 run.RestoreMetrics(checkpoint.Metrics);
                 _logger.OnlineResumed(checkpoint.Iteration);
             }
+            run.PruneCandidates(run.Evaluations.Count);
             // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
             // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
             if (checkpoint is null && HandoverLambda(o, alignedArtifact.Manifest, handoverCheck) is double handoverLambda && _controller is ILagrangeWarmStart warm)
@@ -415,11 +418,20 @@ public sealed class MarvelPipeline
             }
 
             var evaluations = run.Evaluations;
-            var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], evaluations[^1], evaluations.ToArray(),
+            var final = ReturnPolicy(run, online, evalSeed, session, cancellationToken);
+            double evaluationViolation = evaluations.Append(final).Distinct()
+                .Sum(p => p.Result.Episodes.Sum(e => Math.Max(0, e.Cost - o.CostLimit)));
+            var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], final, evaluations.ToArray(),
                 session.Iterations, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
                 MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
-                alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed);
-            run.WriteJson(run.ResultPath, Summarize(result));
+                alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed)
+            {
+                LastIterateEvaluation = evaluations[^1],
+                EvaluationViolation = evaluationViolation,
+            };
+            var summary = Summarize(result);
+            if (runtimeDifferences.Count > 0) summary["runtime_warning"] = RuntimeWarning(runtimeDifferences);
+            run.WriteJson(run.ResultPath, summary);
             run.WriteStatus("completed", stage);
             _logger.StageCompleted(MarvelPipelineStages.Online, clock.Elapsed.TotalSeconds);
             _logger.RunCompleted(result.FinalEvaluation.Result.MeanReturn, result.FinalEvaluation.Result.MeanCost, result.CumulativeViolation, result.Elapsed.TotalSeconds);
@@ -548,21 +560,14 @@ public sealed class MarvelPipeline
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         int index = run.Evaluations.Count;
-        // Fresh instances for every evaluation: an evaluation is a function of the policy, the seed and its index only, so a resumed run
-        // evaluates exactly as an uninterrupted one (also for tasks whose wrappers keep running statistics).
-        var environments = Enumerable.Range(0, Math.Min(_options.EnvironmentCount, _options.EvalEpisodes)).Select(_ => _environments.Make(_options.TaskId)).ToArray();
-        EvaluationResult result;
-        try
-        {
-            result = SeededEvaluator.Evaluate(learner.Policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
-        }
-        finally
-        {
-            foreach (var e in environments) e.Dispose();
-        }
+        var result = EvaluatePolicy(learner.Policy, evalSeed, index, cancellationToken);
         run.AppendEvaluation(new EvaluationPoint(index, iteration, totals.EnvironmentSteps, result));
         _logger.Evaluated(index, iteration, result.MeanReturn, result.MeanCost, _options.CostLimit);
         if (index == 0 && double.IsNaN(result.NormalizedReward)) _logger.NoScoreReference(_options.TaskId);
+        if (_options.ReturnedPolicy == ReturnedPolicy.BestWithinLimit
+            && (BestWithinLimit(run.Evaluations, _options.CostLimit, _options.ReturnedPolicyStandardErrors) == index
+                || Safest(run.Evaluations, _options.ReturnedPolicyStandardErrors) == index))
+            learner.ExportHandover().Save(run.CandidatePath(index));
         var scalars = new Dictionary<string, double>(StringComparer.Ordinal)
         {
             ["iteration"] = iteration,
@@ -573,6 +578,103 @@ public sealed class MarvelPipeline
         };
         MarvelTelemetry.Publish(MarvelPipelineStages.Evaluation, scalars);
         progress?.Report(new TrainingProgress(MarvelPipelineStages.Evaluation, index, 0, scalars));
+    }
+
+    /// <summary>Evaluation number <paramref name="index"/> of <paramref name="policy"/> (its episodes' seeds follow from the index).</summary>
+    private EvaluationResult EvaluatePolicy(IPolicy policy, ulong evalSeed, int index, CancellationToken cancellationToken)
+    {
+        // Fresh instances for every evaluation: an evaluation is a function of the policy, the seed and its index only, so a resumed run
+        // evaluates exactly as an uninterrupted one (also for tasks whose wrappers keep running statistics).
+        var environments = Enumerable.Range(0, Math.Min(_options.EnvironmentCount, _options.EvalEpisodes)).Select(_ => _environments.Make(_options.TaskId)).ToArray();
+        try
+        {
+            return SeededEvaluator.Evaluate(policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
+        }
+        finally
+        {
+            foreach (var e in environments) e.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// An upper confidence bound of an evaluated policy's expected episode cost: the mean episode cost plus
+    /// <paramref name="standardErrors"/> standard errors (sample standard deviation over the evaluation's episodes / √n; the mean
+    /// alone for one episode).
+    /// </summary>
+    internal static double CostUpperBound(EvaluationResult result, double standardErrors)
+    {
+        var episodes = result.Episodes;
+        int n = episodes.Count;
+        if (n < 2 || standardErrors == 0) return result.MeanCost;
+        double mean = episodes.Average(e => e.Cost);
+        double variance = episodes.Sum(e => (e.Cost - mean) * (e.Cost - mean)) / (n - 1);
+        return result.MeanCost + standardErrors * Math.Sqrt(variance / n);
+    }
+
+    /// <summary>
+    /// The index of the evaluation with the highest mean return among those whose cost bound (<see cref="CostUpperBound"/>) is within
+    /// <paramref name="costLimit"/> (the earliest on ties), or −1 when none is.
+    /// </summary>
+    internal static int BestWithinLimit(IReadOnlyList<EvaluationPoint> evaluations, double costLimit, double standardErrors)
+    {
+        int best = -1;
+        for (int i = 0; i < evaluations.Count; i++)
+        {
+            var r = evaluations[i].Result;
+            if (CostUpperBound(r, standardErrors) <= costLimit && (best < 0 || r.MeanReturn > evaluations[best].Result.MeanReturn)) best = i;
+        }
+        return best;
+    }
+
+    /// <summary>The index of the evaluation with the lowest cost bound (the higher mean return, then the earliest, on ties); −1 when there is none.</summary>
+    internal static int Safest(IReadOnlyList<EvaluationPoint> evaluations, double standardErrors)
+    {
+        int safest = -1;
+        double bound = double.PositiveInfinity;
+        for (int i = 0; i < evaluations.Count; i++)
+        {
+            double b = CostUpperBound(evaluations[i].Result, standardErrors);
+            if (safest < 0 || b < bound || (b == bound && evaluations[i].Result.MeanReturn > evaluations[safest].Result.MeanReturn))
+            {
+                safest = i;
+                bound = b;
+            }
+        }
+        return safest;
+    }
+
+    /// <summary>
+    /// Chooses the policy the run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>), writes its artifact to <c>final/</c> and
+    /// returns its evaluation: the last periodic one for <see cref="ReturnedPolicy.LastIterate"/>, otherwise a fresh one (index one past the
+    /// periodic evaluations, so its episodes are none the choice was made on) of the chosen candidate: the best within the limit, or the
+    /// one with the lowest cost bound when none is.
+    /// </summary>
+    private EvaluationPoint ReturnPolicy(RunDirectory run, IOnlineSafeLearner online, ulong evalSeed, OnlineSession session, CancellationToken cancellationToken)
+    {
+        var evaluations = run.Evaluations;
+        if (_options.ReturnedPolicy == ReturnedPolicy.LastIterate)
+        {
+            online.ExportHandover().Save(run.FinalPath);
+            return evaluations[^1];
+        }
+        int best = BestWithinLimit(evaluations, _options.CostLimit, _options.ReturnedPolicyStandardErrors);
+        if (best < 0) best = Safest(evaluations, _options.ReturnedPolicyStandardErrors);
+        HandoverArtifact chosen;
+        long iteration;
+        {
+            var path = run.CandidatePath(evaluations[best].Index);
+            if (!File.Exists(Path.Combine(path, "manifest.json")))
+                throw new InvalidDataException($"Marvel pipeline: evaluation {evaluations[best].Index} (iteration {evaluations[best].Iteration}) is the policy to return, " +
+                    $"but its policy is not in '{path}'. The run folder was changed by hand or written by another version; run it again from the start.");
+            chosen = HandoverArtifact.Load(path);
+            iteration = evaluations[best].Iteration;
+        }
+        EvaluationResult result;
+        using (var policy = InferencePolicy.FromArtifact(chosen))
+            result = EvaluatePolicy(policy, evalSeed, evaluations.Count, cancellationToken);
+        chosen.Save(run.FinalPath);
+        if (Directory.Exists(run.CandidatesPath)) Directory.Delete(run.CandidatesPath, recursive: true);
+        return new EvaluationPoint(evaluations.Count, iteration, session.EnvironmentSteps, result);
     }
 
     /// <summary>
@@ -666,12 +768,17 @@ public sealed class MarvelPipeline
             TimeSpan.FromSeconds(file.ElapsedSeconds), file.Metrics);
     }
 
+    /// <summary>The warning written to <c>status.json</c> and <c>result.json</c> when a resumed run continued under another runtime.</summary>
+    private static string RuntimeWarning(List<string> differences) =>
+        $"resumed under another runtime ({string.Join("; ", differences)}): the numbers are correct but not bit-identical to an uninterrupted run " +
+        "(runtime.json lists every process; pin the kernels with ATEN_CPU_CAPABILITY to compare across CPU kinds).";
+
     /// <summary>A fresh <see cref="Run"/> removes the outputs a resume would read, so an old run's stages and checkpoints are never mixed in.</summary>
     private static void DeleteOutputsOfEarlierRun(RunDirectory run)
     {
-        foreach (var folder in new[] { run.CheckpointsPath, run.HandoverPath, run.AlignedPath })
+        foreach (var folder in new[] { run.CheckpointsPath, run.HandoverPath, run.AlignedPath, run.CandidatesPath, run.FinalPath })
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        foreach (var file in new[] { run.AlignmentInfoPath, run.ResultPath })
+        foreach (var file in new[] { run.AlignmentInfoPath, run.ResultPath, run.RuntimePath })
             if (File.Exists(file)) File.Delete(file);
     }
 
@@ -779,6 +886,12 @@ public sealed class MarvelPipeline
         ["final_mean_cost"] = r.FinalEvaluation.Result.MeanCost,
         ["final_normalized_reward"] = r.FinalEvaluation.Result.NormalizedReward,
         ["final_normalized_cost"] = r.FinalEvaluation.Result.NormalizedCost,
+        ["final_iteration"] = r.FinalEvaluation.Iteration,                     // the online iteration of the returned policy
+        ["last_iterate_mean_return"] = r.LastIterateEvaluation.Result.MeanReturn,
+        ["last_iterate_mean_cost"] = r.LastIterateEvaluation.Result.MeanCost,
+        ["last_iterate_normalized_reward"] = r.LastIterateEvaluation.Result.NormalizedReward,
+        ["last_iterate_normalized_cost"] = r.LastIterateEvaluation.Result.NormalizedCost,
+        ["evaluation_violation"] = r.EvaluationViolation,
         ["normalized_reward_gain"] = r.NormalizedRewardGain,
         ["cumulative_violation"] = r.CumulativeViolation,
         ["reward_auc"] = r.RewardAuc,

@@ -37,6 +37,11 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
             failures.AddError($"must be finite and > 0 (the largest offline multiplier taken over at the handover), got {options.MaxHandoverLambda}.", nameof(options.MaxHandoverLambda));
         if (!Enum.IsDefined(options.LambdaAtHandover))
             failures.AddError($"must be Controller or OfflineMultiplier, got {(int)options.LambdaAtHandover}.", nameof(options.LambdaAtHandover));
+        if (!(options.ReturnedPolicyStandardErrors >= 0) || double.IsInfinity(options.ReturnedPolicyStandardErrors))
+            failures.AddError($"must be a finite number ≥ 0 (standard errors of the evaluation's mean cost; 0 compares the mean alone), got {options.ReturnedPolicyStandardErrors}.",
+                nameof(options.ReturnedPolicyStandardErrors));
+        if (!Enum.IsDefined(options.ReturnedPolicy))
+            failures.AddError($"must be LastIterate or BestWithinLimit, got {(int)options.ReturnedPolicy}.", nameof(options.ReturnedPolicy));
         if (!(options.AlignmentRolloutFraction >= 0 && options.AlignmentRolloutFraction <= 1))
             failures.AddError($"must be in [0, 1] (the share of each alignment batch taken from the rollout episodes), got {options.AlignmentRolloutFraction}.", nameof(options.AlignmentRolloutFraction));
         if (options.HandoverLoad is null)

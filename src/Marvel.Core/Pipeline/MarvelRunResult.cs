@@ -15,7 +15,10 @@ public sealed record EvaluationPoint(int Index, long Iteration, long Environment
 /// <param name="OnlineAlgorithm">The online learner, e.g. "SAC-Lag".</param>
 /// <param name="OfflineEvaluation">Evaluation of the handed-over actor before any online iteration (iteration 0, after alignment,
 /// which leaves the actor unchanged): the "offline only" baseline.</param>
-/// <param name="FinalEvaluation">Evaluation after the last online iteration.</param>
+/// <param name="FinalEvaluation">Evaluation of the policy the run returns (the artifact in the run's <c>final/</c> folder), chosen by
+/// <see cref="MarvelPipelineOptions.ReturnedPolicy"/>: with <see cref="ReturnedPolicy.LastIterate"/> the last periodic evaluation; with
+/// <see cref="ReturnedPolicy.BestWithinLimit"/> a fresh evaluation (its own episodes, <see cref="EvaluationPoint.Index"/> one past the last
+/// periodic one) of the chosen policy, whose online iteration is <see cref="EvaluationPoint.Iteration"/>.</param>
 /// <param name="Evaluations">Every evaluation, in order.</param>
 /// <param name="OnlineIterations">Online iterations completed.</param>
 /// <param name="OnlineEnvironmentSteps">Online environment steps taken.</param>
@@ -31,6 +34,16 @@ public sealed record MarvelRunResult(string RunDirectory, string OfflineAlgorith
     EvaluationPoint FinalEvaluation, IReadOnlyList<EvaluationPoint> Evaluations, long OnlineIterations, long OnlineEnvironmentSteps, long OnlineEpisodes,
     double CumulativeViolation, double RewardAuc, double NormalizedRewardAuc, long AlignmentSteps, double FinalLambda, TimeSpan Elapsed)
 {
+    private readonly EvaluationPoint? _lastIterate;
+
+    /// <summary>The last periodic evaluation, of the policy after the last online iteration (the last row of <c>metrics/eval.csv</c>);
+    /// the same point as <see cref="FinalEvaluation"/> when the run returns its last iterate.</summary>
+    public EvaluationPoint LastIterateEvaluation { get => _lastIterate ?? FinalEvaluation; init => _lastIterate = value; }
+
+    /// <summary>Σ max(0, episode cost − CostLimit) over the periodic evaluations' episodes and the returned policy's fresh evaluation,
+    /// in cost units: the violation the evaluations themselves caused, apart from <see cref="CumulativeViolation"/>.</summary>
+    public double EvaluationViolation { get; init; }
+
     /// <summary>Final minus offline DSRL-normalized reward (positive: finetuning improved the reward).</summary>
     public double NormalizedRewardGain => FinalEvaluation.Result.NormalizedReward - OfflineEvaluation.Result.NormalizedReward;
 

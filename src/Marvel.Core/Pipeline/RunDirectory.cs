@@ -53,6 +53,30 @@ public sealed class RunDirectory
     internal string EvalCsvPath => Path.Combine(Root, "metrics", "eval.csv");
     internal string HandoverPath => Path.Combine(Root, "handover");
     internal string AlignedPath => Path.Combine(Root, "aligned");
+    /// <summary>The artifact of the policy the run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>), written when the run completes.</summary>
+    internal string FinalPath => Path.Combine(Root, "final");
+
+    /// <summary>Exports of the policies that were the best within the limit when evaluated (<see cref="ReturnedPolicy.BestWithinLimit"/>),
+    /// one folder per evaluation index; removed when the run completes.</summary>
+    internal string CandidatesPath => Path.Combine(Root, "returned-candidates");
+
+    internal string CandidatePath(int evaluationIndex) =>
+        Path.Combine(CandidatesPath, "evaluation-" + evaluationIndex.ToString("D4", CultureInfo.InvariantCulture));
+
+    /// <summary>Deletes candidate folders of evaluations at or after <paramref name="firstStale"/>: on resume they belong to evaluations
+    /// the run will make again (and save again when they are chosen again).</summary>
+    internal void PruneCandidates(int firstStale)
+    {
+        if (!Directory.Exists(CandidatesPath)) return;
+        foreach (var folder in Directory.EnumerateDirectories(CandidatesPath))
+        {
+            var name = Path.GetFileName(folder);
+            bool stale = !name.StartsWith("evaluation-", StringComparison.Ordinal)
+                || !int.TryParse(name.AsSpan("evaluation-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= firstStale;
+            if (stale) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     internal string CheckpointPath(long iteration) => Path.Combine(Root, "checkpoints", "iteration-" + iteration.ToString("D6", CultureInfo.InvariantCulture));
 
     internal IReadOnlyList<EvaluationPoint> Evaluations => _evaluations;
@@ -62,6 +86,43 @@ public sealed class RunDirectory
     /// <summary>The online learner's check of the handed-over critics (<see cref="Abstractions.Learning.CriticHandoverCheck"/>), when it ran.</summary>
     internal string HandoverCheckPath => Path.Combine(Root, "handover-check.json");
     internal string CheckpointsPath => Path.Combine(Root, "checkpoints");
+
+    /// <summary><c>runtime.json</c>: the runtime fingerprint of every process that ran a part of the run, in order (one entry unless resumed).</summary>
+    internal string RuntimePath => Path.Combine(Root, "runtime.json");
+
+    /// <summary>
+    /// Records this process's runtime fingerprint in <c>runtime.json</c>: a fresh run starts the list, a resume appends to it (runs of
+    /// earlier versions without the file start from the fingerprint their <c>status.json</c> holds). Returns the deciding differences
+    /// between this process and any earlier one, as texts; empty when every process agreed.
+    /// </summary>
+    internal List<string> RecordRuntime(bool resume)
+    {
+        var history = new List<Dictionary<string, string>>();
+        if (resume)
+        {
+            try
+            {
+                if (File.Exists(RuntimePath))
+                    history = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(RuntimePath), Json) ?? [];
+                else if (File.Exists(StatusPath))
+                {
+                    using var status = JsonDocument.Parse(File.ReadAllText(StatusPath));
+                    if (status.RootElement.TryGetProperty("runtime", out var runtime) && runtime.ValueKind == JsonValueKind.Object)
+                        history.Add(runtime.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+                            .ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal));
+                }
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"'{RuntimePath}' (or status.json's \"runtime\") is not valid JSON: {e.Message}. Delete the file to resume without the check.", e);
+            }
+        }
+        var current = RuntimeFingerprint.Describe();
+        var differences = history.SelectMany(h => RuntimeFingerprint.Differences(h, current)).Distinct(StringComparer.Ordinal).ToList();
+        history.Add(current);
+        WriteJson(RuntimePath, history);
+        return differences;
+    }
     internal string OfflineCheckpointsPath => Path.Combine(CheckpointsPath, "offline");
     internal string AlignmentCheckpointsPath => Path.Combine(CheckpointsPath, "alignment");
     internal string LatestCheckpointPointerPath => Path.Combine(CheckpointsPath, LatestPointerName);

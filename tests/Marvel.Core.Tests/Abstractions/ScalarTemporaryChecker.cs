@@ -49,13 +49,7 @@ internal static class ScalarTemporaryChecker
         IEnumerable<(string Path, string Text)> sources, IEnumerable<string>? allowedFiles = null)
     {
         var allowed = (allowedFiles ?? Array.Empty<string>()).ToArray();
-        var parse = new CSharpParseOptions(LanguageVersion.Preview);
-        var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, s.Path)).ToList();
-        trees.Add(CSharpSyntaxTree.ParseText(string.Concat(ImplicitUsings.Select(u => $"global using global::{u};\n")), parse, "ImplicitUsings.g.cs"));
-        var compilation = CSharpCompilation.Create("ScalarCheck", trees, References(),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
-        // CS8795: a partial method that a source generator ([GeneratedRegex]) implements; this compilation runs no generators.
-        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").Select(d => d.ToString()).ToList();
+        var (compilation, trees, errors) = Compile(sources);
         var scalar = compilation.GetTypeByMetadataName("TorchSharp.Scalar");
         var tensor = compilation.GetTypeByMetadataName("TorchSharp.torch+Tensor");
         if (scalar is null || tensor is null) errors.Add("TorchSharp.Scalar or TorchSharp.torch.Tensor is not among the references.");
@@ -152,6 +146,23 @@ internal static class ScalarTemporaryChecker
         if (op.Name == "op_Addition") return "operator-temporary";
         if (op.Name == "op_Subtraction" && SymbolEqualityComparer.Default.Equals(leftType, scalar)) return "operator-temporary";
         return null;
+    }
+
+    /// <summary>
+    /// Compiles C# sources as the library is compiled (preview language, nullable, unsafe, the SDK's implicit usings) against every
+    /// managed assembly beside the tests except the Marvel ones, so the semantic model resolves every symbol of the sources under check.
+    /// Returns the compilation, the sources' syntax trees (without the implicit-usings file) and the compilation errors.
+    /// </summary>
+    public static (CSharpCompilation Compilation, IReadOnlyList<SyntaxTree> Trees, List<string> Errors) Compile(IEnumerable<(string Path, string Text)> sources)
+    {
+        var parse = new CSharpParseOptions(LanguageVersion.Preview);
+        var trees = sources.Select(s => CSharpSyntaxTree.ParseText(s.Text, parse, s.Path)).ToList();
+        var usings = CSharpSyntaxTree.ParseText(string.Concat(ImplicitUsings.Select(u => $"global using global::{u};\n")), parse, "ImplicitUsings.g.cs");
+        var compilation = CSharpCompilation.Create("SourceCheck", trees.Append(usings), References(),
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+        // CS8795: a partial method that a source generator ([GeneratedRegex]) implements; this compilation runs no generators.
+        var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error && d.Id != "CS8795").Select(d => d.ToString()).ToList();
+        return (compilation, trees, errors);
     }
 
     private static IEnumerable<MetadataReference> References()

@@ -112,6 +112,27 @@ public class InferencePolicyTests
     }
 
     [Test]
+    public void Act_RepeatedOnSmallBatches_IsBitIdenticalToTheLearnersPolicyEveryTime()
+    {
+        // Regression: the input tensor wrapped a managed copy of the observations, whose address (and so the alignment libtorch's
+        // matrix kernels see) changes from call to call; the last bits of the actions then did too (a resumed pipeline run's final
+        // evaluation differed from the uninterrupted one's in the 9th digit). The input now lives in libtorch memory.
+        using var learner = new SacLagLearner(Context(AsymmetricBox), TinySacLag());
+        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover());
+        var obs = Observations(64);
+        var junk = new List<float[]>();
+        for (int call = 0; call < 200; call++)
+        {
+            int rows = 1 + call % 3;
+            var slice = obs.AsSpan(call % 60 * ObservationSize, rows * ObservationSize);
+            var expected = new float[rows * ActionSize];
+            learner.Policy.Act(slice, expected, deterministic: true);
+            junk.Add(new float[1 + call % 7]); // moves the next managed allocations by a few bytes
+            policy.Act(slice).Should().Equal(expected, $"call {call} ({rows} rows)");
+        }
+    }
+
+    [Test]
     public void Act_BcArtifact_MatchesTheLearnersOwnPolicyInBothModes()
     {
         using var learner = new BcLearner(Context(SymmetricBox), TinyBc());

@@ -63,8 +63,9 @@ public class LagrangeWarmStartTests
     [Test]
     public void HandoverLambda_TakesTheOfflinePidMultiplier_OnlyForTheSameActorLossForm()
     {
-        var options = new MarvelPipelineOptions();
-        options.LambdaAtHandover.Should().Be(LambdaAtHandover.OfflineMultiplier);
+        new MarvelPipelineOptions().LambdaAtHandover.Should().Be(LambdaAtHandover.Controller, "the default since the 3-seed evidence (docs/results.md)");
+        MarvelPipeline.HandoverLambda(new MarvelPipelineOptions(), Manifest(State("OsrlBatchPid", 0.82))).Should().BeNull("the controller's own start is the default");
+        var options = new MarvelPipelineOptions { LambdaAtHandover = LambdaAtHandover.OfflineMultiplier };
 
         MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 0.82))).Should().Be(0.82);
         MarvelPipeline.HandoverLambda(options, Manifest(State("OsrlBatchPid", 1077))).Should().Be(10, "a runaway offline λ is clipped at MaxHandoverLambda");
@@ -131,6 +132,32 @@ public class HandoverLambdaOptionsTests
         var result = new MarvelPipelineOptionsValidator().Validate(null, new MarvelPipelineOptions { MaxHandoverLambda = value });
         result.Failed.Should().BeTrue();
         result.FailureMessage.Should().Contain("MaxHandoverLambda");
+    }
+
+    [Test]
+    public void ReturnedPolicy_UndefinedValue_IsRejectedNamingIt()
+    {
+        var result = new MarvelPipelineOptionsValidator().Validate(null, new MarvelPipelineOptions { ReturnedPolicy = (ReturnedPolicy)5 });
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("ReturnedPolicy").And.Contain("5");
+    }
+
+    [TestCase(-0.1)]
+    [TestCase(double.NaN)]
+    [TestCase(double.PositiveInfinity)]
+    public void ReturnedPolicyStandardErrors_NegativeOrNotFinite_IsRejectedNamingIt(double value)
+    {
+        var result = new MarvelPipelineOptionsValidator().Validate(null, new MarvelPipelineOptions { ReturnedPolicyStandardErrors = value });
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("ReturnedPolicyStandardErrors");
+    }
+
+    [Test]
+    public void SafeFinetuningPreset_UsesTheBoundedGainRule()
+    {
+        var o = AdaptivePidLagrangeOptions.SafeFinetuning(25);
+        o.GainAdaptation.Should().Be(GainAdaptationRule.Bounded);
+        (o.CostLimit, o.Kp, o.Ki, o.Kd, o.SetPointFraction).Should().Be((25.0, 0.1, 0.01, 0.01, 0.8));
     }
 
     [Test]

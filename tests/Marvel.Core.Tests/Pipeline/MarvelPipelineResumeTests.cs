@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Offline.Cpq;
@@ -85,6 +86,12 @@ public class MarvelPipelineResumeTests
         finalA.Keys.Should().Contain([Path.Combine("learner", "networks", "actor.bin"), Path.Combine("learner", "optimizers", "alpha.bin"), Path.Combine("learner", "replay.bin"), "environment.bin"]);
         foreach (var (file, bytes) in finalA)
             finalB[file].AsSpan().SequenceEqual(bytes).Should().BeTrue($"{file} should be byte-identical after resuming");
+        // The returned policy (best within the limit, chosen from candidates that the resumes pruned and saved again) is the same one.
+        resultB.FinalEvaluation.Iteration.Should().Be(resultA.FinalEvaluation.Iteration);
+        File.ReadAllBytes(Path.Combine(b.RunDirectory, "final", "networks", "actor.bin"))
+            .Should().Equal(File.ReadAllBytes(Path.Combine(a.RunDirectory, "final", "networks", "actor.bin")));
+        resultB.FinalEvaluation.Result.MeanReturn.Should().Be(resultA.FinalEvaluation.Result.MeanReturn);
+        Directory.Exists(Path.Combine(b.RunDirectory, "returned-candidates")).Should().BeFalse("the candidates are removed when the run completes");
         resultB.CumulativeViolation.Should().Be(resultA.CumulativeViolation);
         resultB.FinalLambda.Should().Be(resultA.FinalLambda);
         resultB.RewardAuc.Should().Be(resultA.RewardAuc);
@@ -227,6 +234,33 @@ public class MarvelPipelineResumeTests
 
         FluentActions.Invoking(() => FakePipeline(changed).Resume(PipelineTestData.Dataset))
             .Should().Throw<InvalidOperationException>().WithMessage($"*MarvelPipelineOptions.{field}*");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Resume_RecordsEveryProcessRuntime_AndWarnsWhenTheKernelCapabilityDiffers(bool otherCapability)
+    {
+        var o = Options(iterations: 3, evalEvery: 10, checkpointEvery: 1);
+        using (var cts = new CancellationTokenSource())
+            FluentActions.Invoking(() => FakePipeline(o).Run(PipelineTestData.Dataset, CancelAt(cts, 2), cts.Token)).Should().Throw<OperationCanceledException>();
+        var runtimePath = Path.Combine(o.RunDirectory, "runtime.json");
+        var first = JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(runtimePath))!;
+        first.Should().ContainSingle().Which.Should().ContainKeys("cpuKernelCapability", "mklCbwr", "torchThreads", "libtorch", "marvelCore");
+        if (otherCapability)
+        {
+            // As if the first part had run on another CPU kind.
+            first[0]["cpuKernelCapability"] = "avx2-elsewhere";
+            File.WriteAllText(runtimePath, JsonSerializer.Serialize(first));
+        }
+
+        FakePipeline(o).Resume(PipelineTestData.Dataset);
+
+        JsonSerializer.Deserialize<List<Dictionary<string, string>>>(File.ReadAllText(runtimePath))!.Should().HaveCount(2);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.RunDirectory, "result.json")));
+        if (otherCapability)
+            result.RootElement.GetProperty("runtime_warning").GetString().Should().Contain("cpuKernelCapability avx2-elsewhere →").And.Contain("not bit-identical");
+        else
+            result.RootElement.TryGetProperty("runtime_warning", out _).Should().BeFalse("both parts ran under the same runtime");
     }
 
     [Test]

@@ -99,7 +99,8 @@ public class MarvelPipelineTests
         result.OnlineIterations.Should().Be(2);
         result.Evaluations.Select(e => e.Iteration).Should().Equal(0, 1, 2);
         result.OfflineEvaluation.Iteration.Should().Be(0);
-        result.FinalEvaluation.Iteration.Should().Be(2);
+        result.LastIterateEvaluation.Iteration.Should().Be(2);
+        result.LastIterateEvaluation.Should().BeSameAs(result.Evaluations[^1]);
         result.AlignmentSteps.Should().Be(12, "3 calls × 4 mini-batches");
         result.CumulativeViolation.Should().BeApproximately(Cell(online, 2, "cumulative_violation"), 1e-6);
         result.OnlineEpisodes.Should().Be((long)(Cell(online, 1, "episodes") + Cell(online, 2, "episodes")));
@@ -116,6 +117,93 @@ public class MarvelPipelineTests
         Directory.Exists(Path.Combine(root, "checkpoints", "iteration-000001")).Should().BeFalse();
         Directory.GetFiles(root, "*.tmp", SearchOption.AllDirectories).Should().BeEmpty("atomic writes leave no temporary files behind");
     }
+
+    private static EvaluationPoint Point(int index, double meanReturn, params double[] costs) => new(index, index * 10, 0,
+        new EvaluationResult(costs.Select(c => new EpisodeSummary(meanReturn, c, 100)).ToList(), meanReturn, 0, costs.Average(), 0, 100, 20, double.NaN, costs.Average() / 20));
+
+    [Test]
+    public void CostUpperBound_HandValues_IsTheMeanPlusZStandardErrors()
+    {
+        // Costs 18 and 20: mean 19, sample variance ((−1)² + 1²)/1 = 2, standard error √(2/2) = 1.
+        MarvelPipeline.CostUpperBound(Point(0, 1, 18, 20).Result, 1.645).Should().BeApproximately(20.645, 1e-12);
+        MarvelPipeline.CostUpperBound(Point(0, 1, 18, 20).Result, 0).Should().Be(19);
+        MarvelPipeline.CostUpperBound(Point(0, 1, 7).Result, 1.645).Should().Be(7, "one episode has no spread to measure");
+        // Costs 0, 10, 20: mean 10, sample variance (100 + 0 + 100)/2 = 100, standard error 10/√3 = 5.7735.
+        MarvelPipeline.CostUpperBound(Point(0, 1, 0, 10, 20).Result, 2).Should().BeApproximately(10 + 2 * 10 / Math.Sqrt(3), 1e-12);
+    }
+
+    [Test]
+    public void BestWithinLimit_HandValues_TakesTheHighestReturnWhoseCostBoundIsWithinTheLimit_EarliestOnTies()
+    {
+        // Returns 100, 50, 80, 80, 200; costs [25, 25] (over), [10, 10] (bound 10), [18, 20] (mean 19, bound 20.645 at z = 1.645),
+        // [20, 20] (bound 20: exactly the limit, within), [30, 30] (over).
+        var points = new[] { Point(0, 100, 25, 25), Point(1, 50, 10, 10), Point(2, 80, 18, 20), Point(3, 80, 20, 20), Point(4, 200, 30, 30) };
+        MarvelPipeline.BestWithinLimit(points, 20, 1.645).Should().Be(3, "evaluation 2's bound 20.645 is over the limit");
+        MarvelPipeline.BestWithinLimit(points, 20, 0).Should().Be(2, "with the mean alone 2 and 3 tie at 80 and the earlier wins");
+        MarvelPipeline.BestWithinLimit(points, 9, 1.645).Should().Be(-1, "no bound is 9 or less");
+        MarvelPipeline.BestWithinLimit(points, 30, 1.645).Should().Be(4);
+        MarvelPipeline.BestWithinLimit([], 20, 1.645).Should().Be(-1);
+        MarvelPipeline.Safest(points, 1.645).Should().Be(1, "bounds 25, 10, 20.645, 20, 30");
+        MarvelPipeline.Safest([Point(0, 5, 0, 0), Point(1, 9, 0, 0), Point(2, 9, 0, 0)], 1.645).Should().Be(1, "equal bounds: the higher return, then the earlier");
+        MarvelPipeline.Safest([], 1.645).Should().Be(-1);
+    }
+
+    [Test]
+    public void Run_BestWithinLimit_ReturnsTheBestEvaluatedPolicyWithinTheLimit_ReEvaluatedOnFreshEpisodes()
+    {
+        // Limit 140 on BallCircle: the tiny policies' evaluations have cost bounds 132.3, 148.3, 149.4 and 147.5 (measured: mean
+        // cost + 1.645 standard errors over 2 episodes), so only the handed-over policy qualifies and the choice falls before the last iterate.
+        var o = Options(iterations: 3, evalEvery: 1, evalEpisodes: 2) with { CostLimit = 140, CheckpointEvery = 1 };
+        var result = TinySacLagPipeline(o).Run(PipelineTestData.Dataset);
+
+        o.ReturnedPolicy.Should().Be(ReturnedPolicy.BestWithinLimit, "it is the default");
+        // The rule, computed here independently: mean cost + 1.645 · sample std / √n within the limit.
+        static double Bound(EvaluationPoint e)
+        {
+            var costs = e.Result.Episodes.Select(x => x.Cost).ToArray();
+            double mean = costs.Average();
+            return mean + 1.645 * Math.Sqrt(costs.Sum(c => (c - mean) * (c - mean)) / (costs.Length - 1) / costs.Length);
+        }
+        var within = result.Evaluations.Where(e => Bound(e) <= 140).ToList();
+        within.Should().NotBeEmpty("some evaluations of this test are clearly below 140 (else pick another limit)");
+        var best = within.OrderByDescending(e => e.Result.MeanReturn).ThenBy(e => e.Index).First();
+        result.FinalEvaluation.Iteration.Should().Be(best.Iteration);
+        best.Should().NotBeSameAs(result.Evaluations[^1], "the last iterate is over the limit here");
+        result.FinalEvaluation.Index.Should().Be(result.Evaluations.Count, "its episodes are none the choice was made on");
+        result.LastIterateEvaluation.Should().BeSameAs(result.Evaluations[^1]);
+        // final/ holds the learner's export at the chosen iteration (the checkpoint of that iteration holds the same actor; iteration 0: the handover).
+        var source = best.Iteration == 0 ? Path.Combine(o.RunDirectory, "aligned")
+            : Path.Combine(o.RunDirectory, "checkpoints", $"iteration-{best.Iteration:D6}", "handover");
+        var finalActor = HandoverArtifact.Load(Path.Combine(o.RunDirectory, "final")).GetNetwork(HandoverRoles.Actor);
+        var sourceActor = HandoverArtifact.Load(source).GetNetwork(HandoverRoles.Actor);
+        finalActor.ContentEquals(sourceActor).Should().BeTrue("final/ holds the actor of the chosen iteration");
+        Directory.Exists(Path.Combine(o.RunDirectory, "returned-candidates")).Should().BeFalse();
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(o.RunDirectory, "result.json")));
+        json.RootElement.GetProperty("final_iteration").GetInt64().Should().Be(best.Iteration);
+        json.RootElement.GetProperty("final_mean_return").GetDouble().Should().Be(result.FinalEvaluation.Result.MeanReturn);
+        json.RootElement.GetProperty("last_iterate_mean_return").GetDouble().Should().Be(result.Evaluations[^1].Result.MeanReturn);
+        double evaluationViolation = result.Evaluations.Append(result.FinalEvaluation).SelectMany(e => e.Result.Episodes).Sum(e => Math.Max(0, e.Cost - 140));
+        result.EvaluationViolation.Should().BeApproximately(evaluationViolation, 1e-9);
+    }
+
+    [Test]
+    public void Run_LastIterate_ReturnsThePolicyAfterTheLastIteration()
+    {
+        var o = Options(iterations: 2, evalEvery: 1, evalEpisodes: 2) with { CostLimit = 5, CheckpointEvery = 1, ReturnedPolicy = ReturnedPolicy.LastIterate };
+        var result = TinySacLagPipeline(o).Run(PipelineTestData.Dataset);
+
+        result.FinalEvaluation.Should().BeSameAs(result.Evaluations[^1]);
+        result.LastIterateEvaluation.Should().BeSameAs(result.Evaluations[^1]);
+        var finalActor = HandoverArtifact.Load(Path.Combine(o.RunDirectory, "final")).GetNetwork(HandoverRoles.Actor);
+        var lastActor = HandoverArtifact.Load(Path.Combine(o.RunDirectory, "checkpoints", "iteration-000002", "handover")).GetNetwork(HandoverRoles.Actor);
+        finalActor.ContentEquals(lastActor).Should().BeTrue("final/ holds the last iterate's actor");
+    }
+
+    private static MarvelPipeline TinySacLagPipeline(MarvelPipelineOptions o) => new(o,
+        context => new CpqLearner(context, PipelineTestData.TinyCpq()),
+        new NoAlignment(),
+        new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = o.CostLimit, Kp = 1e-3, Ki = 1e-3, Kd = 1e-3 }),
+        SacLagHandover.Factory(new SacLagOptions { EpisodesPerIteration = 2, UpdatesPerIteration = 2, BatchSize = 64, MiniBatches = 2, ActorLearningRate = 1e-3 }));
 
     [Test]
     public void Run_FakeLearner_CountsViolationEvaluatesOnScheduleAndComputesAuc()

@@ -81,7 +81,8 @@ internal sealed class FakeOnlineLearner(LearnerContext context) : IOnlineSafeLea
         return new OnlineIterationResult(it - 1, it * 400, [new EpisodeSummary(5, 40, 200), new EpisodeSummary(7, 10, 200)], update.Lambda, metrics);
     }
 
-    public HandoverArtifact ExportHandover() => throw new NotSupportedException("The fake learner has no networks.");
+    /// <summary>The fake has no networks of its own; the pipeline's final/ folder gets the test artifact.</summary>
+    public HandoverArtifact ExportHandover() => PipelineTestData.Artifact();
     public void Dispose() => Disposed = true;
 }
 

@@ -1,6 +1,6 @@
-using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Data;
 
-namespace Marvel.Core.Tests.Algorithms.Shared;
+namespace Marvel.Core.Tests.Data;
 
 public class GaeTests
 {

@@ -1,4 +1,4 @@
-namespace Marvel.Core.Algorithms.Shared;
+namespace Marvel.Core.Data;
 
 /// <summary>Generalised advantage estimation (Schulman et al. 2016) over one environment's stretch of a rollout.</summary>
 /// <remarks>
