@@ -12,6 +12,7 @@ using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Environments;
 using Marvel.Core.Lagrange;
 using Marvel.Environments.MuJoCo;
+using Marvel.Plotting;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -76,8 +77,8 @@ AtomicFile.WriteAllText(Path.Combine(outDir, "eval.csv"), evals.ToString());
 
 var x = curve.Select(c => c.Steps).ToArray();
 void SavePlot(string file, string title, string yLabel, double[] train, double[] evalY, double? limit) =>
-    TrainingCurvePlot.Save(Path.Combine(outDir, file), title, yLabel, x, train, "training episodes (mean per iteration)", 3,
-        evalCurve.Select(c => c.Steps).ToArray(), evalY, evalEpisodes, limit);
+    TrainingCurvePlot.Save(Path.Combine(outDir, file), title, yLabel, x, train, "training episodes (mean per iteration)",
+        evalCurve.Select(c => c.Steps).ToArray(), evalY, evalEpisodes, limit, 3);
 SavePlot("return.png", $"SAC-Lag + aPID on {task}: episode return", "undiscounted return", curve.Select(c => c.Return).ToArray(), evalCurve.Select(c => c.Return).ToArray(), null);
 SavePlot("cost.png", $"SAC-Lag + aPID on {task}: episode cost", "undiscounted cost", curve.Select(c => c.Cost).ToArray(), evalCurve.Select(c => c.Cost).ToArray(), costLimit);
 SavePlot("lambda.png", $"SAC-Lag + aPID on {task}: multiplier", "λ", curve.Select(c => c.Lambda).ToArray(), [], null);

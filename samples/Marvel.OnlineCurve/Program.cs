@@ -10,6 +10,7 @@ using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Environments;
 using Marvel.Core.Lagrange;
+using Marvel.Plotting;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -74,8 +75,8 @@ static double[] Smooth(IReadOnlyList<double> v, int window) =>
     v.Select((_, i) => v.Skip(Math.Max(0, i - window + 1)).Take(Math.Min(window, i + 1)).Average()).ToArray();
 var x = curve.Select(c => c.Steps).ToArray();
 void SavePlot(string file, string title, string yLabel, double[] train, double[] evalY, double? limit) =>
-    TrainingCurvePlot.Save(Path.Combine(outDir, file), title, yLabel, x, Smooth(train, 5), "training episodes (moving mean of 5 iterations)", 0,
-        evalCurve.Select(c => c.Steps).ToArray(), evalY, evalEpisodes, limit);
+    TrainingCurvePlot.Save(Path.Combine(outDir, file), title, yLabel, x, Smooth(train, 5), "training episodes (moving mean of 5 iterations)",
+        evalCurve.Select(c => c.Steps).ToArray(), evalY, evalEpisodes, limit, 0);
 SavePlot("return.png", $"SAC-Lag + aPID on {task}: episode return", "undiscounted return", curve.Select(c => c.Return).ToArray(), evalCurve.Select(c => c.Return).ToArray(), null);
 SavePlot("cost.png", $"SAC-Lag + aPID on {task}: episode cost", "undiscounted cost", curve.Select(c => c.Cost).ToArray(), evalCurve.Select(c => c.Cost).ToArray(), costLimit);
 SavePlot("lambda.png", $"SAC-Lag + aPID on {task}: multiplier", "λ", curve.Select(c => c.Lambda).ToArray(), [], null);
