@@ -193,24 +193,9 @@ public sealed class ValuePreAligner : ICheckpointableValueAligner
         return new ValueAlignmentResult(result, gradientSteps, last);
     }
 
-    private Adam NewOptimizer(QEnsemble critic, double learningRate, HandoverArtifact artifact, string role)
-    {
-        var optimizer = KeptScalarOptimizer.Adam(critic.parameters(), learningRate);
-        if (_options.LoadCriticOptimizerStates && artifact.OptimizerStates.TryGetValue(role, out var state))
-        {
-            try
-            {
-                ModuleState.LoadOptimizer(optimizer, state, role);
-                ModuleState.SetLearningRate(optimizer, learningRate);
-            }
-            catch
-            {
-                optimizer.Dispose();
-                throw;
-            }
-        }
-        return optimizer;
-    }
+    private Adam NewOptimizer(QEnsemble critic, double learningRate, HandoverArtifact artifact, string role) =>
+        KeptScalarOptimizer.AdamFrom(critic.parameters(), learningRate,
+            _options.LoadCriticOptimizerStates && artifact.OptimizerStates.TryGetValue(role, out var state) ? state : null, role);
 
     /// <summary>One mini-batch gradient step of both critics; holds references only, owns nothing.</summary>
     private sealed class AlignmentStep(ValuePreAlignmentOptions options, ArtifactNetworks networks, QEnsemble rewardTarget, QEnsemble costTarget,

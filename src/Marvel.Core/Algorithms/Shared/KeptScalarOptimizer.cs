@@ -1,3 +1,4 @@
+using Marvel.Core.Networks;
 using TorchSharp.Modules;
 
 namespace Marvel.Core.Algorithms.Shared;
@@ -15,4 +16,35 @@ internal static class KeptScalarOptimizer
     /// <summary>AdamW (decoupled weight decay) with PyTorch's other defaults.</summary>
     public static TorchSharp.Modules.AdamW AdamW(IEnumerable<Parameter> parameters, double learningRate, double weightDecay) =>
         new Optimizers.AdamW(parameters, learningRate, weight_decay: weightDecay);
+
+    /// <summary>
+    /// <see cref="Adam"/> with the moments of a saved optimizer state when <paramref name="state"/> is given. The learning rate stays
+    /// <paramref name="learningRate"/>: loading restores the producer's, and the consumer's options decide it (marvel.md §4.2, D14).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The state does not fit the parameters; the message names <paramref name="role"/>.</exception>
+    public static TorchSharp.Modules.Adam AdamFrom(IEnumerable<Parameter> parameters, double learningRate, byte[]? state, string role)
+    {
+        var optimizer = Adam(parameters, learningRate);
+        if (state is null) return optimizer;
+        try
+        {
+            ModuleState.LoadOptimizer(optimizer, state, role);
+            ModuleState.SetLearningRate(optimizer, learningRate);
+            return optimizer;
+        }
+        catch
+        {
+            optimizer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks that a saved Adam state fits <paramref name="parameters"/> without keeping an optimizer (nothing when null).</summary>
+    /// <exception cref="InvalidDataException">The state does not fit; the message names <paramref name="role"/>.</exception>
+    public static void CheckAdamState(IEnumerable<Parameter> parameters, byte[]? state, string role)
+    {
+        if (state is null) return;
+        using var probe = Adam(parameters, 1e-3);
+        ModuleState.LoadOptimizer(probe, state, role);
+    }
 }

@@ -62,6 +62,30 @@ public class KeptScalarOptimizerTests
     }
 
     [Test]
+    public void AdamFrom_TakesTheSavedMoments_ButKeepsItsOwnLearningRate_AndCheckAdamStateNamesTheRole()
+    {
+        torch.manual_seed(3);
+        var net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1));
+        using var producer = KeptScalarOptimizer.Adam(net.parameters(), 0.01);
+        Train(producer, net, 3);
+        var state = ModuleState.SaveOptimizer(producer);
+
+        using var consumer = KeptScalarOptimizer.AdamFrom(net.parameters(), 0.5, state, "actor");
+        consumer.ParamGroups.Single().LearningRate.Should().Be(0.5, "the consumer's options decide the rate (D14), not the producer's 0.01");
+        using var blank = KeptScalarOptimizer.Adam(net.parameters(), 0.5);
+        ModuleState.SaveOptimizer(consumer).Should().NotEqual(ModuleState.SaveOptimizer(blank), "the moments came along");
+        using var fresh = KeptScalarOptimizer.AdamFrom(net.parameters(), 0.5, null, "actor");
+        fresh.ParamGroups.Single().LearningRate.Should().Be(0.5);
+
+        var other = nn.Sequential(nn.Linear(5, 2));
+        FluentActions.Invoking(() => KeptScalarOptimizer.CheckAdamState(other.parameters(), state, "reward_critic"))
+            .Should().Throw<Exception>().WithMessage("*reward_critic*");
+        FluentActions.Invoking(() => KeptScalarOptimizer.AdamFrom(other.parameters(), 0.5, state, "cost_critic"))
+            .Should().Throw<Exception>().WithMessage("*cost_critic*");
+        KeptScalarOptimizer.CheckAdamState(other.parameters(), null, "unused");   // nothing to check
+    }
+
+    [Test]
     public void Adam_LoadsAStateSavedByTorchSharpAdam_AndTheReverse()
     {
         var net = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1));

@@ -397,21 +397,21 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
         byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
         byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
-        Probe(actor, actorState, HandoverRoles.Actor);
-        Probe(rewardCritic, rewardState, HandoverRoles.RewardCritic);
-        Probe(costCritic, costState, HandoverRoles.CostCritic);
+        KeptScalarOptimizer.CheckAdamState(actor.parameters(), actorState, HandoverRoles.Actor);
+        KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), rewardState, HandoverRoles.RewardCritic);
+        KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), costState, HandoverRoles.CostCritic);
 
         Polyak.Copy(actor.to(_device), _actor);
         _actorOptimizer.Dispose();
-        _actorOptimizer = NewOptimizer(_actor, _options.ActorLearningRate, actorState, HandoverRoles.Actor);
+        _actorOptimizer = KeptScalarOptimizer.AdamFrom(_actor.parameters(), _options.ActorLearningRate, actorState, HandoverRoles.Actor);
         if (options.LoadCritics)
         {
             Polyak.Copy(rewardCritic.to(_device), _rewardCritic);
             Polyak.Copy(costCritic.to(_device), _costCritic);
             _rewardOptimizer.Dispose();
-            _rewardOptimizer = NewOptimizer(_rewardCritic, _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
+            _rewardOptimizer = KeptScalarOptimizer.AdamFrom(_rewardCritic.parameters(), _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
             _costOptimizer.Dispose();
-            _costOptimizer = NewOptimizer(_costCritic, _options.CriticLearningRate, costState, HandoverRoles.CostCritic);
+            _costOptimizer = KeptScalarOptimizer.AdamFrom(_costCritic.parameters(), _options.CriticLearningRate, costState, HandoverRoles.CostCritic);
         }
     }
 
@@ -582,23 +582,5 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
             throw new InvalidDataException($"PPO-Lag: the artifact's '{role}' has hidden sizes [{string.Join(", ", d.HiddenSizes)}] but {hiddenOption} is [{string.Join(", ", hidden)}]. Set {hiddenOption} to the artifact's sizes.");
         if (!string.Equals(d.Activation, _options.Activation.ToString(), StringComparison.OrdinalIgnoreCase))
             throw new InvalidDataException($"PPO-Lag: the artifact's '{role}' uses activation '{d.Activation}' but Activation is '{_options.Activation}'.");
-    }
-
-    private static void Probe(nn.Module module, byte[]? state, string role)
-    {
-        if (state is null) return;
-        using var probe = KeptScalarOptimizer.Adam(module.parameters(), 1e-3);
-        ModuleState.LoadOptimizer(probe, state, role);
-    }
-
-    private static Adam NewOptimizer(nn.Module module, double learningRate, byte[]? state, string role)
-    {
-        var optimizer = KeptScalarOptimizer.Adam(module.parameters(), learningRate);
-        if (state is not null)
-        {
-            ModuleState.LoadOptimizer(optimizer, state, role);
-            ModuleState.SetLearningRate(optimizer, learningRate);
-        }
-        return optimizer;
     }
 }

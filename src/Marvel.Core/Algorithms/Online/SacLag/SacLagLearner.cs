@@ -437,9 +437,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
         byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
         byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
-        ProbeOptimizerState(actor, actorState, HandoverRoles.Actor);
-        ProbeOptimizerState(rewardCritic, rewardState, HandoverRoles.RewardCritic);
-        ProbeOptimizerState(costCritic, costState, HandoverRoles.CostCritic);
+        KeptScalarOptimizer.CheckAdamState(actor.parameters(), actorState, HandoverRoles.Actor);
+        KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), rewardState, HandoverRoles.RewardCritic);
+        KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), costState, HandoverRoles.CostCritic);
 
         // Swap: copy weights in, rebuild targets and optimizers.
         Polyak.Copy(actor.to(_device), _actor);
@@ -452,15 +452,15 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             FreezeParameters(_fallbackActor);
         }
         _actorOptimizer.Dispose();
-        _actorOptimizer = NewOptimizer(_actor, _options.ActorLearningRate, actorState, HandoverRoles.Actor);
+        _actorOptimizer = KeptScalarOptimizer.AdamFrom(_actor.parameters(), _options.ActorLearningRate, actorState, HandoverRoles.Actor);
         if (options.LoadCritics)
         {
             Polyak.Copy(rewardCritic.to(_device), _rewardCritic);
             Polyak.Copy(costCritic.to(_device), _costCritic);
             _rewardOptimizer.Dispose();
-            _rewardOptimizer = NewOptimizer(_rewardCritic, _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
+            _rewardOptimizer = KeptScalarOptimizer.AdamFrom(_rewardCritic.parameters(), _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
             _costOptimizer.Dispose();
-            _costOptimizer = NewOptimizer(_costCritic, _options.CostCriticLearningRate, costState, HandoverRoles.CostCritic);
+            _costOptimizer = KeptScalarOptimizer.AdamFrom(_costCritic.parameters(), _options.CostCriticLearningRate, costState, HandoverRoles.CostCritic);
         }
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
@@ -806,25 +806,6 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         if (Math.Abs(artifactScale - ownScale) > 1e-12 * Math.Max(1, Math.Abs(ownScale)))
             throw new InvalidDataException($"SAC-Lag: the artifact's critics were trained with {name} {artifactScale.ToString(CultureInfo.InvariantCulture)} but this learner uses " +
                 $"{ownScale.ToString(CultureInfo.InvariantCulture)}, so their values are on another scale. Set SacLagOptions.{name} to match, or pass HandoverLoadOptions.LoadCritics = false.");
-    }
-
-    private static void ProbeOptimizerState(nn.Module module, byte[]? state, string role)
-    {
-        if (state is null) return;
-        using var probe = KeptScalarOptimizer.Adam(module.parameters(), 1e-3);
-        ModuleState.LoadOptimizer(probe, state, role);
-    }
-
-    private static Adam NewOptimizer(nn.Module module, double learningRate, byte[]? state, string role)
-    {
-        var optimizer = KeptScalarOptimizer.Adam(module.parameters(), learningRate);
-        if (state is not null)
-        {
-            ModuleState.LoadOptimizer(optimizer, state, role);
-            // Loading restores the producer's learning rate; the online options decide it (marvel.md §4.2, D14).
-            ModuleState.SetLearningRate(optimizer, learningRate);
-        }
-        return optimizer;
     }
 }
 
