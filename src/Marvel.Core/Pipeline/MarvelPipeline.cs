@@ -429,10 +429,12 @@ public sealed class MarvelPipeline
                 LastIterateEvaluation = evaluations[^1],
                 EvaluationViolation = evaluationViolation,
             };
+            ResultFault?.Invoke();
             var summary = Summarize(result);
             if (runtimeDifferences.Count > 0) summary["runtime_warning"] = RuntimeWarning(runtimeDifferences);
             run.WriteJson(run.ResultPath, summary);
             run.WriteStatus("completed", stage);
+            if (Directory.Exists(run.CandidatesPath)) Directory.Delete(run.CandidatesPath, recursive: true);
             _logger.StageCompleted(MarvelPipelineStages.Online, clock.Elapsed.TotalSeconds);
             _logger.RunCompleted(result.FinalEvaluation.Result.MeanReturn, result.FinalEvaluation.Result.MeanCost, result.CumulativeViolation, result.Elapsed.TotalSeconds);
             return result;
@@ -550,6 +552,9 @@ public sealed class MarvelPipeline
         var stage = status.Stage ?? MarvelPipelineStages.Setup;
         return $"Stage '{stage}' has no checkpoint ({kept}); resuming keeps the completed stages and runs '{stage}' again from its start.";
     }
+
+    /// <summary>Test hook: called after the returned policy is saved to <c>final/</c> and before <c>result.json</c> is written (a throw simulates a crash there).</summary>
+    internal Action? ResultFault { get; set; }
 
     /// <summary>Test hook: called inside the temporary checkpoint folder before its state file is written (a throw simulates a crash mid-save).</summary>
     internal Action<string>? CheckpointFault { get; set; }
@@ -672,8 +677,7 @@ public sealed class MarvelPipeline
         EvaluationResult result;
         using (var policy = InferencePolicy.FromArtifact(chosen))
             result = EvaluatePolicy(policy, evalSeed, evaluations.Count, cancellationToken);
-        chosen.Save(run.FinalPath);
-        if (Directory.Exists(run.CandidatesPath)) Directory.Delete(run.CandidatesPath, recursive: true);
+        chosen.Save(run.FinalPath);   // the candidates are removed once result.json is written, so a crash before that can resume
         return new EvaluationPoint(evaluations.Count, iteration, session.EnvironmentSteps, result);
     }
 

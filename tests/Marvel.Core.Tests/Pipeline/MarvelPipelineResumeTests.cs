@@ -236,6 +236,27 @@ public class MarvelPipelineResumeTests
             .Should().Throw<InvalidOperationException>().WithMessage($"*MarvelPipelineOptions.{field}*");
     }
 
+    [Test]
+    public void Resume_AfterACrashBetweenTheReturnedPolicyAndResultJson_ReturnsTheSamePolicy()
+    {
+        // Regression: the candidates were deleted before result.json was written, so a resume after a crash in between could not find
+        // the chosen policy. They now go only once the run is complete.
+        var a = Options(iterations: 2, evalEvery: 1, checkpointEvery: 1);
+        var resultA = SacLagPipeline(a, SacLagSchedule.EpisodesThenUpdates).Run(PipelineTestData.Dataset);
+        var b = a with { RunDirectory = PipelineTestData.TempRunDirectory() };
+        _directories.Add(b.RunDirectory);
+        var crashing = SacLagPipeline(b, SacLagSchedule.EpisodesThenUpdates);
+        crashing.ResultFault = () => throw new IOException("simulated crash before result.json");
+        FluentActions.Invoking(() => crashing.Run(PipelineTestData.Dataset)).Should().Throw<IOException>();
+        File.Exists(Path.Combine(b.RunDirectory, "result.json")).Should().BeFalse();
+
+        var resultB = SacLagPipeline(b, SacLagSchedule.EpisodesThenUpdates).Resume(PipelineTestData.Dataset);
+
+        resultB.FinalEvaluation.Iteration.Should().Be(resultA.FinalEvaluation.Iteration);
+        resultB.FinalEvaluation.Result.MeanReturn.Should().Be(resultA.FinalEvaluation.Result.MeanReturn);
+        Directory.Exists(Path.Combine(b.RunDirectory, "returned-candidates")).Should().BeFalse();
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void Resume_RecordsEveryProcessRuntime_AndWarnsWhenTheKernelCapabilityDiffers(bool otherCapability)
