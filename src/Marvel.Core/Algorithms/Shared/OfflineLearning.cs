@@ -105,7 +105,11 @@ internal sealed class TensorPolicy : IPolicy
         int batch = PolicyGuard.BatchSize(this, observations, actions);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var input = tensor(observations.ToArray(), new long[] { batch, ObservationSize }, ScalarType.Float32).to(_device);
+        // Copied into libtorch memory: a tensor over a managed copy would hand the matrix kernels an address whose alignment changes
+        // from call to call, and with it the last bits of the actions (InferencePolicy had the same fault).
+        var cpu = empty(batch, ObservationSize, ScalarType.Float32);
+        cpu.data<float>().CopyFrom(observations);
+        var input = cpu.to(_device);
         var output = _act(input, deterministic).to_type(ScalarType.Float32).cpu().contiguous();
         output.data<float>().CopyTo(actions);
     }
