@@ -19,14 +19,6 @@ namespace Marvel.Cli.Configuration;
 /// </summary>
 public sealed class CliConfiguration : IDisposable
 {
-    /// <summary>Sections (under <c>Marvel:</c>) whose options carry a <c>CostLimit</c> that defaults to the pipeline's.</summary>
-    internal static readonly string[] CostLimitSections =
-    [
-        MarvelConfigurationSections.Cpq, MarvelConfigurationSections.BcAll, MarvelConfigurationSections.BcSafe, MarvelConfigurationSections.BearLag,
-        MarvelConfigurationSections.BcqLag, MarvelConfigurationSections.COptiDice, MarvelConfigurationSections.Cdt,
-        MarvelConfigurationSections.AdaptivePid, MarvelConfigurationSections.Pid, MarvelConfigurationSections.DualAscent,
-    ];
-
     /// <summary>The tool's default of <c>Marvel:Pipeline:CheckpointEvery</c> (the library's is 0, no checkpoints).</summary>
     public const int DefaultCheckpointEvery = 10;
 
@@ -80,10 +72,8 @@ public sealed class CliConfiguration : IDisposable
     public static CliConfiguration Load(string? configPath, IReadOnlyList<string> sets, IReadOnlyDictionary<string, string?>? matrixLayer = null)
     {
         var overrides = ParseSets(sets);
-        // First pass without defaults, to read the pipeline CostLimit that the other sections default to.
-        var first = Build(configPath, matrixLayer, overrides, null);
-        var costLimit = first["Marvel:Pipeline:CostLimit"] ?? new MarvelPipelineOptions().CostLimit.ToString(CultureInfo.InvariantCulture);
-        var defaults = CostLimitSections.ToDictionary(s => $"Marvel:{s}:CostLimit", _ => (string?)costLimit, StringComparer.OrdinalIgnoreCase);
+        // Every section's CostLimit defaults to the pipeline's inside AddMarvel (one budget); the tool adds no copy of its own.
+        var defaults = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         // The tool checkpoints by default (the library does not), so a cancelled or killed run leaves a checkpoint behind.
         defaults["Marvel:Pipeline:CheckpointEvery"] = DefaultCheckpointEvery.ToString(CultureInfo.InvariantCulture);
         defaults["Marvel:Pipeline:OfflineCheckpointEvery"] = DefaultOfflineCheckpointEvery.ToString(CultureInfo.InvariantCulture);

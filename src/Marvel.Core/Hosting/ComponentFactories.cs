@@ -61,9 +61,11 @@ public interface IEnvironmentFactory
 }
 
 /// <summary>Factories backed by delegates: what every <c>AddXxx</c> registration produces.</summary>
-internal sealed class DelegateOfflineLearnerFactory(string name, Func<LearnerContext, IOfflineSafeLearner> create) : IOfflineLearnerFactory
+internal sealed class DelegateOfflineLearnerFactory(string name, Func<LearnerContext, IOfflineSafeLearner> create) : IOfflineLearnerFactory, ICostLimitSetting
 {
     public string Name { get; } = name;
+
+    public Func<(string Name, double CostLimit)>? CostLimitSetting { get; init; }
 
     public IOfflineSafeLearner Create(LearnerContext context)
     {
@@ -83,9 +85,11 @@ internal sealed class DelegateOnlineLearnerFactory(string name, Func<LearnerCont
     }
 }
 
-internal sealed class DelegateLagrangeControllerFactory(string name, Func<ILagrangeController> create) : ILagrangeControllerFactory
+internal sealed class DelegateLagrangeControllerFactory(string name, Func<ILagrangeController> create) : ILagrangeControllerFactory, ICostLimitSetting
 {
     public string Name { get; } = name;
+
+    public Func<(string Name, double CostLimit)>? CostLimitSetting { get; init; }
 
     public ILagrangeController Create() => create();
 }
@@ -102,4 +106,11 @@ internal sealed class DelegateEnvironmentFactory(string name, Func<IEnvironment>
     public string Name { get; } = name;
 
     public IEnvironment Create() => create();
+}
+
+/// <summary>A built-in factory whose options carry a <c>CostLimit</c>: where it is configured and its current value, read at start-up by
+/// <see cref="MarvelPipelineFactory"/> to check that the run has one budget.</summary>
+internal interface ICostLimitSetting
+{
+    Func<(string Name, double CostLimit)>? CostLimitSetting { get; }
 }

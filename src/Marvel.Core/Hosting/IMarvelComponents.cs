@@ -86,6 +86,10 @@ internal sealed class MarvelComponents(IServiceProvider provider, IEnumerable<Ma
         return new VectorEnvironment(factory.Create, count);
     }
 
+    /// <summary>Where a built-in component's options set its CostLimit, and the value; null for components without one (or custom ones).</summary>
+    internal (string Name, double CostLimit)? CostLimitSetting<TFactory>(MarvelComponentKind kind, string name) where TFactory : class =>
+        Factory<TFactory>(kind, name) is ICostLimitSetting { CostLimitSetting: { } read } ? read() : null;
+
     private TFactory Factory<TFactory>(MarvelComponentKind kind, string name) where TFactory : class
     {
         ArgumentNullException.ThrowIfNull(name);

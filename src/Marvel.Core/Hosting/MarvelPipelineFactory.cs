@@ -65,7 +65,9 @@ public sealed class MarvelPipelineFactory
     /// <param name="aligner">Value aligner name (default "VPA").</param>
     /// <param name="controller">Lagrange controller name (default "aPID"); its CostLimit must equal the pipeline's.</param>
     /// <param name="online">Online learner name (default "SAC-Lag", sized from the handover artifact; other learners are built from their configured options).</param>
-    /// <exception cref="ArgumentException">A name is unknown (the message lists the registered ones), or the task is not a registered environment.</exception>
+    /// <exception cref="ArgumentException">A name is unknown (the message lists the registered ones), the task is not a registered
+    /// environment, or the offline learner's or the controller's CostLimit disagrees with the pipeline's (the message names every
+    /// disagreeing setting, e.g. <c>Marvel:Cpq:CostLimit (CpqOptions.CostLimit) = 10</c>).</exception>
     public MarvelPipeline Create(MarvelPipelineOptions? options = null, string offline = MarvelComponentNames.Cpq, string aligner = MarvelComponentNames.ValuePreAlignment,
         string controller = MarvelComponentNames.AdaptivePid, string online = MarvelComponentNames.SacLag)
     {
@@ -73,6 +75,16 @@ public sealed class MarvelPipelineFactory
         EnsureKnown(MarvelComponentKind.OfflineLearner, offline);
         EnsureKnown(MarvelComponentKind.OnlineLearner, online);
         EnsureKnown(MarvelComponentKind.Environment, o.TaskId);
+        // One budget per run: the offline learner's and the controller's limits must be the pipeline's, and all are named when not.
+        var controllerInstance = _components.CreateController(controller);
+        var limits = new List<(string Name, double CostLimit)>();
+        if (_components is MarvelComponents catalog)
+        {
+            if (catalog.CostLimitSetting<IOfflineLearnerFactory>(MarvelComponentKind.OfflineLearner, offline) is { } offlineLimit) limits.Add(offlineLimit);
+            limits.Add(catalog.CostLimitSetting<ILagrangeControllerFactory>(MarvelComponentKind.LagrangeController, controller)
+                       ?? ($"the controller '{controller}' ({controllerInstance.GetType().Name}.CostLimit)", controllerInstance.CostLimit));
+        }
+        CostBudget.RequireAgreement(o.CostLimit, "Marvel pipeline (Marvel:Pipeline:CostLimit)", limits.ToArray());
         var environments = new EnvironmentRegistry();
         environments.Register(o.TaskId, () => _components.CreateEnvironment(o.TaskId));
         Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> onlineFactory =
@@ -80,7 +92,7 @@ public sealed class MarvelPipelineFactory
                 ? SacLagHandover.Factory(_sacLagOptions.CurrentValue)
                 : (context, _) => _components.CreateOnlineLearner(online, context);
         return new MarvelPipeline(o, context => _components.CreateOfflineLearner(offline, context), _components.CreateAligner(aligner),
-            _components.CreateController(controller), onlineFactory, environments) { Logger = _logger };
+            controllerInstance, onlineFactory, environments) { Logger = _logger };
     }
 
     private void EnsureKnown(MarvelComponentKind kind, string name)

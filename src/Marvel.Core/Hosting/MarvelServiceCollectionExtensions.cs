@@ -74,9 +74,10 @@ public static class MarvelServiceCollectionExtensions
     /// A key that names no property fails at start, as does a value that breaks a validator; the
     /// <see cref="OptionsValidationException"/> lists every bad field of that options type. Delegates registered later
     /// (<c>builder.Configure&lt;TOptions&gt;</c>) run after the binding and so win over it.
-    /// <para>One cost limit: every section with a <c>CostLimit</c> (the offline learners and the controllers) that does not set its own
-    /// takes <c>Marvel:Pipeline:CostLimit</c> when that is set, so <c>{ "Marvel": { "Pipeline": { "CostLimit": 25 } } }</c> alone puts the
-    /// whole run at 25, as the <c>marvel</c> tool does.</para>
+    /// <para>One cost limit: every built-in section with a <c>CostLimit</c> (the offline learners and the controllers) that does not set
+    /// its own takes the pipeline's (<c>Marvel:Pipeline:CostLimit</c>, default 20), so <c>{ "Marvel": { "Pipeline": { "CostLimit": 25 } } }</c>
+    /// alone puts the whole run at 25, as the <c>marvel</c> tool does. A section that sets a different one is refused by
+    /// <see cref="MarvelPipelineFactory.Create"/>, which names it.</para>
     /// </remarks>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The configuration root (or any configuration holding <paramref name="sectionName"/>).</param>
@@ -97,20 +98,19 @@ public static class MarvelServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(sectionName);
         var builder = services.AddMarvel();
         var root = sectionName.Length == 0 ? configuration : configuration.GetSection(sectionName);
-        // One cost limit, set once: a section without its own CostLimit takes Marvel:Pipeline:CostLimit (when set), as the tool does.
-        var pipelineLimit = root.GetSection(Sections.Pipeline);
-        Bind<CpqOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cpq), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<BcOptions>(services, Names.BcAll, root.GetSection(Sections.BcAll), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<BcOptions>(services, Names.BcSafe, root.GetSection(Sections.BcSafe), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<BearLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BearLag), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<BcqLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BcqLag), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<COptiDiceOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.COptiDice), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<CdtOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cdt), pipelineLimit, (o, v) => o.CostLimit = v);
+        // One cost limit, set once: a section without its own CostLimit keeps the pipeline's (DefaultCostLimitFromPipeline), as the tool does.
+        Bind<CpqOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cpq));
+        Bind<BcOptions>(services, Names.BcAll, root.GetSection(Sections.BcAll));
+        Bind<BcOptions>(services, Names.BcSafe, root.GetSection(Sections.BcSafe));
+        Bind<BearLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BearLag));
+        Bind<BcqLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.BcqLag));
+        Bind<COptiDiceOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.COptiDice));
+        Bind<CdtOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Cdt));
         Bind<SacLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.SacLag));
         Bind<PpoLagOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.PpoLag));
-        Bind<AdaptivePidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.AdaptivePid), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<PidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pid), pipelineLimit, (o, v) => o.CostLimit = v);
-        Bind<DualAscentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.DualAscent), pipelineLimit, (o, v) => o.CostLimit = v);
+        Bind<AdaptivePidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.AdaptivePid));
+        Bind<PidLagrangeOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pid));
+        Bind<DualAscentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.DualAscent));
         Bind<ValuePreAlignmentOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.ValuePreAlignment));
         Bind<MarvelPipelineOptions>(services, Options.Options.DefaultName, root.GetSection(Sections.Pipeline));
         return builder;
@@ -119,22 +119,25 @@ public static class MarvelServiceCollectionExtensions
     private static void AddBuiltIns(IServiceCollection services)
     {
         const string Default = "";   // Options.DefaultName
-        Offline<CpqOptions, CpqOptionsValidator, CpqLearner>(services, Names.Cpq, Default, (c, o) => new CpqLearner(c, o));
-        Offline<BcOptions, BcOptionsValidator, BcLearner>(services, Names.BcAll, Names.BcAll, (c, o) => new BcLearner(c, o));
-        Offline<BcOptions, BcOptionsValidator, BcLearner>(services, Names.BcSafe, Names.BcSafe, (c, o) => new BcLearner(c, o));
+        Offline<CpqOptions, CpqOptionsValidator, CpqLearner>(services, Names.Cpq, Default, Sections.Cpq, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new CpqLearner(c, o));
+        Offline<BcOptions, BcOptionsValidator, BcLearner>(services, Names.BcAll, Names.BcAll, Sections.BcAll, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new BcLearner(c, o));
+        Offline<BcOptions, BcOptionsValidator, BcLearner>(services, Names.BcSafe, Names.BcSafe, Sections.BcSafe, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new BcLearner(c, o));
         services.AddOptions<BcOptions>(Names.BcAll).PostConfigure(o => o.Mode = BcMode.All);
         services.AddOptions<BcOptions>(Names.BcSafe).PostConfigure(o => o.Mode = BcMode.Safe);
-        Offline<BearLagOptions, BearLagOptionsValidator, BearLagLearner>(services, Names.BearLag, Default, (c, o) => new BearLagLearner(c, o));
-        Offline<BcqLagOptions, BcqLagOptionsValidator, BcqLagLearner>(services, Names.BcqLag, Default, (c, o) => new BcqLagLearner(c, o));
-        Offline<COptiDiceOptions, COptiDiceOptionsValidator, COptiDiceLearner>(services, Names.COptiDice, Default, (c, o) => new COptiDiceLearner(c, o));
-        Offline<CdtOptions, CdtOptionsValidator, CdtLearner>(services, Names.Cdt, Default, (c, o) => new CdtLearner(c, o));
+        Offline<BearLagOptions, BearLagOptionsValidator, BearLagLearner>(services, Names.BearLag, Default, Sections.BearLag, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new BearLagLearner(c, o));
+        Offline<BcqLagOptions, BcqLagOptionsValidator, BcqLagLearner>(services, Names.BcqLag, Default, Sections.BcqLag, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new BcqLagLearner(c, o));
+        Offline<COptiDiceOptions, COptiDiceOptionsValidator, COptiDiceLearner>(services, Names.COptiDice, Default, Sections.COptiDice, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new COptiDiceLearner(c, o));
+        Offline<CdtOptions, CdtOptionsValidator, CdtLearner>(services, Names.Cdt, Default, Sections.Cdt, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new CdtLearner(c, o));
 
         Online<SacLagOptions, SacLagOptionsValidator, SacLagLearner>(services, Names.SacLag, (c, o) => new SacLagLearner(c, o));
         Online<PpoLagOptions, PpoLagOptionsValidator, PpoLagLearner>(services, Names.PpoLag, (c, o) => new PpoLagLearner(c, o));
 
-        Controller<AdaptivePidLagrangeOptions, AdaptivePidLagrangeOptionsValidator, AdaptivePidLagrangeController>(services, Names.AdaptivePid, o => new AdaptivePidLagrangeController(o));
-        Controller<PidLagrangeOptions, PidLagrangeOptionsValidator, PidLagrangeController>(services, Names.Pid, o => new PidLagrangeController(o));
-        Controller<DualAscentOptions, DualAscentOptionsValidator, DualAscentController>(services, Names.DualAscent, o => new DualAscentController(o));
+        Controller<AdaptivePidLagrangeOptions, AdaptivePidLagrangeOptionsValidator, AdaptivePidLagrangeController>(services, Names.AdaptivePid, Sections.AdaptivePid,
+            o => o.CostLimit, (o, v) => o.CostLimit = v, o => new AdaptivePidLagrangeController(o));
+        Controller<PidLagrangeOptions, PidLagrangeOptionsValidator, PidLagrangeController>(services, Names.Pid, Sections.Pid,
+            o => o.CostLimit, (o, v) => o.CostLimit = v, o => new PidLagrangeController(o));
+        Controller<DualAscentOptions, DualAscentOptionsValidator, DualAscentController>(services, Names.DualAscent, Sections.DualAscent,
+            o => o.CostLimit, (o, v) => o.CostLimit = v, o => new DualAscentController(o));
 
         RegisterOptions<ValuePreAlignmentOptions, ValuePreAlignmentOptionsValidator>(services, Default);
         MarvelRegistrations.Add(services, MarvelComponentKind.ValueAligner, Names.ValuePreAlignment, typeof(ValuePreAligner), builtIn: true, provider =>
@@ -155,16 +158,51 @@ public static class MarvelServiceCollectionExtensions
         Environment<DroneRun>(services, Names.DroneRun, () => new DroneRun());
     }
 
-    private static void Offline<TOptions, TValidator, TLearner>(IServiceCollection services, string name, string optionsName,
-        Func<Marvel.Core.Abstractions.Learning.LearnerContext, TOptions, TLearner> create)
+    private static void Offline<TOptions, TValidator, TLearner>(IServiceCollection services, string name, string optionsName, string section,
+        Func<TOptions, double> costLimit, Action<TOptions, double> setCostLimit, Func<Marvel.Core.Abstractions.Learning.LearnerContext, TOptions, TLearner> create)
         where TOptions : class where TValidator : class, IValidateOptions<TOptions> where TLearner : Marvel.Core.Abstractions.Learning.IOfflineSafeLearner
     {
         RegisterOptions<TOptions, TValidator>(services, optionsName);
+        DefaultCostLimitFromPipeline(services, optionsName, setCostLimit);
         MarvelRegistrations.Add(services, MarvelComponentKind.OfflineLearner, name, typeof(TLearner), builtIn: true, provider =>
         {
             var monitor = provider.GetRequiredService<IOptionsMonitor<TOptions>>();
-            return new DelegateOfflineLearnerFactory(name, context => create(context, monitor.Get(optionsName)));
+            return new DelegateOfflineLearnerFactory(name, context => create(context, monitor.Get(optionsName)))
+            {
+                CostLimitSetting = () => (SettingName<TOptions>(section), costLimit(monitor.Get(optionsName))),
+            };
         });
+    }
+
+    /// <summary>"Marvel:Cpq:CostLimit (CpqOptions.CostLimit)": the configuration key and the property, for the budget's messages.</summary>
+    private static string SettingName<TOptions>(string section) => $"{Sections.Root}:{section}:CostLimit ({typeof(TOptions).Name}.CostLimit)";
+
+    /// <summary>
+    /// The one default of every section's CostLimit: the pipeline's (<see cref="MarvelPipelineOptions.CostLimit"/>, itself bound from
+    /// "Marvel:Pipeline:CostLimit"). Registered before any binding or user delegate, so a section's own key or a later
+    /// <c>Configure</c> wins; <see cref="MarvelPipelineFactory.Create"/> then refuses a run whose sections disagree, naming them.
+    /// </summary>
+    private static void DefaultCostLimitFromPipeline<TOptions>(IServiceCollection services, string optionsName, Action<TOptions, double> setCostLimit)
+        where TOptions : class =>
+        services.AddOptions<TOptions>(optionsName).Configure<IEnumerable<IConfigureOptions<MarvelPipelineOptions>>, IEnumerable<IPostConfigureOptions<MarvelPipelineOptions>>>(
+            (o, configures, postConfigures) => setCostLimit(o, ConfiguredPipelineCostLimit(configures, postConfigures)));
+
+    /// <summary>
+    /// The pipeline's CostLimit as configured, read without validating the pipeline options: a bad pipeline value then reaches every
+    /// section and is reported by each section's validator as well (one mistake, which the tool reports once), instead of hiding the
+    /// sections' own bad fields behind the pipeline's exception.
+    /// </summary>
+    private static double ConfiguredPipelineCostLimit(IEnumerable<IConfigureOptions<MarvelPipelineOptions>> configures,
+        IEnumerable<IPostConfigureOptions<MarvelPipelineOptions>> postConfigures)
+    {
+        var pipeline = new MarvelPipelineOptions();
+        foreach (var configure in configures)
+        {
+            if (configure is IConfigureNamedOptions<MarvelPipelineOptions> named) named.Configure(Options.Options.DefaultName, pipeline);
+            else configure.Configure(pipeline);
+        }
+        foreach (var post in postConfigures) post.PostConfigure(Options.Options.DefaultName, pipeline);
+        return pipeline.CostLimit;
     }
 
     private static void Online<TOptions, TValidator, TLearner>(IServiceCollection services, string name,
@@ -179,14 +217,19 @@ public static class MarvelServiceCollectionExtensions
         });
     }
 
-    private static void Controller<TOptions, TValidator, TController>(IServiceCollection services, string name, Func<TOptions, TController> create)
+    private static void Controller<TOptions, TValidator, TController>(IServiceCollection services, string name, string section,
+        Func<TOptions, double> costLimit, Action<TOptions, double> setCostLimit, Func<TOptions, TController> create)
         where TOptions : class where TValidator : class, IValidateOptions<TOptions> where TController : Marvel.Core.Abstractions.ILagrangeController
     {
         RegisterOptions<TOptions, TValidator>(services, Options.Options.DefaultName);
+        DefaultCostLimitFromPipeline(services, Options.Options.DefaultName, setCostLimit);
         MarvelRegistrations.Add(services, MarvelComponentKind.LagrangeController, name, typeof(TController), builtIn: true, provider =>
         {
             var monitor = provider.GetRequiredService<IOptionsMonitor<TOptions>>();
-            return new DelegateLagrangeControllerFactory(name, () => create(monitor.CurrentValue));
+            return new DelegateLagrangeControllerFactory(name, () => create(monitor.CurrentValue))
+            {
+                CostLimitSetting = () => (SettingName<TOptions>(section), costLimit(monitor.CurrentValue)),
+            };
         });
     }
 
@@ -202,18 +245,9 @@ public static class MarvelServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
     }
 
-    private static void Bind<TOptions>(IServiceCollection services, string optionsName, IConfiguration section,
-        IConfiguration? pipeline = null, Action<TOptions, double>? setCostLimit = null) where TOptions : class
+    private static void Bind<TOptions>(IServiceCollection services, string optionsName, IConfiguration section) where TOptions : class
     {
-        services.AddOptions<TOptions>(optionsName).Configure(o =>
-        {
-            // The pipeline's limit first, then the section's own keys: a section's own CostLimit wins. An unparsable pipeline value is
-            // left to the pipeline options' own binding, which reports it with its key.
-            if (setCostLimit is not null && section["CostLimit"] is null && pipeline?["CostLimit"] is { } text &&
-                double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var limit))
-                setCostLimit(o, limit);
-            MarvelConfigurationBinder.Bind(section, o);
-        });
+        services.AddOptions<TOptions>(optionsName).Configure(o => MarvelConfigurationBinder.Bind(section, o));
         services.AddSingleton<IOptionsChangeTokenSource<TOptions>>(new ConfigurationChangeTokenSource<TOptions>(optionsName, section));
     }
 

@@ -118,9 +118,8 @@ public sealed class MarvelPipeline
         _environments = environments ?? EnvironmentRegistry.Default;
         if (!_environments.Contains(_options.TaskId))
             throw new ArgumentException($"Marvel pipeline: task '{_options.TaskId}' is not registered. Known tasks: {string.Join(", ", _environments.Ids)}.", nameof(options));
-        if (Math.Abs(controller.CostLimit - _options.CostLimit) > 1e-9 * Math.Max(1, Math.Abs(_options.CostLimit)))
-            throw new ArgumentException($"Marvel pipeline: the Lagrange controller's CostLimit is {controller.CostLimit.ToString(CultureInfo.InvariantCulture)} but " +
-                $"MarvelPipelineOptions.CostLimit is {_options.CostLimit.ToString(CultureInfo.InvariantCulture)}. Build the controller with the same CostLimit.", nameof(controller));
+        CostBudget.RequireAgreement(_options.CostLimit, "Marvel pipeline (MarvelPipelineOptions.CostLimit)",
+            ($"the Lagrange controller's CostLimit ({controller.GetType().Name})", controller.CostLimit));
         _offlineFactory = offlineFactory;
         _offlineArtifact = artifact;
         _aligner = aligner;
@@ -255,9 +254,11 @@ public sealed class MarvelPipeline
             if (checkpoints && !trainEnvironment.CanSaveState)
                 throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but task '{o.TaskId}' cannot save its environment state " +
                     "(implement ICheckpointableEnvironment on it, or set CheckpointEvery = 0).");
+            var budget = new CostBudget(o.CostLimit, trainEnvironment.Spec.MaxEpisodeSteps);
             var context = new LearnerContext(trainEnvironment.ObservationSpace, trainEnvironment.ActionSpace, seeds, trainEnvironment.Spec.MaxEpisodeSteps, o.TaskId)
             {
                 Device = TorchSharp.torch.device(o.Device),
+                Budget = budget,
             };
             dataset.EnsureMatches(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, $"Marvel pipeline (task '{o.TaskId}')");
             var description = DescribeRun(dataset);
@@ -314,7 +315,7 @@ public sealed class MarvelPipeline
             }
             if (resume) artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
             var bounds = QBounds.From(dataset, artifact.Manifest, o.QDivergenceFactor);
-            if (Math.Abs(artifact.Manifest.CostLimit - o.CostLimit) > 1e-9 * Math.Max(1, Math.Abs(o.CostLimit)))
+            if (!budget.Agrees(artifact.Manifest.CostLimit))
                 _logger.CostLimitMismatch(artifact.Manifest.Algorithm, artifact.Manifest.CostLimit, o.CostLimit);
 
             // 2. Value alignment on the offline dataset; skipped on resume when aligned/ and alignment.json are complete.
@@ -340,7 +341,7 @@ public sealed class MarvelPipeline
                 new StageCheckpointFolder(run.AlignmentCheckpointsPath, MarvelPipelineStages.Alignment).Delete();   // aligned/ supersedes them
                 bounds.Check(aligned.FinalMetrics, "reward_target", "cost_target", MarvelPipelineStages.Alignment, aligned.Steps);
                 alignment = new AlignmentInfo(aligned.Steps, rollouts?.Episodes.Count ?? 0, rollouts?.Count ?? 0,
-                    rollouts?.Episodes.Sum(e => Math.Max(0, e.Cost - o.CostLimit)) ?? 0);
+                    rollouts is null ? 0 : budget.Violation(rollouts.Episodes.Select(e => e.Cost)));
                 run.WriteJson(run.AlignmentInfoPath, new Dictionary<string, object?>
                 {
                     ["steps"] = aligned.Steps,
@@ -407,7 +408,7 @@ public sealed class MarvelPipeline
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var r = online.RunIteration(trainEnvironment, _controller, iterationToken);
-                var row = session.Add(r, o.CostLimit);
+                var row = session.Add(r, budget);
                 run.AppendOnline(row);
                 bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, session.Iterations);
                 progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, session.Iterations, o.OnlineIterations, row));
@@ -420,7 +421,7 @@ public sealed class MarvelPipeline
             var evaluations = run.Evaluations;
             var final = ReturnPolicy(run, online, evalSeed, session, cancellationToken);
             double evaluationViolation = evaluations.Append(final).Distinct()
-                .Sum(p => p.Result.Episodes.Sum(e => Math.Max(0, e.Cost - o.CostLimit)));
+                .Sum(p => budget.Violation(p.Result.Episodes.Select(e => e.Cost)));
             var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], final, evaluations.ToArray(),
                 session.Iterations, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
                 MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
@@ -940,12 +941,12 @@ public sealed class MarvelPipeline
             CumulativeViolation += alignment.RolloutViolation;
         }
 
-        public Dictionary<string, double> Add(OnlineIterationResult r, double costLimit)
+        public Dictionary<string, double> Add(OnlineIterationResult r, CostBudget budget)
         {
             Iterations++;
             EnvironmentSteps = _stepsBefore + r.EnvironmentSteps;
             Episodes += r.Episodes.Count;
-            foreach (var e in r.Episodes) CumulativeViolation += Math.Max(0, e.Cost - costLimit);
+            foreach (var e in r.Episodes) CumulativeViolation += budget.Violation(e.Cost);
             var row = new Dictionary<string, double>(StringComparer.Ordinal)
             {
                 ["iteration"] = Iterations,

@@ -6,6 +6,77 @@ namespace Marvel.Core.Tests.Abstractions;
 public class CostBudgetTests
 {
     [Test]
+    public void Instance_DerivesEachUnitFromKappaAndT()
+    {
+        var budget = new CostBudget(costLimit: 20, episodeLength: 200);
+        budget.PerStepCost.Should().BeApproximately(0.1, 1e-15);                                   // 20 / 200
+        budget.CriticThreshold(0.99, 1, bootstrapsThroughTruncation: true).Should().BeApproximately(10, 1e-12);      // 20 / (200 · 0.01)
+        budget.CriticThreshold(0.99, 2, bootstrapsThroughTruncation: false).Should().BeApproximately(17.3205, 1e-4); // 2 · 8.66025
+        budget.PerStepCriticThreshold(0.99, 1, bootstrapsThroughTruncation: true).Should().BeApproximately(0.1, 1e-12); // 0.01 · 10
+        budget.PerStepCriticThreshold(0.5, 3, bootstrapsThroughTruncation: true).Should().BeApproximately(0.3, 1e-12);  // 0.5 · 3 · 20/(200·0.5)
+    }
+
+    [Test]
+    public void CostScale_ScalesTheCriticThresholdExactly_SoTheEpisodeCostConstraintIsUnchanged()
+    {
+        // A critic that learns c · s has values s times as large; its threshold must be s times as large too, so that the constraint
+        // Q_c ≤ threshold selects the same actions (the same episode-cost behaviour) for every s.
+        var budget = new CostBudget(20, 200);
+        foreach (double scale in new[] { 0.5, 2.0, 10.0 })
+        {
+            budget.CriticThreshold(0.99, scale, true).Should().BeApproximately(scale * budget.CriticThreshold(0.99, 1, true), 1e-12);
+            budget.PerStepCriticThreshold(0.99, scale, false).Should().BeApproximately(scale * budget.PerStepCriticThreshold(0.99, 1, false), 1e-12);
+        }
+    }
+
+    [TestCase(26.5, 6.5)]
+    [TestCase(20.0, 0.0)]
+    [TestCase(3.0, 0.0)]
+    public void Violation_IsTheExcessOverKappa(double episodeCost, double expected) =>
+        new CostBudget(20, 200).Violation(episodeCost).Should().Be(expected);
+
+    [Test]
+    public void Violation_OfEpisodes_SumsTheExcesses() =>
+        new CostBudget(10, 100).Violation(new[] { 12.0, 4.0, 30.0, 10.0 }).Should().Be(22);   // 2 + 0 + 20 + 0
+
+    [Test]
+    public void Agrees_WithinRelativeTolerance()
+    {
+        var budget = new CostBudget(20, 200);
+        budget.Agrees(20 + 1e-12).Should().BeTrue();
+        budget.Agrees(20.001).Should().BeFalse();
+        budget.Agrees(10).Should().BeFalse();
+    }
+
+    [Test]
+    public void RequireAgreement_NamesEveryDisagreeingSetting_AndOnlyThose()
+    {
+        var budget = new CostBudget(20, 200);
+        budget.RequireAgreement("test", ("A.CostLimit", 20));   // agrees: nothing thrown
+        var act = () => budget.RequireAgreement("pipeline", ("A.CostLimit", 20), ("B.CostLimit", 10), ("C.CostLimit", 40));
+        var message = act.Should().Throw<ArgumentException>().Which.Message;
+        message.Should().StartWith("pipeline: B.CostLimit = 10, C.CostLimit = 40 disagree with the run's CostLimit = 20").And.NotContain("A.CostLimit");
+    }
+
+    [TestCase(-1.0, 200, "costLimit")]
+    [TestCase(double.NaN, 200, "costLimit")]
+    [TestCase(20.0, 0, "episodeLength")]
+    public void Constructor_BadArgument_NamesIt(double costLimit, int episodeLength, string parameter) =>
+        FluentActions.Invoking(() => new CostBudget(costLimit, episodeLength)).Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(parameter);
+
+    [Test]
+    public void LearnerContext_BudgetFor_UsesTheRunsBudget_AndRefusesADisagreeingOption()
+    {
+        var space = new Marvel.Core.Abstractions.Spaces.BoxSpace(new float[] { -1 }, new float[] { 1 });
+        var standalone = new Marvel.Core.Abstractions.Learning.LearnerContext(space, space, new Marvel.Core.Abstractions.Seeding.SeedStreams(1), 100);
+        standalone.BudgetFor(10, "XOptions.CostLimit").Should().Match<CostBudget>(b => b.CostLimit == 10 && b.EpisodeLength == 100);
+        var run = standalone with { Budget = new CostBudget(20, 100) };
+        run.BudgetFor(20, "XOptions.CostLimit").Should().BeSameAs(run.Budget);
+        FluentActions.Invoking(() => run.BudgetFor(10, "XOptions.CostLimit")).Should().Throw<ArgumentException>()
+            .WithMessage("*XOptions.CostLimit = 10 disagrees with the run's CostLimit = 20*");
+    }
+
+    [Test]
     public void QCostThreshold_RoundNumbers()
     {
         // κ = 10, γ = 0.5, T = 2: Σ_{t<2} 0.5^t · 10/2 = 5 + 2.5 = 7.5 = 10·(1 − 0.25)/(0.5·2).

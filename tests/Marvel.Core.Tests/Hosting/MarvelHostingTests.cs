@@ -171,7 +171,8 @@ public class MarvelHostingTests
         cpq.Options.ActorHiddenSizes.Should().Equal([16, 16], "a configured array replaces the default [256, 256] instead of extending it");
         cpq.Options.CriticHiddenSizes.Should().Equal(256, 256);
         bcSafe.Options.Should().Match<BcOptions>(o => o.Mode == BcMode.Safe && o.CostLimit == 7 && o.BatchSize == 512);
-        bcAll.Options.Should().Match<BcOptions>(o => o.Mode == BcMode.All && o.CostLimit == 10 && o.BatchSize == 64);
+        // BC-All sets no CostLimit of its own: it takes the pipeline's default 20 (one budget), not BcOptions' standalone default 10.
+        bcAll.Options.Should().Match<BcOptions>(o => o.Mode == BcMode.All && o.CostLimit == 20 && o.BatchSize == 64);
         sac.Options.Schedule.Should().Be(SacLagSchedule.StepBased);
         sac.Options.Gamma.Should().Be(0.98);
         components.CreateController("aPID").CostLimit.Should().Be(15);

@@ -14,6 +14,29 @@ public sealed record LearnerContext(BoxSpace ObservationSpace, BoxSpace ActionSp
 {
     /// <summary>The device networks live on (CPU by default).</summary>
     public Device Device { get; init; } = CPU;
+
+    /// <summary>
+    /// The run's cost budget (κ and T), when the learner runs inside one: the pipeline and the tool set it, and a learner whose options
+    /// carry their own <c>CostLimit</c> refuses to start when that disagrees with it, naming the option. Null when a learner is driven by
+    /// hand without a run; it then uses its options' <c>CostLimit</c> with <see cref="EpisodeLength"/>.
+    /// </summary>
+    public CostBudget? Budget { get; init; }
+
+    /// <summary>
+    /// The budget the learner works with: <see cref="Budget"/> when the run set one (after checking that
+    /// <paramref name="optionsCostLimit"/> agrees with it), otherwise a budget of <paramref name="optionsCostLimit"/> over
+    /// <see cref="EpisodeLength"/>.
+    /// </summary>
+    /// <param name="optionsCostLimit">The learner's own <c>CostLimit</c> option.</param>
+    /// <param name="optionName">Where that option lives, for the message, e.g. "CpqOptions.CostLimit".</param>
+    /// <exception cref="ArgumentException">The option disagrees with the run's budget (the message names it and both values).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The option is negative or not finite, or the episode length is below 1.</exception>
+    public CostBudget BudgetFor(double optionsCostLimit, string optionName)
+    {
+        if (Budget is null) return new CostBudget(optionsCostLimit, EpisodeLength);
+        Budget.RequireAgreement(TaskId + " learner", (optionName, optionsCostLimit));
+        return Budget;
+    }
 }
 
 /// <summary>
