@@ -5,8 +5,10 @@
 #                                                         both returning the best evaluated policy within the limit)
 #   report:  docs/results/safe-finetuning/               (results.md/.csv, raw runs/training/evaluations CSVs, curves/*.png, targets.md)
 # Round 2 (experiments/safe-finetuning.json and -probes.json: the variants that chose the recipe; report in
-# docs/results/safe-finetuning-round2/) and the ablations (experiments/safe-finetuning-ablations.json) run with --round2 / --ablations.
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--ablations]   (default: one worker process per core)
+# docs/results/safe-finetuning-round2/) and the ablations (experiments/safe-finetuning-ablations.json) run with --round2 / --ablations;
+# --kappa adds the generalization to kappa = 10 and 40 (safe-finetuning-kappa-offline.json, then safe-finetuning-kappa.json), --probes
+# the violation probe of round 4 (safe-finetuning-probe-setpoint.json).
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--ablations] [--kappa] [--probes]   (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,8 @@ for flag in "${@:2}"; do
   case "$flag" in
     --round2) sweeps+=(safe-finetuning safe-finetuning-probes) ;;
     --ablations) sweeps+=(safe-finetuning-ablations) ;;
+    --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa) ;;
+    --probes) sweeps+=(safe-finetuning-probe-setpoint) ;;
   esac
 done
 for sweep in "${sweeps[@]}"; do
