@@ -211,9 +211,7 @@ internal static class PipelineRunner
         var environments = new EnvironmentRegistry();
         environments.Register(options.TaskId, () => components.CreateEnvironment(options.TaskId));
         var run = config.Run;
-        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> online = run.Online == MarvelComponentNames.SacLag
-            ? SacLagHandover.Factory(config.Options<SacLagOptions>())
-            : (context, _) => components.CreateOnlineLearner(run.Online, context);
+        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> online = (context, a) => components.CreateOnlineLearner(run.Online, context, a.Manifest);
         return new MarvelPipeline(options, artifact, components.CreateAligner(run.Aligner), components.CreateController(run.Controller), online, environments)
         {
             Logger = config.PipelineLogger,

@@ -28,6 +28,17 @@ public interface IOnlineLearnerFactory
     /// <param name="context">Spaces, seeds, device and task horizon of the run.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid; the message lists every bad field.</exception>
     IOnlineSafeLearner Create(LearnerContext context);
+
+    /// <summary>
+    /// Builds a fresh learner that will start from a handover artifact with <paramref name="manifest"/>: a method whose networks must
+    /// match the artifact's sizes it from the manifest (the built-in SAC-Lag takes the actor's and critics' sizes, ensemble sizes, γ and
+    /// scales from it, <c>SacLagHandover.MatchArtifact</c>). The default ignores the manifest and calls <see cref="Create(LearnerContext)"/>.
+    /// </summary>
+    /// <param name="context">Spaces, seeds, device and task horizon of the run.</param>
+    /// <param name="manifest">The manifest of the artifact the learner will be initialized from.</param>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid.</exception>
+    /// <exception cref="InvalidDataException">The manifest lacks a network the method needs.</exception>
+    IOnlineSafeLearner Create(LearnerContext context, HandoverManifest manifest) => Create(context);
 }
 
 /// <summary>Builds a Lagrange multiplier controller by name. Each call returns a new controller with λ at its initial value.</summary>
@@ -74,7 +85,8 @@ internal sealed class DelegateOfflineLearnerFactory(string name, Func<LearnerCon
     }
 }
 
-internal sealed class DelegateOnlineLearnerFactory(string name, Func<LearnerContext, IOnlineSafeLearner> create) : IOnlineLearnerFactory
+internal sealed class DelegateOnlineLearnerFactory(string name, Func<LearnerContext, IOnlineSafeLearner> create,
+    Func<LearnerContext, HandoverManifest, IOnlineSafeLearner>? createForManifest = null) : IOnlineLearnerFactory
 {
     public string Name { get; } = name;
 
@@ -82,6 +94,13 @@ internal sealed class DelegateOnlineLearnerFactory(string name, Func<LearnerCont
     {
         ArgumentNullException.ThrowIfNull(context);
         return create(context);
+    }
+
+    public IOnlineSafeLearner Create(LearnerContext context, HandoverManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(manifest);
+        return createForManifest is null ? create(context) : createForManifest(context, manifest);
     }
 }
 

@@ -30,6 +30,15 @@ public interface IMarvelComponents
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid.</exception>
     IOnlineSafeLearner CreateOnlineLearner(string name, LearnerContext context);
 
+    /// <summary>Builds the online learner registered as <paramref name="name"/>, sized for an artifact with <paramref name="manifest"/>
+    /// when the method sizes itself from one (<see cref="IOnlineLearnerFactory.Create(LearnerContext, HandoverManifest)"/>).</summary>
+    /// <param name="name">E.g. "SAC-Lag".</param>
+    /// <param name="context">Spaces, seeds, device and horizon of the run.</param>
+    /// <param name="manifest">The manifest of the artifact the learner will start from.</param>
+    /// <exception cref="ArgumentException">No online learner has that name; the message lists the registered ones.</exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The configured options are invalid.</exception>
+    IOnlineSafeLearner CreateOnlineLearner(string name, LearnerContext context, HandoverManifest manifest) => CreateOnlineLearner(name, context);
+
     /// <summary>Builds a fresh Lagrange controller registered as <paramref name="name"/>.</summary>
     /// <param name="name">E.g. "aPID" or a name given to <c>AddLagrangeController</c>.</param>
     /// <exception cref="ArgumentException">No controller has that name; the message lists the registered ones.</exception>
@@ -65,6 +74,12 @@ internal sealed class MarvelComponents(IServiceProvider provider, IEnumerable<Ma
     {
         ArgumentNullException.ThrowIfNull(context);
         return Factory<IOfflineLearnerFactory>(MarvelComponentKind.OfflineLearner, name).Create(context);
+    }
+
+    public IOnlineSafeLearner CreateOnlineLearner(string name, LearnerContext context, HandoverManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Factory<IOnlineLearnerFactory>(MarvelComponentKind.OnlineLearner, name).Create(context, manifest);
     }
 
     public IOnlineSafeLearner CreateOnlineLearner(string name, LearnerContext context)

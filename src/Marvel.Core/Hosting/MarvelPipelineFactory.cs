@@ -23,13 +23,13 @@ public sealed class MarvelPipelineFactory
 {
     private readonly IMarvelComponents _components;
     private readonly IOptionsMonitor<MarvelPipelineOptions> _pipelineOptions;
-    private readonly IOptionsMonitor<SacLagOptions> _sacLagOptions;
     private readonly ILogger _logger;
 
     /// <summary>Created by dependency injection when no <see cref="ILoggerFactory"/> is registered: pipelines log to <see cref="NullLogger"/>.</summary>
     /// <param name="components">The component catalog.</param>
     /// <param name="pipelineOptions">The "Marvel:Pipeline" options.</param>
-    /// <param name="sacLagOptions">The "Marvel:SacLag" options.</param>
+    /// <param name="sacLagOptions">The "Marvel:SacLag" options (checked for null; the SAC-Lag learner now reads them through the catalog's
+    /// factory, like every online method).</param>
     public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions)
         : this(components, pipelineOptions, sacLagOptions, (ILogger)NullLogger.Instance)
     {
@@ -39,7 +39,8 @@ public sealed class MarvelPipelineFactory
     /// logs through a logger of category <c>Marvel.Core.Pipeline.MarvelPipeline</c> (<see cref="MarvelPipeline.Logger"/>).</summary>
     /// <param name="components">The component catalog.</param>
     /// <param name="pipelineOptions">The "Marvel:Pipeline" options.</param>
-    /// <param name="sacLagOptions">The "Marvel:SacLag" options.</param>
+    /// <param name="sacLagOptions">The "Marvel:SacLag" options (checked for null; the SAC-Lag learner now reads them through the catalog's
+    /// factory, like every online method).</param>
     /// <param name="loggerFactory">The host's logger factory.</param>
     public MarvelPipelineFactory(IMarvelComponents components, IOptionsMonitor<MarvelPipelineOptions> pipelineOptions, IOptionsMonitor<SacLagOptions> sacLagOptions,
         ILoggerFactory loggerFactory)
@@ -56,7 +57,6 @@ public sealed class MarvelPipelineFactory
         ArgumentNullException.ThrowIfNull(sacLagOptions);
         _components = components;
         _pipelineOptions = pipelineOptions;
-        _sacLagOptions = sacLagOptions;
     }
 
     /// <summary>Composes a pipeline: offline learner × aligner × controller × online learner, all by catalog name.</summary>
@@ -64,7 +64,8 @@ public sealed class MarvelPipelineFactory
     /// <param name="offline">Offline learner name (default Marvel's: "CPQ").</param>
     /// <param name="aligner">Value aligner name (default "VPA").</param>
     /// <param name="controller">Lagrange controller name (default "aPID"); its CostLimit must equal the pipeline's.</param>
-    /// <param name="online">Online learner name (default "SAC-Lag", sized from the handover artifact; other learners are built from their configured options).</param>
+    /// <param name="online">Online learner name (default "SAC-Lag"); built through its factory for the handover artifact's manifest, so
+    /// SAC-Lag takes its network sizes, γ and scales from the artifact.</param>
     /// <exception cref="ArgumentException">A name is unknown (the message lists the registered ones), the task is not a registered
     /// environment, or the offline learner's or the controller's CostLimit disagrees with the pipeline's (the message names every
     /// disagreeing setting, e.g. <c>Marvel:Cpq:CostLimit (CpqOptions.CostLimit) = 10</c>).</exception>
@@ -87,10 +88,8 @@ public sealed class MarvelPipelineFactory
         CostBudget.RequireAgreement(o.CostLimit, "Marvel pipeline (Marvel:Pipeline:CostLimit)", limits.ToArray());
         var environments = new EnvironmentRegistry();
         environments.Register(o.TaskId, () => _components.CreateEnvironment(o.TaskId));
-        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> onlineFactory =
-            string.Equals(online, MarvelComponentNames.SacLag, StringComparison.Ordinal)
-                ? SacLagHandover.Factory(_sacLagOptions.CurrentValue)
-                : (context, _) => _components.CreateOnlineLearner(online, context);
+        // Each online method sizes itself from the artifact's manifest through its factory (SAC-Lag: SacLagHandover.MatchArtifact).
+        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> onlineFactory = (context, artifact) => _components.CreateOnlineLearner(online, context, artifact.Manifest);
         return new MarvelPipeline(o, context => _components.CreateOfflineLearner(offline, context), _components.CreateAligner(aligner),
             controllerInstance, onlineFactory, environments) { Logger = _logger };
     }

@@ -129,7 +129,8 @@ public static class MarvelServiceCollectionExtensions
         Offline<COptiDiceOptions, COptiDiceOptionsValidator, COptiDiceLearner>(services, Names.COptiDice, Default, Sections.COptiDice, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new COptiDiceLearner(c, o));
         Offline<CdtOptions, CdtOptionsValidator, CdtLearner>(services, Names.Cdt, Default, Sections.Cdt, o => o.CostLimit, (o, v) => o.CostLimit = v, (c, o) => new CdtLearner(c, o));
 
-        Online<SacLagOptions, SacLagOptionsValidator, SacLagLearner>(services, Names.SacLag, (c, o) => new SacLagLearner(c, o));
+        Online<SacLagOptions, SacLagOptionsValidator, SacLagLearner>(services, Names.SacLag, (c, o) => new SacLagLearner(c, o),
+            (c, o, manifest) => new SacLagLearner(c, SacLagHandover.MatchArtifact(manifest, o)));
         Online<PpoLagOptions, PpoLagOptionsValidator, PpoLagLearner>(services, Names.PpoLag, (c, o) => new PpoLagLearner(c, o));
 
         Controller<AdaptivePidLagrangeOptions, AdaptivePidLagrangeOptionsValidator, AdaptivePidLagrangeController>(services, Names.AdaptivePid, Sections.AdaptivePid,
@@ -206,14 +207,16 @@ public static class MarvelServiceCollectionExtensions
     }
 
     private static void Online<TOptions, TValidator, TLearner>(IServiceCollection services, string name,
-        Func<Marvel.Core.Abstractions.Learning.LearnerContext, TOptions, TLearner> create)
+        Func<Marvel.Core.Abstractions.Learning.LearnerContext, TOptions, TLearner> create,
+        Func<Marvel.Core.Abstractions.Learning.LearnerContext, TOptions, Marvel.Core.Abstractions.Learning.HandoverManifest, TLearner>? createForManifest = null)
         where TOptions : class where TValidator : class, IValidateOptions<TOptions> where TLearner : Marvel.Core.Abstractions.Learning.IOnlineSafeLearner
     {
         RegisterOptions<TOptions, TValidator>(services, Options.Options.DefaultName);
         MarvelRegistrations.Add(services, MarvelComponentKind.OnlineLearner, name, typeof(TLearner), builtIn: true, provider =>
         {
             var monitor = provider.GetRequiredService<IOptionsMonitor<TOptions>>();
-            return new DelegateOnlineLearnerFactory(name, context => create(context, monitor.CurrentValue));
+            return new DelegateOnlineLearnerFactory(name, context => create(context, monitor.CurrentValue),
+                createForManifest is null ? null : (context, manifest) => createForManifest(context, monitor.CurrentValue, manifest));
         });
     }
 
