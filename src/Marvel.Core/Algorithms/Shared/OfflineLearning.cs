@@ -35,45 +35,6 @@ internal readonly record struct ScaledBatch(Tensor Observations, Tensor Actions,
     }
 }
 
-/// <summary>
-/// The single host read of an update: stacks the update's scalars, copies them once to the CPU, and throws
-/// <see cref="TrainingDivergedException"/> naming the first non-finite one.
-/// </summary>
-internal sealed class DivergenceGuard
-{
-    private readonly string _stage;
-    private readonly string[] _names;
-    private Dictionary<string, double> _lastFinite = new(StringComparer.Ordinal);
-
-    /// <summary>Creates the guard.</summary>
-    /// <param name="stage">E.g. "offline/CPQ".</param>
-    /// <param name="names">Names of the scalars in the order <see cref="Read"/> receives them; the first non-finite one is reported.</param>
-    public DivergenceGuard(string stage, params string[] names)
-    {
-        _stage = stage;
-        _names = names;
-    }
-
-    /// <summary>Reads the scalars (0-dim tensors, same order as the names) and checks them.</summary>
-    /// <param name="step">The update's 0-based step, for the message.</param>
-    /// <param name="scalars">0-dim tensors.</param>
-    /// <exception cref="TrainingDivergedException">A scalar is NaN or infinite.</exception>
-    public IReadOnlyDictionary<string, double> Read(long step, params Tensor[] scalars)
-    {
-        if (scalars.Length != _names.Length) throw new ArgumentException($"Expected {_names.Length} scalars, got {scalars.Length}.", nameof(scalars));
-        using var scope = NewDisposeScope();
-        var detached = scalars.Select(s => s.detach().to_type(ScalarType.Float32).reshape(1)).ToArray();
-        var values = cat(detached, 0).cpu().data<float>().ToArray();
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i]))
-                throw new TrainingDivergedException(_stage, _names[i], step, values[i], _lastFinite);
-        var result = new Dictionary<string, double>(_names.Length, StringComparer.Ordinal);
-        for (int i = 0; i < values.Length; i++) result[_names[i]] = values[i];
-        _lastFinite = result;
-        return result;
-    }
-}
-
 /// <summary>An <see cref="IPolicy"/> over a tensor function of observations, run without gradient in its own dispose scope.</summary>
 internal sealed class TensorPolicy : IPolicy
 {

@@ -1,6 +1,5 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using TorchSharp.Modules;
@@ -23,11 +22,10 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "BEAR-Lag";
-    private const string Stage = "offline/BEAR-Lag";
     private const double LogAlphaMin = -5, LogAlphaMax = 5;
 
     private readonly BearLagOptions _options;
-    private readonly LearnerContext _context;
+    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly SquashedGaussianActor _actorTarget;
@@ -44,14 +42,9 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     private readonly Tensor _logAlpha;
     private readonly Generator _noise;
     private readonly Generator _policyNoise;
-    private readonly RandomSource _batches;
-    private readonly DivergenceGuard _guard;
-    private OfflineDataset? _dataset;
     private Tensor? _startObservations;
     private readonly Func<Tensor, Tensor> _actDeterministic;
     private (double Min, double Max)? _costValueBounds;
-    private readonly CheckpointParts _checkpoint;
-    private bool _disposed;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
     /// <param name="options">Settings; copied.</param>
@@ -60,13 +53,8 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public BearLagLearner(LearnerContext context, BearLagOptions? options = null)
     {
-        options ??= new BearLagOptions();
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(context);
-        OptionChecks.ThrowIfInvalid(new BearLagOptionsValidator(), options);
-        TorchNative.EnsureAvailable();
+        options = OfflineLearnerLifecycle.Validate(context, options, new BearLagOptionsValidator());
         _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
-        _context = context;
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
@@ -77,38 +65,32 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
 
         var seeds = context.Seeds.Fork("bear-lag");
         var device = context.Device;
+        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
+            "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
         int rewardNets = 2 * _options.RewardCriticsPerGroup, costNets = 2 * _options.CostCriticsPerGroup;
         using (var init = seeds.CreateTorchGenerator("init"))
         {
-            _actor = OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device);
-            _actorTarget = OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device);
-            _rewardCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device);
-            _rewardTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device);
-            _costCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device);
-            _costTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device);
-            _vae = OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device);
+            _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
+            _actorTarget = life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
+            _rewardCritic = life.Network("reward_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device));
+            _rewardTarget = life.Network("reward_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device));
+            _costCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device));
+            _costTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device));
+            _vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device));
         }
         Polyak.Copy(_actor, _actorTarget);
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
-        _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
-        _rewardCriticOptimizer = OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate);
-        _costCriticOptimizer = OfflineLearning.Adam(_costCritic, _options.CriticLearningRate);
-        _vaeOptimizer = OfflineLearning.Adam(_vae, _options.VaeLearningRate);
-        _pid = new BatchPidLagrangian(_options.PidKp, _options.PidKi, _options.PidKd, QCostThreshold, device);
-        _logAlpha = zeros(Array.Empty<long>(), device: device);
-        _noise = OfflineLearning.Generator(seeds, "noise", device);
-        _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
-        _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
+        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
+        _rewardCriticOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate));
+        _costCriticOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(_costCritic, _options.CriticLearningRate));
+        _vaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(_vae, _options.VaeLearningRate));
+        _pid = life.Owns(new BatchPidLagrangian(_options.PidKp, _options.PidKi, _options.PidKd, QCostThreshold, device));
+        _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));
+        _pid.AddTo(life.Checkpoint, "pid");
+        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
+        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         Policy = new TensorPolicy(obs, act, Act, device);
-        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(BearLagOptions))
-            .Network("actor", _actor).Network("actor_target", _actorTarget).Network("reward_critic", _rewardCritic).Network("reward_target", _rewardTarget)
-            .Network("cost_critic", _costCritic).Network("cost_target", _costTarget).Network("vae", _vae)
-            .Optimizer("actor", _actorOptimizer).Optimizer("reward_critic", _rewardCriticOptimizer).Optimizer("cost_critic", _costCriticOptimizer)
-            .Optimizer("vae", _vaeOptimizer).Tensor("log_alpha", _logAlpha)
-            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
-        _pid.AddTo(_checkpoint, "pid");
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
@@ -119,7 +101,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     public IPolicy Policy { get; }
 
     /// <inheritdoc />
-    public long Steps { get; private set; }
+    public long Steps => _life.Steps;
 
     /// <summary>The resolved options (a copy).</summary>
     public BearLagOptions Options => _options with { };
@@ -133,13 +115,10 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public void Attach(OfflineDataset dataset)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(dataset);
-        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
-        _dataset = dataset;
+        _life.Attach(dataset);
         _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
         _startObservations?.Dispose();
-        _startObservations = OfflineLearning.StartObservations(dataset, _context.Device);
+        _startObservations = OfflineLearning.StartObservations(dataset, _life.Device);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
@@ -147,14 +126,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     internal (double Min, double Max)? CostValueBounds => _costValueBounds;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
-        using var scope = NewDisposeScope();
-        var batch = _dataset.Sample(_options.BatchSize, _batches, _context.Device);
-        return Update(batch);
-    }
+    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
 
     /// <summary>One BEAR-Lag gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
@@ -224,9 +196,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         Polyak.Update(o.Tau, _costCritic, _costTarget);
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
-        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
-        Steps++;
-        return result;
+        return _life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
     }
 
     private Tensor Act(Tensor observations, bool deterministic)
@@ -239,54 +209,29 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public HandoverArtifact ExportHandover()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var pid = _pid.GetState();
-        var scalars = new Dictionary<string, double>(pid.Scalars) { ["mmd_log_alpha"] = _logAlpha.item<float>() };
-        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale,
-            HandoverExport.OptionsJson(o), pid with { Scalars = scalars });
-        return HandoverExport.Create(manifest,
+        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, MultiplierState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
             new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
     }
 
-    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
-    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
-    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
-    public void SaveCheckpoint(string directory)
+    // The PID's state with the MMD dual's log α beside it (reads the device).
+    private LagrangeControllerState MultiplierState()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Save(directory);
+        var pid = _pid.GetState();
+        return pid with { Scalars = new Dictionary<string, double>(pid.Scalars) { ["mmd_log_alpha"] = _logAlpha.item<float>() } };
     }
 
     /// <inheritdoc />
-    public void LoadCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Load(directory);
-    }
+    public void SaveCheckpoint(string directory) => _life.Save(directory);
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory) => _life.Load(directory);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        _actorOptimizer.Dispose();
-        _rewardCriticOptimizer.Dispose();
-        _costCriticOptimizer.Dispose();
-        _vaeOptimizer.Dispose();
-        _actor.Dispose();
-        _actorTarget.Dispose();
-        _rewardCritic.Dispose();
-        _rewardTarget.Dispose();
-        _costCritic.Dispose();
-        _costTarget.Dispose();
-        _vae.Dispose();
-        _pid.Dispose();
-        _logAlpha.Dispose();
-        _noise.Dispose();
-        _policyNoise.Dispose();
-        _startObservations?.Dispose();
+        if (_life.Dispose()) _startObservations?.Dispose();
     }
 }

@@ -9,36 +9,13 @@ internal sealed class BearLagOptionsValidator : IValidateOptions<BearLagOptions>
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, BearLagOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var b = new ValidateOptionsResultBuilder();
-        OptionChecks.NonNegative(b, options.CostLimit, nameof(options.CostLimit));
-        OptionChecks.EpisodeLength(b, options.EpisodeLength, nameof(options.EpisodeLength));
-        OptionChecks.OpenUnit(b, options.Gamma, nameof(options.Gamma));
-        OptionChecks.HalfOpenUnit(b, options.Tau, nameof(options.Tau));
-        OptionChecks.Positive(b, options.RewardScale, nameof(options.RewardScale));
-        OptionChecks.Positive(b, options.CostScale, nameof(options.CostScale));
-        OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
-        OptionChecks.HiddenSizes(b, options.ActorHiddenSizes, nameof(options.ActorHiddenSizes));
-        OptionChecks.HiddenSizes(b, options.CriticHiddenSizes, nameof(options.CriticHiddenSizes));
-        OptionChecks.AtLeast(b, options.VaeHiddenSize, 1, nameof(options.VaeHiddenSize));
-        OptionChecks.AtLeast(b, options.RewardCriticsPerGroup, 1, nameof(options.RewardCriticsPerGroup));
-        OptionChecks.AtLeast(b, options.CostCriticsPerGroup, 1, nameof(options.CostCriticsPerGroup));
-        OptionChecks.Positive(b, options.ActorLearningRate, nameof(options.ActorLearningRate));
-        OptionChecks.Positive(b, options.CriticLearningRate, nameof(options.CriticLearningRate));
-        OptionChecks.Positive(b, options.VaeLearningRate, nameof(options.VaeLearningRate));
+        var b = OfflineOptionsValidator.Common(options);
         OptionChecks.Positive(b, options.AlphaLearningRate, nameof(options.AlphaLearningRate));
-        OptionChecks.NonNegative(b, options.VaeKlWeight, nameof(options.VaeKlWeight));
-        OptionChecks.AtLeast(b, options.SampleActionCount, 1, nameof(options.SampleActionCount));
-        OptionChecks.ClosedUnit(b, options.DoubleQMix, nameof(options.DoubleQMix));
         OptionChecks.Defined(b, options.MmdKernel, nameof(options.MmdKernel));
         OptionChecks.Positive(b, options.MmdSigma, nameof(options.MmdSigma));
         OptionChecks.NonNegative(b, options.MmdThreshold, nameof(options.MmdThreshold));
         OptionChecks.AtLeast(b, options.MmdSampleCount, 1, nameof(options.MmdSampleCount));
         OptionChecks.AtLeast(b, options.StartUpdatePolicyStep, 0, nameof(options.StartUpdatePolicyStep));
-        OptionChecks.NonNegative(b, options.PidKp, nameof(options.PidKp));
-        OptionChecks.NonNegative(b, options.PidKi, nameof(options.PidKi));
-        OptionChecks.NonNegative(b, options.PidKd, nameof(options.PidKd));
-        OptionChecks.Defined(b, options.ConstraintStates, nameof(options.ConstraintStates));
         return b.Build();
     }
 }

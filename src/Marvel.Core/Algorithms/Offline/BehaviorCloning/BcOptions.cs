@@ -1,3 +1,5 @@
+using Marvel.Core.Algorithms.Shared;
+
 namespace Marvel.Core.Algorithms.Offline.BehaviorCloning;
 
 /// <summary>Which episodes behaviour cloning imitates (OSRL <c>bc_mode</c>, algorithms spec §4.2). C is an episode's undiscounted cost, κ = CostLimit.</summary>
@@ -17,7 +19,7 @@ public enum BcMode
 /// Settings of <see cref="BcLearner"/>: behaviour cloning of all episodes (BC-All) or of the safe ones (BC-Safe).
 /// Defaults are OSRL's <c>bc_configs.py</c> (algorithms spec §4).
 /// </summary>
-public sealed record BcOptions
+public sealed record BcOptions : IOfflineOptions
 {
     /// <summary>Which episodes to imitate. Default <see cref="BcMode.All"/> (OSRL's default bc_mode).</summary>
     public BcMode Mode { get; set; } = BcMode.All;

@@ -9,13 +9,10 @@ internal sealed class BcOptionsValidator : IValidateOptions<BcOptions>
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, BcOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var b = new ValidateOptionsResultBuilder();
+        var b = OfflineOptionsValidator.Common(options);
         OptionChecks.Defined(b, options.Mode, nameof(options.Mode));
-        OptionChecks.NonNegative(b, options.CostLimit, nameof(options.CostLimit));
         OptionChecks.HiddenSizes(b, options.HiddenSizes, nameof(options.HiddenSizes));
         OptionChecks.Positive(b, options.LearningRate, nameof(options.LearningRate));
-        OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
         return b.Build();
     }
 }

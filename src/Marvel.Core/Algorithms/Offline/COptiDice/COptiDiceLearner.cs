@@ -1,6 +1,5 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using TorchSharp.Modules;
@@ -24,11 +23,10 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "COptiDICE";
-    private const string Stage = "offline/COptiDICE";
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
     private readonly COptiDiceOptions _options;
-    private readonly LearnerContext _context;
+    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly QEnsemble _nu;
@@ -42,15 +40,10 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     private readonly Adam _tauOptimizer;
     private readonly Generator _noise;
     private readonly Generator _policyNoise;
-    private readonly RandomSource _batches;
-    private readonly DivergenceGuard _guard;
-    private OfflineDataset? _dataset;
     private bool[] _isInitial = [];
     private double _initialProportion;
     private Tensor? _observationStd;
     private Tensor? _actionStd;
-    private readonly CheckpointParts _checkpoint;
-    private bool _disposed;
 
     /// <summary>Builds the networks, the dual scalars and their optimizers.</summary>
     /// <param name="options">Settings; copied.</param>
@@ -59,13 +52,8 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public COptiDiceLearner(LearnerContext context, COptiDiceOptions? options = null)
     {
-        options ??= new COptiDiceOptions();
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(context);
-        OptionChecks.ThrowIfInvalid(new COptiDiceOptionsValidator(), options);
-        TorchNative.EnsureAvailable();
+        options = OfflineLearnerLifecycle.Validate(context, options, new COptiDiceOptionsValidator());
         _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), ValueHiddenSizes = options.ValueHiddenSizes.ToArray() };
-        _context = context;
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
@@ -78,29 +66,24 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
 
         var seeds = context.Seeds.Fork("coptidice");
         var device = context.Device;
+        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
+            "nu_loss", "chi_loss", "tau_loss", "lambda_loss", "actor_loss", "lambda", "tau", "cost_estimate", "divergence", "weight_mean");
         using (var init = seeds.CreateTorchGenerator("init"))
         {
-            _actor = OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device);
-            _nu = OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.NuEnsembleSize, init), device);
-            _chi = OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.ChiEnsembleSize, init), device);
+            _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
+            _nu = life.Network("nu", OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.NuEnsembleSize, init), device));
+            _chi = life.Network("chi", OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.ChiEnsembleSize, init), device));
         }
-        _lambdaRaw = new Parameter(ones(Array.Empty<long>(), device: device));   // λ = softplus(1) at the start (OSRL)
-        _tauRaw = new Parameter(ones(Array.Empty<long>(), device: device));
-        _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
-        _nuOptimizer = OfflineLearning.Adam(_nu, _options.CriticLearningRate);
-        _chiOptimizer = OfflineLearning.Adam(_chi, _options.CriticLearningRate);
-        _lambdaOptimizer = KeptScalarOptimizer.Adam(new[] { _lambdaRaw }, _options.ScalarLearningRate);
-        _tauOptimizer = KeptScalarOptimizer.Adam(new[] { _tauRaw }, _options.ScalarLearningRate);
-        _noise = OfflineLearning.Generator(seeds, "noise", device);
-        _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
-        _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "nu_loss", "chi_loss", "tau_loss", "lambda_loss", "actor_loss", "lambda", "tau", "cost_estimate", "divergence", "weight_mean");
+        _lambdaRaw = life.Tensor("lambda_raw", new Parameter(ones(Array.Empty<long>(), device: device)));   // λ = softplus(1) at the start (OSRL)
+        _tauRaw = life.Tensor("tau_raw", new Parameter(ones(Array.Empty<long>(), device: device)));
+        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
+        _nuOptimizer = life.Optimizer("nu", OfflineLearning.Adam(_nu, _options.CriticLearningRate));
+        _chiOptimizer = life.Optimizer("chi", OfflineLearning.Adam(_chi, _options.CriticLearningRate));
+        _lambdaOptimizer = life.Optimizer("lambda", KeptScalarOptimizer.Adam(new[] { _lambdaRaw }, _options.ScalarLearningRate));
+        _tauOptimizer = life.Optimizer("tau", KeptScalarOptimizer.Adam(new[] { _tauRaw }, _options.ScalarLearningRate));
+        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
+        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         Policy = new TensorPolicy(obs, act, Act, device);
-        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(COptiDiceOptions))
-            .Network("actor", _actor).Network("nu", _nu).Network("chi", _chi).Tensor("lambda_raw", _lambdaRaw).Tensor("tau_raw", _tauRaw)
-            .Optimizer("actor", _actorOptimizer).Optimizer("nu", _nuOptimizer).Optimizer("chi", _chiOptimizer)
-            .Optimizer("lambda", _lambdaOptimizer).Optimizer("tau", _tauOptimizer)
-            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -110,7 +93,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     public IPolicy Policy { get; }
 
     /// <inheritdoc />
-    public long Steps { get; private set; }
+    public long Steps => _life.Steps;
 
     /// <summary>The resolved options (a copy).</summary>
     public COptiDiceOptions Options => _options with { };
@@ -132,16 +115,13 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     /// <exception cref="InvalidDataException">The widths do not match the networks.</exception>
     public void Attach(OfflineDataset dataset)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(dataset);
-        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
+        _life.Attach(dataset);
         _isInitial = InitialFlags(dataset.Terminals, dataset.Timeouts);
         _initialProportion = _isInitial.Count(f => f) / (double)_isInitial.Length;
         _observationStd?.Dispose();
         _actionStd?.Dispose();
-        _observationStd = ColumnStd(dataset.Observations, dataset.ObservationSize, _context.Device);
-        _actionStd = ColumnStd(dataset.Actions, dataset.ActionSize, _context.Device);
-        _dataset = dataset;
+        _observationStd = ColumnStd(dataset.Observations, dataset.ObservationSize, _life.Device);
+        _actionStd = ColumnStd(dataset.Actions, dataset.ActionSize, _life.Device);
     }
 
     /// <summary>is_init: true at row 0 and after every terminal or timeout (the reference's rule).</summary>
@@ -153,14 +133,11 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep()
+    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(dataset =>
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
-        using var scope = NewDisposeScope();
-        var (batch, isInitial) = Sample(_dataset);
+        var (batch, isInitial) = Sample(dataset);
         return Update(batch, isInitial);
-    }
+    });
 
     /// <summary>One COptiDICE gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
     /// <param name="batch">The transitions.</param>
@@ -236,9 +213,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         var actorLoss = -(policyWeight * logLikelihood).mean();
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
-        var result = _guard.Read(Steps, nuLoss, chiLoss, tauLoss, lambdaLoss, actorLoss, lambda, tau, costEstimate, divergence, wFixed.mean());
-        Steps++;
-        return result;
+        return _life.Report(nuLoss, chiLoss, tauLoss, lambdaLoss, actorLoss, lambda, tau, costEstimate, divergence, wFixed.mean());
     }
 
     /// <summary>f of the chosen divergence, element-wise.</summary>
@@ -285,7 +260,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         var init = new float[n];
         for (int i = 0; i < n; i++)
         {
-            int r = _batches.NextInt(d.Count);
+            int r = _life.Batches.NextInt(d.Count);
             d.Observations.Slice(r * os, os).CopyTo(obs.AsSpan(i * os));
             d.NextObservations.Slice(r * os, os).CopyTo(next.AsSpan(i * os));
             d.Actions.Slice(r * az, az).CopyTo(act.AsSpan(i * az));
@@ -295,7 +270,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
             trunc[i] = d.Timeouts[r] ? 1 : 0;
             init[i] = _isInitial[r] ? 1 : 0;
         }
-        var device = _context.Device;
+        var device = _life.Device;
         Tensor T(float[] values, params long[] shape) => tensor(values, shape, ScalarType.Float32).to(device);
         var batch = new TransitionBatch(T(obs, n, os), T(act, n, az), T(rew, n), T(cost, n), T(next, n, os), T(term, n), T(trunc, n));
         return (batch, T(init, n));
@@ -336,55 +311,35 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public HandoverArtifact ExportHandover()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
+        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, DualState,
+            new HandoverPart(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer));
+    }
+
+    // λ and τ, raw and through softplus, with the threshold λ enforces, as the artifact's multiplier state (reads the device).
+    private LagrangeControllerState DualState()
+    {
         double lambdaRaw = _lambdaRaw.item<float>(), tauRaw = _tauRaw.item<float>();
         static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
-        var dual = new LagrangeControllerState("COptiDiceDual",
+        return new LagrangeControllerState("COptiDiceDual",
             new Dictionary<string, double>
             {
                 ["lambda_raw"] = lambdaRaw, ["lambda"] = Softplus(lambdaRaw), ["tau_raw"] = tauRaw, ["tau"] = Softplus(tauRaw), ["threshold"] = CostThreshold,
             },
             new Dictionary<string, double[]>());
-        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), dual);
-        return HandoverExport.Create(manifest,
-            new HandoverPart(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer));
-    }
-
-    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
-    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
-    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
-    public void SaveCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Save(directory);
     }
 
     /// <inheritdoc />
-    public void LoadCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Load(directory);
-    }
+    public void SaveCheckpoint(string directory) => _life.Save(directory);
+
+    /// <inheritdoc />
+    public void LoadCheckpoint(string directory) => _life.Load(directory);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_disposed) return;
-        _disposed = true;
-        _actorOptimizer.Dispose();
-        _nuOptimizer.Dispose();
-        _chiOptimizer.Dispose();
-        _lambdaOptimizer.Dispose();
-        _tauOptimizer.Dispose();
-        _actor.Dispose();
-        _nu.Dispose();
-        _chi.Dispose();
-        _lambdaRaw.Dispose();
-        _tauRaw.Dispose();
+        if (!_life.Dispose()) return;
         _observationStd?.Dispose();
         _actionStd?.Dispose();
-        _noise.Dispose();
-        _policyNoise.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using Marvel.Core.Algorithms.Shared;
+
 namespace Marvel.Core.Algorithms.Offline.COptiDice;
 
 /// <summary>The f-divergence of COptiDICE's distribution-correction regulariser (algorithms spec §5.1).</summary>
@@ -16,7 +18,7 @@ public enum FDivergence
 /// <c>coptidice_configs.py</c> (algorithms spec §5.4) with the reference's quirks fixed; <see cref="Reference"/> turns
 /// every reproduction switch on.
 /// </summary>
-public sealed record COptiDiceOptions
+public sealed record COptiDiceOptions : IOfflineOptions, IScaledOfflineOptions, IDiscountedOfflineOptions
 {
     /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL). COptiDICE compares its
     /// (1 − γ)-normalised discounted cost estimate ĉ (a per-step quantity) with (1 − γ)·<see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T),

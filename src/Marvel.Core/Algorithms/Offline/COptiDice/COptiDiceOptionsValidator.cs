@@ -9,20 +9,10 @@ internal sealed class COptiDiceOptionsValidator : IValidateOptions<COptiDiceOpti
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, COptiDiceOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var b = new ValidateOptionsResultBuilder();
-        OptionChecks.NonNegative(b, options.CostLimit, nameof(options.CostLimit));
-        OptionChecks.EpisodeLength(b, options.EpisodeLength, nameof(options.EpisodeLength));
-        OptionChecks.OpenUnit(b, options.Gamma, nameof(options.Gamma));
-        OptionChecks.Positive(b, options.RewardScale, nameof(options.RewardScale));
-        OptionChecks.Positive(b, options.CostScale, nameof(options.CostScale));
-        OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
-        OptionChecks.HiddenSizes(b, options.ActorHiddenSizes, nameof(options.ActorHiddenSizes));
+        var b = OfflineOptionsValidator.Common(options);
         OptionChecks.HiddenSizes(b, options.ValueHiddenSizes, nameof(options.ValueHiddenSizes));
         OptionChecks.AtLeast(b, options.NuEnsembleSize, 1, nameof(options.NuEnsembleSize));
         OptionChecks.AtLeast(b, options.ChiEnsembleSize, 1, nameof(options.ChiEnsembleSize));
-        OptionChecks.Positive(b, options.ActorLearningRate, nameof(options.ActorLearningRate));
-        OptionChecks.Positive(b, options.CriticLearningRate, nameof(options.CriticLearningRate));
         OptionChecks.Positive(b, options.ScalarLearningRate, nameof(options.ScalarLearningRate));
         OptionChecks.Positive(b, options.Alpha, nameof(options.Alpha));
         OptionChecks.Defined(b, options.Divergence, nameof(options.Divergence));

@@ -1,6 +1,5 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using TorchSharp.Modules;
@@ -32,28 +31,22 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "CDT";
-    private const string Stage = "offline/CDT";
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
     private readonly CdtOptions _options;
-    private readonly LearnerContext _context;
+    private readonly OfflineLearnerLifecycle _life;
     private readonly CdtModel _model;
     private readonly AdamW _optimizer;
     private readonly Parameter _logTemperature;
     private readonly Adam _temperatureOptimizer;
     private readonly Generator _dropout;
     private readonly Generator _policyNoise;
-    private readonly RandomSource _batches;
-    private readonly DivergenceGuard _guard;
     private readonly int _observationSize;
     private readonly int _actionSize;
-    private OfflineDataset? _dataset;
     private DatasetEpisode[] _episodes = [];
     private double[] _cumulativeWeights = [];
     private float[] _returnsToGo = [];
     private float[] _costsToGo = [];
-    private readonly CheckpointParts _checkpoint;
-    private bool _disposed;
 
     /// <summary>Builds the model and its optimizers.</summary>
     /// <param name="options">Settings; copied.</param>
@@ -62,13 +55,8 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public CdtLearner(LearnerContext context, CdtOptions? options = null)
     {
-        options ??= new CdtOptions();
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(context);
-        OptionChecks.ThrowIfInvalid(new CdtOptionsValidator(), options);
-        TorchNative.EnsureAvailable();
+        options = OfflineLearnerLifecycle.Validate(context, options, new CdtOptionsValidator());
         _options = options with { };
-        _context = context;
         MaxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         _observationSize = context.ObservationSpace.Dimension;
         _actionSize = context.ActionSpace.Dimension;
@@ -76,22 +64,19 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         if (EpisodeLength < 1) throw new ArgumentException($"{Name}: the episode length must be at least 1 step (got {EpisodeLength}); set CdtOptions.EpisodeLength or LearnerContext.EpisodeLength.", nameof(context));
 
         var seeds = context.Seeds.Fork("cdt");
-        _dropout = OfflineLearning.Generator(seeds, "dropout", context.Device);
-        _policyNoise = OfflineLearning.Generator(seeds, "policy", context.Device);
+        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
+            "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy");
+        _dropout = life.Generator("dropout", OfflineLearning.Generator(seeds, "dropout", context.Device));
+        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", context.Device));
         using (var init = seeds.CreateTorchGenerator("init"))
         {
-            _model = OfflineLearning.To(new CdtModel(_observationSize, _actionSize, EpisodeLength + _options.SequenceLength, _options.EmbeddingSize,
-                _options.Layers, _options.Heads, _options.Dropout, _options.CostTokenOffset, !_options.ReferenceUnclampedLogStd, init, _dropout), context.Device);
+            _model = life.Network("model", OfflineLearning.To(new CdtModel(_observationSize, _actionSize, EpisodeLength + _options.SequenceLength, _options.EmbeddingSize,
+                _options.Layers, _options.Heads, _options.Dropout, _options.CostTokenOffset, !_options.ReferenceUnclampedLogStd, init, _dropout), context.Device));
         }
-        _optimizer = KeptScalarOptimizer.AdamW(_model.parameters(), _options.LearningRate, _options.WeightDecay);
-        _logTemperature = new Parameter(full(Array.Empty<long>(), TorchScalars.Of(Math.Log(_options.InitialTemperature)), device: context.Device));
-        _temperatureOptimizer = KeptScalarOptimizer.Adam(new[] { _logTemperature }, _options.TemperatureLearningRate);
-        _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy");
+        _optimizer = life.Optimizer("model", KeptScalarOptimizer.AdamW(_model.parameters(), _options.LearningRate, _options.WeightDecay));
+        _logTemperature = life.Tensor("log_temperature", new Parameter(full(Array.Empty<long>(), TorchScalars.Of(Math.Log(_options.InitialTemperature)), device: context.Device)));
+        _temperatureOptimizer = life.Optimizer("temperature", KeptScalarOptimizer.Adam(new[] { _logTemperature }, _options.TemperatureLearningRate));
         Policy = new CdtPolicy(this);
-        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(CdtOptions))
-            .Network("model", _model).Optimizer("model", _optimizer).Tensor("log_temperature", _logTemperature).Optimizer("temperature", _temperatureOptimizer)
-            .Generator("dropout", _dropout).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -101,7 +86,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     public IPolicy Policy { get; }
 
     /// <inheritdoc />
-    public long Steps { get; private set; }
+    public long Steps => _life.Steps;
 
     /// <summary>The resolved options (a copy).</summary>
     public CdtOptions Options => _options with { };
@@ -114,7 +99,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
 
     internal CdtModel Model => _model;
 
-    internal Device Device => _context.Device;
+    internal Device Device => _life.Device;
 
     internal Generator PolicyNoise => _policyNoise;
 
@@ -124,11 +109,11 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
 
     /// <summary>Binds the dataset: splits episodes, computes returns- and costs-to-go and the episode sampling weights.</summary>
     /// <exception cref="InvalidDataException">The widths do not match, the dataset has no complete episode, or an episode is longer than <see cref="EpisodeLength"/>.</exception>
-    public void Attach(OfflineDataset dataset)
+    public void Attach(OfflineDataset dataset) => _life.Attach(dataset, Prepare);
+
+    // Splits the episodes and derives the returns- and costs-to-go and the sampling weights; refuses a dataset without usable episodes.
+    private OfflineDataset Prepare(OfflineDataset dataset)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(dataset);
-        dataset.EnsureMatches(_observationSize, _actionSize, $"the {Name} learner");
         var episodes = dataset.Episodes.ToArray();
         if (episodes.Length == 0)
             throw new InvalidDataException($"{Name}: dataset '{dataset.Source}' has no complete episode (no terminal or timeout flag); a sequence model needs episodes.");
@@ -152,7 +137,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         _episodes = episodes;
         _returnsToGo = returnsToGo;
         _costsToGo = costsToGo;
-        _dataset = dataset;
+        return dataset;
     }
 
     /// <summary>
@@ -171,13 +156,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
-        using var scope = NewDisposeScope();
-        return Update(SampleWindows(_dataset));
-    }
+    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(dataset => Update(SampleWindows(dataset)));
 
     /// <summary>One CDT gradient step on a batch of windows.</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
@@ -209,9 +188,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         var temperatureLoss = temperature * (meanEntropy.detach().add(TorchScalars.Of(_actionSize), TorchScalars.One));
         GradientStep.Apply(_temperatureOptimizer, temperatureLoss);
 
-        var result = _guard.Read(Steps, actionLoss, costLoss, loss, temperatureLoss, _logTemperature.exp(), meanEntropy);
-        Steps++;
-        return result;
+        return _life.Report(actionLoss, costLoss, loss, temperatureLoss, _logTemperature.exp(), meanEntropy);
     }
 
     private CdtWindows SampleWindows(OfflineDataset d)
@@ -226,8 +203,8 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         var mask = new float[n * l];
         for (int i = 0; i < n; i++)
         {
-            var e = _episodes[PickEpisode(_batches.NextDouble())];
-            int t0 = _batches.NextInt(e.Length);
+            var e = _episodes[PickEpisode(_life.Batches.NextDouble())];
+            int t0 = _life.Batches.NextInt(e.Length);
             for (int j = 0; j < l; j++)
             {
                 int k = i * l + j, t = t0 + j;
@@ -242,7 +219,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
                 mask[k] = 1;
             }
         }
-        var device = _context.Device;
+        var device = _life.Device;
         return new CdtWindows(
             tensor(states, new long[] { n, l, os }).to(device), tensor(actions, new long[] { n, l, az }).to(device),
             tensor(rtg, new long[] { n, l }).to(device), tensor(ctg, new long[] { n, l }).to(device),
@@ -259,39 +236,17 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public HandoverArtifact ExportHandover()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, 1.0, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), null);
-        return HandoverExport.Create(manifest,
+        return _life.Export(o.CostLimit, 1.0, o.RewardScale, o.CostScale, null,
             new HandoverPart(HandoverRoles.Actor, new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"), _model, _optimizer));
     }
 
-    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
-    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
-    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
-    public void SaveCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Save(directory);
-    }
+    /// <inheritdoc />
+    public void SaveCheckpoint(string directory) => _life.Save(directory);
 
     /// <inheritdoc />
-    public void LoadCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Load(directory);
-    }
+    public void LoadCheckpoint(string directory) => _life.Load(directory);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        _optimizer.Dispose();
-        _temperatureOptimizer.Dispose();
-        _model.Dispose();
-        _logTemperature.Dispose();
-        _dropout.Dispose();
-        _policyNoise.Dispose();
-    }
+    public void Dispose() => _life.Dispose();
 }

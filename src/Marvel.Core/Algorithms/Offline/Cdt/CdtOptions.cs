@@ -1,3 +1,5 @@
+using Marvel.Core.Algorithms.Shared;
+
 namespace Marvel.Core.Algorithms.Offline.Cdt;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Marvel.Core.Algorithms.Offline.Cdt;
 /// <c>cdt_configs.py</c> (algorithms spec §6.5) with the reference's quirks fixed; <see cref="Reference"/> turns every
 /// reproduction switch on. Return/cost relabelling augmentation is not implemented.
 /// </summary>
-public sealed record CdtOptions
+public sealed record CdtOptions : IOfflineOptions, IScaledOfflineOptions
 {
     /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL's first BallCircle target).
     /// CDT does not train against κ; it is the initial cost-to-go Ĉ₀ the policy is conditioned on.</summary>

@@ -9,11 +9,8 @@ internal sealed class CdtOptionsValidator : IValidateOptions<CdtOptions>
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, CdtOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var b = new ValidateOptionsResultBuilder();
-        OptionChecks.NonNegative(b, options.CostLimit, nameof(options.CostLimit));
+        var b = OfflineOptionsValidator.Common(options);
         if (!double.IsFinite(options.TargetReturn)) b.AddError($"must be finite, got {options.TargetReturn}.", nameof(options.TargetReturn));
-        OptionChecks.EpisodeLength(b, options.EpisodeLength, nameof(options.EpisodeLength));
         OptionChecks.AtLeast(b, options.SequenceLength, 1, nameof(options.SequenceLength));
         OptionChecks.AtLeast(b, options.EmbeddingSize, 1, nameof(options.EmbeddingSize));
         OptionChecks.AtLeast(b, options.Layers, 1, nameof(options.Layers));
@@ -25,9 +22,6 @@ internal sealed class CdtOptionsValidator : IValidateOptions<CdtOptions>
         OptionChecks.NonNegative(b, options.WeightDecay, nameof(options.WeightDecay));
         OptionChecks.Positive(b, options.MaxGradNorm, nameof(options.MaxGradNorm));
         OptionChecks.AtLeast(b, options.WarmupSteps, 1, nameof(options.WarmupSteps));
-        OptionChecks.AtLeast(b, options.BatchSize, 1, nameof(options.BatchSize));
-        OptionChecks.Positive(b, options.RewardScale, nameof(options.RewardScale));
-        OptionChecks.Positive(b, options.CostScale, nameof(options.CostScale));
         OptionChecks.NonNegative(b, options.CostLossWeight, nameof(options.CostLossWeight));
         OptionChecks.Positive(b, options.InitialTemperature, nameof(options.InitialTemperature));
         OptionChecks.Positive(b, options.TemperatureLearningRate, nameof(options.TemperatureLearningRate));

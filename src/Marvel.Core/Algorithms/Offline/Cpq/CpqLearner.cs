@@ -1,6 +1,5 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using TorchSharp.Modules;
@@ -23,11 +22,11 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "CPQ";
-    private const string Stage = "offline/CPQ";
     private const double LogAlphaMin = -5, LogAlphaMax = 5;
 
     private readonly CpqOptions _options;
     private readonly LearnerContext _context;
+    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly QEnsemble _rewardCritic;
@@ -42,12 +41,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     private readonly Tensor _logAlpha;
     private readonly Generator _noise;
     private readonly Generator _policyNoise;
-    private readonly RandomSource _batches;
-    private readonly DivergenceGuard _guard;
-    private OfflineDataset? _dataset;
     private (double Min, double Max) _costValueBounds;
-    private readonly CheckpointParts _checkpoint;
-    private bool _disposed;
 
     /// <summary>Builds the networks and optimizers.</summary>
     /// <param name="options">Settings; copied, so later edits have no effect.</param>
@@ -56,11 +50,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public CpqLearner(LearnerContext context, CpqOptions? options = null)
     {
-        options ??= new CpqOptions();
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(context);
-        OptionChecks.ThrowIfInvalid(new CpqOptionsValidator(), options);
-        TorchNative.EnsureAvailable();
+        options = OfflineLearnerLifecycle.Validate(context, options, new CpqOptionsValidator());
         _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
         _context = context;
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
@@ -74,33 +64,27 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
 
         var seeds = context.Seeds.Fork("cpq");
         var device = context.Device;
+        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
+            "vae_loss", "reward_critic_loss", "cost_critic_loss", "cost_td_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
         using (var init = seeds.CreateTorchGenerator("init"))
         {
-            _actor = OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device);
-            _rewardCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device);
-            _rewardTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device);
-            _costCritic = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device);
-            _costTarget = OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device);
-            _vae = OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device);
+            _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
+            _rewardCritic = life.Network("reward_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device));
+            _rewardTarget = life.Network("reward_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device));
+            _costCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device));
+            _costTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device));
+            _vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device));
         }
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
-        _actorOptimizer = OfflineLearning.Adam(_actor, _options.ActorLearningRate);
-        _rewardCriticOptimizer = OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate);
-        _costCriticOptimizer = OfflineLearning.Adam(_costCritic, _options.CriticLearningRate);
-        _vaeOptimizer = OfflineLearning.Adam(_vae, _options.VaeLearningRate);
-        _logAlpha = zeros(Array.Empty<long>(), device: device);   // α = 1 at the start (OSRL)
-        _noise = OfflineLearning.Generator(seeds, "noise", device);
-        _policyNoise = OfflineLearning.Generator(seeds, "policy", device);
-        _batches = seeds.CreateRandom("batches");
-        _guard = new DivergenceGuard(Stage, "vae_loss", "reward_critic_loss", "cost_critic_loss", "cost_td_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
+        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
+        _rewardCriticOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate));
+        _costCriticOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(_costCritic, _options.CriticLearningRate));
+        _vaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(_vae, _options.VaeLearningRate));
+        _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
+        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
+        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         Policy = new TensorPolicy(obs, act, Act, device);
-        _checkpoint = new CheckpointParts(Algorithm, HandoverExport.OptionsJson(_options), nameof(CpqOptions))
-            .Network("actor", _actor).Network("reward_critic", _rewardCritic).Network("reward_target", _rewardTarget)
-            .Network("cost_critic", _costCritic).Network("cost_target", _costTarget).Network("vae", _vae)
-            .Optimizer("actor", _actorOptimizer).Optimizer("reward_critic", _rewardCriticOptimizer).Optimizer("cost_critic", _costCriticOptimizer)
-            .Optimizer("vae", _vaeOptimizer).Tensor("log_alpha", _logAlpha)
-            .Generator("noise", _noise).Generator("policy", _policyNoise).Random("batches", _batches).Counter("steps", () => Steps, v => Steps = v);
     }
 
     /// <inheritdoc />
@@ -110,7 +94,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     public IPolicy Policy { get; }
 
     /// <inheritdoc />
-    public long Steps { get; private set; }
+    public long Steps => _life.Steps;
 
     /// <summary>The resolved options (a copy).</summary>
     public CpqOptions Options => _options with { };
@@ -127,23 +111,12 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public void Attach(OfflineDataset dataset)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(dataset);
-        dataset.EnsureMatches(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, $"the {Name} learner");
-        _dataset = dataset;
+        _life.Attach(dataset);
         _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
     }
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_dataset is null) throw new InvalidOperationException($"{Name}: no dataset is attached. Call Attach(dataset) before TrainStep().");
-        // The scope also collects the views the sampler leaves behind.
-        using var scope = NewDisposeScope();
-        var batch = _dataset.Sample(_options.BatchSize, _batches, _context.Device);
-        return Update(batch);
-    }
+    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
 
     /// <summary>One CPQ gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
@@ -204,9 +177,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         Polyak.Update(o.Tau, _costCritic, _costTarget);
 
         // The one host read of the update; it also stops on NaN/Inf.
-        var result = _guard.Read(Steps, vaeLoss, rewardLoss, costLoss, costTdLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
-        Steps++;
-        return result;
+        return _life.Report(vaeLoss, rewardLoss, costLoss, costTdLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
     }
 
     /// <summary>Eq. 3 as a pure function: the next log α after one dual step on α·(threshold − ood), clamped to log α ∈ [−5, 5].</summary>
@@ -326,17 +297,20 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public HandoverArtifact ExportHandover()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
-        double logAlpha = _logAlpha.item<float>();
-        var lagrange = new LagrangeControllerState("CpqOodDual",
-            new Dictionary<string, double> { ["log_alpha"] = logAlpha, ["alpha"] = Math.Exp(logAlpha), ["ood_threshold"] = OodThreshold, ["q_threshold"] = QThreshold },
-            new Dictionary<string, double[]>());
-        var manifest = HandoverExport.Manifest(Name, _context, _dataset, Steps, o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, HandoverExport.OptionsJson(o), lagrange);
-        return HandoverExport.Create(manifest,
+        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, OodDualState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.RewardEnsembleSize), _rewardCritic, _rewardCriticOptimizer),
             new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.CostEnsembleSize), _costCritic, _costCriticOptimizer));
+    }
+
+    // The OOD dual α and both thresholds, as the artifact's multiplier state (reads the device).
+    private LagrangeControllerState OodDualState()
+    {
+        double logAlpha = _logAlpha.item<float>();
+        return new LagrangeControllerState("CpqOodDual",
+            new Dictionary<string, double> { ["log_alpha"] = logAlpha, ["alpha"] = Math.Exp(logAlpha), ["ood_threshold"] = OodThreshold, ["q_threshold"] = QThreshold },
+            new Dictionary<string, double[]>());
     }
 
     /// <summary>Loads actor and critics from an artifact of the same shapes (strict), e.g. to resume or compare.</summary>
@@ -352,39 +326,12 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         Polyak.Copy(_costCritic, _costTarget);
     }
 
-    /// <summary>Writes the complete training state (every network and target copy, optimizer moments, multipliers, generators, the batch
-    /// sampler and <see cref="Steps"/>) into <paramref name="directory"/>; see <see cref="ICheckpointableOfflineLearner.SaveCheckpoint"/>.</summary>
-    /// <param name="directory">An empty folder of the learner's own; created when missing.</param>
-    public void SaveCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Save(directory);
-    }
+    /// <inheritdoc />
+    public void SaveCheckpoint(string directory) => _life.Save(directory);
 
     /// <inheritdoc />
-    public void LoadCheckpoint(string directory)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        _checkpoint.Load(directory);
-    }
+    public void LoadCheckpoint(string directory) => _life.Load(directory);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        _actorOptimizer.Dispose();
-        _rewardCriticOptimizer.Dispose();
-        _costCriticOptimizer.Dispose();
-        _vaeOptimizer.Dispose();
-        _actor.Dispose();
-        _rewardCritic.Dispose();
-        _rewardTarget.Dispose();
-        _costCritic.Dispose();
-        _costTarget.Dispose();
-        _vae.Dispose();
-        _logAlpha.Dispose();
-        _noise.Dispose();
-        _policyNoise.Dispose();
-    }
+    public void Dispose() => _life.Dispose();
 }
