@@ -51,6 +51,12 @@ public sealed class CostBudget
     /// <summary>T: the task horizon in steps.</summary>
     public int EpisodeLength { get; }
 
+    /// <summary>This budget's κ over another horizon, for a learner whose options override the task's episode length (the reference's
+    /// per-task <c>episode_len</c>); the same instance when <paramref name="episodeLength"/> is already T.</summary>
+    /// <param name="episodeLength">The horizon T' ≥ 1 the learner's thresholds use.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="episodeLength"/> is below 1.</exception>
+    public CostBudget WithEpisodeLength(int episodeLength) => episodeLength == EpisodeLength ? this : new CostBudget(CostLimit, episodeLength);
+
     /// <summary>κ / T: the per-step share of the budget, in task cost units per step.</summary>
     public double PerStepCost => CostLimit / EpisodeLength;
 

@@ -63,9 +63,10 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+        Budget = context.BudgetFor(_options.CostLimit, "BcqLagOptions.CostLimit").WithEpisodeLength(EpisodeLength);
 
         // §3: the only conversion of κ; the PID's set point and the penalty offset.
-        QCostThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+        QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
             bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
 
         var seeds = context.Seeds.Fork("bcq-lag");
@@ -113,6 +114,10 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
 
     /// <summary>Episode length T used for the threshold.</summary>
     public int EpisodeLength { get; }
+
+    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
+    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
+    public CostBudget Budget { get; }
 
     /// <summary>qc_thres: the PID's set point for the batch mean of Q_c, and the offset of the penalty.</summary>
     public double QCostThreshold { get; }
@@ -253,7 +258,7 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _pid.GetState,
+        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _pid.GetState,
             new(HandoverRoles.Actor, new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"), _actor, _actorOptimizer),
             new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _vae, _vaeOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),

@@ -58,9 +58,10 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+        Budget = context.BudgetFor(_options.CostLimit, "BearLagOptions.CostLimit").WithEpisodeLength(EpisodeLength);
 
         // §2.3: the only conversion of κ; the PID's set point and the penalty offset.
-        QCostThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+        QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
             bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
 
         var seeds = context.Seeds.Fork("bear-lag");
@@ -108,6 +109,10 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
 
     /// <summary>Episode length T used for the threshold.</summary>
     public int EpisodeLength { get; }
+
+    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
+    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
+    public CostBudget Budget { get; }
 
     /// <summary>qc_thres: the PID's set point for the batch mean of Q_c, and the offset of the penalty.</summary>
     public double QCostThreshold { get; }
@@ -210,7 +215,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, MultiplierState,
+        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, MultiplierState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
             new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));

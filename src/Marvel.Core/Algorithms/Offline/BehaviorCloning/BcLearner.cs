@@ -32,6 +32,8 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
     {
         options = OfflineLearnerLifecycle.Validate(context, options, new BcOptionsValidator());
         _options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
+        // BC-All ignores costs, so it takes the run's budget as it is; BC-Safe filters with κ and must agree with the run.
+        Budget = _options.Mode == BcMode.All && context.Budget is { } run ? run : context.BudgetFor(_options.CostLimit, "BcOptions.CostLimit");
         Algorithm = AlgorithmName(_options.Mode);
         double maxAction = OfflineLearning.MaxAction(context.ActionSpace, Algorithm);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
@@ -55,6 +57,9 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
     /// <summary>The resolved options (a copy).</summary>
     public BcOptions Options => _options with { };
 
+    /// <summary>The run's cost budget (or one of the options' CostLimit on its own): BC-Safe keeps the episodes whose cost is within its κ.</summary>
+    public CostBudget Budget { get; }
+
     /// <summary>Transitions kept by the episode filter (0 before <see cref="Attach"/>).</summary>
     public int TrainingTransitions => _life.TrainingSet?.Count ?? 0;
 
@@ -68,7 +73,7 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
         var episodes = dataset.Episodes;
         if (episodes.Count == 0)
             throw new InvalidDataException($"{Algorithm}: dataset '{dataset.Source}' has no complete episode (no terminal or timeout flag), so episodes cannot be filtered by cost. Use BcMode.All.");
-        double limit = _options.CostLimit;
+        double limit = Budget.CostLimit;
         int kept = episodes.Count(e => Keeps(_options.Mode, e.Cost, limit));
         if (kept == 0)
         {
@@ -106,7 +111,7 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
     /// <inheritdoc />
     public HandoverArtifact ExportHandover() =>
         // BC trains no critic: γ = 1 is the discount of the episode totals its filter compares with κ; no scaling.
-        _life.Export(_options.CostLimit, 1.0, 1.0, 1.0, null,
+        _life.Export(Budget.CostLimit, 1.0, 1.0, 1.0, null,
             new HandoverPart(HandoverRoles.Actor, new("DeterministicActor", _options.HiddenSizes.ToArray()), _actor, _optimizer));
 
     private static string AlgorithmName(BcMode mode) => mode switch

@@ -57,12 +57,14 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+        Budget = context.BudgetFor(_options.CostLimit, "COptiDiceOptions.CostLimit").WithEpisodeLength(EpisodeLength);
 
         // §5.3: the only conversion of κ. ĉ = E_{d^π}[c] under the normalised discounted occupancy is (1 − γ) times the discounted
         // cost value, so its bound is (1 − γ)·q_thres; OSRL compares ĉ with q_thres itself (ReferenceDiscountedSumThreshold).
-        QCostThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+        QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
             bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
-        CostThreshold = _options.ReferenceDiscountedSumThreshold ? QCostThreshold : (1 - _options.Gamma) * QCostThreshold;
+        CostThreshold = _options.ReferenceDiscountedSumThreshold ? QCostThreshold
+            : Budget.PerStepCriticThreshold(_options.Gamma, _options.CostScale, bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
 
         var seeds = context.Seeds.Fork("coptidice");
         var device = context.Device;
@@ -100,6 +102,10 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
 
     /// <summary>Episode length T used for the threshold.</summary>
     public int EpisodeLength { get; }
+
+    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
+    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
+    public CostBudget Budget { get; }
 
     /// <summary>q_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T): the discounted cost value of spending κ evenly over T steps.</summary>
     public double QCostThreshold { get; }
@@ -312,7 +318,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, DualState,
+        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, DualState,
             new HandoverPart(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer));
     }
 

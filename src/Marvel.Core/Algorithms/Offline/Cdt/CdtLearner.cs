@@ -57,6 +57,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     {
         options = OfflineLearnerLifecycle.Validate(context, options, new CdtOptionsValidator());
         _options = options with { };
+        Budget = context.BudgetFor(_options.CostLimit, "CdtOptions.CostLimit");
         MaxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         _observationSize = context.ObservationSpace.Dimension;
         _actionSize = context.ActionSpace.Dimension;
@@ -90,6 +91,9 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
 
     /// <summary>The resolved options (a copy).</summary>
     public CdtOptions Options => _options with { };
+
+    /// <summary>The run's cost budget (or one of the options' CostLimit on its own): the policy conditions on κ as its target cost.</summary>
+    public CostBudget Budget { get; }
 
     /// <summary>Episode length T: training episodes may not be longer.</summary>
     public int EpisodeLength { get; }
@@ -237,7 +241,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(o.CostLimit, 1.0, o.RewardScale, o.CostScale, null,
+        return _life.Export(Budget.CostLimit, 1.0, o.RewardScale, o.CostScale, null,
             new HandoverPart(HandoverRoles.Actor, new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"), _model, _optimizer));
     }
 

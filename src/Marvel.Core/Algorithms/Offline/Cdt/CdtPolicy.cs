@@ -22,7 +22,7 @@ public sealed class CdtPolicy : IPolicy
     {
         _learner = learner;
         TargetReturn = learner.Options.TargetReturn;
-        TargetCost = learner.Options.CostLimit;
+        TargetCost = learner.Budget.CostLimit;
     }
 
     /// <summary>Initial return-to-go R̂₀ of new episodes (unscaled reward units). Defaults to <see cref="CdtOptions.TargetReturn"/>.</summary>

@@ -56,9 +56,10 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
         EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+        Budget = context.BudgetFor(_options.CostLimit, "CpqOptions.CostLimit").WithEpisodeLength(EpisodeLength);
 
         // §1.3: the only conversion of the episodic budget κ; every comparison below uses these two numbers.
-        QThreshold = CostBudget.CostValueThreshold(_options.CostLimit, _options.Gamma, EpisodeLength, _options.CostScale,
+        QThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
             bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
         OodThreshold = _options.OodThresholdScale * QThreshold;
 
@@ -101,6 +102,10 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
 
     /// <summary>Episode length T used for the threshold.</summary>
     public int EpisodeLength { get; }
+
+    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
+    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
+    public CostBudget Budget { get; }
 
     /// <summary>q_thres: the bound on Q_c used in the reward backup mask and the actor mask.</summary>
     public double QThreshold { get; }
@@ -298,7 +303,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(o.CostLimit, o.Gamma, o.RewardScale, o.CostScale, OodDualState,
+        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, OodDualState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.RewardEnsembleSize), _rewardCritic, _rewardCriticOptimizer),
             new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.CostEnsembleSize), _costCritic, _costCriticOptimizer));
