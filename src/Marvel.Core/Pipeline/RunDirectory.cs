@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
+using Marvel.Core.Pipeline.Stages;
 
 namespace Marvel.Core.Pipeline;
 
