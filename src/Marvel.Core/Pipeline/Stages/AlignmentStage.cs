@@ -35,8 +35,12 @@ internal sealed class AlignmentStage(IValueAligner aligner, Func<LearnerContext,
 {
     public string Name => MarvelPipelineStages.Alignment;
 
-    public bool IsComplete(PipelineRun run) =>
-        File.Exists(Path.Combine(run.Folder.AlignedPath, "manifest.json")) && File.Exists(run.Folder.AlignmentInfoPath);
+    /// <summary>True when the run directory <paramref name="root"/> holds a complete <c>aligned/</c> and <c>alignment.json</c> (the
+    /// latter is written after the former); also what <see cref="RunDirectory.ReadStatus"/> reports.</summary>
+    public static bool IsCompleteIn(string root) =>
+        File.Exists(Path.Combine(root, "aligned", "manifest.json")) && File.Exists(Path.Combine(root, "alignment.json"));
+
+    public bool IsComplete(PipelineRun run) => IsCompleteIn(run.Folder.Root);
 
     public void Load(PipelineRun run)
     {

@@ -11,10 +11,11 @@ internal sealed class HandoverStage : IPipelineStage
 {
     public string Name => MarvelPipelineStages.Handover;
 
-    /// <summary>True when <c>handover/</c> holds a complete artifact (its manifest is written last).</summary>
-    public static bool OnDisk(PipelineRun run) => File.Exists(Path.Combine(run.Folder.HandoverPath, "manifest.json"));
+    /// <summary>True when the run directory <paramref name="root"/> holds a complete <c>handover/</c> (the artifact's manifest is written
+    /// last); also what <see cref="RunDirectory.ReadStatus"/> reports.</summary>
+    public static bool IsCompleteIn(string root) => File.Exists(Path.Combine(root, "handover", "manifest.json"));
 
-    public bool IsComplete(PipelineRun run) => OnDisk(run);
+    public bool IsComplete(PipelineRun run) => IsCompleteIn(run.Folder.Root);
 
     public void Load(PipelineRun run)
     {

@@ -13,7 +13,7 @@ internal sealed class OfflineStage(Func<LearnerContext, IOfflineSafeLearner>? fa
     public string Name => MarvelPipelineStages.Offline;
 
     /// <summary>Complete once <c>handover/</c> is saved: the artifact there supersedes the offline learner and its checkpoints.</summary>
-    public bool IsComplete(PipelineRun run) => HandoverStage.OnDisk(run);
+    public bool IsComplete(PipelineRun run) => HandoverStage.IsCompleteIn(run.Folder.Root);
 
     public void Load(PipelineRun run) => run.Logger.StageSkipped(MarvelPipelineStages.Offline, run.Folder.HandoverPath);
 
