@@ -21,7 +21,8 @@ public sealed record EvaluationResult(IReadOnlyList<EpisodeSummary> Episodes, do
     public bool IsSafe => NormalizedCost <= 1.0;
 }
 
-/// <summary>Evaluates a policy for a number of complete episodes in a vector environment.</summary>
+/// <summary>Evaluates a policy for a number of complete episodes: in a vector environment (<see cref="Evaluate"/>), or by the pipeline's
+/// protocol of one seed per episode on fresh instances.</summary>
 public static class PolicyEvaluator
 {
     /// <summary>Runs <paramref name="episodes"/> episodes (environment i runs episodes i, i + N, …) and summarizes them.</summary>
@@ -66,10 +67,75 @@ public static class PolicyEvaluator
         for (int k = 0; all.Count < episodes; k++)
             for (int i = 0; i < n; i++)
                 if (k < perEnv[i].Count) all.Add(perEnv[i][k]);
+        return Summarize(all, environment.Spec.Id, costLimit, reference);
+    }
+
+    /// <summary>
+    /// The pipeline's evaluation protocol (marvel.md §4.5): <paramref name="episodes"/> deterministic episodes in rounds of
+    /// <c>environments.Count</c>, episode i reset with seed <paramref name="firstSeed"/> + i on its own environment instance, so the result
+    /// is a function of the policy and the seeds only (the environments share no random state with training).
+    /// </summary>
+    /// <param name="policy">The policy; acts deterministically.</param>
+    /// <param name="environments">Fresh environment instances of one task (at least one); each round resets them.</param>
+    /// <param name="episodes">Number of episodes (≥ 1).</param>
+    /// <param name="costLimit">CostLimit κ for the normalized cost.</param>
+    /// <param name="firstSeed">Reset seed of episode 0 (wraps modulo 2⁶⁴).</param>
+    /// <param name="cancellationToken">Checked between steps.</param>
+    internal static EvaluationResult EvaluateSeeded(IPolicy policy, IReadOnlyList<IEnvironment> environments, int episodes, double costLimit, ulong firstSeed,
+        CancellationToken cancellationToken)
+    {
+        int n = environments.Count;
+        int obsDim = environments[0].ObservationSpace.Dimension, actDim = environments[0].ActionSpace.Dimension;
+        var obs = new float[n * obsDim];
+        var actions = new float[n * actDim];
+        var returns = new double[n];
+        var costs = new double[n];
+        var lengths = new int[n];
+        var done = new bool[n];
+        var all = new List<EpisodeSummary>(episodes);
+        for (int start = 0; start < episodes; start += n)
+        {
+            int active = Math.Min(n, episodes - start);
+            for (int j = 0; j < active; j++)
+            {
+                environments[j].Reset(unchecked(firstSeed + (ulong)(start + j)), obs.AsSpan(j * obsDim, obsDim));
+                policy.OnEpisodeStart(j);
+                returns[j] = 0; costs[j] = 0; lengths[j] = 0; done[j] = false;
+            }
+            var summaries = new EpisodeSummary[active];
+            int remaining = active;
+            while (remaining > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                policy.Act(obs.AsSpan(0, active * obsDim), actions.AsSpan(0, active * actDim), deterministic: true);
+                for (int j = 0; j < active; j++)
+                {
+                    if (done[j]) continue;
+                    var r = environments[j].Step(actions.AsSpan(j * actDim, actDim), obs.AsSpan(j * obsDim, obsDim));
+                    returns[j] += r.Reward;
+                    costs[j] += r.Cost;
+                    lengths[j]++;
+                    if (r.EpisodeEnded)
+                    {
+                        done[j] = true;
+                        remaining--;
+                        summaries[j] = new EpisodeSummary(returns[j], costs[j], lengths[j]);
+                    }
+                }
+            }
+            all.AddRange(summaries);
+        }
+        return Summarize(all, environments[0].Spec.Id, costLimit, reference: null);
+    }
+
+    /// <summary>Means, population standard deviations and DSRL scores of evaluated episodes (the reference looked up by
+    /// <paramref name="taskId"/> when null; NaN normalized reward without one).</summary>
+    private static EvaluationResult Summarize(List<EpisodeSummary> all, string taskId, double costLimit, TaskScoreReference? reference)
+    {
         double meanR = all.Average(e => e.Return), meanC = all.Average(e => e.Cost);
         double stdR = Math.Sqrt(all.Average(e => (e.Return - meanR) * (e.Return - meanR)));
         double stdC = Math.Sqrt(all.Average(e => (e.Cost - meanC) * (e.Cost - meanC)));
-        if (reference is null) NormalizedScore.TryGetReference(environment.Spec.Id, out reference!);
+        if (reference is null) NormalizedScore.TryGetReference(taskId, out reference!);
         double normR = reference is null ? double.NaN : NormalizedScore.Reward(meanR, reference);
         return new EvaluationResult(all, meanR, stdR, meanC, stdC, all.Average(e => e.Length), costLimit, normR, NormalizedScore.Cost(meanC, costLimit));
     }

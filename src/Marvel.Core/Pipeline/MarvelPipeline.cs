@@ -1,15 +1,10 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
-using Marvel.Core.Abstractions.Telemetry;
-using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Environments;
-using Marvel.Core.Inference;
+using Marvel.Core.Pipeline.Stages;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -236,301 +231,115 @@ public sealed class MarvelPipeline
 
     private MarvelRunResult Execute(OfflineDataset dataset, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        var clock = Stopwatch.StartNew();
-        var o = _options;
-        var run = new RunDirectory(o.RunDirectory);
-        string stage = MarvelPipelineStages.Setup;
-        IOnlineSafeLearner? online = null;
-        var session = new OnlineSession();
-        bool checkpoints = o.CheckpointEvery > 0;
-        VectorEnvironment? trainEnvironment = null;
+        using var run = new PipelineRun(_options, dataset, resume, _logger, progress, cancellationToken);
+        var evaluation = new EvaluationStage(_environments);
+        var online = new OnlineStage(_onlineFactory, _controller, evaluation, CheckpointFault);
+        IPipelineStage[] stages =
+        [
+            new OfflineStage(_offlineFactory, _offlineArtifact),
+            new HandoverStage(),
+            new AlignmentStage(_aligner, _onlineFactory, _environments),
+            online,
+            evaluation,
+        ];
         try
         {
-            TorchNative.EnsureAvailable();
-            ApplyThreadCountToThisThread(o.TorchThreads);   // MarvelPipelineOptions.TorchThreads, default 1
-            _controller.SetState(_initialControllerState);
-            var seeds = new SeedStreams(o.Seed);
-            trainEnvironment = _environments.MakeVector(o.TaskId, o.EnvironmentCount);
-            if (checkpoints && !trainEnvironment.CanSaveState)
-                throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but task '{o.TaskId}' cannot save its environment state " +
-                    "(implement ICheckpointableEnvironment on it, or set CheckpointEvery = 0).");
-            var budget = new CostBudget(o.CostLimit, trainEnvironment.Spec.MaxEpisodeSteps);
-            var context = new LearnerContext(trainEnvironment.ObservationSpace, trainEnvironment.ActionSpace, seeds, trainEnvironment.Spec.MaxEpisodeSteps, o.TaskId)
+            SetUp(run);
+            foreach (var stage in stages)
             {
-                Device = TorchSharp.torch.device(o.Device),
-                Budget = budget,
-            };
-            dataset.EnsureMatches(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, $"Marvel pipeline (task '{o.TaskId}')");
-            var description = DescribeRun(dataset);
-            CheckpointState? checkpoint = null;
-            if (resume)
-            {
-                checkpoint = PrepareResume(run, description);
-                if (checkpoint is not null) session.Restore(checkpoint);
-                else run.RestoreMetrics(new RunMetricsSnapshot([], [], []));
+                if (run.Resuming && stage.IsComplete(run)) stage.Load(run);
+                else stage.Run(run);
             }
-            else
-            {
-                DeleteOutputsOfEarlierRun(run);
-                run.WriteOnline();
-                run.WriteEvaluations();
-            }
-            run.WriteJson(run.OptionsPath, description);
-            var runtimeDifferences = run.RecordRuntime(resume);
-            run.WriteStatus("running", stage, runtimeDifferences.Count == 0 ? null : RuntimeWarning(runtimeDifferences));
-            _logger.RunStarted(resume ? "resumed" : "new", run.Root, o.TaskId, o.CostLimit, o.Seed);
-
-            // 1. Offline training, or the loaded artifact; skipped on resume when handover/ is complete.
-            HandoverArtifact artifact;
-            if (resume && File.Exists(Path.Combine(run.HandoverPath, "manifest.json")))
-            {
-                stage = MarvelPipelineStages.Handover;
-                artifact = HandoverArtifact.Load(run.HandoverPath);
-                _logger.StageSkipped(MarvelPipelineStages.Offline, run.HandoverPath);
-            }
-            else
-            {
-                if (_offlineFactory is not null)
-                {
-                    stage = MarvelPipelineStages.Offline;
-                    run.WriteStatus("running", stage);
-                    _logger.StageStarted(stage);
-                    var stageClock = Stopwatch.StartNew();
-                    using var offline = _offlineFactory(context with { Seeds = seeds.Fork("offline") })
-                        ?? throw new InvalidOperationException("Marvel pipeline: the offline learner factory returned null.");
-                    offline.Attach(dataset);
-                    TrainOffline(run, offline, resume, progress, cancellationToken);
-                    _logger.StageCompleted(MarvelPipelineStages.Offline, stageClock.Elapsed.TotalSeconds);
-                    stage = MarvelPipelineStages.Handover;
-                    artifact = offline.ExportHandover();
-                }
-                else
-                {
-                    stage = MarvelPipelineStages.Handover;
-                    artifact = _offlineArtifact!;
-                }
-                artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
-                artifact.Save(run.HandoverPath);
-                new StageCheckpointFolder(run.OfflineCheckpointsPath, MarvelPipelineStages.Offline).Delete();   // handover/ supersedes them
-            }
-            if (resume) artifact.EnsureCompatible(context.ObservationSpace.Dimension, context.ActionSpace.Dimension, "Marvel pipeline");
-            var bounds = QBounds.From(dataset, artifact.Manifest, o.QDivergenceFactor);
-            if (!budget.Agrees(artifact.Manifest.CostLimit))
-                _logger.CostLimitMismatch(artifact.Manifest.Algorithm, artifact.Manifest.CostLimit, o.CostLimit);
-
-            // 2. Value alignment on the offline dataset; skipped on resume when aligned/ and alignment.json are complete.
-            stage = MarvelPipelineStages.Alignment;
-            HandoverArtifact alignedArtifact;
-            AlignmentInfo alignment;
-            if (resume && File.Exists(Path.Combine(run.AlignedPath, "manifest.json")) && File.Exists(run.AlignmentInfoPath))
-            {
-                alignedArtifact = HandoverArtifact.Load(run.AlignedPath);
-                alignment = ReadAlignmentInfo(run.AlignmentInfoPath);
-                _logger.StageSkipped(MarvelPipelineStages.Alignment, run.AlignedPath);
-            }
-            else
-            {
-                run.WriteStatus("running", stage);
-                _logger.StageStarted(stage);
-                var stageClock = Stopwatch.StartNew();
-                cancellationToken.ThrowIfCancellationRequested();
-                var rollouts = CollectAlignmentRollouts(artifact, context, seeds, cancellationToken);
-                ITransitionSampler data = rollouts is null ? dataset : new Data.MixedTransitionSampler(dataset, rollouts, o.AlignmentRolloutFraction);
-                var aligned = Align(run, artifact, data, context with { Seeds = seeds.Fork("alignment") }, resume, progress, cancellationToken);
-                aligned.Artifact.Save(run.AlignedPath);
-                new StageCheckpointFolder(run.AlignmentCheckpointsPath, MarvelPipelineStages.Alignment).Delete();   // aligned/ supersedes them
-                bounds.Check(aligned.FinalMetrics, "reward_target", "cost_target", MarvelPipelineStages.Alignment, aligned.Steps);
-                alignment = new AlignmentInfo(aligned.Steps, rollouts?.Episodes.Count ?? 0, rollouts?.Count ?? 0,
-                    rollouts is null ? 0 : budget.Violation(rollouts.Episodes.Select(e => e.Cost)));
-                run.WriteJson(run.AlignmentInfoPath, new Dictionary<string, object?>
-                {
-                    ["steps"] = aligned.Steps,
-                    ["final_metrics"] = aligned.FinalMetrics,
-                    ["rollout_episodes"] = alignment.RolloutEpisodes,
-                    ["rollout_environment_steps"] = alignment.RolloutSteps,
-                    ["rollout_violation"] = alignment.RolloutViolation,
-                    ["rollout_mean_cost"] = rollouts is null ? null : rollouts.Episodes.Average(e => e.Cost),
-                    ["rollout_mean_return"] = rollouts is null ? null : rollouts.Episodes.Average(e => e.Return),
-                });
-                alignedArtifact = aligned.Artifact;
-                _logger.StageCompleted(MarvelPipelineStages.Alignment, stageClock.Elapsed.TotalSeconds);
-            }
-            long alignmentSteps = alignment.Steps;
-            // The alignment's rollout episodes are the first online interactions; a checkpoint's totals already include them.
-            session.CountAlignmentRollouts(alignment, includeInTotals: checkpoint is null);
-
-            // 3. Online finetuning with evaluation at 0, every EvalEvery iterations and after the last one; on resume from the checkpoint.
-            stage = MarvelPipelineStages.Online;
-            run.WriteStatus("running", stage);
-            _logger.StageStarted(stage);
-            online = _onlineFactory(context with { Seeds = seeds.Fork("online") }, alignedArtifact)
-                ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
-            online.InitializeFrom(alignedArtifact, o.HandoverLoad);
-            CriticHandoverCheck? handoverCheck = null;
-            if (online is IOfflineDataConsumer mixing)
-            {
-                mixing.AttachOfflineData(dataset); // the learner's options decide the share (0: unused) and whether critics are checked
-                handoverCheck = mixing.HandoverCheck;
-                if (handoverCheck is not null && checkpoint is null) run.WriteJson(run.HandoverCheckPath, handoverCheck);
-            }
-            var resumable = online as ICheckpointableOnlineLearner;
-            if (checkpoints && resumable is null)
-                throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but the online learner '{online.Algorithm}' ({online.GetType().Name}) " +
-                    "does not implement ICheckpointableOnlineLearner. Set CheckpointEvery = 0 or use a learner that can checkpoint (SacLagLearner).");
-            if (checkpoint is not null)
-            {
-                if (resumable is null)
-                    throw new InvalidOperationException($"Marvel pipeline: '{checkpoint.Path}' cannot be loaded: the online learner '{online.Algorithm}' does not implement ICheckpointableOnlineLearner.");
-                if (checkpoint.Iteration > o.OnlineIterations)
-                    throw new InvalidOperationException($"Marvel pipeline: the newest checkpoint is at iteration {checkpoint.Iteration} but OnlineIterations is {o.OnlineIterations}; " +
-                        "OnlineIterations may grow on resume, not shrink.");
-                resumable.LoadCheckpoint(Path.Combine(checkpoint.Path, "learner"));
-                using (var f = File.OpenRead(Path.Combine(checkpoint.Path, "environment.bin")))
-                using (var reader = new BinaryReader(f))
-                    trainEnvironment.LoadState(reader);
-                _controller.SetState(ReadJson<LagrangeControllerState>(Path.Combine(checkpoint.Path, "controller.json")));
-                run.RestoreMetrics(checkpoint.Metrics);
-                _logger.OnlineResumed(checkpoint.Iteration);
-            }
-            run.PruneCandidates(run.Evaluations.Count);
-            // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
-            // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
-            if (checkpoint is null && HandoverLambda(o, alignedArtifact.Manifest, handoverCheck) is double handoverLambda && _controller is ILagrangeWarmStart warm)
-                warm.WarmStart(handoverLambda);
-            ulong evalSeed = seeds.Derive("eval");
-            if (run.Evaluations.Count == 0)
-                Evaluate(run, online, evalSeed, 0, session, progress, cancellationToken);
-            else if (IsEvaluationIteration(session.Iterations) && run.Evaluations[^1].Iteration != session.Iterations)
-                Evaluate(run, online, evalSeed, session.Iterations, session, progress, cancellationToken); // cancelled during this evaluation
-            // With checkpoints on, the learner is never interrupted inside an iteration, so every cancellation leaves an exact resume point.
-            var iterationToken = checkpoints ? CancellationToken.None : cancellationToken;
-            while (session.Iterations < o.OnlineIterations)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var r = online.RunIteration(trainEnvironment, _controller, iterationToken);
-                var row = session.Add(r, budget);
-                run.AppendOnline(row);
-                bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, session.Iterations);
-                progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, session.Iterations, o.OnlineIterations, row));
-                if (IsEvaluationIteration(session.Iterations))
-                    Evaluate(run, online, evalSeed, session.Iterations, session, progress, cancellationToken);
-                if (checkpoints && session.Iterations % o.CheckpointEvery == 0)
-                    WriteCheckpoint(run, resumable!, trainEnvironment, session, clock.Elapsed, progress);
-            }
-
-            var evaluations = run.Evaluations;
-            var final = ReturnPolicy(run, online, evalSeed, session, cancellationToken);
-            double evaluationViolation = evaluations.Append(final).Distinct()
-                .Sum(p => budget.Violation(p.Result.Episodes.Select(e => e.Cost)));
-            var result = new MarvelRunResult(run.Root, artifact.Manifest.Algorithm, online.Algorithm, evaluations[0], final, evaluations.ToArray(),
-                session.Iterations, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
-                MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
-                alignmentSteps, _controller.Lambda, session.ElapsedBefore + clock.Elapsed)
-            {
-                LastIterateEvaluation = evaluations[^1],
-                EvaluationViolation = evaluationViolation,
-            };
-            ResultFault?.Invoke();
-            var summary = Summarize(result);
-            if (runtimeDifferences.Count > 0) summary["runtime_warning"] = RuntimeWarning(runtimeDifferences);
-            run.WriteJson(run.ResultPath, summary);
-            run.WriteStatus("completed", stage);
-            if (Directory.Exists(run.CandidatesPath)) Directory.Delete(run.CandidatesPath, recursive: true);
-            _logger.StageCompleted(MarvelPipelineStages.Online, clock.Elapsed.TotalSeconds);
-            _logger.RunCompleted(result.FinalEvaluation.Result.MeanReturn, result.FinalEvaluation.Result.MeanCost, result.CumulativeViolation, result.Elapsed.TotalSeconds);
-            return result;
+            return Complete(run);
         }
         catch (TrainingDivergedException e)
         {
-            var last = run.FindLatestCheckpoint();
-            var where = last is null ? $"The metrics so far are in '{run.Root}'." : $"The metrics so far are in '{run.Root}'; the last good checkpoint is '{last}'.";
-            run.WriteStatus("diverged", stage, e.Message + " " + where);
-            _logger.Diverged(stage, e.Message + " " + where);
-            throw new TrainingDivergedException(stage, e, where);
+            var last = run.Folder.FindLatestCheckpoint();
+            var where = last is null ? $"The metrics so far are in '{run.Folder.Root}'." : $"The metrics so far are in '{run.Folder.Root}'; the last good checkpoint is '{last}'.";
+            run.Folder.WriteStatus("diverged", run.Stage, e.Message + " " + where);
+            _logger.Diverged(run.Stage, e.Message + " " + where);
+            throw new TrainingDivergedException(run.Stage, e, where);
         }
         catch (OperationCanceledException e)
         {
-            // At this point the learner, environment and controller are at the end of iteration session.Iterations (see iterationToken).
-            if (online is ICheckpointableOnlineLearner learner && trainEnvironment is not null && checkpoints && session.Iterations > 0
-                && session.CheckpointedIteration != session.Iterations)
-                WriteCheckpoint(run, learner, trainEnvironment, session, clock.Elapsed, progress);
-            run.WriteStatus("cancelled", stage, e.Message);
-            _logger.Cancelled(stage, DescribeResumePoint(run));
+            online.SaveResumePoint(run);
+            run.Folder.WriteStatus("cancelled", run.Stage, e.Message);
+            _logger.Cancelled(run.Stage, DescribeResumePoint(run.Folder));
             throw;
-        }
-        finally
-        {
-            online?.Dispose();
-            trainEnvironment?.Dispose();
         }
     }
 
     /// <summary>
-    /// Offline training from step 0, or on resume from the newest offline checkpoint: <see cref="MarvelPipelineOptions.OfflineSteps"/>
-    /// <see cref="IOfflineSafeLearner.TrainStep"/> calls with progress every <see cref="MarvelPipelineOptions.OfflineReportEvery"/>, a
-    /// checkpoint every <see cref="MarvelPipelineOptions.OfflineCheckpointEvery"/> steps and one on cancellation (checked between steps, so
-    /// every checkpoint is an exact resume point).
+    /// Prepares <paramref name="run"/> for the stages: threads, controller state, seeds, training environments, budget and context; checks
+    /// the dataset; on a resume checks the folder and restores the online totals and metrics of the newest checkpoint (or none), otherwise
+    /// clears the outputs of an earlier run; writes <c>options.json</c>, <c>runtime.json</c> and <c>status.json</c>.
     /// </summary>
-    private void TrainOffline(RunDirectory run, IOfflineSafeLearner learner, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    private void SetUp(PipelineRun run)
     {
         var o = _options;
-        var checkpointable = learner as ICheckpointableOfflineLearner;
-        if (o.OfflineCheckpointEvery > 0 && checkpointable is null)
-            throw new NotSupportedException($"Marvel pipeline: OfflineCheckpointEvery is {o.OfflineCheckpointEvery} but the offline learner '{learner.Algorithm}' " +
-                $"({learner.GetType().Name}) does not implement ICheckpointableOfflineLearner. Set OfflineCheckpointEvery = 0 or implement it.");
-        var store = new StageCheckpointFolder(run.OfflineCheckpointsPath, MarvelPipelineStages.Offline);
-        long step = 0;
-        if (resume && checkpointable is not null && store.Latest is { } latest && latest.Completed <= o.OfflineSteps)
+        var folder = run.Folder;
+        TorchNative.EnsureAvailable();
+        ApplyThreadCountToThisThread(o.TorchThreads);   // MarvelPipelineOptions.TorchThreads, default 1
+        _controller.SetState(_initialControllerState);
+        run.Seeds = new SeedStreams(o.Seed);
+        var environment = run.TrainEnvironment = _environments.MakeVector(o.TaskId, o.EnvironmentCount);
+        if (run.OnlineCheckpoints && !environment.CanSaveState)
+            throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but task '{o.TaskId}' cannot save its environment state " +
+                "(implement ICheckpointableEnvironment on it, or set CheckpointEvery = 0).");
+        run.Budget = new CostBudget(o.CostLimit, environment.Spec.MaxEpisodeSteps);
+        run.Context = new LearnerContext(environment.ObservationSpace, environment.ActionSpace, run.Seeds, environment.Spec.MaxEpisodeSteps, o.TaskId)
         {
-            checkpointable.LoadCheckpoint(Path.Combine(latest.Path, StageCheckpointFolder.StateFolder));
-            step = latest.Completed;
-            _logger.OfflineResumed(learner.Algorithm, step);
-        }
-        long saved = step;
-        void Save()
+            Device = TorchSharp.torch.device(o.Device),
+            Budget = run.Budget,
+        };
+        run.Dataset.EnsureMatches(run.Context.ObservationSpace.Dimension, run.Context.ActionSpace.Dimension, $"Marvel pipeline (task '{o.TaskId}')");
+        var description = DescribeRun(run.Dataset);
+        if (run.Resuming)
         {
-            store.Save(step, checkpointable!.SaveCheckpoint);
-            saved = step;
-            _logger.CheckpointWritten(MarvelPipelineStages.Offline, step, run.OfflineCheckpointsPath);
+            EnsureResumable(folder, description);
+            run.Checkpoint = OnlineCheckpoint.FindLatest(folder);
+            if (run.Checkpoint is not null) run.Session.Restore(run.Checkpoint);
+            else folder.RestoreMetrics(new RunMetricsSnapshot([], [], []));
         }
-        try
+        else
         {
-            while (step < o.OfflineSteps)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var last = learner.TrainStep();
-                step++;
-                if (progress is not null && (step % o.OfflineReportEvery == 0 || step == o.OfflineSteps))
-                    progress.Report(new TrainingProgress(MarvelPipelineStages.Offline, step, o.OfflineSteps, last));
-                if (o.OfflineCheckpointEvery > 0 && step % o.OfflineCheckpointEvery == 0 && step < o.OfflineSteps) Save();
-            }
+            DeleteOutputsOfEarlierRun(folder);
+            folder.WriteOnline();
+            folder.WriteEvaluations();
         }
-        catch (OperationCanceledException) when (o.OfflineCheckpointEvery > 0 && step > 0 && saved != step)
-        {
-            Save();
-            throw;
-        }
+        folder.WriteJson(folder.OptionsPath, description);
+        run.RuntimeDifferences = folder.RecordRuntime(run.Resuming);
+        folder.WriteStatus("running", run.Stage, run.RuntimeDifferences.Count == 0 ? null : RuntimeWarning(run.RuntimeDifferences));
+        _logger.RunStarted(run.Resuming ? "resumed" : "new", folder.Root, o.TaskId, o.CostLimit, o.Seed);
     }
 
-    /// <summary>The alignment, with checkpoints in <c>checkpoints/alignment/</c> when the aligner can save them and
-    /// <see cref="MarvelPipelineOptions.AlignmentCheckpointEvery"/> &gt; 0; on resume from the newest one.</summary>
-    private ValueAlignmentResult Align(RunDirectory run, HandoverArtifact artifact, ITransitionSampler data, LearnerContext context, bool resume,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>The run's result from the stages' outputs: written to <c>result.json</c>, then <c>status.json</c> says "completed" and the
+    /// returned-policy candidates are removed.</summary>
+    private MarvelRunResult Complete(PipelineRun run)
     {
-        var store = new StageCheckpointFolder(run.AlignmentCheckpointsPath, MarvelPipelineStages.Alignment);
-        var latest = resume ? store.Latest : null;
-        if (_aligner is not ICheckpointableValueAligner checkpointable || (_options.AlignmentCheckpointEvery == 0 && latest is null))
-            return _aligner.Align(artifact, data, context, progress, cancellationToken);
-        if (latest is { } l) _logger.AlignmentResumed(l.Completed);
-        // AlignmentCheckpointEvery = 0 with a checkpoint on disk: resume from it, save no more.
-        var checkpoints = _options.AlignmentCheckpointEvery > 0
-            ? new StageCheckpoints(_options.AlignmentCheckpointEvery, latest is { } a ? Path.Combine(a.Path, StageCheckpointFolder.StateFolder) : null, (calls, write) =>
-            {
-                store.Save(calls, write);
-                _logger.CheckpointWritten(MarvelPipelineStages.Alignment, calls, run.AlignmentCheckpointsPath);
-            })
-            : new StageCheckpoints(0, Path.Combine(latest!.Value.Path, StageCheckpointFolder.StateFolder), (_, _) => { });
-        return checkpointable.Align(artifact, data, context, checkpoints, progress, cancellationToken);
+        var folder = run.Folder;
+        var session = run.Session;
+        var evaluations = folder.Evaluations;
+        var final = run.Final;
+        double evaluationViolation = evaluations.Append(final).Distinct()
+            .Sum(p => run.Budget.Violation(p.Result.Episodes.Select(e => e.Cost)));
+        var result = new MarvelRunResult(folder.Root, run.Handover.Manifest.Algorithm, run.Online.Algorithm, evaluations[0], final, evaluations.ToArray(),
+            session.Iterations, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
+            MarvelRunResult.Auc(evaluations, e => e.MeanReturn), MarvelRunResult.Auc(evaluations, e => e.NormalizedReward),
+            run.Alignment.Steps, _controller.Lambda, session.ElapsedBefore + run.Clock.Elapsed)
+        {
+            LastIterateEvaluation = evaluations[^1],
+            EvaluationViolation = evaluationViolation,
+        };
+        ResultFault?.Invoke();
+        var summary = Summarize(result);
+        if (run.RuntimeDifferences.Count > 0) summary["runtime_warning"] = RuntimeWarning(run.RuntimeDifferences);
+        folder.WriteJson(folder.ResultPath, summary);
+        folder.WriteStatus("completed", run.Stage);
+        if (Directory.Exists(folder.CandidatesPath)) Directory.Delete(folder.CandidatesPath, recursive: true);
+        _logger.StageCompleted(MarvelPipelineStages.Online, run.Clock.Elapsed.TotalSeconds);
+        _logger.RunCompleted(result.FinalEvaluation.Result.MeanReturn, result.FinalEvaluation.Result.MeanCost, result.CumulativeViolation, result.Elapsed.TotalSeconds);
+        return result;
     }
 
     /// <summary>
@@ -560,179 +369,23 @@ public sealed class MarvelPipeline
     /// <summary>Test hook: called inside the temporary checkpoint folder before its state file is written (a throw simulates a crash mid-save).</summary>
     internal Action<string>? CheckpointFault { get; set; }
 
-    private bool IsEvaluationIteration(long iteration) => iteration % _options.EvalEvery == 0 || iteration == _options.OnlineIterations;
 
-    private void Evaluate(RunDirectory run, IOnlineSafeLearner learner, ulong evalSeed, long iteration, OnlineSession totals,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
-    {
-        int index = run.Evaluations.Count;
-        var result = EvaluatePolicy(learner.Policy, evalSeed, index, cancellationToken);
-        run.AppendEvaluation(new EvaluationPoint(index, iteration, totals.EnvironmentSteps, result));
-        _logger.Evaluated(index, iteration, result.MeanReturn, result.MeanCost, _options.CostLimit);
-        if (index == 0 && double.IsNaN(result.NormalizedReward)) _logger.NoScoreReference(_options.TaskId);
-        if (_options.ReturnedPolicy == ReturnedPolicy.BestWithinLimit
-            && (BestWithinLimit(run.Evaluations, _options.CostLimit, _options.ReturnedPolicyStandardErrors) == index
-                || Safest(run.Evaluations, _options.ReturnedPolicyStandardErrors) == index))
-            learner.ExportHandover().Save(run.CandidatePath(index));
-        var scalars = new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["iteration"] = iteration,
-            ["mean_return"] = result.MeanReturn,
-            ["mean_cost"] = result.MeanCost,
-            ["normalized_reward"] = result.NormalizedReward,
-            ["normalized_cost"] = result.NormalizedCost,
-        };
-        MarvelTelemetry.Publish(MarvelPipelineStages.Evaluation, scalars);
-        progress?.Report(new TrainingProgress(MarvelPipelineStages.Evaluation, index, 0, scalars));
-    }
+    /// <inheritdoc cref="OnlineStage.HandoverLambda"/>
+    internal static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest, CriticHandoverCheck? check = null) =>
+        OnlineStage.HandoverLambda(options, manifest, check);
 
-    /// <summary>Evaluation number <paramref name="index"/> of <paramref name="policy"/> (its episodes' seeds follow from the index).</summary>
-    private EvaluationResult EvaluatePolicy(IPolicy policy, ulong evalSeed, int index, CancellationToken cancellationToken)
-    {
-        // Fresh instances for every evaluation: an evaluation is a function of the policy, the seed and its index only, so a resumed run
-        // evaluates exactly as an uninterrupted one (also for tasks whose wrappers keep running statistics).
-        var environments = Enumerable.Range(0, Math.Min(_options.EnvironmentCount, _options.EvalEpisodes)).Select(_ => _environments.Make(_options.TaskId)).ToArray();
-        try
-        {
-            return SeededEvaluator.Evaluate(policy, environments, _options.EvalEpisodes, _options.CostLimit, evalSeed, index, cancellationToken);
-        }
-        finally
-        {
-            foreach (var e in environments) e.Dispose();
-        }
-    }
+    /// <inheritdoc cref="EvaluationStage.CostUpperBound"/>
+    internal static double CostUpperBound(EvaluationResult result, double standardErrors) => EvaluationStage.CostUpperBound(result, standardErrors);
 
-    /// <summary>
-    /// An upper confidence bound of an evaluated policy's expected episode cost: the mean episode cost plus
-    /// <paramref name="standardErrors"/> standard errors (sample standard deviation over the evaluation's episodes / √n; the mean
-    /// alone for one episode).
-    /// </summary>
-    internal static double CostUpperBound(EvaluationResult result, double standardErrors)
-    {
-        var episodes = result.Episodes;
-        int n = episodes.Count;
-        if (n < 2 || standardErrors == 0) return result.MeanCost;
-        double mean = episodes.Average(e => e.Cost);
-        double variance = episodes.Sum(e => (e.Cost - mean) * (e.Cost - mean)) / (n - 1);
-        return result.MeanCost + standardErrors * Math.Sqrt(variance / n);
-    }
+    /// <inheritdoc cref="EvaluationStage.BestWithinLimit"/>
+    internal static int BestWithinLimit(IReadOnlyList<EvaluationPoint> evaluations, double costLimit, double standardErrors) =>
+        EvaluationStage.BestWithinLimit(evaluations, costLimit, standardErrors);
 
-    /// <summary>
-    /// The index of the evaluation with the highest mean return among those whose cost bound (<see cref="CostUpperBound"/>) is within
-    /// <paramref name="costLimit"/> (the earliest on ties), or −1 when none is.
-    /// </summary>
-    internal static int BestWithinLimit(IReadOnlyList<EvaluationPoint> evaluations, double costLimit, double standardErrors)
-    {
-        int best = -1;
-        for (int i = 0; i < evaluations.Count; i++)
-        {
-            var r = evaluations[i].Result;
-            if (CostUpperBound(r, standardErrors) <= costLimit && (best < 0 || r.MeanReturn > evaluations[best].Result.MeanReturn)) best = i;
-        }
-        return best;
-    }
+    /// <inheritdoc cref="EvaluationStage.Safest"/>
+    internal static int Safest(IReadOnlyList<EvaluationPoint> evaluations, double standardErrors) => EvaluationStage.Safest(evaluations, standardErrors);
 
-    /// <summary>The index of the evaluation with the lowest cost bound (the higher mean return, then the earliest, on ties); −1 when there is none.</summary>
-    internal static int Safest(IReadOnlyList<EvaluationPoint> evaluations, double standardErrors)
-    {
-        int safest = -1;
-        double bound = double.PositiveInfinity;
-        for (int i = 0; i < evaluations.Count; i++)
-        {
-            double b = CostUpperBound(evaluations[i].Result, standardErrors);
-            if (safest < 0 || b < bound || (b == bound && evaluations[i].Result.MeanReturn > evaluations[safest].Result.MeanReturn))
-            {
-                safest = i;
-                bound = b;
-            }
-        }
-        return safest;
-    }
-
-    /// <summary>
-    /// Chooses the policy the run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>), writes its artifact to <c>final/</c> and
-    /// returns its evaluation: the last periodic one for <see cref="ReturnedPolicy.LastIterate"/>, otherwise a fresh one (index one past the
-    /// periodic evaluations, so its episodes are none the choice was made on) of the chosen candidate: the best within the limit, or the
-    /// one with the lowest cost bound when none is.
-    /// </summary>
-    private EvaluationPoint ReturnPolicy(RunDirectory run, IOnlineSafeLearner online, ulong evalSeed, OnlineSession session, CancellationToken cancellationToken)
-    {
-        var evaluations = run.Evaluations;
-        if (_options.ReturnedPolicy == ReturnedPolicy.LastIterate)
-        {
-            online.ExportHandover().Save(run.FinalPath);
-            return evaluations[^1];
-        }
-        int best = BestWithinLimit(evaluations, _options.CostLimit, _options.ReturnedPolicyStandardErrors);
-        if (best < 0) best = Safest(evaluations, _options.ReturnedPolicyStandardErrors);
-        HandoverArtifact chosen;
-        long iteration;
-        {
-            var path = run.CandidatePath(evaluations[best].Index);
-            if (!File.Exists(Path.Combine(path, "manifest.json")))
-                throw new InvalidDataException($"Marvel pipeline: evaluation {evaluations[best].Index} (iteration {evaluations[best].Iteration}) is the policy to return, " +
-                    $"but its policy is not in '{path}'. The run folder was changed by hand or written by another version; run it again from the start.");
-            chosen = HandoverArtifact.Load(path);
-            iteration = evaluations[best].Iteration;
-        }
-        EvaluationResult result;
-        using (var policy = InferencePolicy.FromArtifact(chosen))
-            result = EvaluatePolicy(policy, evalSeed, evaluations.Count, cancellationToken);
-        chosen.Save(run.FinalPath);   // the candidates are removed once result.json is written, so a crash before that can resume
-        return new EvaluationPoint(evaluations.Count, iteration, session.EnvironmentSteps, result);
-    }
-
-    /// <summary>
-    /// Writes <c>checkpoints/iteration-N/</c> atomically (temporary folder, renamed when complete), then points <c>checkpoints/latest</c> at
-    /// it: <c>learner/</c> (the learner's complete state), <c>handover/</c> (its export, loadable with <see cref="HandoverArtifact.Load"/>),
-    /// <c>environment.bin</c> (the training environments), <c>controller.json</c> and, last, <c>state.json</c> (counters and the exact
-    /// metrics rows).
-    /// </summary>
-    private void WriteCheckpoint(RunDirectory run, ICheckpointableOnlineLearner learner, VectorEnvironment environment, OnlineSession session, TimeSpan elapsed,
-        IProgress<TrainingProgress>? progress)
-    {
-        var clock = Stopwatch.StartNew();
-        long iteration = session.Iterations;
-        var path = run.CheckpointPath(iteration);
-        var export = learner.ExportHandover();
-        var state = new CheckpointFile(CheckpointFormat, iteration, session.EnvironmentSteps, session.Episodes, session.CumulativeViolation,
-            (session.ElapsedBefore + elapsed).TotalSeconds, learner.Algorithm, run.SnapshotMetrics());
-        AtomicFile.WriteDirectory(path, temp =>
-        {
-            learner.SaveCheckpoint(Path.Combine(temp, "learner"));
-            export.Save(Path.Combine(temp, "handover"));
-            using (var f = new FileStream(Path.Combine(temp, "environment.bin"), FileMode.CreateNew))
-            using (var w = new BinaryWriter(f))
-                environment.SaveState(w);
-            File.WriteAllText(Path.Combine(temp, "controller.json"), JsonSerializer.Serialize(_controller.GetState(), RunDirectory.Json));
-            CheckpointFault?.Invoke(temp);
-            File.WriteAllText(Path.Combine(temp, RunDirectory.CheckpointStateName), JsonSerializer.Serialize(state, RunDirectory.Json));
-        });
-        AtomicFile.WriteAllText(run.LatestCheckpointPointerPath, Path.GetFileName(path));
-        session.CheckpointedIteration = iteration;
-        _logger.CheckpointWritten(MarvelPipelineStages.Online, iteration, path);
-        if (_options.KeepCheckpoints > 0)
-        {
-            // Only once the new checkpoint is complete and named in "latest"; names sort by iteration (zero-padded).
-            var older = Directory.EnumerateDirectories(run.CheckpointsPath, "iteration-*").Select(Path.GetFileName).OfType<string>()
-                .Where(name => string.CompareOrdinal(name, Path.GetFileName(path)) < 0).Order(StringComparer.Ordinal).ToArray();
-            foreach (var name in older.Take(Math.Max(0, older.Length - (_options.KeepCheckpoints - 1))))
-                try { Directory.Delete(Path.Combine(run.CheckpointsPath, name), recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-        if (progress is not null)
-        {
-            long bytes = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            progress.Report(new TrainingProgress(MarvelPipelineStages.Checkpoint, iteration, _options.OnlineIterations, new Dictionary<string, double>(StringComparer.Ordinal)
-            {
-                ["iteration"] = iteration,
-                ["seconds"] = clock.Elapsed.TotalSeconds,
-                ["megabytes"] = bytes / 1e6,
-            }));
-        }
-    }
-
-    /// <summary>Checks that the run directory holds a run started with these options and setup; returns its newest checkpoint or null.</summary>
-    private static CheckpointState? PrepareResume(RunDirectory run, Dictionary<string, object?> description)
+    /// <summary>Checks that the run directory holds a run that is not complete and was started with these options, dataset and setup.</summary>
+    private static void EnsureResumable(RunDirectory run, Dictionary<string, object?> description)
     {
         var status = RunDirectory.ReadStatus(run.Root);
         if (status.State == RunState.Empty)
@@ -758,19 +411,6 @@ public sealed class MarvelPipeline
         if (difference is not null)
             throw new InvalidOperationException($"Marvel pipeline: cannot resume '{run.Root}': it was started with another setup: {difference}. " +
                 "Build the pipeline with the same offline source, aligner and controller (with the same settings).");
-
-        // Leftovers of interrupted checkpoint saves (AtomicFile's temporary folders) are never read; remove them.
-        if (Directory.Exists(run.CheckpointsPath))
-            foreach (var leftover in Directory.EnumerateDirectories(run.CheckpointsPath, ".iteration-*"))
-                try { Directory.Delete(leftover, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-
-        var path = run.FindLatestCheckpoint();
-        if (path is null) return null;
-        var file = ReadJson<CheckpointFile>(Path.Combine(path, RunDirectory.CheckpointStateName));
-        if (file.Format != CheckpointFormat)
-            throw new InvalidDataException($"Checkpoint '{path}' has format {file.Format}; this library reads format {CheckpointFormat}.");
-        return new CheckpointState(path, file.Iteration, file.EnvironmentSteps, file.Episodes, file.CumulativeViolation,
-            TimeSpan.FromSeconds(file.ElapsedSeconds), file.Metrics);
     }
 
     /// <summary>The warning written to <c>status.json</c> and <c>result.json</c> when a resumed run continued under another runtime.</summary>
@@ -787,80 +427,6 @@ public sealed class MarvelPipeline
             if (File.Exists(file)) File.Delete(file);
     }
 
-    /// <summary>The alignment stage's result as <c>alignment.json</c> records it (rollout fields absent in runs of earlier versions: 0).</summary>
-    private sealed record AlignmentInfo(long Steps, long RolloutEpisodes, long RolloutSteps, double RolloutViolation);
-
-    private static AlignmentInfo ReadAlignmentInfo(string path)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var root = doc.RootElement;
-        long Long(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
-        double violation = root.TryGetProperty("rollout_violation", out var x) && x.ValueKind == JsonValueKind.Number ? x.GetDouble() : 0;
-        return new AlignmentInfo(root.GetProperty("steps").GetInt64(), Long("rollout_episodes"), Long("rollout_environment_steps"), violation);
-    }
-
-    /// <summary>
-    /// <see cref="MarvelPipelineOptions.AlignmentRolloutEpisodes"/> episodes of the artifact's actor, sampled (as online collection acts), on
-    /// environments of their own so the training environments' state is untouched; null when none are asked for or the aligner is
-    /// <see cref="Alignment.NoAlignment"/>. The actor is run through a learner of the online factory that takes the artifact over.
-    /// </summary>
-    private OfflineDataset? CollectAlignmentRollouts(HandoverArtifact artifact, LearnerContext context, SeedStreams seeds, CancellationToken cancellationToken)
-    {
-        int episodes = _options.AlignmentRolloutEpisodes;
-        if (episodes == 0 || _aligner is Alignment.NoAlignment) return null;
-        var rolloutSeeds = seeds.Fork("alignment-rollouts");
-        using var learner = _onlineFactory(context with { Seeds = rolloutSeeds }, artifact)
-            ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
-        learner.InitializeFrom(artifact, _options.HandoverLoad);
-        using var environment = _environments.MakeVector(_options.TaskId, Math.Min(_options.EnvironmentCount, episodes));
-        return Data.DatasetCollector.Collect(environment, [new Data.CollectionStage(learner.Policy, episodes)], rolloutSeeds.Derive("episodes"),
-            cancellationToken: cancellationToken);
-    }
-
-    /// <summary>
-    /// The multiplier the online stage starts from under <see cref="MarvelPipelineOptions.LambdaAtHandover"/>, or null to keep the
-    /// controller's own: the offline learner's λ when its state is a PID multiplier on the same actor loss (kind "OsrlBatchPid"), at most
-    /// <see cref="MarvelPipelineOptions.MaxHandoverLambda"/>; null as well when the online learner's handover check re-initialized a critic.
-    /// </summary>
-    internal static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest, CriticHandoverCheck? check = null)
-    {
-        if (options.LambdaAtHandover != LambdaAtHandover.OfflineMultiplier) return null;
-        if (check is { AnyReset: true }) return null; // the offline λ balanced critics that the online learner replaced
-        var state = manifest.Lagrange;
-        if (state is null || !string.Equals(state.Kind, BatchPidLagrangian.Kind, StringComparison.Ordinal)) return null;
-        if (!(state.Scalars.TryGetValue("lambda", out double lambda) && double.IsFinite(lambda) && lambda >= 0)) return null;
-        return Math.Min(lambda, options.MaxHandoverLambda);
-    }
-
-    private static T ReadJson<T>(string path)
-    {
-        if (!File.Exists(path)) throw new InvalidDataException($"'{path}' is missing; the checkpoint is incomplete.");
-        try
-        {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), RunDirectory.Json) ?? throw new InvalidDataException($"'{path}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON of a checkpoint: {e.Message}", e);
-        }
-    }
-
-    private const int CheckpointFormat = 1;
-
-    /// <summary>The pipeline's part of a checkpoint (<c>state.json</c>).</summary>
-    private sealed record CheckpointFile(
-        [property: JsonPropertyName("format")] int Format,
-        [property: JsonPropertyName("iteration")] long Iteration,
-        [property: JsonPropertyName("environment_steps")] long EnvironmentSteps,
-        [property: JsonPropertyName("episodes")] long Episodes,
-        [property: JsonPropertyName("cumulative_violation")] double CumulativeViolation,
-        [property: JsonPropertyName("elapsed_seconds")] double ElapsedSeconds,
-        [property: JsonPropertyName("online_algorithm")] string OnlineAlgorithm,
-        [property: JsonPropertyName("metrics")] RunMetricsSnapshot Metrics);
-
-    /// <summary>A checkpoint found for a resume.</summary>
-    private sealed record CheckpointState(string Path, long Iteration, long EnvironmentSteps, long Episodes, double CumulativeViolation, TimeSpan Elapsed,
-        RunMetricsSnapshot Metrics);
 
     private Dictionary<string, object?> DescribeRun(OfflineDataset dataset) => new()
     {
@@ -908,87 +474,4 @@ public sealed class MarvelPipeline
         ["final_lambda"] = r.FinalLambda,
         ["elapsed_seconds"] = r.Elapsed.TotalSeconds,
     };
-
-    /// <summary>Iterations and running totals of the online stage, and the construction of an <c>online.csv</c> row.</summary>
-    private sealed class OnlineSession
-    {
-        public long Iterations { get; private set; }
-        public long EnvironmentSteps { get; private set; }
-        public long Episodes { get; private set; }
-        public double CumulativeViolation { get; private set; }
-        public TimeSpan ElapsedBefore { get; private set; }
-        public long CheckpointedIteration { get; set; } = -1;
-
-        public void Restore(CheckpointState c)
-        {
-            Iterations = c.Iteration;
-            EnvironmentSteps = c.EnvironmentSteps;
-            Episodes = c.Episodes;
-            CumulativeViolation = c.CumulativeViolation;
-            ElapsedBefore = c.Elapsed;
-            CheckpointedIteration = c.Iteration;
-        }
-
-        /// <summary>Environment steps taken before the online learner's first (the alignment's rollouts); the learner counts only its own.</summary>
-        private long _stepsBefore;
-
-        public void CountAlignmentRollouts(AlignmentInfo alignment, bool includeInTotals)
-        {
-            _stepsBefore = alignment.RolloutSteps;
-            if (!includeInTotals) return;
-            EnvironmentSteps += alignment.RolloutSteps;
-            Episodes += alignment.RolloutEpisodes;
-            CumulativeViolation += alignment.RolloutViolation;
-        }
-
-        public Dictionary<string, double> Add(OnlineIterationResult r, CostBudget budget)
-        {
-            Iterations++;
-            EnvironmentSteps = _stepsBefore + r.EnvironmentSteps;
-            Episodes += r.Episodes.Count;
-            foreach (var e in r.Episodes) CumulativeViolation += budget.Violation(e.Cost);
-            var row = new Dictionary<string, double>(StringComparer.Ordinal)
-            {
-                ["iteration"] = Iterations,
-                ["environment_steps"] = EnvironmentSteps,
-                ["episodes"] = r.Episodes.Count,
-                ["mean_episode_return"] = r.Episodes.Count > 0 ? r.Episodes.Average(e => e.Return) : double.NaN,
-                ["mean_episode_cost"] = r.Episodes.Count > 0 ? r.Episodes.Average(e => e.Cost) : double.NaN,
-                ["lambda"] = r.Lambda,
-                ["cumulative_violation"] = CumulativeViolation,
-            };
-            foreach (var (name, value) in r.Metrics) row.TryAdd(name, value);
-            return row;
-        }
-    }
-
-    /// <summary>The exploding-Q guard: |mean Q| above max|r|·scale/(1 − γ)·factor counts as divergence.</summary>
-    private sealed record QBounds(double Reward, double Cost)
-    {
-        public static QBounds From(OfflineDataset dataset, HandoverManifest manifest, double factor)
-        {
-            double maxReward = 0, maxCost = 0;
-            foreach (var r in dataset.Rewards) maxReward = Math.Max(maxReward, Math.Abs(r));
-            foreach (var c in dataset.Costs) maxCost = Math.Max(maxCost, Math.Abs(c));
-            double horizon = 1.0 / (1.0 - manifest.Gamma);
-            // A task with no reward (or no cost) at all in the data gives no bound for that value.
-            double Bound(double max, double scale) => max > 0 && Math.Abs(scale) > 0 ? max * Math.Abs(scale) * horizon * factor : double.PositiveInfinity;
-            return new QBounds(Bound(maxReward, manifest.RewardScale), Bound(maxCost, manifest.CostScale));
-        }
-
-        public void Check(IReadOnlyDictionary<string, double> metrics, string rewardKey, string costKey, string stage, long step)
-        {
-            if (metrics.TryGetValue(rewardKey, out var q) && !(Math.Abs(q) <= Reward))
-                throw new TrainingDivergedException(stage + " (exploding Q)", rewardKey, step, q, Finite(metrics, Reward));
-            if (metrics.TryGetValue(costKey, out var qc) && !(Math.Abs(qc) <= Cost))
-                throw new TrainingDivergedException(stage + " (exploding Q)", costKey, step, qc, Finite(metrics, Cost));
-        }
-
-        private static Dictionary<string, double> Finite(IReadOnlyDictionary<string, double> metrics, double bound)
-        {
-            var d = metrics.Where(kv => double.IsFinite(kv.Value)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-            d["bound"] = bound;
-            return d;
-        }
-    }
 }

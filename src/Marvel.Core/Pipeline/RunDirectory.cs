@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
+using Marvel.Core.Pipeline.Stages;
 
 namespace Marvel.Core.Pipeline;
 
@@ -209,8 +210,8 @@ public sealed class RunDirectory
         long? iteration = null;
         if (checkpoint is not null && long.TryParse(Path.GetFileName(checkpoint).AsSpan("iteration-".Length), NumberStyles.None, CultureInfo.InvariantCulture, out var it))
             iteration = it;
-        bool handover = File.Exists(Path.Combine(root, "handover", "manifest.json"));
-        bool aligned = File.Exists(Path.Combine(root, "aligned", "manifest.json")) && File.Exists(Path.Combine(root, "alignment.json"));
+        bool handover = HandoverStage.IsCompleteIn(root);
+        bool aligned = AlignmentStage.IsCompleteIn(root);
         return new RunDirectoryStatus(root, state, stage, status, handover, aligned, checkpoint, iteration, message)
         {
             // A stage's checkpoints are deleted once its output is saved, so these are null after it.

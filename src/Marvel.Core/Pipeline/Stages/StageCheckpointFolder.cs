@@ -3,10 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions.IO;
 
-namespace Marvel.Core.Pipeline;
+namespace Marvel.Core.Pipeline.Stages;
 
 /// <summary>
-/// The checkpoints of one stage before the online one (<c>checkpoints/offline/</c>, <c>checkpoints/alignment/</c>): folders
+/// The checkpoints of a stage before the online one, <see cref="OfflineStage"/> (<c>checkpoints/offline/</c>) or <see cref="AlignmentStage"/>
+/// (<c>checkpoints/alignment/</c>): folders
 /// <c>step-NNNNNNNNNN/</c> written atomically (<see cref="AtomicFile.WriteDirectory"/>) with the stage's own state under <c>state/</c> and,
 /// last, <c>stage.json</c> (format, stage, completed units); <c>latest</c> names the newest complete one. Only the newest is kept.
 /// </summary>

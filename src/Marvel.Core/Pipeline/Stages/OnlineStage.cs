@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Shared;
+
+namespace Marvel.Core.Pipeline.Stages;
+
+/// <summary>
+/// Online finetuning (seed stream "online"): the online learner starts from the aligned artifact, runs
+/// <see cref="MarvelPipelineOptions.OnlineIterations"/> iterations against the Lagrange controller with evaluations from the
+/// <see cref="EvaluationStage"/>, and writes a checkpoint (<see cref="OnlineCheckpoint"/>) every
+/// <see cref="MarvelPipelineOptions.CheckpointEvery"/> iterations and on cancellation; on a resume it continues from the newest one.
+/// </summary>
+internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> factory, ILagrangeController controller,
+    EvaluationStage evaluation, Action<string>? checkpointFault) : IPipelineStage
+{
+    public string Name => MarvelPipelineStages.Online;
+
+    /// <summary>Never: its output is the run's result, and a completed run is not resumed; a resume continues from its checkpoint.</summary>
+    public bool IsComplete(PipelineRun run) => false;
+
+    public void Load(PipelineRun run) => throw new InvalidOperationException("Marvel pipeline: the online stage resumes from its checkpoint, it is never loaded.");
+
+    public void Run(PipelineRun run)
+    {
+        var o = run.Options;
+        var folder = run.Folder;
+        var session = run.Session;
+        var checkpoint = run.Checkpoint;
+        var environment = run.TrainEnvironment!;
+        // The alignment's rollout episodes are the first online interactions; a checkpoint's totals already include them.
+        session.CountAlignmentRollouts(run.Alignment, includeInTotals: checkpoint is null);
+        run.Enter(MarvelPipelineStages.Online);
+        var aligned = run.Aligned;
+        var online = run.Online = factory(run.Context with { Seeds = run.Seeds.Fork("online") }, aligned)
+            ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
+        online.InitializeFrom(aligned, o.HandoverLoad);
+        CriticHandoverCheck? handoverCheck = null;
+        if (online is IOfflineDataConsumer mixing)
+        {
+            mixing.AttachOfflineData(run.Dataset); // the learner's options decide the share (0: unused) and whether critics are checked
+            handoverCheck = mixing.HandoverCheck;
+            if (handoverCheck is not null && checkpoint is null) folder.WriteJson(folder.HandoverCheckPath, handoverCheck);
+        }
+        var resumable = online as ICheckpointableOnlineLearner;
+        if (run.OnlineCheckpoints && resumable is null)
+            throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but the online learner '{online.Algorithm}' ({online.GetType().Name}) " +
+                "does not implement ICheckpointableOnlineLearner. Set CheckpointEvery = 0 or use a learner that can checkpoint (SacLagLearner).");
+        if (checkpoint is not null)
+        {
+            if (resumable is null)
+                throw new InvalidOperationException($"Marvel pipeline: '{checkpoint.Path}' cannot be loaded: the online learner '{online.Algorithm}' does not implement ICheckpointableOnlineLearner.");
+            if (checkpoint.Iteration > o.OnlineIterations)
+                throw new InvalidOperationException($"Marvel pipeline: the newest checkpoint is at iteration {checkpoint.Iteration} but OnlineIterations is {o.OnlineIterations}; " +
+                    "OnlineIterations may grow on resume, not shrink.");
+            checkpoint.LoadInto(resumable, environment, controller);
+            folder.RestoreMetrics(checkpoint.Metrics);
+            run.Logger.OnlineResumed(checkpoint.Iteration);
+        }
+        folder.PruneCandidates(folder.Evaluations.Count);
+        // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
+        // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
+        if (checkpoint is null && HandoverLambda(o, aligned.Manifest, handoverCheck) is double handoverLambda && controller is ILagrangeWarmStart warm)
+            warm.WarmStart(handoverLambda);
+        if (folder.Evaluations.Count == 0)
+            evaluation.Evaluate(run, online, 0);
+        else if (EvaluationStage.IsEvaluationIteration(o, session.Iterations) && folder.Evaluations[^1].Iteration != session.Iterations)
+            evaluation.Evaluate(run, online, session.Iterations); // cancelled during this evaluation
+        // With checkpoints on, the learner is never interrupted inside an iteration, so every cancellation leaves an exact resume point.
+        var iterationToken = run.OnlineCheckpoints ? CancellationToken.None : run.Cancellation;
+        while (session.Iterations < o.OnlineIterations)
+        {
+            run.Cancellation.ThrowIfCancellationRequested();
+            var r = online.RunIteration(environment, controller, iterationToken);
+            var row = session.Add(r, run.Budget);
+            folder.AppendOnline(row);
+            run.Bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, session.Iterations);
+            run.Progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, session.Iterations, o.OnlineIterations, row));
+            if (EvaluationStage.IsEvaluationIteration(o, session.Iterations))
+                evaluation.Evaluate(run, online, session.Iterations);
+            if (run.OnlineCheckpoints && session.Iterations % o.CheckpointEvery == 0)
+                WriteCheckpoint(run, resumable!);
+        }
+    }
+
+    /// <summary>
+    /// On cancellation: the learner, environments and controller are at the end of the last completed iteration (the learner is never
+    /// interrupted inside one while checkpoints are on), so a checkpoint of it is an exact resume point; writes one unless it exists.
+    /// </summary>
+    public void SaveResumePoint(PipelineRun run)
+    {
+        if (run.OnlineOrNull is ICheckpointableOnlineLearner learner && run.TrainEnvironment is not null && run.OnlineCheckpoints && run.Session.Iterations > 0
+            && run.Session.CheckpointedIteration != run.Session.Iterations)
+            WriteCheckpoint(run, learner);
+    }
+
+    /// <summary>Writes the checkpoint of the current iteration, logs it and reports its time and size as "checkpoint" progress.</summary>
+    private void WriteCheckpoint(PipelineRun run, ICheckpointableOnlineLearner learner)
+    {
+        var clock = Stopwatch.StartNew();
+        long iteration = run.Session.Iterations;
+        var path = OnlineCheckpoint.Write(run.Folder, learner, run.TrainEnvironment!, controller, run.Session, run.Clock.Elapsed, run.Options.KeepCheckpoints,
+            checkpointFault);
+        run.Logger.CheckpointWritten(MarvelPipelineStages.Online, iteration, path);
+        if (run.Progress is not null)
+        {
+            long bytes = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            run.Progress.Report(new TrainingProgress(MarvelPipelineStages.Checkpoint, iteration, run.Options.OnlineIterations, new Dictionary<string, double>(StringComparer.Ordinal)
+            {
+                ["iteration"] = iteration,
+                ["seconds"] = clock.Elapsed.TotalSeconds,
+                ["megabytes"] = bytes / 1e6,
+            }));
+        }
+    }
+
+    /// <summary>
+    /// The multiplier the online stage starts from under <see cref="MarvelPipelineOptions.LambdaAtHandover"/>, or null to keep the
+    /// controller's own: the offline learner's λ when its state is a PID multiplier on the same actor loss (kind "OsrlBatchPid"), at most
+    /// <see cref="MarvelPipelineOptions.MaxHandoverLambda"/>; null as well when the online learner's handover check re-initialized a critic.
+    /// </summary>
+    public static double? HandoverLambda(MarvelPipelineOptions options, HandoverManifest manifest, CriticHandoverCheck? check = null)
+    {
+        if (options.LambdaAtHandover != LambdaAtHandover.OfflineMultiplier) return null;
+        if (check is { AnyReset: true }) return null; // the offline λ balanced critics that the online learner replaced
+        var state = manifest.Lagrange;
+        if (state is null || !string.Equals(state.Kind, BatchPidLagrangian.Kind, StringComparison.Ordinal)) return null;
+        if (!(state.Scalars.TryGetValue("lambda", out double lambda) && double.IsFinite(lambda) && lambda >= 0)) return null;
+        return Math.Min(lambda, options.MaxHandoverLambda);
+    }
+}
