@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
@@ -54,7 +52,9 @@ public readonly record struct SacLagUpdateMetrics(long Step, double RewardCritic
 /// −log α · mean(log π + H̄); Polyak averaging of both target critics. d is the terminated flag (truncation bootstraps
 /// unless <see cref="SacLagOptions.TreatTruncationAsTerminal"/>).</para>
 /// <para>Drive it step by step with <see cref="Update"/>, or let <see cref="RunIteration"/> collect data, update the controller
-/// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>.</para>
+/// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>. The loop behind <see cref="RunIteration"/> (collection,
+/// replay, offline-data mixing, warm-up, the policy set, controller feeding) is the library's shared off-policy loop; this class holds the
+/// algorithm: networks, optimizers, the update, the handover (SacLagLearner.Handover.cs) and checkpoints (SacLagLearner.Checkpoint.cs).</para>
 /// </remarks>
 public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOfflineDataConsumer, IOffPolicyAgent
 {
