@@ -1,6 +1,6 @@
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
-using Marvel.Core.Algorithms.Online;
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Environments;
 using static TorchSharp.torch;
 

@@ -2,7 +2,7 @@ using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Telemetry;
 
-namespace Marvel.Core.Algorithms.Online;
+namespace Marvel.Core.Algorithms.Online.Loop;
 
 /// <summary>
 /// How an online loop feeds its <see cref="ILagrangeController"/>: once per iteration, with the mean undiscounted, unscaled cost of the

@@ -3,7 +3,7 @@ using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 
-namespace Marvel.Core.Algorithms.Online;
+namespace Marvel.Core.Algorithms.Online.Loop;
 
 /// <summary>
 /// The collection side of an online learner's loop on an <see cref="IVectorEnvironment"/>: the pending observations of every environment,

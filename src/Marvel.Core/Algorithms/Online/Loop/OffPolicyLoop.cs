@@ -8,7 +8,7 @@ using Marvel.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Marvel.Core.Algorithms.Online;
+namespace Marvel.Core.Algorithms.Online.Loop;
 
 /// <summary>
 /// What an off-policy learner gives <see cref="OffPolicyLoop"/>: actions in its actor's [−1, 1] space (mapped onto the action box by the

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
