@@ -1,5 +1,6 @@
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Spaces;
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Tests.Algorithms.Offline;

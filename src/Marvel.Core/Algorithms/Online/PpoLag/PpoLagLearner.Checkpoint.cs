@@ -12,9 +12,6 @@ public sealed partial class PpoLagLearner
 {
     private const int CheckpointFormat = 1;
 
-    /// <summary>Pending observations read from a checkpoint, used instead of a reset by the next <see cref="Attach"/>.</summary>
-    private float[]? _restoredObservations;
-
     /// <summary>
     /// Writes the complete learner state into <paramref name="directory"/>: <c>networks/</c> (actor with its log σ, value networks),
     /// <c>optimizers/</c> (Adam moments and step counts), <c>generators/</c> (exploration noise) and <c>learner.json</c> (options, counters,
@@ -34,13 +31,13 @@ public sealed partial class PpoLagLearner
             Updates = _updates,
             GradientSteps = _gradientSteps,
             Iterations = _iterations,
-            EnvironmentSteps = _environmentSteps,
+            EnvironmentSteps = _collector.EnvironmentSteps,
             CostLimit = _costLimit,
-            EnvironmentResets = _environmentResets,
+            EnvironmentResets = _collector.Resets,
             Shuffle = _shuffle.GetState(),
             Permutation = _permutation.ToArray(),
-            PendingObservations = _environment is not null ? _observations.ToArray() : _restoredObservations?.ToArray(),
-            EpisodesSinceControllerUpdate = _episodesSinceControllerUpdate.ToArray(),
+            PendingObservations = _collector.PendingObservations,
+            EpisodesSinceControllerUpdate = _feed.Pending.ToArray(),
             LastMetrics = _lastMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
         });
     }
@@ -56,23 +53,17 @@ public sealed partial class PpoLagLearner
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var state = LearnerCheckpoint.ReadState<PpoLagCheckpointState>(Algorithm, directory, CheckpointFormat, x => x.Format, x => x.OptionsJson,
             HandoverExport.OptionsJson(_options), nameof(PpoLagOptions));
-        if (state.PendingObservations is not null && state.PendingObservations.Length % _observationSize != 0)
-            throw new InvalidDataException($"'{directory}': {state.PendingObservations.Length} pending observation values are not a multiple of the observation size {_observationSize}.");
         LearnerCheckpoint.Load(Algorithm, directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
         _shuffle.Restore(state.Shuffle ?? throw new InvalidDataException($"'{directory}': {LearnerCheckpoint.StateFile} has no shuffle generator state."));
         _permutation = state.Permutation ?? [];
         _updates = state.Updates;
         _gradientSteps = state.GradientSteps;
         _iterations = state.Iterations;
-        _environmentSteps = state.EnvironmentSteps;
         _costLimit = state.CostLimit;
-        _environmentResets = state.EnvironmentResets;
-        _episodesSinceControllerUpdate.Clear();
-        _episodesSinceControllerUpdate.AddRange(state.EpisodesSinceControllerUpdate ?? []);
+        _collector.Restore(state.PendingObservations, state.EnvironmentResets, state.EnvironmentSteps, directory);
+        _feed.Restore(state.EpisodesSinceControllerUpdate);
         _lastMetrics = state.LastMetrics;
-        _environment = null;
         _rollout = null;
-        _restoredObservations = state.PendingObservations;
     }
 
     private IEnumerable<(string Name, nn.Module Module)> CheckpointNetworks() =>

@@ -4,6 +4,7 @@ using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
@@ -79,25 +80,18 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
 
     private readonly Generator _explorationNoise;
     private readonly RandomSource _shuffle;
-    private readonly ulong _environmentSeed;
     private readonly TorchPolicy _policy;
 
-    private IVectorEnvironment? _environment;
+    private readonly EpisodeCollector _collector; // the environments' pending observations, seeded resets, transition count
+    private readonly ControllerFeed _feed = new();
     private RolloutBuffer? _rollout;
-    private float[] _observations = [];
-    private float[] _nextObservations = [];
     private float[] _packed = [];
     private float[] _environmentActions = [];
-    private StepResult[] _results = [];
-    private readonly List<(int Index, EpisodeSummary Episode)> _finished = new();
-    private readonly List<EpisodeSummary> _episodesSinceControllerUpdate = new();
     private int[] _permutation = [];
     private IReadOnlyDictionary<string, double>? _lastMetrics;
-    private int _environmentResets;
     private long _updates;
     private long _gradientSteps;
     private long _iterations;
-    private long _environmentSteps;
     private double _costLimit;
     private bool _disposed;
 
@@ -131,7 +125,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
 
         _explorationNoise = new Generator(seeds.Derive("exploration-noise"), _device);
         _shuffle = seeds.CreateRandom("shuffle");
-        _environmentSeed = seeds.Derive("environment");
+        _collector = new EpisodeCollector(Algorithm, _observationSize, _actionSize, seeds.Derive("environment"));
         _policy = new TorchPolicy(_observationSize, _actionSize, _device, ActorForward,
             (output, actions) => ActionMapping.ClipToBox(output, _context.ActionSpace, actions));
     }
@@ -149,7 +143,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
     public long Updates => _updates;
 
     /// <summary>Environment transitions collected so far.</summary>
-    public long EnvironmentSteps => _environmentSteps;
+    public long EnvironmentSteps => _collector.EnvironmentSteps;
 
     /// <summary>
     /// Fills the learner's rollout buffer with ⌈StepsPerIteration / N⌉ vector steps of the stochastic policy, continuing the environment's
@@ -173,31 +167,28 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         {
             cancellationToken.ThrowIfCancellationRequested();
             // One forward and one host read per vector step: action, log π, V_r, V_c.
-            Evaluate(_observations, n, sample: true);
+            Evaluate(_collector.Observations, n, sample: true);
             int width = _actionSize + 3;
             for (int i = 0; i < n; i++)
                 ActionMapping.ClipToBox(_packed.AsSpan(i * width, _actionSize), environment.ActionSpace, _environmentActions.AsSpan(i * _actionSize, _actionSize));
-            _finished.Clear();
-            environment.Step(_environmentActions, _nextObservations, _results, _finished);
+            _collector.Step(_environmentActions);
             pendingTruncated.Clear();
             for (int i = 0; i < n; i++)
             {
                 var row = _packed.AsSpan(i * width, width);
-                var result = _results[i];
-                rollout.Add(i, _observations.AsSpan(i * _observationSize, _observationSize), row[.._actionSize], row[_actionSize],
+                var result = _collector.Results[i];
+                rollout.Add(i, _collector.Observations.AsSpan(i * _observationSize, _observationSize), row[.._actionSize], row[_actionSize],
                     (float)(result.Reward * _options.RewardScale), (float)(result.Cost * _options.CostScale), row[_actionSize + 1], row[_actionSize + 2],
                     result.Terminated, result.Truncated);
                 if (result.Truncated && !result.Terminated) pendingTruncated.Add(i);
             }
             if (pendingTruncated.Count > 0) BootstrapFinalObservations(environment, rollout, pendingTruncated);
-            foreach (var (_, episode) in _finished) episodes?.Add(episode);
-            _nextObservations.CopyTo(_observations, 0);
-            _environmentSteps += n;
+            _collector.Advance(episodes);
         }
         // The rollout ends mid-episode: bootstrap from the current observations of environments whose last step did not end.
-        Evaluate(_observations, n, sample: false);
+        Evaluate(_collector.Observations, n, sample: false);
         for (int i = 0; i < n; i++)
-            if (!_results[i].EpisodeEnded)
+            if (!_collector.Results[i].EpisodeEnded)
                 rollout.SetBootstrap(i, _packed[i * (_actionSize + 3) + _actionSize + 1], _packed[i * (_actionSize + 3) + _actionSize + 2]);
         return rollout;
     }
@@ -337,33 +328,16 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         var episodes = new List<EpisodeSummary>();
         var rollout = Collect(environment, episodes, cancellationToken);
 
+        // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        _episodesSinceControllerUpdate.AddRange(episodes);
-        double lambda = controller.Lambda;
-        if (_episodesSinceControllerUpdate.Count > 0)
-        {
-            double meanCost = _episodesSinceControllerUpdate.Average(e => e.Cost);
-            var update = controller.Update(meanCost);
-            lambda = update.Lambda;
-            metrics["mean_episode_cost"] = meanCost;
-            metrics["mean_episode_return"] = _episodesSinceControllerUpdate.Average(e => e.Return);
-            foreach (var (name, value) in update.Terms) metrics["controller/" + name] = value;
-            _episodesSinceControllerUpdate.Clear();
-        }
-        var tag = new KeyValuePair<string, object?>("stage", Stage);
-        foreach (var e in episodes)
-        {
-            MarvelTelemetry.EpisodeReturn.Record(e.Return, tag);
-            MarvelTelemetry.EpisodeCost.Record(e.Cost, tag);
-            MarvelTelemetry.EpisodeLength.Record(e.Length, tag);
-            MarvelTelemetry.OnlineViolation.Add(Math.Max(0, e.Cost - controller.CostLimit), tag);
-        }
+        double lambda = _feed.Feed(controller, episodes, metrics);
+        ControllerFeed.Publish(Stage, episodes, controller.CostLimit);
         cancellationToken.ThrowIfCancellationRequested();
         var updateMetrics = Update(rollout, lambda).ToDictionary(); // published by Update
-        metrics["environment_steps"] = _environmentSteps;
+        metrics["environment_steps"] = _collector.EnvironmentSteps;
         MarvelTelemetry.Publish(Stage, metrics);
         foreach (var (name, value) in updateMetrics) metrics[name] = value;
-        return new OnlineIterationResult(_iterations++, _environmentSteps, episodes, lambda, metrics);
+        return new OnlineIterationResult(_iterations++, _collector.EnvironmentSteps, episodes, lambda, metrics);
     }
 
     /// <summary>
@@ -450,34 +424,13 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
 
     private RolloutBuffer Attach(IVectorEnvironment environment)
     {
-        if (ReferenceEquals(environment, _environment) && _rollout is not null) return _rollout;
-        if (environment.ObservationSpace.Dimension != _observationSize || environment.ActionSpace.Dimension != _actionSize)
-            throw new ArgumentException($"PPO-Lag was built for observation size {_observationSize} and action size {_actionSize}, but environment " +
-                $"'{environment.Spec.Id}' has {environment.ObservationSpace.Dimension} and {environment.ActionSpace.Dimension}. Build the learner from this task's spaces.",
-                nameof(environment));
+        if (_collector.IsAttached(environment) && _rollout is not null) return _rollout;
+        _collector.Attach(environment);
         int n = environment.Count;
         int steps = (_options.StepsPerIteration + n - 1) / n;
         _rollout = new RolloutBuffer(steps, n, _observationSize, _actionSize);
-        _observations = new float[n * _observationSize];
-        _nextObservations = new float[n * _observationSize];
         _packed = new float[n * (_actionSize + 3)];
         _environmentActions = new float[n * _actionSize];
-        _results = new StepResult[n];
-        _environment = environment;
-        if (_restoredObservations is not null)
-        {
-            // Resumed from a checkpoint: the environment was restored beside the learner; continue from its pending observations.
-            if (_restoredObservations.Length != _observations.Length)
-                throw new ArgumentException($"PPO-Lag: the checkpoint holds pending observations of {_restoredObservations.Length / _observationSize} environments but " +
-                    $"'{environment.Spec.Id}' has {n}. Resume with the same number of environments.", nameof(environment));
-            _restoredObservations.CopyTo(_observations, 0);
-            _restoredObservations = null;
-        }
-        else
-        {
-            ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
-            environment.Reset(seed, _observations);
-        }
         return _rollout;
     }
 

@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
@@ -14,9 +15,6 @@ public sealed partial class SacLagLearner
 {
     private const int CheckpointFormat = 1;
 
-    /// <summary>Pending observations read from a checkpoint, used instead of a reset by the next <see cref="Attach"/>.</summary>
-    private float[]? _restoredObservations;
-
     /// <summary>
     /// Writes the complete learner state into <paramref name="directory"/>: <c>networks/</c> (actor, both critics and both target critics),
     /// <c>optimizers/</c> (Adam moments and step counts of actor, critics and temperature), <c>generators/</c> (the torch generators of
@@ -29,8 +27,7 @@ public sealed partial class SacLagLearner
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         LearnerCheckpoint.Save(directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
-        if (_replay is not null)
-            using (var f = File.Create(Path.Combine(directory, "replay.bin"))) _replay.Save(f);
+        var loop = _loop.Save(directory);
         float? logAlpha = null;
         if (_logAlpha is not null)
         {
@@ -43,17 +40,17 @@ public sealed partial class SacLagLearner
             Algorithm = Algorithm,
             OptionsJson = HandoverExport.OptionsJson(_options),
             Updates = _updates,
-            Iterations = _iterations,
-            EnvironmentSteps = _environmentSteps,
-            CostLimit = _costLimit,
-            EnvironmentResets = _environmentResets,
+            Iterations = loop.Iterations,
+            EnvironmentSteps = loop.EnvironmentSteps,
+            CostLimit = loop.CostLimit,
+            EnvironmentResets = loop.EnvironmentResets,
             LogAlpha = logAlpha,
-            ReplayRandom = _replayRandom.GetState(),
-            HasReplay = _replay is not null,
-            PendingObservations = _rollout?.Observations.ToArray() ?? _restoredObservations?.ToArray(),
-            EpisodesSinceControllerUpdate = _episodesSinceControllerUpdate.ToArray(),
+            ReplayRandom = loop.ReplayRandom,
+            HasReplay = loop.HasReplay,
+            PendingObservations = loop.PendingObservations,
+            EpisodesSinceControllerUpdate = loop.EpisodesSinceControllerUpdate,
             LastMetrics = _lastMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-            StoredRange = _storedRange.Any ? [_storedRange.RewardMin, _storedRange.RewardMax, _storedRange.CostMin, _storedRange.CostMax] : null,
+            StoredRange = loop.StoredRange.ToArray(),
         };
         LearnerCheckpoint.WriteState(directory, state);
     }
@@ -72,36 +69,17 @@ public sealed partial class SacLagLearner
         var statePath = Path.Combine(directory, LearnerCheckpoint.StateFile);
         var state = LearnerCheckpoint.ReadState<SacLagCheckpointState>(Algorithm, directory, CheckpointFormat, x => x.Format, x => x.OptionsJson,
             HandoverExport.OptionsJson(_options), nameof(SacLagOptions));
-        if (state.PendingObservations is not null && state.PendingObservations.Length % _observationSize != 0)
-            throw new InvalidDataException($"'{statePath}': {state.PendingObservations.Length} pending observation values are not a multiple of the observation size {_observationSize}.");
-
         LearnerCheckpoint.Load(Algorithm, directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
-        if (state.HasReplay)
-        {
-            _replay ??= new ReplayBuffer(_options.ReplayCapacity, _observationSize, _actionSize);
-            var path = LearnerCheckpoint.RequireFile(Algorithm, directory, "replay.bin");
-            using var f = File.OpenRead(path);
-            _replay.Load(f, path);
-        }
-        else _replay = null;
+        _loop.Load(Algorithm, directory, new OffPolicyLoopState(state.Iterations, state.EnvironmentSteps, state.CostLimit, state.EnvironmentResets,
+            state.ReplayRandom, state.HasReplay, state.PendingObservations, state.EpisodesSinceControllerUpdate, StoredRange.FromArray(state.StoredRange)), statePath);
         if (_logAlpha is not null)
         {
             if (state.LogAlpha is not float logAlpha) throw new InvalidDataException($"'{statePath}' has no log α, but AutoTuneAlpha is on.");
             using var logAlphaScalar = ((double)logAlpha).ToScalar();
             using (no_grad()) _logAlpha.fill_(logAlphaScalar);
         }
-        _replayRandom.Restore(state.ReplayRandom ?? throw new InvalidDataException($"'{statePath}' has no replay sampler state."));
         _updates = state.Updates;
-        _iterations = state.Iterations;
-        _environmentSteps = state.EnvironmentSteps;
-        _costLimit = state.CostLimit;
-        _environmentResets = state.EnvironmentResets;
-        _episodesSinceControllerUpdate.Clear();
-        _episodesSinceControllerUpdate.AddRange(state.EpisodesSinceControllerUpdate ?? []);
         _lastMetrics = state.LastMetrics;
-        _storedRange = state.StoredRange is { Length: 4 } r ? new StoredRange(true, r[0], r[1], r[2], r[3]) : default;
-        _rollout = null;
-        _restoredObservations = state.PendingObservations;
     }
 
     private IEnumerable<(string Name, nn.Module Module)> CheckpointNetworks()

@@ -1,9 +1,8 @@
-using System.Globalization;
-using System.Text.Json;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
@@ -54,9 +53,11 @@ public readonly record struct SacLagUpdateMetrics(long Step, double RewardCritic
 /// −log α · mean(log π + H̄); Polyak averaging of both target critics. d is the terminated flag (truncation bootstraps
 /// unless <see cref="SacLagOptions.TreatTruncationAsTerminal"/>).</para>
 /// <para>Drive it step by step with <see cref="Update"/>, or let <see cref="RunIteration"/> collect data, update the controller
-/// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>.</para>
+/// and run the gradient steps according to <see cref="SacLagOptions.Schedule"/>. The loop behind <see cref="RunIteration"/> (collection,
+/// replay, offline-data mixing, warm-up, the policy set, controller feeding) is the library's shared off-policy loop; this class holds the
+/// algorithm: networks, optimizers, the update, the handover (SacLagLearner.Handover.cs) and checkpoints (SacLagLearner.Checkpoint.cs).</para>
 /// </remarks>
-public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOfflineDataConsumer
+public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOfflineDataConsumer, IOffPolicyAgent
 {
     /// <summary>The stage tag used for telemetry and <see cref="TrainingDivergedException"/>.</summary>
     public const string Stage = "online/SAC-Lag";
@@ -90,29 +91,17 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private readonly Adam? _alphaOptimizer;
     private readonly Tensor _fixedAlpha;
 
-    // Randomness: every stream derives from LearnerContext.Seeds.
+    // Randomness: every stream derives from LearnerContext.Seeds (the loop's replay sampler and environment seeds too).
     private readonly Generator _updateNoise;
     private readonly Generator _explorationNoise;
-    private readonly RandomSource _replayRandom;
-    private readonly ulong _environmentSeed;
+    private readonly ulong _criticResetSeed;      // seeds re-initialized critics (its own stream: no other stream moves)
 
     private readonly TorchPolicy _policy;
-    private ReplayBuffer? _replay;
-    private ReplayBuffer? _offlineData;
-    private SquashedGaussianActor? _fallbackActor;   // the frozen handed-over actor of SafeExploration.PolicySet
-    private long _fallbackActions, _collectedActions; // per iteration, for the fallback_share metric
-    private Tensor? _policySetObservations, _policySetActions;
-    private bool _criticsHandedOver;             // the critics came from InitializeFrom and have not been checked or replaced since
-    private readonly ulong _criticResetSeed;      // seeds re-initialized critics (its own stream: no other stream moves)
-    private StoredRange _storedRange = new();   // [min, max] of the scaled rewards and costs stored (replay and offline data), 0 included
-    private MixedTransitionSampler? _mixedSampler;
-    private RolloutState? _rollout;
-    private readonly List<EpisodeSummary> _episodesSinceControllerUpdate = new();
+    private readonly OffPolicyLoop _loop;         // collection, replay, offline data, warm-up, policy set, controller feeding
+    private SquashedGaussianActor? _fallbackActor; // the frozen handed-over actor of SafeExploration.PolicySet
+    private bool _criticsHandedOver;              // the critics came from InitializeFrom and have not been checked or replaced since
     private IReadOnlyDictionary<string, double>? _lastMetrics;
     private long _updates;
-    private long _iterations;
-    private long _environmentSteps;
-    private double _costLimit;
     private bool _disposed;
 
     /// <summary>Builds the networks for the context's spaces.</summary>
@@ -161,10 +150,14 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _criticResetSeed = seeds.Derive("critic-reset");
         _updateNoise = new Generator(seeds.Derive("update-noise"), _device);
         _explorationNoise = new Generator(seeds.Derive("exploration-noise"), _device);
-        _replayRandom = seeds.CreateRandom("replay");
-        _environmentSeed = seeds.Derive("environment");
+        var replayRandom = seeds.CreateRandom("replay");
+        ulong environmentSeed = seeds.Derive("environment");
         _policy = new TorchPolicy(_observationSize, _actionSize, _device, ActorForward,
             (output, actions) => ActionMapping.SquashedToBox(output, _context.ActionSpace, actions));
+        var loop = new OffPolicyLoopSettings(_options.Schedule == SacLagSchedule.EpisodesThenUpdates ? _options.EpisodesPerIteration : null,
+            _options.UpdateEveryNSteps, _options.ReplayCapacity, _options.WarmupSteps, _options.UpdatesPerIteration, _options.BatchSize, _options.MiniBatches,
+            _options.OfflineDataFraction, _options.RewardScale, _options.CostScale);
+        _loop = new OffPolicyLoop(Algorithm, loop, _observationSize, _actionSize, _device, replayRandom, environmentSeed);
     }
 
     /// <inheritdoc />
@@ -180,13 +173,13 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     public long Steps => _updates;
 
     /// <summary>Environment transitions collected by <see cref="RunIteration"/> so far.</summary>
-    public long EnvironmentSteps => _environmentSteps;
+    public long EnvironmentSteps => _loop.EnvironmentSteps;
 
     /// <summary>Transitions currently in the replay buffer (0 before the first iteration).</summary>
-    public int ReplayCount => _replay?.Count ?? 0;
+    public int ReplayCount => _loop.Replay?.Count ?? 0;
 
     /// <summary>The replay buffer of <see cref="RunIteration"/> (null before the first iteration), for tests.</summary>
-    internal ReplayBuffer? Replay => _replay;
+    internal ReplayBuffer? Replay => _loop.Replay;
 
     /// <summary>The actor optimizer's learning rate now in effect (for tests of the handover rule D14).</summary>
     internal double ActorLearningRateInUse => _actorOptimizer.ParamGroups.First().LearningRate;
@@ -232,11 +225,11 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             var continues = done.neg().add(TorchScalars.One, TorchScalars.One).mul(TorchScalars.Of(_options.Gamma));
             rewardTarget = batch.Rewards.add(continues * (_rewardTarget.Min(s2, nextAction) - alpha * nextLogProb), TorchScalars.One);
             costTarget = batch.Costs.add(continues * _costTarget.Mean(s2, nextAction), TorchScalars.One);
-            if (_options.BoundedTargets && _storedRange.Any)
+            if (_options.BoundedTargets && _loop.StoredRange.Any)
             {
                 // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step values x seen (0 included).
                 double horizon = 1.0 / (1.0 - _options.Gamma);
-                var (rewardLow, rewardHigh, costLow, costHigh) = _storedRange.Bounds(horizon, _device);
+                var (rewardLow, rewardHigh, costLow, costHigh) = _loop.StoredRange.Bounds(horizon, _device);
                 rewardTarget = rewardTarget.clamp(rewardLow, rewardHigh);
                 costTarget = costTarget.clamp(costLow, costHigh);
             }
@@ -321,285 +314,26 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(controller);
-        var rollout = Attach(environment);
-        _replay ??= new ReplayBuffer(_options.ReplayCapacity, _observationSize, _actionSize);
-        _costLimit = controller.CostLimit;
-
-        var episodes = new List<EpisodeSummary>();
-        double collectionLambda = controller.Lambda;
-        _fallbackActions = _collectedActions = 0;
-        if (_options.Schedule == SacLagSchedule.EpisodesThenUpdates)
-        {
-            while (episodes.Count < _options.EpisodesPerIteration)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                CollectStep(rollout, episodes, collectionLambda);
-            }
-        }
-        else
-        {
-            int collected = 0;
-            while (collected < _options.UpdateEveryNSteps)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                collected += CollectStep(rollout, episodes, collectionLambda);
-            }
-        }
-
-        // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
-        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        _episodesSinceControllerUpdate.AddRange(episodes);
-        double lambda = controller.Lambda;
-        if (_episodesSinceControllerUpdate.Count > 0)
-        {
-            double meanCost = _episodesSinceControllerUpdate.Average(e => e.Cost);
-            var update = controller.Update(meanCost);
-            lambda = update.Lambda;
-            metrics["mean_episode_cost"] = meanCost;
-            metrics["mean_episode_return"] = _episodesSinceControllerUpdate.Average(e => e.Return);
-            foreach (var (name, value) in update.Terms) metrics["controller/" + name] = value;
-            _episodesSinceControllerUpdate.Clear();
-        }
-        PublishEpisodes(episodes, controller.CostLimit);
-
-        int miniBatch = _options.BatchSize / _options.MiniBatches;
-        int steps = 0;
-        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
-        if (_replay.Count >= Math.Max(_options.WarmupSteps, 1))
-        {
-            ITransitionSampler sampler = _replay;
-            if (_offlineData is not null && _options.OfflineDataFraction > 0)
-            {
-                if (_mixedSampler is null || !ReferenceEquals(_mixedSampler.Primary, _replay))
-                    _mixedSampler = new MixedTransitionSampler(_replay, _offlineData, _options.OfflineDataFraction);
-                sampler = _mixedSampler;
-            }
-            for (int u = 0; u < _options.UpdatesPerIteration; u++)
-            {
-                using var batch = sampler.Sample(_options.BatchSize, _replayRandom, _device);
-                for (int m = 0; m < _options.MiniBatches; m++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var scope = NewDisposeScope();
-                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
-                    var slice = Slice(batch, m * miniBatch, miniBatch);
-                    foreach (var (name, value) in Update(slice, lambda).ToDictionary())
-                        sums[name] = sums.GetValueOrDefault(name) + value;
-                    steps++;
-                }
-            }
-        }
-        metrics["gradient_steps"] = steps;
-        if (_fallbackActor is not null) metrics["fallback_share"] = _collectedActions == 0 ? 0 : (double)_fallbackActions / _collectedActions;
-        metrics["environment_steps"] = _environmentSteps;
-        MarvelTelemetry.Publish(Stage, metrics); // per-update scalars were published by Update
-        foreach (var (name, sum) in sums) metrics[name] = sum / steps;
-        metrics["lambda"] = lambda;
-        return new OnlineIterationResult(_iterations++, _environmentSteps, episodes, lambda, metrics);
-    }
-
-    /// <summary>
-    /// Starts from an offline result: loads actor and (optionally) critics strictly, copies the loaded critics into the targets, and
-    /// optionally restores optimizer moments (the learning rates always come from these options, marvel.md §4.2 / D14). Optimizers whose
-    /// state is not loaded start fresh. Nothing changes unless every requested piece loads.
-    /// </summary>
-    /// <param name="artifact">The artifact (e.g. from an offline learner or a value aligner).</param>
-    /// <param name="options">What to take over; defaults: actor moments yes, critic moments no, critics yes.</param>
-    /// <exception cref="InvalidDataException">Sizes, network kinds, hidden widths, ensemble sizes, tensor shapes, optimizer states or reward/cost scales do not match.</exception>
-    public void InitializeFrom(HandoverArtifact artifact, HandoverLoadOptions? options = null)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(artifact);
-        options ??= new HandoverLoadOptions();
-        artifact.EnsureCompatible(_observationSize, _actionSize, Algorithm);
-        CheckDescriptor(artifact, HandoverRoles.Actor, ActorKind, _options.ActorHiddenSizes, 1, nameof(SacLagOptions.ActorHiddenSizes), null);
-        if (options.LoadCritics)
-        {
-            CheckDescriptor(artifact, HandoverRoles.RewardCritic, CriticKind, _options.CriticHiddenSizes, _options.RewardCriticCount,
-                nameof(SacLagOptions.CriticHiddenSizes), nameof(SacLagOptions.RewardCriticCount));
-            CheckDescriptor(artifact, HandoverRoles.CostCritic, CriticKind, _options.CostCriticHiddenSizes, _options.CostCriticCount,
-                nameof(SacLagOptions.CostCriticHiddenSizes), nameof(SacLagOptions.CostCriticCount));
-            CheckScale(artifact.Manifest.RewardScale, _options.RewardScale, "RewardScale");
-            CheckScale(artifact.Manifest.CostScale, _options.CostScale, "CostScale");
-        }
-
-        // Stage everything in temporaries (weights are overwritten, so the staging generator does not matter), then swap.
-        using var staging = new Generator(0);
-        using var actor = new SquashedGaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, staging);
-        using var rewardCritic = NewRewardCritic(staging);
-        using var costCritic = NewCostCritic(staging);
-        ModuleState.Load(actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
-        if (options.LoadCritics)
-        {
-            ModuleState.Load(rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
-            ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
-        }
-        byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
-        byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
-        byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
-        KeptScalarOptimizer.CheckAdamState(actor.parameters(), actorState, HandoverRoles.Actor);
-        KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), rewardState, HandoverRoles.RewardCritic);
-        KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), costState, HandoverRoles.CostCritic);
-
-        // Swap: copy weights in, rebuild targets and optimizers.
-        Polyak.Copy(actor.to(_device), _actor);
-        if (_options.SafeExploration == SafeExploration.PolicySet)
-        {
-            using var fallbackInit = new Generator(0);
-            _fallbackActor?.Dispose();
-            _fallbackActor = new SquashedGaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, fallbackInit).to(_device);
-            Polyak.Copy(_actor, _fallbackActor);
-            FreezeParameters(_fallbackActor);
-        }
-        _actorOptimizer.Dispose();
-        _actorOptimizer = KeptScalarOptimizer.AdamFrom(_actor.parameters(), _options.ActorLearningRate, actorState, HandoverRoles.Actor);
-        if (options.LoadCritics)
-        {
-            Polyak.Copy(rewardCritic.to(_device), _rewardCritic);
-            Polyak.Copy(costCritic.to(_device), _costCritic);
-            _rewardOptimizer.Dispose();
-            _rewardOptimizer = KeptScalarOptimizer.AdamFrom(_rewardCritic.parameters(), _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
-            _costOptimizer.Dispose();
-            _costOptimizer = KeptScalarOptimizer.AdamFrom(_costCritic.parameters(), _options.CostCriticLearningRate, costState, HandoverRoles.CostCritic);
-        }
-        Polyak.Copy(_rewardCritic, _rewardTarget);
-        Polyak.Copy(_costCritic, _costTarget);
-        _criticsHandedOver = options.LoadCritics;
-        HandoverCheck = null;
-    }
-
-    /// <summary>
-    /// Attaches the offline dataset whose transitions make up <see cref="SacLagOptions.OfflineDataFraction"/> of every batch: stored once with
-    /// actions mapped from the action box into the actor's [−1, 1] space (clipped there) and rewards and costs multiplied by the learner's
-    /// <see cref="SacLagOptions.RewardScale"/> and <see cref="SacLagOptions.CostScale"/>, as online transitions are. Not part of checkpoints:
-    /// attach the same dataset again after <see cref="LoadCheckpoint"/> (the pipeline does).
-    /// </summary>
-    /// <param name="dataset">The offline dataset of the same task.</param>
-    /// <exception cref="InvalidDataException">The dataset's sizes differ from the learner's, or it is empty.</exception>
-    public void AttachOfflineData(OfflineDataset dataset)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(dataset);
-        dataset.EnsureMatches(_observationSize, _actionSize, "SAC-Lag's offline-data mixing");
-        if (dataset.Count == 0)
-            throw new InvalidDataException($"SAC-Lag's offline-data mixing: the dataset '{dataset.Source}' has no transitions. Attach the offline dataset the artifact was trained on.");
-        var buffer = new ReplayBuffer(dataset.Count, _observationSize, _actionSize);
-        var squashed = new float[_actionSize];
-        float rewardScale = (float)_options.RewardScale, costScale = (float)_options.CostScale;
-        bool check = _options.ResetImplausibleCritics && _criticsHandedOver;
-        int checkRows = check ? Math.Min(HandoverCheckRows, dataset.Count) : 0;
-        var checkObservations = new float[checkRows * _observationSize];
-        var checkActions = new float[checkRows * _actionSize];
-        var datasetRange = new StoredRange();
-        for (int i = 0, next = 0; i < dataset.Count; i++)
-        {
-            ActionMapping.BoxToSquashed(dataset.Actions.Slice(i * _actionSize, _actionSize), _context.ActionSpace, squashed);
-            buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i] * rewardScale,
-                dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
-            _storedRange = _storedRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
-            datasetRange = datasetRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
-            if (next < checkRows && i == (int)((long)next * dataset.Count / checkRows))
-            {
-                dataset.Observations.Slice(i * _observationSize, _observationSize).CopyTo(checkObservations.AsSpan(next * _observationSize));
-                squashed.CopyTo(checkActions.AsSpan(next * _actionSize));
-                next++;
-            }
-        }
-        _offlineData = buffer;
-        _mixedSampler = null;
-        if (check)
-        {
-            HandoverCheck = CheckHandedOverCritics(checkObservations, checkActions, checkRows, datasetRange);
-            _criticsHandedOver = false;
-        }
-    }
-
-    /// <summary>The most dataset rows the handover check of <see cref="SacLagOptions.ResetImplausibleCritics"/> evaluates.</summary>
-    public const int HandoverCheckRows = 2048;
-
-    /// <summary>
-    /// What the handover check (<see cref="SacLagOptions.ResetImplausibleCritics"/>) found when the dataset was attached; null when it did not
-    /// run (option off, critics not handed over, or restored from a checkpoint).
-    /// </summary>
-    public CriticHandoverCheck? HandoverCheck { get; private set; }
-
-    private CriticHandoverCheck CheckHandedOverCritics(float[] observations, float[] actions, int rows, StoredRange range)
-    {
-        double horizon = 1.0 / (1.0 - _options.Gamma);
-        (double rewardLow, double rewardHigh) = Widened(range.RewardMin * horizon, range.RewardMax * horizon);
-        (double costLow, double costHigh) = Widened(range.CostMin * horizon, range.CostMax * horizon);
-        double rewardMean, rewardOutside, costMean, costOutside;
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-        {
-            var s = tensor(observations, [rows, _observationSize], ScalarType.Float32).to(_device);
-            var a = tensor(actions, [rows, _actionSize], ScalarType.Float32).to(_device);
-            (rewardMean, rewardOutside) = Summarize(_rewardCritic.Min(s, a).cpu().data<float>().ToArray(), rewardLow, rewardHigh);
-            (costMean, costOutside) = Summarize(_costCritic.Mean(s, a).cpu().data<float>().ToArray(), costLow, costHigh);
-        }
-        bool resetReward = rewardOutside > 0.5, resetCost = costOutside > 0.5;
-        if (resetReward || resetCost)
-        {
-            // The policy set scores actions with these critics, and its fallback is the actor that was trained against the runaway ones:
-            // without trustworthy critics there is nothing to fall back on, so collection uses the online actor alone.
-            _fallbackActor?.Dispose();
-            _fallbackActor = null;
-            using var generator = new Generator(_criticResetSeed);
-            if (resetReward)
-            {
-                using var fresh = NewRewardCritic(generator);
-                Polyak.Copy(fresh.to(_device), _rewardCritic);
-                Polyak.Copy(_rewardCritic, _rewardTarget);
-                _rewardOptimizer.Dispose();
-                _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
-            }
-            if (resetCost)
-            {
-                using var fresh = NewCostCritic(generator);
-                Polyak.Copy(fresh.to(_device), _costCritic);
-                Polyak.Copy(_costCritic, _costTarget);
-                _costOptimizer.Dispose();
-                _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
-            }
-        }
-        return new CriticHandoverCheck(rows, rewardLow, rewardHigh, rewardMean, rewardOutside, resetReward, costLow, costHigh, costMean, costOutside, resetCost);
-
-        static (double Low, double High) Widened(double low, double high)
-        {
-            double margin = 0.5 * (high - low);
-            return (low - margin, high + margin);
-        }
-
-        static (double Mean, double OutsideShare) Summarize(float[] values, double low, double high)
-        {
-            double sum = 0;
-            int outside = 0;
-            foreach (float v in values)
-            {
-                sum += v;
-                if (!(v >= low && v <= high)) outside++; // NaN counts as outside
-            }
-            return (sum / values.Length, (double)outside / values.Length);
-        }
+        return _loop.RunIteration(this, environment, controller, cancellationToken);
     }
 
     /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), for tests.</summary>
-    internal ReplayBuffer? OfflineData => _offlineData;
+    internal ReplayBuffer? OfflineData => _loop.OfflineData;
 
     /// <summary>The [min, max] of the scaled rewards and costs stored so far, for tests.</summary>
-    internal StoredRange StoredValueRange => _storedRange;
+    internal StoredRange StoredValueRange => _loop.StoredRange;
 
     /// <summary>The online reward and cost critics, for tests that need a critic in a given state.</summary>
     internal (TorchSharp.torch.nn.Module Reward, TorchSharp.torch.nn.Module Cost) CriticsForTests => (_rewardCritic, _costCritic);
 
     /// <summary>Transitions of the attached offline dataset (0 when none).</summary>
-    public int OfflineDataCount => _offlineData?.Count ?? 0;
+    public int OfflineDataCount => _loop.OfflineData?.Count ?? 0;
 
     /// <summary>Exports actor, reward critic and cost critic with their Adam states and a manifest (scales, γ, seed, steps, options).</summary>
     public HandoverArtifact ExportHandover()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var manifest = HandoverExport.Manifest(Algorithm, _context, null, _updates, _costLimit, _options.Gamma, _options.RewardScale, _options.CostScale,
+        var manifest = HandoverExport.Manifest(Algorithm, _context, null, _updates, _loop.CostLimit, _options.Gamma, _options.RewardScale, _options.CostScale,
             HandoverExport.OptionsJson(_options), null);
         return HandoverExport.Create(manifest,
             new(HandoverRoles.Actor, new(ActorKind, _options.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
@@ -621,8 +355,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _fixedAlpha.Dispose();
         _actor.Dispose();
         _fallbackActor?.Dispose();
-        _policySetObservations?.Dispose();
-        _policySetActions?.Dispose();
+        _loop.Dispose();
         _rewardCritic.Dispose();
         _rewardTarget.Dispose();
         _costCritic.Dispose();
@@ -631,120 +364,24 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _explorationNoise.Dispose();
     }
 
-    // ---- collection ----------------------------------------------------------------------------------------------
+    // ---- the loop's agent -------------------------------------------------------------------------------------------
 
-    private sealed class RolloutState(IVectorEnvironment environment, int observationSize, int actionSize)
-    {
-        public IVectorEnvironment Environment { get; } = environment;
-        public float[] Observations { get; } = new float[environment.Count * observationSize];
-        public float[] NextObservations { get; } = new float[environment.Count * observationSize];
-        public float[] SquashedActions { get; } = new float[environment.Count * actionSize];
-        public float[] EnvironmentActions { get; } = new float[environment.Count * actionSize];
-        public StepResult[] Results { get; } = new StepResult[environment.Count];
-        public List<(int Index, EpisodeSummary Episode)> Finished { get; } = new();
-    }
+    string IOffPolicyAgent.Stage => Stage;
 
-    private int _environmentResets;
+    void IOffPolicyAgent.Act(float[] observations, int count, float[] actions) => _policy.ActorOutput(observations, count, deterministic: false, actions);
 
-    private RolloutState Attach(IVectorEnvironment environment)
-    {
-        if (_rollout is not null && ReferenceEquals(_rollout.Environment, environment)) return _rollout;
-        if (environment.ObservationSpace.Dimension != _observationSize || environment.ActionSpace.Dimension != _actionSize)
-            throw new ArgumentException($"SAC-Lag was built for observation size {_observationSize} and action size {_actionSize}, but environment " +
-                $"'{environment.Spec.Id}' has {environment.ObservationSpace.Dimension} and {environment.ActionSpace.Dimension}. Build the learner from this task's spaces.",
-                nameof(environment));
-        var rollout = new RolloutState(environment, _observationSize, _actionSize);
-        if (_restoredObservations is not null)
-        {
-            // Resumed from a checkpoint: the environment was restored beside the learner; continue from its pending observations.
-            if (_restoredObservations.Length != rollout.Observations.Length)
-                throw new ArgumentException($"SAC-Lag: the checkpoint holds pending observations of {_restoredObservations.Length / _observationSize} environments but " +
-                    $"'{environment.Spec.Id}' has {environment.Count}. Resume with the same number of environments.", nameof(environment));
-            _restoredObservations.CopyTo(rollout.Observations, 0);
-            _restoredObservations = null;
-        }
-        else
-        {
-            ulong seed = SeedStreams.Derive(_environmentSeed, "reset/" + (_environmentResets++).ToString(CultureInfo.InvariantCulture));
-            environment.Reset(seed, rollout.Observations);
-        }
-        _rollout = rollout;
-        return rollout;
-    }
+    bool IOffPolicyAgent.HasFallback => _fallbackActor is not null;
 
-    /// <summary>One vector step with the stochastic actor (or the policy set); stores every transition; returns the number of transitions.</summary>
-    private int CollectStep(RolloutState r, List<EpisodeSummary> episodes, double lambda)
-    {
-        var env = r.Environment;
-        int n = env.Count;
-        _policy.ActorOutput(r.Observations, n, deterministic: false, r.SquashedActions);
-        if (_fallbackActor is not null) ChoosePolicySetActions(r.Observations, r.SquashedActions, n, lambda);
-        ActionMapping.SquashedToBox(r.SquashedActions, env.ActionSpace, r.EnvironmentActions);
-        r.Finished.Clear();
-        env.Step(r.EnvironmentActions, r.NextObservations, r.Results, r.Finished);
-        float rewardScale = (float)_options.RewardScale, costScale = (float)_options.CostScale;
-        for (int i = 0; i < n; i++)
-        {
-            var result = r.Results[i];
-            // After an episode ends the returned row is the next episode's first observation; bootstrap from the final one.
-            var next = result.EpisodeEnded ? env.FinalObservation(i) : r.NextObservations.AsSpan(i * _observationSize, _observationSize);
-            _replay!.Add(r.Observations.AsSpan(i * _observationSize, _observationSize), r.SquashedActions.AsSpan(i * _actionSize, _actionSize),
-                (float)result.Reward * rewardScale, (float)result.Cost * costScale, next, result.Terminated, result.Truncated);
-            _storedRange = _storedRange.Include((float)result.Reward * rewardScale, (float)result.Cost * costScale);
-        }
-        foreach (var (_, episode) in r.Finished) episodes.Add(episode);
-        r.NextObservations.CopyTo(r.Observations, 0);
-        _environmentSteps += n;
-        return n;
-    }
+    Tensor IOffPolicyAgent.FallbackActions(Tensor observations) => _fallbackActor!.Deterministic(observations);
 
-    /// <summary>
-    /// SafeExploration.PolicySet: replaces each row of <paramref name="actions"/> (the online actor's samples) by the frozen handed-over
-    /// actor's deterministic action where that one scores higher under min_j Q_r − λ·Q_c of the current critics.
-    /// </summary>
-    private void ChoosePolicySetActions(float[] observations, float[] actions, int n, double lambda)
-    {
-        // Inputs live in memory libtorch allocated (not over managed arrays, whose GC-dependent alignment changes how CPU kernels round).
-        if (_policySetObservations is null || _policySetObservations.shape[0] != n)
-        {
-            _policySetObservations?.Dispose();
-            _policySetActions?.Dispose();
-            _policySetObservations = zeros(n, _observationSize, ScalarType.Float32).DetachFromDisposeScope();
-            _policySetActions = zeros(n, _actionSize, ScalarType.Float32).DetachFromDisposeScope();
-        }
-        _policySetObservations.data<float>().CopyFrom(observations.AsSpan(0, n * _observationSize));
-        _policySetActions!.data<float>().CopyFrom(actions.AsSpan(0, n * _actionSize));
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var s = _device.type == DeviceType.CPU ? _policySetObservations : _policySetObservations.to(_device);
-        var online = _device.type == DeviceType.CPU ? _policySetActions : _policySetActions.to(_device);
-        var fallback = _fallbackActor!.Deterministic(s);
-        var lambdaTensor = tensor(lambda, ScalarType.Float32, _device);
-        var onlineScore = _rewardCritic.Min(s, online).sub(_costCritic.Mean(s, online).mul(lambdaTensor));
-        var fallbackScore = _rewardCritic.Min(s, fallback).sub(_costCritic.Mean(s, fallback).mul(lambdaTensor));
-        var useFallback = fallbackScore.gt(onlineScore);
-        var chosen = where(useFallback.unsqueeze(1), fallback, online).cpu();
-        chosen.data<float>().CopyTo(actions.AsSpan(0, n * _actionSize));
-        using var count = useFallback.sum().cpu();
-        _fallbackActions += count.data<long>()[0];
-        _collectedActions += n;
-    }
+    Tensor IOffPolicyAgent.Score(Tensor observations, Tensor actions, Tensor lambda) =>
+        _rewardCritic.Min(observations, actions).sub(_costCritic.Mean(observations, actions).mul(lambda));
+
+    IReadOnlyDictionary<string, double> IOffPolicyAgent.Update(TransitionBatch batch, double lambda) => Update(batch, lambda).ToDictionary();
 
     private Tensor ActorForward(Tensor observations, bool deterministic)
     {
         return deterministic ? _actor.Deterministic(observations) : _actor.SampleAction(observations, _explorationNoise);
-    }
-
-    private static void PublishEpisodes(List<EpisodeSummary> episodes, double costLimit)
-    {
-        var tag = new KeyValuePair<string, object?>("stage", Stage);
-        foreach (var e in episodes)
-        {
-            MarvelTelemetry.EpisodeReturn.Record(e.Return, tag);
-            MarvelTelemetry.EpisodeCost.Record(e.Cost, tag);
-            MarvelTelemetry.EpisodeLength.Record(e.Length, tag);
-            MarvelTelemetry.OnlineViolation.Add(Math.Max(0, e.Cost - costLimit), tag);
-        }
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------------
@@ -765,11 +402,6 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         foreach (var p in module.parameters()) p.requires_grad = true;
     }
 
-    private static TransitionBatch Slice(TransitionBatch batch, int start, int length) => new(
-        batch.Observations.narrow(0, start, length), batch.Actions.narrow(0, start, length), batch.Rewards.narrow(0, start, length),
-        batch.Costs.narrow(0, start, length), batch.NextObservations.narrow(0, start, length), batch.Terminated.narrow(0, start, length),
-        batch.Truncated.narrow(0, start, length));
-
     private void CheckBatch(TransitionBatch batch)
     {
         if (batch.Observations.device_type != _device.type)
@@ -789,35 +421,4 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         Expect(batch.Truncated, nameof(batch.Truncated), b);
     }
 
-    private static void CheckDescriptor(HandoverArtifact artifact, string role, string kind, int[] hidden, int ensemble, string hiddenOption, string? ensembleOption)
-    {
-        if (!artifact.Manifest.Networks.TryGetValue(role, out var d))
-            throw new InvalidDataException($"SAC-Lag: the handover artifact from '{artifact.Manifest.Algorithm}' has no '{role}' network. It has: {string.Join(", ", artifact.Manifest.Networks.Keys)}.");
-        if (!string.Equals(d.Kind, kind, StringComparison.Ordinal))
-            throw new InvalidDataException($"SAC-Lag: the artifact's '{role}' is a '{d.Kind}', but SAC-Lag needs a '{kind}'.");
-        if (!d.HiddenSizes.AsSpan().SequenceEqual(hidden))
-            throw new InvalidDataException($"SAC-Lag: the artifact's '{role}' has hidden sizes [{string.Join(", ", d.HiddenSizes)}] but {hiddenOption} is [{string.Join(", ", hidden)}]. Set {hiddenOption} to the artifact's sizes.");
-        if (ensembleOption is not null && d.EnsembleSize != ensemble)
-            throw new InvalidDataException($"SAC-Lag: the artifact's '{role}' has {d.EnsembleSize} members but {ensembleOption} is {ensemble}. Set {ensembleOption} to {d.EnsembleSize}.");
-    }
-
-    private void CheckScale(double artifactScale, double ownScale, string name)
-    {
-        if (Math.Abs(artifactScale - ownScale) > 1e-12 * Math.Max(1, Math.Abs(ownScale)))
-            throw new InvalidDataException($"SAC-Lag: the artifact's critics were trained with {name} {artifactScale.ToString(CultureInfo.InvariantCulture)} but this learner uses " +
-                $"{ownScale.ToString(CultureInfo.InvariantCulture)}, so their values are on another scale. Set SacLagOptions.{name} to match, or pass HandoverLoadOptions.LoadCritics = false.");
-    }
-}
-
-/// <summary>Running [min, max] of the scaled per-step rewards and costs a learner has stored, 0 included (a value, so checkpoints copy it).</summary>
-internal readonly record struct StoredRange(bool Any, float RewardMin, float RewardMax, float CostMin, float CostMax)
-{
-    public StoredRange Include(float reward, float cost) => Any
-        ? new(true, Math.Min(RewardMin, reward), Math.Max(RewardMax, reward), Math.Min(CostMin, cost), Math.Max(CostMax, cost))
-        : new(true, Math.Min(0f, reward), Math.Max(0f, reward), Math.Min(0f, cost), Math.Max(0f, cost));
-
-    /// <summary>The value bounds [min, max]·horizon for rewards and costs as scalar tensors on <paramref name="device"/>.</summary>
-    public (Tensor RewardLow, Tensor RewardHigh, Tensor CostLow, Tensor CostHigh) Bounds(double horizon, Device device) =>
-        (tensor(RewardMin * horizon, ScalarType.Float32, device), tensor(RewardMax * horizon, ScalarType.Float32, device),
-         tensor(CostMin * horizon, ScalarType.Float32, device), tensor(CostMax * horizon, ScalarType.Float32, device));
 }

@@ -1,0 +1,335 @@
+using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Abstractions.Spaces;
+using Marvel.Core.Abstractions.Telemetry;
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Algorithms.Online.Loop;
+
+/// <summary>
+/// What an off-policy learner gives <see cref="OffPolicyLoop"/>: actions in its actor's [−1, 1] space (mapped onto the action box by the
+/// loop), the scores of the policy set, and one gradient step on a batch. The learner keeps its networks, optimizers and generators.
+/// </summary>
+internal interface IOffPolicyAgent
+{
+    /// <summary>The telemetry stage, e.g. "online/SAC-Lag".</summary>
+    string Stage { get; }
+
+    /// <summary>Writes a stochastic action in [−1, 1] for each of the first <paramref name="count"/> rows of <paramref name="observations"/>.</summary>
+    void Act(float[] observations, int count, float[] actions);
+
+    /// <summary>Whether a fallback policy is kept for the policy set (the loop then lets it act where it scores higher).</summary>
+    bool HasFallback { get; }
+
+    /// <summary>The fallback policy's deterministic actions in [−1, 1] for <paramref name="observations"/> [B, obs] on the learner's device.</summary>
+    Tensor FallbackActions(Tensor observations);
+
+    /// <summary>The policy-set score of each row: min_j Q_r,j(s, a) − λ·Q_c(s, a) under the current critics, [B].</summary>
+    Tensor Score(Tensor observations, Tensor actions, Tensor lambda);
+
+    /// <summary>One gradient step on <paramref name="batch"/> with multiplier <paramref name="lambda"/>; returns its scalars by name.</summary>
+    IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda);
+}
+
+/// <summary>The schedule and data settings of an <see cref="OffPolicyLoop"/> (copied from the learner's options).</summary>
+/// <param name="EpisodesPerIteration">Episodes to finish per iteration, or null to collect <paramref name="StepsPerIteration"/> transitions.</param>
+/// <param name="StepsPerIteration">Transitions per iteration when <paramref name="EpisodesPerIteration"/> is null.</param>
+/// <param name="ReplayCapacity">Transitions the replay buffer keeps.</param>
+/// <param name="WarmupSteps">Transitions the replay buffer must hold before the first gradient step (at least 1).</param>
+/// <param name="UpdatesPerIteration">Batches drawn per iteration.</param>
+/// <param name="BatchSize">Rows per batch.</param>
+/// <param name="MiniBatches">Gradient steps per batch (consecutive slices of it).</param>
+/// <param name="OfflineDataFraction">Share of each batch drawn from the attached offline data.</param>
+/// <param name="RewardScale">Factor on stored rewards.</param>
+/// <param name="CostScale">Factor on stored costs.</param>
+internal sealed record OffPolicyLoopSettings(int? EpisodesPerIteration, int StepsPerIteration, int ReplayCapacity, int WarmupSteps, int UpdatesPerIteration,
+    int BatchSize, int MiniBatches, double OfflineDataFraction, double RewardScale, double CostScale);
+
+/// <summary>
+/// The off-policy training loop, shared by off-policy learners: collection on a vector environment (episodes continue across iterations,
+/// a truncated transition keeps the final observation as next observation), the replay buffer, offline-data mixing, warm-up before the
+/// first update, the policy set's choice between the online and the fallback action, feeding the controller once per iteration, the
+/// iteration's metrics, and the loop's part of a checkpoint. The learner (<see cref="IOffPolicyAgent"/>) keeps its update and its state.
+/// </summary>
+internal sealed class OffPolicyLoop : IDisposable
+{
+    private readonly OffPolicyLoopSettings _settings;
+    private readonly int _observationSize;
+    private readonly int _actionSize;
+    private readonly Device _device;
+    private readonly RandomSource _replayRandom;
+    private readonly EpisodeCollector _collector;
+    private readonly ControllerFeed _feed = new();
+    private ReplayBuffer? _replay;
+    private ReplayBuffer? _offlineData;
+    private MixedTransitionSampler? _mixedSampler;
+    private float[] _squashedActions = [];
+    private float[] _environmentActions = [];
+    private Tensor? _policySetObservations, _policySetActions; // libtorch-owned inputs of the policy-set scoring
+    private long _fallbackActions, _collectedActions;          // per iteration, for the fallback_share metric
+    private long _iterations;
+
+    /// <summary>Creates the loop of one learner.</summary>
+    /// <param name="algorithm">The learner's name, for messages.</param>
+    /// <param name="settings">Schedule and data settings.</param>
+    /// <param name="observationSize">Observation size.</param>
+    /// <param name="actionSize">Action size.</param>
+    /// <param name="device">Where batches are sampled to.</param>
+    /// <param name="replayRandom">Draws the replay rows (owned by the learner's seed streams; its state is part of the checkpoint).</param>
+    /// <param name="environmentSeed">Root of the environment reset seeds.</param>
+    public OffPolicyLoop(string algorithm, OffPolicyLoopSettings settings, int observationSize, int actionSize, Device device, RandomSource replayRandom,
+        ulong environmentSeed)
+    {
+        _settings = settings;
+        _observationSize = observationSize;
+        _actionSize = actionSize;
+        _device = device;
+        _replayRandom = replayRandom;
+        _collector = new EpisodeCollector(algorithm, observationSize, actionSize, environmentSeed);
+    }
+
+    /// <summary>The replay buffer (null before the first iteration).</summary>
+    public ReplayBuffer? Replay => _replay;
+
+    /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), or null.</summary>
+    public ReplayBuffer? OfflineData => _offlineData;
+
+    /// <summary>[min, max] of the scaled rewards and costs stored so far (replay and offline data), 0 included.</summary>
+    public StoredRange StoredRange { get; private set; }
+
+    /// <summary>Environment transitions collected so far.</summary>
+    public long EnvironmentSteps => _collector.EnvironmentSteps;
+
+    /// <summary>The cost limit of the controller of the latest iteration.</summary>
+    public double CostLimit { get; private set; }
+
+    /// <summary>
+    /// One iteration: collect (<see cref="OffPolicyLoopSettings.EpisodesPerIteration"/> episodes, or
+    /// <see cref="OffPolicyLoopSettings.StepsPerIteration"/> transitions) with the agent's stochastic actions or the policy set, feed the
+    /// controller once, publish the episodes, then <see cref="OffPolicyLoopSettings.UpdatesPerIteration"/> ×
+    /// <see cref="OffPolicyLoopSettings.MiniBatches"/> gradient steps once the replay buffer holds the warm-up.
+    /// </summary>
+    public OnlineIterationResult RunIteration(IOffPolicyAgent agent, IVectorEnvironment environment, ILagrangeController controller, CancellationToken cancellationToken)
+    {
+        if (_collector.Attach(environment))
+        {
+            _squashedActions = new float[environment.Count * _actionSize];
+            _environmentActions = new float[environment.Count * _actionSize];
+        }
+        _replay ??= new ReplayBuffer(_settings.ReplayCapacity, _observationSize, _actionSize);
+        CostLimit = controller.CostLimit;
+
+        var episodes = new List<EpisodeSummary>();
+        double collectionLambda = controller.Lambda;
+        _fallbackActions = _collectedActions = 0;
+        if (_settings.EpisodesPerIteration is int episodesPerIteration)
+        {
+            while (episodes.Count < episodesPerIteration)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                CollectStep(agent, episodes, collectionLambda);
+            }
+        }
+        else
+        {
+            int collected = 0;
+            while (collected < _settings.StepsPerIteration)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                collected += CollectStep(agent, episodes, collectionLambda);
+            }
+        }
+
+        // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        double lambda = _feed.Feed(controller, episodes, metrics);
+        ControllerFeed.Publish(agent.Stage, episodes, controller.CostLimit);
+
+        int miniBatch = _settings.BatchSize / _settings.MiniBatches;
+        int steps = 0;
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (_replay.Count >= Math.Max(_settings.WarmupSteps, 1))
+        {
+            ITransitionSampler sampler = _replay;
+            if (_offlineData is not null && _settings.OfflineDataFraction > 0)
+            {
+                if (_mixedSampler is null || !ReferenceEquals(_mixedSampler.Primary, _replay))
+                    _mixedSampler = new MixedTransitionSampler(_replay, _offlineData, _settings.OfflineDataFraction);
+                sampler = _mixedSampler;
+            }
+            for (int u = 0; u < _settings.UpdatesPerIteration; u++)
+            {
+                using var batch = sampler.Sample(_settings.BatchSize, _replayRandom, _device);
+                for (int m = 0; m < _settings.MiniBatches; m++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
+                    var slice = Slice(batch, m * miniBatch, miniBatch);
+                    foreach (var (name, value) in agent.Update(slice, lambda))
+                        sums[name] = sums.GetValueOrDefault(name) + value;
+                    steps++;
+                }
+            }
+        }
+        metrics["gradient_steps"] = steps;
+        if (agent.HasFallback) metrics["fallback_share"] = _collectedActions == 0 ? 0 : (double)_fallbackActions / _collectedActions;
+        metrics["environment_steps"] = _collector.EnvironmentSteps;
+        MarvelTelemetry.Publish(agent.Stage, metrics); // per-update scalars were published by the agent's update
+        foreach (var (name, sum) in sums) metrics[name] = sum / steps;
+        metrics["lambda"] = lambda;
+        return new OnlineIterationResult(_iterations++, _collector.EnvironmentSteps, episodes, lambda, metrics);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="dataset"/> as the offline share of every batch: actions mapped from <paramref name="actionSpace"/> into [−1, 1]
+    /// (clipped there), rewards and costs scaled as online transitions are. Replaces an earlier one.
+    /// </summary>
+    /// <returns>[min, max] of the dataset's scaled rewards and costs, 0 included.</returns>
+    public StoredRange AttachOfflineData(OfflineDataset dataset, BoxSpace actionSpace)
+    {
+        var buffer = new ReplayBuffer(dataset.Count, _observationSize, _actionSize);
+        var squashed = new float[_actionSize];
+        float rewardScale = (float)_settings.RewardScale, costScale = (float)_settings.CostScale;
+        var datasetRange = new StoredRange();
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            ActionMapping.BoxToSquashed(dataset.Actions.Slice(i * _actionSize, _actionSize), actionSpace, squashed);
+            buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i] * rewardScale,
+                dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
+            StoredRange = StoredRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
+            datasetRange = datasetRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
+        }
+        _offlineData = buffer;
+        _mixedSampler = null;
+        return datasetRange;
+    }
+
+    /// <summary>One vector step with the agent's stochastic actions (or the policy set); stores every transition; returns the number of transitions.</summary>
+    private int CollectStep(IOffPolicyAgent agent, List<EpisodeSummary> episodes, double lambda)
+    {
+        var env = _collector.Environment!;
+        int n = env.Count;
+        var observations = _collector.Observations;
+        agent.Act(observations, n, _squashedActions);
+        if (agent.HasFallback) ChoosePolicySetActions(agent, observations, n, lambda);
+        ActionMapping.SquashedToBox(_squashedActions, env.ActionSpace, _environmentActions);
+        _collector.Step(_environmentActions);
+        float rewardScale = (float)_settings.RewardScale, costScale = (float)_settings.CostScale;
+        for (int i = 0; i < n; i++)
+        {
+            var result = _collector.Results[i];
+            // After an episode ends the returned row is the next episode's first observation; bootstrap from the final one.
+            var next = result.EpisodeEnded ? env.FinalObservation(i) : _collector.NextObservations.AsSpan(i * _observationSize, _observationSize);
+            _replay!.Add(observations.AsSpan(i * _observationSize, _observationSize), _squashedActions.AsSpan(i * _actionSize, _actionSize),
+                (float)result.Reward * rewardScale, (float)result.Cost * costScale, next, result.Terminated, result.Truncated);
+            StoredRange = StoredRange.Include((float)result.Reward * rewardScale, (float)result.Cost * costScale);
+        }
+        _collector.Advance(episodes);
+        return n;
+    }
+
+    /// <summary>
+    /// The policy set: replaces each row of the online actions by the fallback policy's deterministic action where that one scores higher
+    /// under the agent's min_j Q_r − λ·Q_c.
+    /// </summary>
+    private void ChoosePolicySetActions(IOffPolicyAgent agent, float[] observations, int n, double lambda)
+    {
+        // Inputs live in memory libtorch allocated (not over managed arrays, whose GC-dependent alignment changes how CPU kernels round).
+        if (_policySetObservations is null || _policySetObservations.shape[0] != n)
+        {
+            _policySetObservations?.Dispose();
+            _policySetActions?.Dispose();
+            _policySetObservations = zeros(n, _observationSize, ScalarType.Float32).DetachFromDisposeScope();
+            _policySetActions = zeros(n, _actionSize, ScalarType.Float32).DetachFromDisposeScope();
+        }
+        _policySetObservations.data<float>().CopyFrom(observations.AsSpan(0, n * _observationSize));
+        _policySetActions!.data<float>().CopyFrom(_squashedActions.AsSpan(0, n * _actionSize));
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var s = _device.type == DeviceType.CPU ? _policySetObservations : _policySetObservations.to(_device);
+        var online = _device.type == DeviceType.CPU ? _policySetActions : _policySetActions.to(_device);
+        var fallback = agent.FallbackActions(s);
+        var lambdaTensor = tensor(lambda, ScalarType.Float32, _device);
+        var useFallback = agent.Score(s, fallback, lambdaTensor).gt(agent.Score(s, online, lambdaTensor));
+        var chosen = where(useFallback.unsqueeze(1), fallback, online).cpu();
+        chosen.data<float>().CopyTo(_squashedActions.AsSpan(0, n * _actionSize));
+        using var count = useFallback.sum().cpu();
+        _fallbackActions += count.data<long>()[0];
+        _collectedActions += n;
+    }
+
+    private static TransitionBatch Slice(TransitionBatch batch, int start, int length) => new(
+        batch.Observations.narrow(0, start, length), batch.Actions.narrow(0, start, length), batch.Rewards.narrow(0, start, length),
+        batch.Costs.narrow(0, start, length), batch.NextObservations.narrow(0, start, length), batch.Terminated.narrow(0, start, length),
+        batch.Truncated.narrow(0, start, length));
+
+    // ---- checkpoint ------------------------------------------------------------------------------------------------
+
+    /// <summary>The file of the replay buffer in a checkpoint folder.</summary>
+    public const string ReplayFile = "replay.bin";
+
+    /// <summary>Writes the replay buffer (with its cursor) into <paramref name="directory"/> and returns the loop's scalar state.</summary>
+    public OffPolicyLoopState Save(string directory)
+    {
+        if (_replay is not null)
+            using (var f = File.Create(Path.Combine(directory, ReplayFile))) _replay.Save(f);
+        return new OffPolicyLoopState(_iterations, _collector.EnvironmentSteps, CostLimit, _collector.Resets, _replayRandom.GetState(), _replay is not null,
+            _collector.PendingObservations, _feed.Pending.ToArray(), StoredRange);
+    }
+
+    /// <summary>Restores the loop's part of a checkpoint: the replay buffer from <paramref name="directory"/> and the scalar state; the next
+    /// <see cref="RunIteration"/> continues from the pending observations on an environment restored beside the learner.</summary>
+    /// <exception cref="InvalidDataException">A file is missing or corrupt.</exception>
+    public void Load(string algorithm, string directory, OffPolicyLoopState state, string statePath)
+    {
+        _collector.Restore(state.PendingObservations, state.EnvironmentResets, state.EnvironmentSteps, statePath);
+        if (state.HasReplay)
+        {
+            _replay ??= new ReplayBuffer(_settings.ReplayCapacity, _observationSize, _actionSize);
+            var path = LearnerCheckpoint.RequireFile(algorithm, directory, ReplayFile);
+            using var f = File.OpenRead(path);
+            _replay.Load(f, path);
+        }
+        else _replay = null;
+        _replayRandom.Restore(state.ReplayRandom ?? throw new InvalidDataException($"'{statePath}' has no replay sampler state."));
+        _iterations = state.Iterations;
+        CostLimit = state.CostLimit;
+        _feed.Restore(state.EpisodesSinceControllerUpdate);
+        StoredRange = state.StoredRange;
+    }
+
+    /// <summary>Frees the policy set's input tensors.</summary>
+    public void Dispose()
+    {
+        _policySetObservations?.Dispose();
+        _policySetActions?.Dispose();
+    }
+}
+
+/// <summary>The scalar part of an <see cref="OffPolicyLoop"/>'s checkpoint (the learner writes it into its own state file).</summary>
+internal sealed record OffPolicyLoopState(long Iterations, long EnvironmentSteps, double CostLimit, int EnvironmentResets, RandomSourceState? ReplayRandom,
+    bool HasReplay, float[]? PendingObservations, EpisodeSummary[]? EpisodesSinceControllerUpdate, StoredRange StoredRange);
+
+/// <summary>Running [min, max] of the scaled per-step rewards and costs a learner has stored, 0 included (a value, so checkpoints copy it).</summary>
+internal readonly record struct StoredRange(bool Any, float RewardMin, float RewardMax, float CostMin, float CostMax)
+{
+    public StoredRange Include(float reward, float cost) => Any
+        ? new(true, Math.Min(RewardMin, reward), Math.Max(RewardMax, reward), Math.Min(CostMin, cost), Math.Max(CostMax, cost))
+        : new(true, Math.Min(0f, reward), Math.Max(0f, reward), Math.Min(0f, cost), Math.Max(0f, cost));
+
+    /// <summary>The value bounds [min, max]·horizon for rewards and costs as scalar tensors on <paramref name="device"/>.</summary>
+    public (Tensor RewardLow, Tensor RewardHigh, Tensor CostLow, Tensor CostHigh) Bounds(double horizon, Device device) =>
+        (tensor(RewardMin * horizon, ScalarType.Float32, device), tensor(RewardMax * horizon, ScalarType.Float32, device),
+         tensor(CostMin * horizon, ScalarType.Float32, device), tensor(CostMax * horizon, ScalarType.Float32, device));
+
+    /// <summary>The range as [reward min, reward max, cost min, cost max], or null when nothing was stored (the checkpoint's form).</summary>
+    public float[]? ToArray() => Any ? [RewardMin, RewardMax, CostMin, CostMax] : null;
+
+    /// <summary>The range from <see cref="ToArray"/>'s form.</summary>
+    public static StoredRange FromArray(float[]? values) => values is { Length: 4 } r ? new StoredRange(true, r[0], r[1], r[2], r[3]) : default;
+}

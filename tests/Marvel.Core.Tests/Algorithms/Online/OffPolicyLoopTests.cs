@@ -1,0 +1,142 @@
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Online.Loop;
+using Marvel.Core.Environments;
+using static TorchSharp.torch;
+
+namespace Marvel.Core.Tests.Algorithms.Online;
+
+/// <summary>The shared off-policy loop driven by a scripted agent (no networks): what it collects, when it updates, what the controller sees.</summary>
+public class OffPolicyLoopTests
+{
+    private const int Horizon = 10; // CounterEnvironment: cost 1 on odd steps, so every episode costs 5
+
+    /// <summary>Acts with 0.5 in [−1, 1] (7.5 on the counter's [0, 10] box); its fallback acts with −0.5 (2.5 on the box).</summary>
+    private sealed class ScriptedAgent(bool hasFallback, bool preferFallback) : IOffPolicyAgent
+    {
+        public List<(long Rows, double Lambda)> Updates { get; } = new();
+
+        public string Stage => "test/loop";
+
+        public bool HasFallback => hasFallback;
+
+        public void Act(float[] observations, int count, float[] actions) => Array.Fill(actions, 0.5f, 0, count);
+
+        public Tensor FallbackActions(Tensor observations) => full(observations.shape[0], 1, -0.5f);
+
+        // Scores −a (or +a): the fallback's −0.5 wins under −a.
+        public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) =>
+            preferFallback ? actions.select(1, 0).neg() : actions.select(1, 0);
+
+        public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda)
+        {
+            Updates.Add((batch.Observations.shape[0], lambda));
+            return new Dictionary<string, double> { ["loss"] = 1.0 };
+        }
+    }
+
+    private static OffPolicyLoop Loop(int? episodes = 1, int steps = 0, int warmup = 0, int updates = 2, int batch = 8, int miniBatches = 2) =>
+        new("Test", new OffPolicyLoopSettings(episodes, steps, ReplayCapacity: 1000, warmup, updates, batch, miniBatches, OfflineDataFraction: 0,
+            RewardScale: 1, CostScale: 1), observationSize: 1, actionSize: 1, CPU, new SeedStreams(1).CreateRandom("replay"), environmentSeed: 2);
+
+    private static (VectorEnvironment Vector, CounterEnvironment[] Environments) Counters(int count)
+    {
+        var environments = Enumerable.Range(0, count).Select(_ => new CounterEnvironment(Horizon)).ToArray();
+        return (new VectorEnvironment(environments), environments);
+    }
+
+    [Test]
+    public void RunIteration_BeforeWarmup_CollectsWithoutUpdating()
+    {
+        using var loop = Loop(episodes: 1, warmup: 3 * Horizon);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var agent = new ScriptedAgent(false, false);
+        var controller = new FixedLambdaController(0.25);
+
+        var first = loop.RunIteration(agent, env, controller, CancellationToken.None);
+        loop.RunIteration(agent, env, controller, CancellationToken.None);
+        var third = loop.RunIteration(agent, env, controller, CancellationToken.None);
+
+        first.Metrics["gradient_steps"].Should().Be(0);
+        loop.Replay!.Count.Should().Be(3 * Horizon);
+        third.Metrics["gradient_steps"].Should().Be(4, "2 batches of 2 mini-batches once the replay holds the warm-up");
+        agent.Updates.Should().HaveCount(4).And.AllSatisfy(u => u.Should().Be((4L, 0.25)));
+        third.Metrics["loss"].Should().Be(1.0);
+    }
+
+    [Test]
+    public void RunIteration_FeedsTheControllerOnceWithTheMeanEpisodeCost()
+    {
+        using var loop = Loop(episodes: 2);
+        var (env, _) = Counters(2);
+        using var _e = env;
+        var controller = new FixedLambdaController(0.5, costLimit: 3);
+
+        var result = loop.RunIteration(new ScriptedAgent(false, false), env, controller, CancellationToken.None);
+
+        controller.Inputs.Should().Equal(5.0);
+        result.Episodes.Should().HaveCount(2);
+        result.Metrics["mean_episode_cost"].Should().Be(5.0);
+        result.Metrics["controller/input"].Should().Be(5.0);
+        result.Lambda.Should().Be(0.5);
+        result.EnvironmentSteps.Should().Be(2 * Horizon);
+    }
+
+    [Test]
+    public void RunIteration_StepSchedule_CollectsWholeVectorStepsUntilTheCount()
+    {
+        using var loop = Loop(episodes: null, steps: 25);
+        var (env, _) = Counters(2);
+        using var _e = env;
+
+        var result = loop.RunIteration(new ScriptedAgent(false, false), env, new FixedLambdaController(0), CancellationToken.None);
+
+        result.EnvironmentSteps.Should().Be(26);
+        result.Episodes.Should().HaveCount(2);
+        result.Metrics.Should().NotContainKey("fallback_share");
+    }
+
+    [TestCase(true, 2.5f, 1.0)]
+    [TestCase(false, 7.5f, 0.0)]
+    public void RunIteration_PolicySet_ActsWithTheHigherScoringAction(bool preferFallback, float expectedAction, double expectedShare)
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, counters) = Counters(1);
+        using var _e = env;
+
+        var result = loop.RunIteration(new ScriptedAgent(true, preferFallback), env, new FixedLambdaController(0.1), CancellationToken.None);
+
+        counters[0].ActionsSeen.Should().HaveCount(Horizon).And.AllSatisfy(a => a.Should().BeApproximately(expectedAction, 1e-5f));
+        result.Metrics["fallback_share"].Should().Be(expectedShare);
+    }
+
+    [Test]
+    public void SaveAndLoad_ContinueFromThePendingObservationsWithoutAReset()
+    {
+        using var loop = Loop(episodes: null, steps: 6);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var agent = new ScriptedAgent(false, false);
+        loop.RunIteration(agent, env, new FixedLambdaController(0), CancellationToken.None);
+        string dir = Path.Combine(Path.GetTempPath(), "marvel-loop-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var state = loop.Save(dir);
+            state.PendingObservations.Should().Equal(6f);
+            using var restored = Loop(episodes: null, steps: 6);
+            restored.Load("Test", dir, state, dir);
+
+            var result = restored.RunIteration(agent, env, new FixedLambdaController(0), CancellationToken.None);
+
+            result.EnvironmentSteps.Should().Be(12);
+            restored.Replay!.Count.Should().Be(12);
+            result.Episodes.Should().ContainSingle("the episode was continued from step 6, not reset").Which.Length.Should().Be(Horizon);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
