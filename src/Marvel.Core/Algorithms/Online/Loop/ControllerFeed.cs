@@ -12,6 +12,25 @@ namespace Marvel.Core.Algorithms.Online.Loop;
 internal sealed class ControllerFeed
 {
     private readonly List<EpisodeSummary> _pending = new();
+    private readonly LearnerContext? _context;
+
+    /// <summary>Creates the feed of one learner.</summary>
+    /// <param name="context">The learner's context: when it carries the run's <see cref="LearnerContext.Budget"/>, every controller fed
+    /// must agree with it (<see cref="Budget"/>); null for a loop driven without a learner context (tests).</param>
+    public ControllerFeed(LearnerContext? context = null) => _context = context;
+
+    /// <summary>
+    /// The cost budget of an iteration driven by <paramref name="controller"/>: the run's, after checking that the controller's CostLimit
+    /// agrees with it (the message names the controller), or one of the controller's κ over the context's horizon when the learner runs
+    /// without a run.
+    /// </summary>
+    /// <exception cref="ArgumentException">The controller's CostLimit disagrees with the run's budget.</exception>
+    public CostBudget Budget(ILagrangeController controller)
+    {
+        string name = $"the Lagrange controller's CostLimit ({controller.GetType().Name})";
+        if (_context is not null) return _context.BudgetFor(controller.CostLimit, name);
+        return new CostBudget(controller.CostLimit, 1);   // no horizon without a context; only κ and the violation are used
+    }
 
     /// <summary>Episodes finished but not yet fed to the controller (a checkpoint keeps them).</summary>
     public IReadOnlyList<EpisodeSummary> Pending => _pending;
@@ -45,8 +64,9 @@ internal sealed class ControllerFeed
         return lambda;
     }
 
-    /// <summary>Records each episode's return, cost and length, and its violation max(0, C − κ), on the meter under <paramref name="stage"/>.</summary>
-    public static void Publish(string stage, IReadOnlyList<EpisodeSummary> episodes, double costLimit)
+    /// <summary>Records each episode's return, cost and length, and its violation (<see cref="CostBudget.Violation(double)"/>), on the meter
+    /// under <paramref name="stage"/>.</summary>
+    public static void Publish(string stage, IReadOnlyList<EpisodeSummary> episodes, CostBudget budget)
     {
         var tag = new KeyValuePair<string, object?>("stage", stage);
         foreach (var e in episodes)
@@ -54,7 +74,7 @@ internal sealed class ControllerFeed
             MarvelTelemetry.EpisodeReturn.Record(e.Return, tag);
             MarvelTelemetry.EpisodeCost.Record(e.Cost, tag);
             MarvelTelemetry.EpisodeLength.Record(e.Length, tag);
-            MarvelTelemetry.OnlineViolation.Add(Math.Max(0, e.Cost - costLimit), tag);
+            MarvelTelemetry.OnlineViolation.Add(budget.Violation(e.Cost), tag);
         }
     }
 }

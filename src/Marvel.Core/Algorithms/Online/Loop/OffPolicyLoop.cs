@@ -63,7 +63,7 @@ internal sealed class OffPolicyLoop : IDisposable
     private readonly Device _device;
     private readonly RandomSource _replayRandom;
     private readonly EpisodeCollector _collector;
-    private readonly ControllerFeed _feed = new();
+    private readonly ControllerFeed _feed;
     private ReplayBuffer? _replay;
     private ReplayBuffer? _offlineData;
     private MixedTransitionSampler? _mixedSampler;
@@ -81,9 +81,11 @@ internal sealed class OffPolicyLoop : IDisposable
     /// <param name="device">Where batches are sampled to.</param>
     /// <param name="replayRandom">Draws the replay rows (owned by the learner's seed streams; its state is part of the checkpoint).</param>
     /// <param name="environmentSeed">Root of the environment reset seeds.</param>
+    /// <param name="context">The learner's context, whose run budget every controller must agree with; null without a run (tests).</param>
     public OffPolicyLoop(string algorithm, OffPolicyLoopSettings settings, int observationSize, int actionSize, Device device, RandomSource replayRandom,
-        ulong environmentSeed)
+        ulong environmentSeed, LearnerContext? context = null)
     {
+        _feed = new ControllerFeed(context);
         _settings = settings;
         _observationSize = observationSize;
         _actionSize = actionSize;
@@ -121,7 +123,8 @@ internal sealed class OffPolicyLoop : IDisposable
             _environmentActions = new float[environment.Count * _actionSize];
         }
         _replay ??= new ReplayBuffer(_settings.ReplayCapacity, _observationSize, _actionSize);
-        CostLimit = controller.CostLimit;
+        var budget = _feed.Budget(controller);
+        CostLimit = budget.CostLimit;
 
         var episodes = new List<EpisodeSummary>();
         double collectionLambda = controller.Lambda;
@@ -147,7 +150,7 @@ internal sealed class OffPolicyLoop : IDisposable
         // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         double lambda = _feed.Feed(controller, episodes, metrics);
-        ControllerFeed.Publish(agent.Stage, episodes, controller.CostLimit);
+        ControllerFeed.Publish(agent.Stage, episodes, budget);
 
         int miniBatch = _settings.BatchSize / _settings.MiniBatches;
         int steps = 0;

@@ -83,7 +83,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
     private readonly TorchPolicy _policy;
 
     private readonly EpisodeCollector _collector; // the environments' pending observations, seeded resets, transition count
-    private readonly ControllerFeed _feed = new();
+    private readonly ControllerFeed _feed;
     private RolloutBuffer? _rollout;
     private float[] _packed = [];
     private float[] _environmentActions = [];
@@ -110,6 +110,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         TorchNative.EnsureAvailable();
 
         _context = context;
+        _feed = new ControllerFeed(context);
         _device = _options.Device is null ? context.Device : torch.device(_options.Device);
         _observationSize = context.ObservationSpace.Dimension;
         _actionSize = context.ActionSpace.Dimension;
@@ -319,7 +320,8 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(controller);
-        _costLimit = controller.CostLimit;
+        var budget = _feed.Budget(controller);
+        _costLimit = budget.CostLimit;
         if (_options.LinearLearningRateDecayIterations > 0)
         {
             double fraction = Math.Max(0, 1 - (double)_iterations / _options.LinearLearningRateDecayIterations);
@@ -331,7 +333,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         double lambda = _feed.Feed(controller, episodes, metrics);
-        ControllerFeed.Publish(Stage, episodes, controller.CostLimit);
+        ControllerFeed.Publish(Stage, episodes, budget);
         cancellationToken.ThrowIfCancellationRequested();
         var updateMetrics = Update(rollout, lambda).ToDictionary(); // published by Update
         metrics["environment_steps"] = _collector.EnvironmentSteps;

@@ -157,7 +157,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         var loop = new OffPolicyLoopSettings(_options.Schedule == SacLagSchedule.EpisodesThenUpdates ? _options.EpisodesPerIteration : null,
             _options.UpdateEveryNSteps, _options.ReplayCapacity, _options.WarmupSteps, _options.UpdatesPerIteration, _options.BatchSize, _options.MiniBatches,
             _options.OfflineDataFraction, _options.RewardScale, _options.CostScale);
-        _loop = new OffPolicyLoop(Algorithm, loop, _observationSize, _actionSize, _device, replayRandom, environmentSeed);
+        _loop = new OffPolicyLoop(Algorithm, loop, _observationSize, _actionSize, _device, replayRandom, environmentSeed, context);
     }
 
     /// <inheritdoc />
