@@ -22,7 +22,7 @@ public sealed class PipelineRunPlotsTests
                 TaskId = "BallCircle", CostLimit = 20, OfflineSteps = 5, OnlineIterations = 2, EvalEvery = 1, EvalEpisodes = 1, EnvironmentCount = 1, RunDirectory = dir,
             };
             var pipeline = new MarvelPipeline(options,
-                context => new CpqLearner(context, new CpqOptions { ActorHiddenSizes = [16], CriticHiddenSizes = [16], VaeHiddenSize = 16, BatchSize = 32 }),
+                context => new CpqLearner(context, new CpqOptions { CostLimit = 20, ActorHiddenSizes = [16], CriticHiddenSizes = [16], VaeHiddenSize = 16, BatchSize = 32 }),
                 new NoAlignment(), new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20 }),
                 SacLagHandover.Factory(new SacLagOptions { EpisodesPerIteration = 1, UpdatesPerIteration = 1, BatchSize = 32, MiniBatches = 1 }));
             var result = pipeline.Run(DatasetCollector.GenerateBuiltIn("BallCircle", episodes: 10, seed: 1, environments: 2));
