@@ -57,6 +57,9 @@ public sealed class ReplayBuffer : ITransitionSampler
     /// <inheritdoc />
     public int ActionSize { get; }
 
+    /// <summary>The stored cost of row <paramref name="index"/> (as added, i.e. in the units of whoever scaled it), for tests.</summary>
+    internal float CostAt(int index) => index >= 0 && index < Count ? _costs[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
     /// <summary>Transitions added since construction (including overwritten ones).</summary>
     public long TotalAdded { get; private set; }
 

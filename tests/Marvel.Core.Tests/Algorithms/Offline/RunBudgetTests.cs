@@ -56,4 +56,20 @@ public class RunBudgetTests
         using var all = new BcLearner(RunContext(20), new BcOptions { Mode = BcMode.All, CostLimit = 10, HiddenSizes = [8] });
         all.Budget.CostLimit.Should().Be(20);
     }
+
+    [Test]
+    public void CostScale_ScalesEveryValueThresholdExactly()
+    {
+        // Critics that learn c · s compare with s times the threshold, so the constraint selects the same actions for every s.
+        var context = RunContext(20);
+        using var bear1 = new BearLagLearner(context, new BearLagOptions { CostLimit = 20, ActorHiddenSizes = [8], CriticHiddenSizes = [8], VaeHiddenSize = 8 });
+        using var bear2 = new BearLagLearner(context, new BearLagOptions { CostLimit = 20, CostScale = 2, ActorHiddenSizes = [8], CriticHiddenSizes = [8], VaeHiddenSize = 8 });
+        bear2.QCostThreshold.Should().Be(2 * bear1.QCostThreshold);
+        using var bcq1 = new BcqLagLearner(context, new BcqLagOptions { CostLimit = 20, ActorHiddenSizes = [8], CriticHiddenSizes = [8], VaeHiddenSize = 8 });
+        using var bcq2 = new BcqLagLearner(context, new BcqLagOptions { CostLimit = 20, CostScale = 2, ActorHiddenSizes = [8], CriticHiddenSizes = [8], VaeHiddenSize = 8 });
+        bcq2.QCostThreshold.Should().Be(2 * bcq1.QCostThreshold);
+        using var dice1 = new COptiDiceLearner(context, new COptiDiceOptions { CostLimit = 20, BatchSize = 32, ActorHiddenSizes = [8], ValueHiddenSizes = [8] });
+        using var dice2 = new COptiDiceLearner(context, new COptiDiceOptions { CostLimit = 20, CostScale = 2, BatchSize = 32, ActorHiddenSizes = [8], ValueHiddenSizes = [8] });
+        dice2.CostThreshold.Should().Be(2 * dice1.CostThreshold);
+    }
 }
