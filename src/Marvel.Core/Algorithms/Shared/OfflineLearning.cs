@@ -35,47 +35,6 @@ internal readonly record struct ScaledBatch(Tensor Observations, Tensor Actions,
     }
 }
 
-/// <summary>An <see cref="IPolicy"/> over a tensor function of observations, run without gradient in its own dispose scope.</summary>
-internal sealed class TensorPolicy : IPolicy
-{
-    private readonly Func<Tensor, bool, Tensor> _act;
-    private readonly Device _device;
-
-    /// <summary>Creates the policy.</summary>
-    /// <param name="observationSize">Observation length.</param>
-    /// <param name="actionSize">Action length.</param>
-    /// <param name="act">Maps [batch, observationSize] to [batch, actionSize]; the flag is "deterministic".</param>
-    /// <param name="device">Where the networks live.</param>
-    public TensorPolicy(int observationSize, int actionSize, Func<Tensor, bool, Tensor> act, Device device)
-    {
-        ObservationSize = observationSize;
-        ActionSize = actionSize;
-        _act = act;
-        _device = device;
-    }
-
-    /// <inheritdoc />
-    public int ObservationSize { get; }
-
-    /// <inheritdoc />
-    public int ActionSize { get; }
-
-    /// <inheritdoc />
-    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic)
-    {
-        int batch = PolicyGuard.BatchSize(this, observations, actions);
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        // Copied into libtorch memory: a tensor over a managed copy would hand the matrix kernels an address whose alignment changes
-        // from call to call, and with it the last bits of the actions (InferencePolicy had the same fault).
-        var cpu = empty(batch, ObservationSize, ScalarType.Float32);
-        cpu.data<float>().CopyFrom(observations);
-        var input = cpu.to(_device);
-        var output = _act(input, deterministic).to_type(ScalarType.Float32).cpu().contiguous();
-        output.data<float>().CopyTo(actions);
-    }
-}
-
 /// <summary>Small checks and conversions every offline learner needs.</summary>
 internal static class OfflineLearning
 {

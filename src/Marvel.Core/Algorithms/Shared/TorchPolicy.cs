@@ -4,8 +4,10 @@ using static TorchSharp.torch;
 namespace Marvel.Core.Algorithms.Shared;
 
 /// <summary>
-/// An <see cref="IPolicy"/> over a torch actor: copies observations into a reused input tensor, runs the actor without
-/// gradients inside a dispose scope, and maps its output onto the environment's action box.
+/// An <see cref="IPolicy"/> over a torch actor, the one used by every learner: copies observations into a reused input tensor in
+/// libtorch memory (a tensor over a managed array would hand the matrix kernels an address whose alignment changes from call to call,
+/// and with it the last bits of the actions), runs the actor without gradients inside a dispose scope, and maps its output onto the
+/// environment's action box (<see cref="Identity"/> when the actor already acts in it, as the offline learners' do).
 /// </summary>
 internal sealed class TorchPolicy : IPolicy, IDisposable
 {
@@ -17,6 +19,9 @@ internal sealed class TorchPolicy : IPolicy, IDisposable
 
     /// <summary>Maps actor outputs to environment actions.</summary>
     public delegate void SpanMap(ReadOnlySpan<float> actorOutput, Span<float> environmentAction);
+
+    /// <summary>The actor's output is the action: copied as it is.</summary>
+    public static readonly SpanMap Identity = static (output, action) => output.CopyTo(action);
 
     /// <param name="observationSize">Observation length.</param>
     /// <param name="actionSize">Action length.</param>
@@ -57,7 +62,7 @@ internal sealed class TorchPolicy : IPolicy, IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var input = _device.type == TorchSharp.DeviceType.CPU ? _input : _input.to(_device);
-        var result = _act(input, deterministic).cpu();
+        var result = _act(input, deterministic).to_type(ScalarType.Float32).cpu().contiguous();
         result.data<float>().CopyTo(output);
     }
 

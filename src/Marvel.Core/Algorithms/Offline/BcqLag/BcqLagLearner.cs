@@ -96,7 +96,7 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         _selectionLatents = life.Owns(SelectionLatents(seeds, _options.SelectionCandidates, _vae.LatentSize, device));
-        Policy = new TensorPolicy(obs, act, Act, device);
+        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 

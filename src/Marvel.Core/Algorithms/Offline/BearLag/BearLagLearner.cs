@@ -91,7 +91,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         _pid.AddTo(life.Checkpoint, "pid");
         _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        Policy = new TensorPolicy(obs, act, Act, device);
+        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 

@@ -42,7 +42,7 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
         using (var init = seeds.CreateTorchGenerator("init"))
             _actor = _life.Network("actor", OfflineLearning.To(new DeterministicActor(obs, act, _options.HiddenSizes, maxAction, init), context.Device));
         _optimizer = _life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.LearningRate));
-        Policy = new TensorPolicy(obs, act, (s, _) => _actor.forward(s), context.Device);
+        Policy = _life.Owns(new TorchPolicy(obs, act, context.Device, (s, _) => _actor.forward(s), TorchPolicy.Identity));
     }
 
     /// <inheritdoc />

@@ -85,7 +85,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         _tauOptimizer = life.Optimizer("tau", KeptScalarOptimizer.Adam(new[] { _tauRaw }, _options.ScalarLearningRate));
         _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        Policy = new TensorPolicy(obs, act, Act, device);
+        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
     }
 
     /// <inheritdoc />

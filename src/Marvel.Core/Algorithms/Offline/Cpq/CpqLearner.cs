@@ -85,7 +85,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
         _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        Policy = new TensorPolicy(obs, act, Act, device);
+        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
     }
 
     /// <inheritdoc />
