@@ -35,7 +35,8 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     private readonly PerturbationActor _actor;
     private readonly PerturbationActor _actorTarget;
     private readonly Adam _actorOptimizer;
-    private readonly BatchPidCritics _critics;
+    private readonly VaeCritics _critics;
+    private readonly BatchPidConstraint _constraint;
     private readonly Generator _policyNoise;
     private readonly Tensor _selectionLatents;
     private readonly Func<Tensor, Tensor> _actDeterministic;
@@ -66,11 +67,11 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         {
             _actor = life.Network("actor", OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device));
             _actorTarget = life.Network("actor_target", OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device));
-            _critics = new BatchPidCritics(life, seeds, init, _options, obs, act, _maxAction, QCostThreshold);
+            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, 2 * _options.RewardCriticsPerGroup, 2 * _options.CostCriticsPerGroup);
         }
         Polyak.Copy(_actor, _actorTarget);
         _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _critics.Pid.AddTo(life.Checkpoint, "pid");
+        _constraint = new BatchPidConstraint(life, _critics, _options, QCostThreshold);
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         _selectionLatents = life.Owns(SelectionLatents(seeds, _options.SelectionCandidates, _critics.Vae.LatentSize, device));
         Policy = new TensorPolicy(obs, act, Act, device);
@@ -103,7 +104,7 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     public void Attach(OfflineDataset dataset)
     {
         _life.Attach(dataset);
-        _critics.Attach(dataset);
+        _constraint.Attach(dataset);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
@@ -127,10 +128,10 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
 
         // Eq. 1–2: N next actions per state, a′_j = ξ̄(s′, VAE.decode(s′)); the reward backup takes the maximum over j, the cost
         // backup the candidate the acting rule picks (SelectedCostValue), or the maximum with ReferenceCostBackupMaxOverSamples.
-        var (rewardLoss, costLoss) = c.CriticSteps(b,
+        var (rewardLoss, costLoss) = _constraint.CriticSteps(b,
             next => _actorTarget.forward(next, c.Vae.Decode(next, c.Noise)),
             o.ReferenceCostBackupMaxOverSamples ? null
-                : (rewards, costs) => SelectedCostValue(rewards, costs, c.Pid.Lambda, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble));
+                : (rewards, costs) => SelectedCostValue(rewards, costs, _constraint.Pid.Lambda, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble));
 
         // Eq. 3: a = ξ(s, VAE.decode(s)) (the decode carries no gradient); Q = min over members, Q_c = max over members
         // (min with ReferenceOptimisticCostEnsemble);
@@ -139,8 +140,8 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         using (no_grad()) decoded = c.Vae.Decode(b.Observations, c.Noise);
         var action = _actor.forward(b.Observations, decoded);
         var q = c.RewardCritic.Min(b.Observations, action);
-        var qc = c.CostValue(b.Observations, action);
-        var (measured, lambda, penalty) = c.Constrain(qc, _actDeterministic);
+        var qc = _constraint.CostValue(b.Observations, action);
+        var (measured, lambda, penalty) = _constraint.Constrain(qc, _actDeterministic);
         var actorLoss = (-q.mean()).add(penalty, TorchScalars.One);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
@@ -193,7 +194,7 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
             ? vae.Decode(repeated, _selectionLatents.repeat(observations.shape[0], 1))
             : vae.Decode(repeated, _policyNoise);
         var candidates = _actor.forward(repeated, decoded);
-        return BestOfNSelection.Select(_critics.RewardCritic, _critics.CostCritic, repeated, candidates, _critics.Pid.Lambda, n, _options.ReferenceOptimisticCostEnsemble);
+        return BestOfNSelection.Select(_critics.RewardCritic, _critics.CostCritic, repeated, candidates, _constraint.Pid.Lambda, n, _options.ReferenceOptimisticCostEnsemble);
     }
 
     // The deterministic mode's N latents, [N, latent]: the prior's mode z = 0, then N − 1 draws of N(0, I) clipped to ±0.5 from
@@ -211,7 +212,7 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _critics.Pid.GetState,
+        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _constraint.Pid.GetState,
             new(HandoverRoles.Actor, new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"), _actor, _actorOptimizer),
             new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _critics.Vae, _critics.VaeOptimizer),
             _critics.RewardPart(), _critics.CostPart());

@@ -30,7 +30,8 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     private readonly SquashedGaussianActor _actor;
     private readonly SquashedGaussianActor _actorTarget;
     private readonly Adam _actorOptimizer;
-    private readonly BatchPidCritics _critics;
+    private readonly VaeCritics _critics;
+    private readonly BatchPidConstraint _constraint;
     private readonly Tensor _logAlpha;
     private readonly Generator _policyNoise;
     private readonly Func<Tensor, Tensor> _actDeterministic;
@@ -61,12 +62,12 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         {
             _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
             _actorTarget = life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _critics = new BatchPidCritics(life, seeds, init, _options, obs, act, _maxAction, QCostThreshold);
+            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, 2 * _options.RewardCriticsPerGroup, 2 * _options.CostCriticsPerGroup);
         }
         Polyak.Copy(_actor, _actorTarget);
         _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
         _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));
-        _critics.Pid.AddTo(life.Checkpoint, "pid");
+        _constraint = new BatchPidConstraint(life, _critics, _options, QCostThreshold);
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         Policy = new TensorPolicy(obs, act, Act, device);
         _actDeterministic = observations => Act(observations, deterministic: true);
@@ -98,7 +99,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     public void Attach(OfflineDataset dataset)
     {
         _life.Attach(dataset);
-        _critics.Attach(dataset);
+        _constraint.Attach(dataset);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
@@ -121,7 +122,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         var vaeLoss = c.VaeStep(b);
 
         // Eq. 1–2: N next actions per state from the target actor; soft clipped double Q, max over the N samples for both critics.
-        var (rewardLoss, costLoss) = c.CriticSteps(b, next =>
+        var (rewardLoss, costLoss) = _constraint.CriticSteps(b, next =>
         {
             var (nextU, _) = _actorTarget.Sample(next, c.Noise);
             return nextU.mul(TorchScalars.Of(_maxAction));
@@ -138,8 +139,8 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         var mmd = Mmd.Compute(vaeRaw, actorRaw, o.MmdKernel, o.MmdSigma);                        // [batch]
         var firstAction = actorRaw.select(1, 0).tanh().mul(TorchScalars.Of(_maxAction));
         var q = c.RewardCritic.Min(b.Observations, firstAction);
-        var qc = c.CostValue(b.Observations, firstAction);
-        var (measured, lambda, penalty) = c.Constrain(qc, _actDeterministic);
+        var qc = _constraint.CostValue(b.Observations, firstAction);
+        var (measured, lambda, penalty) = _constraint.Constrain(qc, _actDeterministic);
         var alpha = _logAlpha.exp();
         var support = alpha * (mmd.sub(TorchScalars.Of(o.MmdThreshold)));
         var actorLoss = (Steps >= o.StartUpdatePolicyStep ? (support - q).mean() : support.mean()).add(penalty, TorchScalars.One);
@@ -176,7 +177,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     // The PID's state with the MMD dual's log α beside it (reads the device).
     private LagrangeControllerState MultiplierState()
     {
-        var pid = _critics.Pid.GetState();
+        var pid = _constraint.Pid.GetState();
         return pid with { Scalars = new Dictionary<string, double>(pid.Scalars) { ["mmd_log_alpha"] = _logAlpha.item<float>() } };
     }
 
