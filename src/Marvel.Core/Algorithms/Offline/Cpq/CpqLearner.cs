@@ -46,8 +46,8 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         _context = context;
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
-        Budget = context.BudgetFor(_options.CostLimit, "CpqOptions.CostLimit").WithEpisodeLength(EpisodeLength);
+        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
+        EpisodeLength = Budget.EpisodeLength;
 
         // §1.3: the only conversion of the episodic budget κ; every comparison below uses these two numbers.
         QThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
