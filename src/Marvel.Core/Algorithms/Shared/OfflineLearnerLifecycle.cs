@@ -66,6 +66,15 @@ internal sealed class OfflineLearnerLifecycle
         return options;
     }
 
+    /// <summary>
+    /// The learner's cost budget: the run's, or one of the options' CostLimit when the learner runs on its own
+    /// (<see cref="LearnerContext.BudgetFor"/>, which refuses a disagreeing option by its name, e.g. "CpqOptions.CostLimit"), over the
+    /// options' episode length T (null takes the context's).
+    /// </summary>
+    /// <exception cref="ArgumentException">The options' CostLimit disagrees with the run's budget.</exception>
+    public static CostBudget EpisodeBudget<TOptions>(LearnerContext context, TOptions options) where TOptions : IOfflineOptions, IScaledOfflineOptions =>
+        context.BudgetFor(options.CostLimit, typeof(TOptions).Name + ".CostLimit").WithEpisodeLength(options.EpisodeLength ?? context.EpisodeLength);
+
     /// <summary>The learner's name.</summary>
     public string Algorithm { get; }
 

@@ -34,22 +34,12 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     private readonly double _maxAction;
     private readonly PerturbationActor _actor;
     private readonly PerturbationActor _actorTarget;
-    private readonly QEnsemble _rewardCritic;
-    private readonly QEnsemble _rewardTarget;
-    private readonly QEnsemble _costCritic;
-    private readonly QEnsemble _costTarget;
-    private readonly ConditionalVae _vae;
     private readonly Adam _actorOptimizer;
-    private readonly Adam _rewardCriticOptimizer;
-    private readonly Adam _costCriticOptimizer;
-    private readonly Adam _vaeOptimizer;
-    private readonly BatchPidLagrangian _pid;
-    private readonly Generator _noise;
+    private readonly VaeCritics _critics;
+    private readonly BatchPidConstraint _constraint;
     private readonly Generator _policyNoise;
     private readonly Tensor _selectionLatents;
-    private Tensor? _startObservations;
     private readonly Func<Tensor, Tensor> _actDeterministic;
-    private (double Min, double Max)? _costValueBounds;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
     /// <param name="options">Settings; copied.</param>
@@ -62,8 +52,8 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
-        Budget = context.BudgetFor(_options.CostLimit, "BcqLagOptions.CostLimit").WithEpisodeLength(EpisodeLength);
+        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
+        EpisodeLength = Budget.EpisodeLength;
 
         // §3: the only conversion of κ; the PID's set point and the penalty offset.
         QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
@@ -73,29 +63,17 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         var device = context.Device;
         var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
             "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value", "constraint_cost_value");
-        int rewardNets = 2 * _options.RewardCriticsPerGroup, costNets = 2 * _options.CostCriticsPerGroup;
         using (var init = seeds.CreateTorchGenerator("init"))
         {
             _actor = life.Network("actor", OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device));
             _actorTarget = life.Network("actor_target", OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device));
-            _rewardCritic = life.Network("reward_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device));
-            _rewardTarget = life.Network("reward_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device));
-            _costCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device));
-            _costTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device));
-            _vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device));
+            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, 2 * _options.RewardCriticsPerGroup, 2 * _options.CostCriticsPerGroup);
         }
         Polyak.Copy(_actor, _actorTarget);
-        Polyak.Copy(_rewardCritic, _rewardTarget);
-        Polyak.Copy(_costCritic, _costTarget);
         _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _rewardCriticOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate));
-        _costCriticOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(_costCritic, _options.CriticLearningRate));
-        _vaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(_vae, _options.VaeLearningRate));
-        _pid = life.Owns(new BatchPidLagrangian(_options.PidKp, _options.PidKi, _options.PidKd, QCostThreshold, device));
-        _pid.AddTo(life.Checkpoint, "pid");
-        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
+        _constraint = new BatchPidConstraint(life, _critics, _options, QCostThreshold);
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        _selectionLatents = life.Owns(SelectionLatents(seeds, _options.SelectionCandidates, _vae.LatentSize, device));
+        _selectionLatents = life.Owns(SelectionLatents(seeds, _options.SelectionCandidates, _critics.Vae.LatentSize, device));
         Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
@@ -126,14 +104,12 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     public void Attach(OfflineDataset dataset)
     {
         _life.Attach(dataset);
-        _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
-        _startObservations?.Dispose();
-        _startObservations = OfflineLearning.StartObservations(dataset, _life.Device);
+        _constraint.Attach(dataset);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
     /// or with <see cref="BcqLagOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
-    internal (double Min, double Max)? CostValueBounds => _costValueBounds;
+    internal (double Min, double Max)? CostValueBounds => _critics.CostValueBounds;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
@@ -144,55 +120,32 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     {
         using var scope = NewDisposeScope();
         var o = _options;
-        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, o.ReferenceCostBackupIgnoresDone);
+        var c = _critics;
+        var b = c.Scale(batch);
 
         // §0.4: behaviour VAE.
-        var (vaeLoss, _, _) = _vae.Loss(b.Observations, b.Actions, o.VaeKlWeight, _noise);
-        GradientStep.Apply(_vaeOptimizer, vaeLoss);
+        var vaeLoss = c.VaeStep(b);
 
-        // Eq. 1–2: N next actions per state, a′_j = ξ̄(s′, VAE.decode(s′)); soft clipped double Q, max over j.
-        // Reward: λ on the lower group minimum; cost: λ on the higher group maximum (pessimistic about cost;
-        // ReferenceOptimisticCostEnsemble puts λ on the lower group minimum, as OSRL).
-        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′), y_c clamped to the range of cost values (unless
-        // ReferenceUnboundedCostTarget).
-        Tensor rewardTarget, costTarget;
-        using (no_grad())
-        {
-            var nextRepeated = b.NextObservations.repeat_interleave(o.SampleActionCount, 0);
-            var nextAction = _actorTarget.forward(nextRepeated, _vae.Decode(nextRepeated, _noise));
-            var nextRewardAll = _rewardTarget.forward(nextRepeated, nextAction);
-            var nextQ = EnsembleOps.MaxOverSamples(nextRewardAll, o.SampleActionCount, o.DoubleQMix);
-            var nextCostAll = _costTarget.forward(nextRepeated, nextAction);
-            var nextCost = o.ReferenceCostBackupMaxOverSamples
-                ? EnsembleOps.CostMaxOverSamples(nextCostAll, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble)
-                : SelectedCostValue(nextRewardAll, nextCostAll, _pid.Lambda, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
-            rewardTarget = b.Rewards.add(b.RewardContinues.mul(TorchScalars.Of(o.Gamma)) * nextQ, TorchScalars.One);
-            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
-        }
-        var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
-        GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);
-        var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
-        GradientStep.Apply(_costCriticOptimizer, costLoss);
+        // Eq. 1–2: N next actions per state, a′_j = ξ̄(s′, VAE.decode(s′)); the reward backup takes the maximum over j, the cost
+        // backup the candidate the acting rule picks (SelectedCostValue), or the maximum with ReferenceCostBackupMaxOverSamples.
+        var (rewardLoss, costLoss) = _constraint.CriticSteps(b,
+            next => _actorTarget.forward(next, c.Vae.Decode(next, c.Noise)),
+            o.ReferenceCostBackupMaxOverSamples ? null
+                : (rewards, costs) => SelectedCostValue(rewards, costs, _constraint.Pid.Lambda, o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble));
 
         // Eq. 3: a = ξ(s, VAE.decode(s)) (the decode carries no gradient); Q = min over members, Q_c = max over members
         // (min with ReferenceOptimisticCostEnsemble);
-        // L_ξ = −mean(Q(s, a)) + mean((Q_c(s, a) − qc_thres) · λ), λ from the PID on mean Q_c (no gradient).
+        // L_ξ = −mean(Q(s, a)) + mean((Q_c(s, a) − qc_thres) · λ), λ from the PID on mean Q_c (no gradient; ConstraintStates says where).
         Tensor decoded;
-        using (no_grad()) decoded = _vae.Decode(b.Observations, _noise);
+        using (no_grad()) decoded = c.Vae.Decode(b.Observations, c.Noise);
         var action = _actor.forward(b.Observations, decoded);
-        var q = _rewardCritic.Min(b.Observations, action);
-        var allCosts = _costCritic.forward(b.Observations, action);
-        var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
-        // The PID's measurement (ConstraintStates); an internal Update before Attach knows no start states and uses the batch.
-        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null
-            ? qc
-            : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
-        var lambda = _pid.Control(measured);
-        var actorLoss = (-q.mean()).add(BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda), TorchScalars.One);
+        var q = c.RewardCritic.Min(b.Observations, action);
+        var qc = _constraint.CostValue(b.Observations, action);
+        var (measured, lambda, penalty) = _constraint.Constrain(qc, _actDeterministic);
+        var actorLoss = (-q.mean()).add(penalty, TorchScalars.One);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
-        Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
-        Polyak.Update(o.Tau, _costCritic, _costTarget);
+        c.UpdateTargets();
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
         return _life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean(), measured.mean());
@@ -227,20 +180,21 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     // ReferenceSingleSampleAction: one candidate, no selection (OSRL).
     private Tensor Act(Tensor observations, bool deterministic)
     {
+        var vae = _critics.Vae;
         if (_options.ReferenceSingleSampleAction)
         {
             var candidate = deterministic
-                ? _vae.Decode(observations, zeros(new long[] { observations.shape[0], _vae.LatentSize }, dtype: observations.dtype, device: observations.device))
-                : _vae.Decode(observations, _policyNoise);
+                ? vae.Decode(observations, zeros(new long[] { observations.shape[0], vae.LatentSize }, dtype: observations.dtype, device: observations.device))
+                : vae.Decode(observations, _policyNoise);
             return _actor.forward(observations, candidate);
         }
         int n = _options.SelectionCandidates;
         var repeated = observations.repeat_interleave(n, 0);   // state i's candidates in rows i·N … i·N + N − 1
         var decoded = deterministic
-            ? _vae.Decode(repeated, _selectionLatents.repeat(observations.shape[0], 1))
-            : _vae.Decode(repeated, _policyNoise);
+            ? vae.Decode(repeated, _selectionLatents.repeat(observations.shape[0], 1))
+            : vae.Decode(repeated, _policyNoise);
         var candidates = _actor.forward(repeated, decoded);
-        return BestOfNSelection.Select(_rewardCritic, _costCritic, repeated, candidates, _pid.Lambda, n, _options.ReferenceOptimisticCostEnsemble);
+        return BestOfNSelection.Select(_critics.RewardCritic, _critics.CostCritic, repeated, candidates, _constraint.Pid.Lambda, n, _options.ReferenceOptimisticCostEnsemble);
     }
 
     // The deterministic mode's N latents, [N, latent]: the prior's mode z = 0, then N − 1 draws of N(0, I) clipped to ±0.5 from
@@ -258,11 +212,10 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     public HandoverArtifact ExportHandover()
     {
         var o = _options;
-        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _pid.GetState,
+        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _constraint.Pid.GetState,
             new(HandoverRoles.Actor, new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"), _actor, _actorOptimizer),
-            new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _vae, _vaeOptimizer),
-            new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
-            new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
+            new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _critics.Vae, _critics.VaeOptimizer),
+            _critics.RewardPart(), _critics.CostPart());
     }
 
     /// <inheritdoc />
@@ -272,8 +225,5 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     public void LoadCheckpoint(string directory) => _life.Load(directory);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_life.Dispose()) _startObservations?.Dispose();
-    }
+    public void Dispose() => _life.Dispose();
 }

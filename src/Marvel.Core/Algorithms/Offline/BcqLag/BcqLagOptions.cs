@@ -7,7 +7,7 @@ namespace Marvel.Core.Algorithms.Offline.BcqLag;
 /// OSRL "BCQL"). Defaults are OSRL's <c>bcql_configs.py</c> (algorithms spec §3.3) with the reference's quirks fixed;
 /// <see cref="Reference"/> turns every reproduction switch on.
 /// </summary>
-public sealed record BcqLagOptions : IOfflineOptions, IScaledOfflineOptions, IDiscountedOfflineOptions, IVaeCriticOptions, IBatchPidOptions
+public sealed record BcqLagOptions : IBatchPidCriticOptions
 {
     /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL).
     /// BCQ-Lag's PID compares the batch mean of Q_c with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>

@@ -29,22 +29,12 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly SquashedGaussianActor _actorTarget;
-    private readonly QEnsemble _rewardCritic;
-    private readonly QEnsemble _rewardTarget;
-    private readonly QEnsemble _costCritic;
-    private readonly QEnsemble _costTarget;
-    private readonly ConditionalVae _vae;
     private readonly Adam _actorOptimizer;
-    private readonly Adam _rewardCriticOptimizer;
-    private readonly Adam _costCriticOptimizer;
-    private readonly Adam _vaeOptimizer;
-    private readonly BatchPidLagrangian _pid;
+    private readonly VaeCritics _critics;
+    private readonly BatchPidConstraint _constraint;
     private readonly Tensor _logAlpha;
-    private readonly Generator _noise;
     private readonly Generator _policyNoise;
-    private Tensor? _startObservations;
     private readonly Func<Tensor, Tensor> _actDeterministic;
-    private (double Min, double Max)? _costValueBounds;
 
     /// <summary>Builds the networks, optimizers and the PID multiplier.</summary>
     /// <param name="options">Settings; copied.</param>
@@ -57,8 +47,8 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
-        Budget = context.BudgetFor(_options.CostLimit, "BearLagOptions.CostLimit").WithEpisodeLength(EpisodeLength);
+        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
+        EpisodeLength = Budget.EpisodeLength;
 
         // §2.3: the only conversion of κ; the PID's set point and the penalty offset.
         QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
@@ -68,28 +58,16 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         var device = context.Device;
         var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
             "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
-        int rewardNets = 2 * _options.RewardCriticsPerGroup, costNets = 2 * _options.CostCriticsPerGroup;
         using (var init = seeds.CreateTorchGenerator("init"))
         {
             _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
             _actorTarget = life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _rewardCritic = life.Network("reward_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device));
-            _rewardTarget = life.Network("reward_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, rewardNets, init), device));
-            _costCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device));
-            _costTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, costNets, init), device));
-            _vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device));
+            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, 2 * _options.RewardCriticsPerGroup, 2 * _options.CostCriticsPerGroup);
         }
         Polyak.Copy(_actor, _actorTarget);
-        Polyak.Copy(_rewardCritic, _rewardTarget);
-        Polyak.Copy(_costCritic, _costTarget);
         _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _rewardCriticOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate));
-        _costCriticOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(_costCritic, _options.CriticLearningRate));
-        _vaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(_vae, _options.VaeLearningRate));
-        _pid = life.Owns(new BatchPidLagrangian(_options.PidKp, _options.PidKi, _options.PidKd, QCostThreshold, device));
         _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));
-        _pid.AddTo(life.Checkpoint, "pid");
-        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
+        _constraint = new BatchPidConstraint(life, _critics, _options, QCostThreshold);
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
         _actDeterministic = observations => Act(observations, deterministic: true);
@@ -121,14 +99,12 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     public void Attach(OfflineDataset dataset)
     {
         _life.Attach(dataset);
-        _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
-        _startObservations?.Dispose();
-        _startObservations = OfflineLearning.StartObservations(dataset, _life.Device);
+        _constraint.Attach(dataset);
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
     /// or with <see cref="BearLagOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
-    internal (double Min, double Max)? CostValueBounds => _costValueBounds;
+    internal (double Min, double Max)? CostValueBounds => _critics.CostValueBounds;
 
     /// <inheritdoc />
     public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
@@ -139,53 +115,32 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     {
         using var scope = NewDisposeScope();
         var o = _options;
-        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, o.ReferenceCostBackupIgnoresDone);
+        var c = _critics;
+        var b = c.Scale(batch);
 
         // §0.4: behaviour VAE.
-        var (vaeLoss, _, _) = _vae.Loss(b.Observations, b.Actions, o.VaeKlWeight, _noise);
-        GradientStep.Apply(_vaeOptimizer, vaeLoss);
+        var vaeLoss = c.VaeStep(b);
 
-        // Eq. 1–2: N next actions per state from the target actor; soft clipped double Q, max over the N samples.
-        // Reward: λ on the lower group minimum; cost: λ on the higher group maximum (pessimistic about cost;
-        // ReferenceOptimisticCostEnsemble puts λ on the lower group minimum, as OSRL).
-        // y_r = r + γ (1 − d) q̂(s′),  y_c = c + γ (1 − d) q̂_c(s′), clamped to the range of cost values.
-        Tensor rewardTarget, costTarget;
-        using (no_grad())
+        // Eq. 1–2: N next actions per state from the target actor; soft clipped double Q, max over the N samples for both critics.
+        var (rewardLoss, costLoss) = _constraint.CriticSteps(b, next =>
         {
-            var nextRepeated = b.NextObservations.repeat_interleave(o.SampleActionCount, 0);
-            var (nextU, _) = _actorTarget.Sample(nextRepeated, _noise);
-            var nextAction = nextU.mul(TorchScalars.Of(_maxAction));
-            var nextQ = EnsembleOps.MaxOverSamples(_rewardTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix);
-            var nextCost = EnsembleOps.CostMaxOverSamples(_costTarget.forward(nextRepeated, nextAction), o.SampleActionCount, o.DoubleQMix, o.ReferenceOptimisticCostEnsemble);
-            rewardTarget = b.Rewards.add(b.RewardContinues.mul(TorchScalars.Of(o.Gamma)) * nextQ, TorchScalars.One);
-            // Clamped to the range of cost values unless ReferenceUnboundedCostTarget (an Update before Attach knows no range: unclamped).
-            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma,
-                o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
-        }
-        var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
-        GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);
-        var costLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
-        GradientStep.Apply(_costCriticOptimizer, costLoss);
+            var (nextU, _) = _actorTarget.Sample(next, c.Noise);
+            return nextU.mul(TorchScalars.Of(_maxAction));
+        });
 
         // Eq. 3: MMD between the actor's and the VAE's pre-tanh samples; Q (min over members) and Q_c (max over members,
         // or min with ReferenceOptimisticCostEnsemble) at the first actor sample;
-        // L_π = mean(−Q + α (MMD − ε)) + mean((Q_c − qc_thres) · λ), λ from the PID on mean Q_c (no gradient).
+        // L_π = mean(−Q + α (MMD − ε)) + mean((Q_c − qc_thres) · λ), λ from the PID on mean Q_c (no gradient; ConstraintStates says where).
         Tensor vaeRaw;
-        using (no_grad()) (_, vaeRaw) = _vae.DecodeMultiple(b.Observations, o.MmdSampleCount, _noise);
+        using (no_grad()) (_, vaeRaw) = c.Vae.DecodeMultiple(b.Observations, o.MmdSampleCount, c.Noise);
         var (mean, logStd) = _actor.Distribution(b.Observations);
-        var noise = randn(new long[] { mean.shape[0], o.MmdSampleCount, mean.shape[1] }, dtype: mean.dtype, device: mean.device, generator: _noise);
+        var noise = randn(new long[] { mean.shape[0], o.MmdSampleCount, mean.shape[1] }, dtype: mean.dtype, device: mean.device, generator: c.Noise);
         var actorRaw = mean.unsqueeze(1).add(logStd.exp().unsqueeze(1) * noise, TorchScalars.One);                  // [batch, M, |A|]
         var mmd = Mmd.Compute(vaeRaw, actorRaw, o.MmdKernel, o.MmdSigma);                        // [batch]
         var firstAction = actorRaw.select(1, 0).tanh().mul(TorchScalars.Of(_maxAction));
-        var q = _rewardCritic.Min(b.Observations, firstAction);
-        var allCosts = _costCritic.forward(b.Observations, firstAction);
-        var qc = EnsembleOps.CostValue(allCosts, o.ReferenceOptimisticCostEnsemble);
-        // The PID's measurement (ConstraintStates); an internal Update before Attach knows no start states and uses the batch.
-        var measured = o.ConstraintStates == CostConstraintStates.Batch || _startObservations is null
-            ? qc
-            : OfflineLearning.StartStateCostValues(_startObservations, o.BatchSize, _noise, _actDeterministic, _costCritic, o.ReferenceOptimisticCostEnsemble);
-        var lambda = _pid.Control(measured);
-        var penalty = BatchPidLagrangian.Penalty(qc, QCostThreshold, lambda);
+        var q = c.RewardCritic.Min(b.Observations, firstAction);
+        var qc = _constraint.CostValue(b.Observations, firstAction);
+        var (measured, lambda, penalty) = _constraint.Constrain(qc, _actDeterministic);
         var alpha = _logAlpha.exp();
         var support = alpha * (mmd.sub(TorchScalars.Of(o.MmdThreshold)));
         var actorLoss = (Steps >= o.StartUpdatePolicyStep ? (support - q).mean() : support.mean()).add(penalty, TorchScalars.One);
@@ -197,8 +152,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
             _logAlpha.add_((alpha * (mmd.detach().sub(TorchScalars.Of(o.MmdThreshold))).mean()).mul(TorchScalars.Of(o.AlphaLearningRate)), TorchScalars.One).clamp_(TorchScalars.Of(LogAlphaMin), TorchScalars.Of(LogAlphaMax));
         }
 
-        Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
-        Polyak.Update(o.Tau, _costCritic, _costTarget);
+        c.UpdateTargets();
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
         return _life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
@@ -217,14 +171,13 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         var o = _options;
         return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, MultiplierState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
-            new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.RewardCriticsPerGroup), _rewardCritic, _rewardCriticOptimizer),
-            new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), 2 * o.CostCriticsPerGroup), _costCritic, _costCriticOptimizer));
+            _critics.RewardPart(), _critics.CostPart());
     }
 
     // The PID's state with the MMD dual's log α beside it (reads the device).
     private LagrangeControllerState MultiplierState()
     {
-        var pid = _pid.GetState();
+        var pid = _constraint.Pid.GetState();
         return pid with { Scalars = new Dictionary<string, double>(pid.Scalars) { ["mmd_log_alpha"] = _logAlpha.item<float>() } };
     }
 
@@ -235,8 +188,5 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     public void LoadCheckpoint(string directory) => _life.Load(directory);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        if (_life.Dispose()) _startObservations?.Dispose();
-    }
+    public void Dispose() => _life.Dispose();
 }

@@ -8,7 +8,7 @@ namespace Marvel.Core.Algorithms.Offline.BearLag;
 /// <see cref="Reference"/> turns every reproduction switch on and <see cref="MarvelReference"/> gives Marvel's
 /// pre-training settings (Marvel spec §5.3).
 /// </summary>
-public sealed record BearLagOptions : IOfflineOptions, IScaledOfflineOptions, IDiscountedOfflineOptions, IVaeCriticOptions, IBatchPidOptions
+public sealed record BearLagOptions : IBatchPidCriticOptions
 {
     /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL; Marvel 20).
     /// BEAR-Lag's PID compares the batch mean of Q_c with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>

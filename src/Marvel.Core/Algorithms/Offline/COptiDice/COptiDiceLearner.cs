@@ -56,8 +56,8 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), ValueHiddenSizes = options.ValueHiddenSizes.ToArray() };
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
-        Budget = context.BudgetFor(_options.CostLimit, "COptiDiceOptions.CostLimit").WithEpisodeLength(EpisodeLength);
+        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
+        EpisodeLength = Budget.EpisodeLength;
 
         // §5.3: the only conversion of κ. ĉ = E_{d^π}[c] under the normalised discounted occupancy is (1 − γ) times the discounted
         // cost value, so its bound is (1 − γ)·q_thres; OSRL compares ĉ with q_thres itself (ReferenceDiscountedSumThreshold).

@@ -29,19 +29,10 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
-    private readonly QEnsemble _rewardCritic;
-    private readonly QEnsemble _rewardTarget;
-    private readonly QEnsemble _costCritic;
-    private readonly QEnsemble _costTarget;
-    private readonly ConditionalVae _vae;
+    private readonly VaeCritics _critics;
     private readonly Adam _actorOptimizer;
-    private readonly Adam _rewardCriticOptimizer;
-    private readonly Adam _costCriticOptimizer;
-    private readonly Adam _vaeOptimizer;
     private readonly Tensor _logAlpha;
-    private readonly Generator _noise;
     private readonly Generator _policyNoise;
-    private (double Min, double Max) _costValueBounds;
 
     /// <summary>Builds the networks and optimizers.</summary>
     /// <param name="options">Settings; copied, so later edits have no effect.</param>
@@ -55,8 +46,8 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         _context = context;
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
-        Budget = context.BudgetFor(_options.CostLimit, "CpqOptions.CostLimit").WithEpisodeLength(EpisodeLength);
+        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
+        EpisodeLength = Budget.EpisodeLength;
 
         // §1.3: the only conversion of the episodic budget κ; every comparison below uses these two numbers.
         QThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
@@ -70,20 +61,10 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         using (var init = seeds.CreateTorchGenerator("init"))
         {
             _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _rewardCritic = life.Network("reward_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device));
-            _rewardTarget = life.Network("reward_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.RewardEnsembleSize, init), device));
-            _costCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device));
-            _costTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, _options.CriticHiddenSizes, _options.CostEnsembleSize, init), device));
-            _vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, _options.VaeHiddenSize, 2 * act, _maxAction, init), device));
+            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, _options.RewardEnsembleSize, _options.CostEnsembleSize);
         }
-        Polyak.Copy(_rewardCritic, _rewardTarget);
-        Polyak.Copy(_costCritic, _costTarget);
         _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _rewardCriticOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(_rewardCritic, _options.CriticLearningRate));
-        _costCriticOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(_costCritic, _options.CriticLearningRate));
-        _vaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(_vae, _options.VaeLearningRate));
         _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
-        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
         _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
         Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
     }
@@ -117,7 +98,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     public void Attach(OfflineDataset dataset)
     {
         _life.Attach(dataset);
-        _costValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
+        _critics.Attach(dataset);
     }
 
     /// <inheritdoc />
@@ -129,40 +110,38 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     {
         using var scope = NewDisposeScope();
         var o = _options;
-        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, o.ReferenceCostBackupIgnoresDone);
+        var b = _critics.Scale(batch);
 
         // §0.4: the behaviour VAE, used only to score sampled actions as in or out of distribution.
-        var (vaeLoss, _, _) = _vae.Loss(b.Observations, b.Actions, o.VaeKlWeight, _noise);
-        GradientStep.Apply(_vaeOptimizer, vaeLoss);
+        var vaeLoss = _critics.VaeStep(b);
 
         // Eq. 1: y_r = r + γ (1 − d) · 1[Q̄_c(s′, a′) ≤ q_thres] · min_k Q̄_k(s′, a′), a′ ~ π(·|s′) from the current actor.
         Tensor rewardTarget;
         using (no_grad())
         {
-            var nextAction = SampleAction(b.NextObservations, _noise);
-            var nextQ = _rewardTarget.Min(b.NextObservations, nextAction);
-            var nextCost = EnsembleOps.Reduce(_costTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
+            var nextAction = SampleAction(b.NextObservations, _critics.Noise);
+            var nextQ = _critics.RewardTarget.Min(b.NextObservations, nextAction);
+            var nextCost = EnsembleOps.Reduce(_critics.CostTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
             rewardTarget = RewardTarget(b.Rewards, b.RewardContinues, nextQ, nextCost, QThreshold, o.Gamma);
         }
-        var rewardLoss = _rewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
-        GradientStep.Apply(_rewardCriticOptimizer, rewardLoss);
+        var rewardLoss = _critics.RewardCritic.Loss(b.Observations, b.Actions, rewardTarget);
+        GradientStep.Apply(_critics.RewardOptimizer, rewardLoss);
 
         // Eq. 2: y_c = c + γ (1 − d) · Q̄_c(s′, a″) with a fresh a″ ~ π(·|s′), plus the OOD penalty −α (mean Q_c^ood − qc_thres).
         Tensor costTarget;
         using (no_grad())
         {
-            var nextAction = SampleAction(b.NextObservations, _noise);
-            var nextCost = EnsembleOps.Reduce(_costTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
+            var nextAction = SampleAction(b.NextObservations, _critics.Noise);
+            var nextCost = EnsembleOps.Reduce(_critics.CostTarget.forward(b.NextObservations, nextAction), o.CostEnsembleReduction);
             // The Bellman operator maps [min, max]·1/(1 − γ) into itself; clamping keeps the OOD push and the bootstrapping through
             // the actor's own (unseen) actions from inflating the cost values beyond any policy's (see docs/algorithms/cpq.md).
-            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma,
-                o.ReferenceUnboundedCostTarget ? null : _costValueBounds);
+            costTarget = OfflineLearning.CostTarget(b.Costs, b.CostContinues, nextCost, o.Gamma, _critics.CostTargetBounds);
         }
         var oodValue = OodCostValue(b.Observations).mean();
         var alpha = _logAlpha.exp();
-        var costTdLoss = _costCritic.Loss(b.Observations, b.Actions, costTarget);
+        var costTdLoss = _critics.CostCritic.Loss(b.Observations, b.Actions, costTarget);
         var costLoss = costTdLoss - alpha * (oodValue.sub(TorchScalars.Of(OodThreshold)));
-        GradientStep.Apply(_costCriticOptimizer, costLoss);
+        GradientStep.Apply(_critics.CostOptimizer, costLoss);
 
         // Eq. 3: α grows while OOD cost values are below qc_thres. Default: projected dual ascent on α,
         // α ← clamp(α + η_α (qc_thres − mean Q_c^ood), e⁻⁵, e⁵); reference: log α ← clamp(log α + η_α α (…), −5, 5).
@@ -172,14 +151,13 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         }
 
         // Eq. 4: L_π = −mean(1[Q_c(s, ã) ≤ q_thres] · min_k Q_k(s, ã)), ã = tanh(μ + σ ε) · maxAction (reparameterised, no entropy).
-        var action = SampleAction(b.Observations, _noise);
-        var q = _rewardCritic.Min(b.Observations, action);
-        var qc = EnsembleOps.Reduce(_costCritic.forward(b.Observations, action), o.CostEnsembleReduction);
+        var action = SampleAction(b.Observations, _critics.Noise);
+        var q = _critics.RewardCritic.Min(b.Observations, action);
+        var qc = EnsembleOps.Reduce(_critics.CostCritic.forward(b.Observations, action), o.CostEnsembleReduction);
         var actorLoss = ActorLoss(q, qc, QThreshold, o.UnsafeCostDescentWeight);
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
-        Polyak.Update(o.Tau, _rewardCritic, _rewardTarget);
-        Polyak.Update(o.Tau, _costCritic, _costTarget);
+        _critics.UpdateTargets();
 
         // The one host read of the update; it also stops on NaN/Inf.
         return _life.Report(vaeLoss, rewardLoss, costLoss, costTdLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
@@ -266,12 +244,12 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         using (no_grad())
         {
             var (mean, logStd) = _actor.Distribution(observations);
-            var noise = randn(new long[] { n, batch, act }, dtype: mean.dtype, device: mean.device, generator: _noise);
+            var noise = randn(new long[] { n, batch, act }, dtype: mean.dtype, device: mean.device, generator: _critics.Noise);
             var u = mean.unsqueeze(0).add(logStd.exp().unsqueeze(0) * noise, TorchScalars.One);          // [N, batch, |A|]
             // Reference: the pre-tanh samples u themselves (off the action box); fixed: the squashed actions tanh(u) · maxAction.
             actions = _options.ReferenceOodPenaltyWithoutGradient ? u : u.tanh().mul(TorchScalars.Of(_maxAction));
             var repeated = observations.unsqueeze(0).expand(n, batch, obs);
-            var (zMean, zLogStd) = _vae.Encode(repeated, actions);
+            var (zMean, zLogStd) = _critics.Vae.Encode(repeated, actions);
             kl = ConditionalVae.KlPerSample(zMean, zLogStd);                        // [N, batch]
         }
         var flatObservations = observations.unsqueeze(0).expand(n, batch, obs).reshape(n * batch, obs);
@@ -280,12 +258,12 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         if (_options.ReferenceOodPenaltyWithoutGradient)
         {
             using (no_grad())
-                costValues = EnsembleOps.Reduce(_costTarget.forward(flatObservations, flatActions), _options.CostEnsembleReduction);
+                costValues = EnsembleOps.Reduce(_critics.CostTarget.forward(flatObservations, flatActions), _options.CostEnsembleReduction);
         }
         else
         {
             // Every member is pushed up, so the penalty uses their mean.
-            costValues = _costCritic.forward(flatObservations, flatActions).mean(new long[] { 0 });
+            costValues = _critics.CostCritic.forward(flatObservations, flatActions).mean(new long[] { 0 });
         }
         return GatedOodValue(kl, costValues.view(n, batch), _options.OodKlQuantile, _options.ReferenceOodMeanOverAllSamples);
     }
@@ -305,8 +283,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         var o = _options;
         return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, OodDualState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
-            new(HandoverRoles.RewardCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.RewardEnsembleSize), _rewardCritic, _rewardCriticOptimizer),
-            new(HandoverRoles.CostCritic, new("QEnsemble", o.CriticHiddenSizes.ToArray(), o.CostEnsembleSize), _costCritic, _costCriticOptimizer));
+            _critics.RewardPart(), _critics.CostPart());
     }
 
     // The OOD dual α and both thresholds, as the artifact's multiplier state (reads the device).
@@ -325,10 +302,9 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         ArgumentNullException.ThrowIfNull(artifact);
         artifact.EnsureCompatible(_context.ObservationSpace.Dimension, _context.ActionSpace.Dimension, Name);
         ModuleState.Load(_actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
-        ModuleState.Load(_rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
-        ModuleState.Load(_costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
-        Polyak.Copy(_rewardCritic, _rewardTarget);
-        Polyak.Copy(_costCritic, _costTarget);
+        ModuleState.Load(_critics.RewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
+        ModuleState.Load(_critics.CostCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
+        _critics.CopyTargets();
     }
 
     /// <inheritdoc />

@@ -8,7 +8,7 @@ namespace Marvel.Core.Algorithms.Offline.Cpq;
 /// <see cref="Reference"/> turns every reproduction switch on and <see cref="MarvelReference"/> gives the settings
 /// that produced Marvel's warm-start checkpoints (Marvel spec §5.3).
 /// </summary>
-public sealed record CpqOptions : IOfflineOptions, IScaledOfflineOptions, IDiscountedOfflineOptions, IVaeCriticOptions
+public sealed record CpqOptions : IVaeCriticLearnerOptions
 {
     /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL; Marvel used 40).
     /// CPQ compares discounted cost values with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>

@@ -364,30 +364,13 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         using var actor = new GaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, _options.Activation, 0, staging);
         using var rewardCritic = NewValueNetwork(staging);
         using var costCritic = NewValueNetwork(staging);
-        ModuleState.Load(actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
-        if (options.LoadCritics)
-        {
-            ModuleState.Load(rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
-            ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
-        }
-        byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
-        byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
-        byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
-        KeptScalarOptimizer.CheckAdamState(actor.parameters(), actorState, HandoverRoles.Actor);
-        KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), rewardState, HandoverRoles.RewardCritic);
-        KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), costState, HandoverRoles.CostCritic);
+        var states = HandoverLoad.Stage(artifact, options, actor, rewardCritic, costCritic);
 
-        Polyak.Copy(actor.to(_device), _actor);
-        _actorOptimizer.Dispose();
-        _actorOptimizer = KeptScalarOptimizer.AdamFrom(_actor.parameters(), _options.ActorLearningRate, actorState, HandoverRoles.Actor);
+        _actorOptimizer = HandoverLoad.Swap(actor, _actor, _device, _actorOptimizer, _options.ActorLearningRate, states.Actor, HandoverRoles.Actor);
         if (options.LoadCritics)
         {
-            Polyak.Copy(rewardCritic.to(_device), _rewardCritic);
-            Polyak.Copy(costCritic.to(_device), _costCritic);
-            _rewardOptimizer.Dispose();
-            _rewardOptimizer = KeptScalarOptimizer.AdamFrom(_rewardCritic.parameters(), _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
-            _costOptimizer.Dispose();
-            _costOptimizer = KeptScalarOptimizer.AdamFrom(_costCritic.parameters(), _options.CriticLearningRate, costState, HandoverRoles.CostCritic);
+            _rewardOptimizer = HandoverLoad.Swap(rewardCritic, _rewardCritic, _device, _rewardOptimizer, _options.CriticLearningRate, states.RewardCritic, HandoverRoles.RewardCritic);
+            _costOptimizer = HandoverLoad.Swap(costCritic, _costCritic, _device, _costOptimizer, _options.CriticLearningRate, states.CostCritic, HandoverRoles.CostCritic);
         }
     }
 

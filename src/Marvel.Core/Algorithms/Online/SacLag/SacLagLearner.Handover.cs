@@ -42,21 +42,10 @@ public sealed partial class SacLagLearner
         using var actor = new SquashedGaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, staging);
         using var rewardCritic = NewRewardCritic(staging);
         using var costCritic = NewCostCritic(staging);
-        ModuleState.Load(actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
-        if (options.LoadCritics)
-        {
-            ModuleState.Load(rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
-            ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
-        }
-        byte[]? actorState = options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null;
-        byte[]? rewardState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null;
-        byte[]? costState = options.ShouldLoadCriticOptimizerStates(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null;
-        KeptScalarOptimizer.CheckAdamState(actor.parameters(), actorState, HandoverRoles.Actor);
-        KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), rewardState, HandoverRoles.RewardCritic);
-        KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), costState, HandoverRoles.CostCritic);
+        var states = HandoverLoad.Stage(artifact, options, actor, rewardCritic, costCritic);
 
         // Swap: copy weights in, rebuild targets and optimizers.
-        Polyak.Copy(actor.to(_device), _actor);
+        _actorOptimizer = HandoverLoad.Swap(actor, _actor, _device, _actorOptimizer, _options.ActorLearningRate, states.Actor, HandoverRoles.Actor);
         if (_options.SafeExploration == SafeExploration.PolicySet)
         {
             using var fallbackInit = new Generator(0);
@@ -65,16 +54,10 @@ public sealed partial class SacLagLearner
             Polyak.Copy(_actor, _fallbackActor);
             FreezeParameters(_fallbackActor);
         }
-        _actorOptimizer.Dispose();
-        _actorOptimizer = KeptScalarOptimizer.AdamFrom(_actor.parameters(), _options.ActorLearningRate, actorState, HandoverRoles.Actor);
         if (options.LoadCritics)
         {
-            Polyak.Copy(rewardCritic.to(_device), _rewardCritic);
-            Polyak.Copy(costCritic.to(_device), _costCritic);
-            _rewardOptimizer.Dispose();
-            _rewardOptimizer = KeptScalarOptimizer.AdamFrom(_rewardCritic.parameters(), _options.CriticLearningRate, rewardState, HandoverRoles.RewardCritic);
-            _costOptimizer.Dispose();
-            _costOptimizer = KeptScalarOptimizer.AdamFrom(_costCritic.parameters(), _options.CostCriticLearningRate, costState, HandoverRoles.CostCritic);
+            _rewardOptimizer = HandoverLoad.Swap(rewardCritic, _rewardCritic, _device, _rewardOptimizer, _options.CriticLearningRate, states.RewardCritic, HandoverRoles.RewardCritic);
+            _costOptimizer = HandoverLoad.Swap(costCritic, _costCritic, _device, _costOptimizer, _options.CostCriticLearningRate, states.CostCritic, HandoverRoles.CostCritic);
         }
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
