@@ -1,3 +1,4 @@
+using Marvel.Core.Lagrange;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using static TorchSharp.torch;
@@ -29,7 +30,8 @@ internal sealed class BatchPidConstraint : IDisposable
         _options = options;
         _device = life.Device;
         Pid = life.Owns(new BatchPidLagrangian(options.PidKp, options.PidKi, options.PidKd, qCostThreshold, _device));
-        Pid.AddTo(life.Checkpoint, "pid");
+        var (integral, previousError, lambda) = Pid.StateTensors;
+        life.Checkpoint.Tensor("pid/integral", integral).Tensor("pid/previous_error", previousError).Tensor("pid/lambda", lambda);
         life.Owns(this);
     }
 

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Core.Algorithms.Shared;

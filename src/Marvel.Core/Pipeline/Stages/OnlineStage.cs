@@ -1,3 +1,4 @@
+using Marvel.Core.Lagrange;
 using System.Diagnostics;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;

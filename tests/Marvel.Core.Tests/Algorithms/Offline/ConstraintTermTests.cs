@@ -1,3 +1,4 @@
+using Marvel.Core.Lagrange;
 using Marvel.Core.Algorithms.Offline.COptiDice;
 using Marvel.Core.Algorithms.Shared;
 using static TorchSharp.torch;

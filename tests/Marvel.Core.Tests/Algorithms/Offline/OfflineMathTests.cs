@@ -1,3 +1,4 @@
+using Marvel.Core.Lagrange;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Algorithms.Shared;
 using Microsoft.Extensions.Options;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
-namespace Marvel.Core.Algorithms.Shared;
+namespace Marvel.Core.Abstractions;
 
 /// <summary>Checks shared by the options validators; each adds one error naming the property and never stops at the first.</summary>
 internal static partial class OptionChecks

@@ -1,7 +1,7 @@
 using Marvel.Core.Abstractions;
 using static TorchSharp.torch;
 
-namespace Marvel.Core.Algorithms.Shared;
+namespace Marvel.Core.Lagrange;
 
 /// <summary>
 /// The per-batch PID multiplier of BEAR-Lag and BCQ-Lag (OSRL's <c>LagrangianPIDController</c>, algorithms spec §9.3),
@@ -79,9 +79,8 @@ internal sealed class BatchPidLagrangian : IDisposable
     /// <param name="lambda">λ, 0-dim, without gradient.</param>
     internal static Tensor Penalty(Tensor costValues, double threshold, Tensor lambda) => (costValues.sub(TorchScalars.Of(threshold)) * lambda).mean();
 
-    /// <summary>Lists the controller's state (integral, previous error, λ) in its owner's checkpoint, named "<paramref name="prefix"/>/…".</summary>
-    public void AddTo(CheckpointParts parts, string prefix) =>
-        parts.Tensor(prefix + "/integral", _integral).Tensor(prefix + "/previous_error", _previousError).Tensor(prefix + "/lambda", _lambda);
+    /// <summary>The controller's state tensors (integral, previous error, λ), in the order an owner's checkpoint lists them.</summary>
+    internal (Tensor Integral, Tensor PreviousError, Tensor Lambda) StateTensors => (_integral, _previousError, _lambda);
 
     /// <summary>The state for artifacts (reads the device).</summary>
     public LagrangeControllerState GetState() => new(Kind,
