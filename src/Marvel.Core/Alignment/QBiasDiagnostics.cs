@@ -174,7 +174,7 @@ public static class QBiasDiagnostics
             using (var scope = NewDisposeScope())
             using (no_grad())
             {
-                var s = tensor(observations, new long[] { n, obsSize }, ScalarType.Float32).to(device);
+                var s = TorchInputs.Float32(observations.AsSpan(0, n * obsSize), [n, obsSize], device);
                 var a = o.DeterministicPolicy ? networks.Actor.Deterministic(s) : networks.Actor.Sample(s, noise).Action;
                 a.cpu().data<float>().CopyTo(squashed);
                 if (t == 0)

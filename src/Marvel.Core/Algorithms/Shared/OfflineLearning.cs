@@ -57,7 +57,8 @@ internal static class OfflineLearning
         int size = dataset.ObservationSize;
         var buffer = new float[episodes.Count * size];
         for (int i = 0; i < episodes.Count; i++) dataset.ObservationAt(episodes[i].Start).CopyTo(buffer.AsSpan(i * size, size));
-        return TorchSharp.torch.tensor(buffer, new long[] { episodes.Count, size }, device: device).DetachFromDisposeScope();
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return TorchInputs.Float32(buffer, [episodes.Count, size], device).DetachFromDisposeScope();   // a CPU copy for another device goes with the scope
     }
 
     /// <summary>

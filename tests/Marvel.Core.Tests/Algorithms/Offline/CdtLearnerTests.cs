@@ -136,6 +136,38 @@ public class CdtLearnerTests
     }
 
     [Test]
+    public void SameSeed_SameSampledActions_OverManyCalls()
+    {
+        // Two learners built alike act stochastically on the same observations: the actions must agree bit for bit on every call,
+        // whatever the addresses of the per-call buffers (the fault class of the InferencePolicy and TensorPolicy fixes).
+        var data = TinyDatasets.BallCircle(episodes: 3);
+        float[] Actions()
+        {
+            using var learner = new CdtLearner(TinyDatasets.Context(seed: 9), Tiny());
+            learner.Attach(data);
+            learner.Train(3);
+            var policy = (CdtPolicy)learner.Policy;
+            var all = new List<float>();
+            var action = new float[2];
+            for (int episode = 0; episode < 20; episode++)
+            {
+                policy.OnEpisodeStart(0);
+                for (int t = 0; t < 8; t++)
+                {
+                    _ = new byte[37 * (t + 1 + episode)];   // move the managed heap between calls
+                    policy.Act(data.ObservationAt(t), action, deterministic: false);
+                    all.AddRange(action);
+                    policy.Record(0, reward: 0.5, cost: t % 3 == 0 ? 1.0 : 0.0);
+                }
+            }
+            return all.ToArray();
+        }
+        var first = Actions();
+        for (int repeat = 0; repeat < 3; repeat++)
+            Actions().Should().Equal(first, "same seed, same sampled actions (repeat {0})", repeat);
+    }
+
+    [Test]
     public void Attach_EpisodeLongerThanHorizon_Throws()
     {
         using var learner = new CdtLearner(TinyDatasets.Context(), Tiny() with { EpisodeLength = 10 });

@@ -277,7 +277,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
             init[i] = _isInitial[r] ? 1 : 0;
         }
         var device = _life.Device;
-        Tensor T(float[] values, params long[] shape) => tensor(values, shape, ScalarType.Float32).to(device);
+        Tensor T(float[] values, params long[] shape) => TorchInputs.Float32(values, shape, device);
         var batch = new TransitionBatch(T(obs, n, os), T(act, n, az), T(rew, n), T(cost, n), T(next, n, os), T(term, n), T(trunc, n));
         return (batch, T(init, n));
     }
@@ -300,7 +300,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
             double m = mean[j] / rows;
             std[j] = (float)Math.Sqrt(Math.Max(0, square[j] / rows - m * m));
         }
-        var result = tensor(std, new long[] { width }, ScalarType.Float32);
+        var result = TorchInputs.Float32(std, [width], CPU);
         if (device.type == TorchSharp.DeviceType.CPU) return result;
         var moved = result.to(device);
         result.Dispose();

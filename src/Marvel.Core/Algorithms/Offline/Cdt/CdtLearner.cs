@@ -225,9 +225,9 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         }
         var device = _life.Device;
         return new CdtWindows(
-            tensor(states, new long[] { n, l, os }).to(device), tensor(actions, new long[] { n, l, az }).to(device),
-            tensor(rtg, new long[] { n, l }).to(device), tensor(ctg, new long[] { n, l }).to(device),
-            tensor(time, new long[] { n, l }).to(device), tensor(labels, new long[] { n, l }).to(device), tensor(mask, new long[] { n, l }).to(device));
+            TorchInputs.Float32(states, [n, l, os], device), TorchInputs.Float32(actions, [n, l, az], device),
+            TorchInputs.Float32(rtg, [n, l], device), TorchInputs.Float32(ctg, [n, l], device),
+            TorchInputs.Int64(time, [n, l], device), TorchInputs.Int64(labels, [n, l], device), TorchInputs.Float32(mask, [n, l], device));
     }
 
     private int PickEpisode(double u)

@@ -90,9 +90,9 @@ public sealed class CdtPolicy : IPolicy
             {
                 var device = _learner.Device;
                 var (mean, logStd, _) = model.Predict(
-                    tensor(states, new long[] { 1, n, os }).to(device), tensor(acts, new long[] { 1, n, az }).to(device),
-                    tensor(rtg, new long[] { 1, n }).to(device), tensor(ctg, new long[] { 1, n }).to(device),
-                    tensor(time, new long[] { 1, n }).to(device), ones(1, n, device: device));
+                    TorchInputs.Float32(states, [1, n, os], device), TorchInputs.Float32(acts, [1, n, az], device),
+                    TorchInputs.Float32(rtg, [1, n], device), TorchInputs.Float32(ctg, [1, n], device),
+                    TorchInputs.Int64(time, [1, n], device), ones(1, n, device: device));
                 var last = mean.select(1, n - 1);
                 if (!deterministic) last = last.add(logStd.select(1, n - 1).exp() * randn(last.shape, device: last.device, generator: _learner.PolicyNoise), TorchScalars.One);
                 last.clamp(TorchScalars.Of(-_learner.MaxAction), TorchScalars.Of(_learner.MaxAction)).to_type(ScalarType.Float32).cpu().data<float>().CopyTo(action);

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using System.Globalization;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.Loop;
@@ -117,8 +118,8 @@ public sealed partial class SacLagLearner
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
-            var s = tensor(observations, [rows, _observationSize], ScalarType.Float32).to(_device);
-            var a = tensor(actions, [rows, _actionSize], ScalarType.Float32).to(_device);
+            var s = TorchInputs.Float32(observations.AsSpan(0, rows * _observationSize), [rows, _observationSize], _device);
+            var a = TorchInputs.Float32(actions.AsSpan(0, rows * _actionSize), [rows, _actionSize], _device);
             (rewardMean, rewardOutside) = Summarize(_rewardCritic.Min(s, a).cpu().data<float>().ToArray(), rewardLow, rewardHigh);
             (costMean, costOutside) = Summarize(_costCritic.Mean(s, a).cpu().data<float>().ToArray(), costLow, costHigh);
         }
