@@ -38,6 +38,7 @@ public static class MarvelApp
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(context);
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CliTasks.RegisterDefaults();
         var root = BuildRoot(context);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -1,5 +1,6 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Environments;
+using Marvel.Environments.MuJoCo.Policies;
 using Marvel.Environments.MuJoCo.Tasks;
 
 namespace Marvel.Environments.MuJoCo;
@@ -33,7 +34,31 @@ public static class BulletAntTasks
         throw new KeyNotFoundException($"Unknown Bullet-Safety-Gym ant task '{id}'. Known: {string.Join(", ", Ids.Concat(DsrlIds))}.");
     }
 
-    /// <summary>Registers AntCircle and AntRun under both names in <paramref name="registry"/>.</summary>
+    /// <summary>
+    /// The scripted cost sweep of task <paramref name="id"/> (short id) from which <c>DatasetCollector.GenerateBuiltIn</c> builds
+    /// its dataset: the ant gait of <see cref="ScriptedGaitPolicy.BulletAnt"/> with its stride (amplitude scale) rising from 0.2
+    /// to 2.5 and its pace from 0.9 to 1.25 with the aggressiveness f, under Gaussian action noise σ = 0.3. A short stride
+    /// shuffles in place at no cost; the base stride walks at about the speed limit; the long strides lurch past 1.5 m/s and
+    /// off the |y| ≤ 2 lane (AntRun) or past |x| = 6 (AntCircle), so the episode costs span 0 to over 100.
+    /// docs/environments-mujoco.md lists the ranges.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">Not AntCircle or AntRun.</exception>
+    public static ScriptedSweep ScriptedSweep(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        bool circle = id switch
+        {
+            "AntCircle" => true,
+            "AntRun" => false,
+            _ => throw new KeyNotFoundException($"No scripted sweep for '{id}'. Known: {string.Join(", ", Ids)}."),
+        };
+        return new ScriptedSweep(f => ScriptedGaitPolicy.BulletAnt(pace: 0.9 + 0.35 * f, stride: 0.2 + 2.3 * f, circle: circle));
+    }
+
+    /// <summary>
+    /// Registers AntCircle and AntRun under both names in <paramref name="registry"/>, with their scripted sweeps
+    /// (<see cref="ScriptedSweep"/>), so <c>DatasetCollector.GenerateBuiltIn</c> can build their datasets.
+    /// </summary>
     /// <param name="registry">The registry, e.g. <see cref="EnvironmentRegistry.Default"/>.</param>
     /// <param name="replace">Replace registrations of the same names instead of failing.</param>
     /// <returns>The registry, for chaining.</returns>
@@ -48,6 +73,7 @@ public static class BulletAntTasks
     {
         ArgumentNullException.ThrowIfNull(registry);
         foreach (var (name, create) in AllNames()) registry.Register(name, create, replace);
+        foreach (var id in Ids) registry.RegisterScriptedSweep(id, ScriptedSweep(id), replace);
         return registry;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Scoring;
 using Marvel.Core.Environments;
 using Marvel.Core.Hosting;
@@ -15,12 +16,24 @@ internal static class EnvironmentCommands
         var command = CommandKit.Make("envs", "List the registered tasks with their observation and action spaces, horizon and score reference.", "marvel envs");
         command.SetAction(parse =>
         {
-            using var provider = new ServiceCollection().AddMarvel().Services.BuildServiceProvider();
+            using var provider = CliTasks.BuildProvider();
             var components = provider.GetRequiredService<IMarvelComponents>();
             var table = new Table().AddColumns("task", "observation", "action", "action bounds", "max episode steps", "DSRL id", "score reference");
             foreach (var name in components.Names(MarvelComponentKind.Environment))
             {
-                using var env = components.CreateEnvironment(name);
+                IEnvironment env;
+                try
+                {
+                    env = components.CreateEnvironment(name);
+                }
+                catch (Exception e) when (e is DllNotFoundException or NotSupportedException)
+                {
+                    // A MuJoCo task on a machine without MuJoCo 2.2.2: listed, with why it cannot run.
+                    CommandKit.Row(table, name, "-", "-", "-", "-", "-",
+                        $"unavailable: {(e is DllNotFoundException ? "native library not found" : "wrong native library version")} (marvel check-env {name} says more)");
+                    continue;
+                }
+                using var _ = env;
                 var a = env.ActionSpace;
                 string bounds = a.Dimension == 0 ? "" : $"[{a.Low.ToArray().Min()}, {a.High.ToArray().Max()}]";
                 CommandKit.Row(table, (name), env.ObservationSpace.Dimension.ToString(), a.Dimension.ToString(), bounds,
@@ -44,7 +57,7 @@ internal static class EnvironmentCommands
         command.Add(steps);
         command.SetAction(parse =>
         {
-            using var provider = new ServiceCollection().AddMarvel().Services.BuildServiceProvider();
+            using var provider = CliTasks.BuildProvider();
             var components = provider.GetRequiredService<IMarvelComponents>();
             string name = parse.GetValue(task)!;
             if (!components.Names(MarvelComponentKind.Environment).Contains(name, StringComparer.Ordinal))

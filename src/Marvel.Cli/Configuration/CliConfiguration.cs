@@ -84,7 +84,7 @@ public sealed class CliConfiguration : IDisposable
         var services = new ServiceCollection();
         var warnings = new Running.CliWarningLog();
         services.AddLogging(b => b.ClearProviders().AddProvider(warnings));
-        services.AddMarvel(root);
+        services.AddMarvel(root).AddCliTasks();
         var provider = services.BuildServiceProvider();
         try
         {

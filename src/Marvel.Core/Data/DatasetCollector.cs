@@ -98,7 +98,8 @@ public static class DatasetCollector
     /// tenth of the episodes (at least one when there are more than ten) take uniformly random actions, for action coverage.
     /// </summary>
     /// <param name="taskId">"BallCircle", "BallRun", "CarCircle", "CarRun", "DroneCircle" or "DroneRun" (Drone levels: circles of radius
-    /// 4.5–7.5 m at 2–4.5 m/s, lines at 0.6–3.6 m/s, flown by <see cref="ScriptedDronePolicy"/>).</param>
+    /// 4.5–7.5 m at 2–4.5 m/s, lines at 0.6–3.6 m/s, flown by <see cref="ScriptedDronePolicy"/>), or a task for which
+    /// <paramref name="registry"/> holds a <see cref="ScriptedSweep"/> (its controllers and noise replace the built-in ones).</param>
     /// <param name="episodes">Total complete episodes (≥ 10).</param>
     /// <param name="seed">Seed of environments, noise and mixtures.</param>
     /// <param name="environments">Environments stepped together.</param>
@@ -116,8 +117,12 @@ public static class DatasetCollector
         bool circle = id.EndsWith("Circle", StringComparison.Ordinal);
         bool car = id.StartsWith("Car", StringComparison.Ordinal);
         bool drone = id.StartsWith("Drone", StringComparison.Ordinal);
-        if (!circle && !id.EndsWith("Run", StringComparison.Ordinal))
-            throw new ArgumentException($"Built-in generation supports {SupportedTasks}, not '{taskId}'. Use Collect with your own policies.", nameof(taskId));
+        // A task from elsewhere (an environments package) brings its own controllers; the built-in ones are known by id.
+        bool registered = registry.TryGetScriptedSweep(taskId, out var sweep) || registry.TryGetScriptedSweep(id, out sweep);
+        bool known = EnvironmentRegistry.BuiltIns.Any(b => b.Id == id);
+        if (!registered && !known)
+            throw new ArgumentException($"Built-in generation supports {SupportedTasks} and tasks registered with a scripted sweep " +
+                $"(EnvironmentRegistry.RegisterScriptedSweep), not '{taskId}'. Use Collect with your own policies.", nameof(taskId));
         // About a tenth random-action episodes (action coverage for the critics of offline RL and value alignment); the rest
         // over the levels, skewed toward the costly end.
         int randomEpisodes = episodes > levels ? Math.Max(1, episodes / 10) : 0;
@@ -126,14 +131,16 @@ public static class DatasetCollector
         for (int level = 0; level < levels; level++)
         {
             double f = level / (double)(levels - 1);
-            IPolicy scripted = drone
+            IPolicy scripted = sweep is not null
+                ? sweep.PolicyAt(f)
+                : drone
                 ? circle
                     ? ScriptedDronePolicy.Circle(radius: 4.5 + 3.0 * f, speed: 2.0 + 2.5 * f)
                     : ScriptedDronePolicy.Line(speed: 0.6 + 3.0 * f)
                 : circle
                     ? ScriptedTaskPolicy.Circle(id, targetRadius: 4.5 + 4.0 * f, targetSpeed: car ? 1.5 + 3.0 * f : 3.5 + 1.0 * f)
                     : ScriptedTaskPolicy.Run(id, targetSpeed: car ? 0.8 + 3.0 * f : 1.2 + 3.0 * f);
-            var noisy = new NoisyPolicy(scripted, 0.3, Abstractions.Seeding.SeedStreams.Derive(seed, "noise/" + level));
+            var noisy = new NoisyPolicy(scripted, sweep?.NoiseStandardDeviation ?? 0.3, Abstractions.Seeding.SeedStreams.Derive(seed, "noise/" + level));
             plan.Add(new CollectionStage(noisy, counts[level]));
         }
         if (randomEpisodes > 0)

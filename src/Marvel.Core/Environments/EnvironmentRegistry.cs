@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Marvel.Core.Abstractions;
 using Marvel.Core.Environments.Tasks;
 
@@ -11,6 +12,7 @@ namespace Marvel.Core.Environments;
 public sealed class EnvironmentRegistry
 {
     private readonly ConcurrentDictionary<string, Func<IEnvironment>> _factories = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ScriptedSweep> _sweeps = new(StringComparer.Ordinal);
 
     /// <summary>The built-in tasks by short id; their DSRL ids are <c>Offline{id}-v0</c>. Declared before <see cref="Default"/>, which reads it.</summary>
     internal static readonly (string Id, Func<IEnvironment> Create)[] BuiltIns =
@@ -53,6 +55,34 @@ public sealed class EnvironmentRegistry
         if (replace) _factories[id] = factory;
         else if (!_factories.TryAdd(id, factory))
             throw new ArgumentException($"An environment with id '{id}' is already registered. Pass replace: true to override it.", nameof(id));
+    }
+
+    /// <summary>
+    /// Registers the scripted cost sweep from which <c>DatasetCollector.GenerateBuiltIn</c> builds a dataset for task
+    /// <paramref name="id"/>, a task it has no controllers of its own for. <c>GenerateBuiltIn</c> looks the sweep up under the id it
+    /// is given and then under the task's <see cref="EnvironmentSpec.Id"/>, so registering the short id covers the task's other names.
+    /// </summary>
+    /// <param name="id">The task id; case-sensitive.</param>
+    /// <param name="sweep">The controllers per aggressiveness level.</param>
+    /// <param name="replace">Replace an existing sweep instead of failing.</param>
+    /// <exception cref="ArgumentException">A sweep for the id is registered and <paramref name="replace"/> is false, or its noise is negative or not finite.</exception>
+    public void RegisterScriptedSweep(string id, ScriptedSweep sweep, bool replace = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentNullException.ThrowIfNull(sweep);
+        ArgumentNullException.ThrowIfNull(sweep.PolicyAt, nameof(sweep));
+        if (!(sweep.NoiseStandardDeviation >= 0) || !double.IsFinite(sweep.NoiseStandardDeviation))
+            throw new ArgumentException($"The scripted sweep of '{id}' has noise σ = {sweep.NoiseStandardDeviation}; it must be finite and >= 0.", nameof(sweep));
+        if (replace) _sweeps[id] = sweep;
+        else if (!_sweeps.TryAdd(id, sweep))
+            throw new ArgumentException($"A scripted sweep for '{id}' is already registered. Pass replace: true to override it.", nameof(id));
+    }
+
+    /// <summary>The scripted cost sweep registered for <paramref name="id"/>, if any (see <see cref="RegisterScriptedSweep"/>).</summary>
+    public bool TryGetScriptedSweep(string id, [NotNullWhen(true)] out ScriptedSweep? sweep)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return _sweeps.TryGetValue(id, out sweep);
     }
 
     /// <summary>Creates a fresh instance of task <paramref name="id"/>.</summary>

@@ -21,14 +21,19 @@ public sealed class ScriptedGaitPolicy : IPolicy
 {
     private readonly Gait _gait;
     private readonly double _controlTimeStep;
+    private readonly Steering? _steering;
     private int[] _steps = new int[1];
 
-    private ScriptedGaitPolicy(Gait gait, int observationSize, double controlTimeStep)
+    private ScriptedGaitPolicy(Gait gait, int observationSize, double controlTimeStep, Steering? steering = null)
     {
         _gait = gait;
         ObservationSize = observationSize;
         _controlTimeStep = controlTimeStep;
+        _steering = steering;
     }
+
+    /// <summary>The turn command in [−1, 1] for one observation (positive: turn left, counter-clockwise).</summary>
+    private delegate double Steering(ReadOnlySpan<float> observation);
 
     /// <summary>The gait of task <paramref name="taskId"/> (short id, Safety-Gymnasium name, or DSRL id of AntCircle and AntRun).</summary>
     /// <exception cref="KeyNotFoundException">Not one of the five velocity tasks or the two Bullet-Safety-Gym ant tasks.</exception>
@@ -62,15 +67,69 @@ public sealed class ScriptedGaitPolicy : IPolicy
     }
 
     /// <summary>
+    /// AntRun's gait (<see cref="For"/>) at another pace and stride, optionally curving: the oscillators run at <paramref name="pace"/> ×
+    /// the base frequency with <paramref name="stride"/> × the base amplitudes, and the hip swings of the left legs (1, 3) are scaled by 1 + <paramref name="turn"/> and those of the right
+    /// legs (2, 4) by 1 − <paramref name="turn"/>, which yaws the ant while it walks.
+    /// </summary>
+    /// <param name="pace">Frequency scale, in (0, 3]; 1 is the gait of <see cref="For"/>.</param>
+    /// <param name="stride">Scale of every oscillator amplitude, in [0, 4]; 1 is the gait of <see cref="For"/>, 0 only holds the posture.</param>
+    /// <param name="turn">Left–right hip-swing asymmetry in [−1, 1]; 0 walks straight.</param>
+    /// <param name="circle">For AntCircle's observation (34 values, dt 0.1 s) instead of AntRun's (33, dt 1/30 s).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pace"/> or <paramref name="turn"/> is out of range.</exception>
+    public static ScriptedGaitPolicy BulletAnt(double pace = 1.0, double stride = 1.0, double turn = 0.0, bool circle = false)
+    {
+        if (!(pace > 0 && pace <= 3)) throw new ArgumentOutOfRangeException(nameof(pace), pace, "The pace must be in (0, 3].");
+        if (!(stride >= 0 && stride <= 4)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be in [0, 4].");
+        if (!(turn >= -1 && turn <= 1)) throw new ArgumentOutOfRangeException(nameof(turn), turn, "The turn must be in [-1, 1].");
+        return new(BulletAntGait(pace, stride), circle ? 34 : 33, circle ? 0.1 : 1.0 / 30, turn == 0 ? null : _ => turn);
+    }
+
+    /// <summary>
+    /// A steered AntCircle gait: the gait of <see cref="BulletAnt"/> at <paramref name="pace"/> whose turn command follows the
+    /// clockwise circle of <paramref name="radius"/> about the origin. The heading it aims for is the clockwise tangent at the
+    /// ant's position, turned inward by atan(<paramref name="radius"/> error) when the ant is outside the circle (outward when
+    /// inside); the turn is the heading error (torso yaw from the observation's quaternion) times a gain, clipped to ±1.
+    /// It does not yet hold a circle: the hip asymmetry barely yaws this gait (docs/environments-mujoco.md, "Steering AntCircle").
+    /// </summary>
+    /// <param name="radius">Radius of the circle to follow (m), in [1, 20]; AntCircle rewards radius 7 most.</param>
+    /// <param name="pace">Frequency scale, in (0, 3].</param>
+    /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
+    public static ScriptedGaitPolicy BulletAntCircle(double radius = 7.0, double pace = 1.0)
+    {
+        if (!(radius >= 1 && radius <= 20)) throw new ArgumentOutOfRangeException(nameof(radius), radius, "The radius must be in [1, 20] m.");
+        if (!(pace > 0 && pace <= 3)) throw new ArgumentOutOfRangeException(nameof(pace), pace, "The pace must be in (0, 3].");
+        return new(BulletAntGait(pace), 34, 0.1, o => CircleTurn(o, radius));
+    }
+
+    /// <summary>Steering gains of <see cref="BulletAntCircle"/>: heading-error gain and radial-error gain (rad per m).</summary>
+    private const double SteeringGain = 1.5, RadialGain = 0.5;
+
+    private static double CircleTurn(ReadOnlySpan<float> o, double radius)
+    {
+        double x = 10.0 * o[0], y = 10.0 * o[1];
+        double r = Math.Sqrt(x * x + y * y);
+        if (r < 1e-6) return 0;
+        // Clockwise tangent (y, −x)/r; turning it toward the centre is a clockwise (negative) rotation.
+        double tangent = Math.Atan2(-x, y);
+        double desired = tangent - Math.Atan(RadialGain * (r - radius));
+        // Yaw of the torso from its quaternion (x, y, z, w).
+        double qx = o[6], qy = o[7], qz = o[8], qw = o[9];
+        double yaw = Math.Atan2(2 * (qw * qz + qx * qy), 1 - 2 * (qy * qy + qz * qz));
+        double error = Math.IEEERemainder(desired - yaw, 2 * Math.PI);
+        return Math.Clamp(SteeringGain * error, -1.0, 1.0);
+    }
+
+    /// <summary>
     /// The Bullet-Safety-Gym ant's gait (AntRun, AntCircle): a PD posture on every joint (targets in observation units, 0.5 ×
     /// the normalised angle: hips straight, ankles at ±0.256, i.e. 83° flexed) with kp 1.788, kd 0.830 and sine offsets at
     /// 0.993 Hz, the legs a quarter period apart (hip swing 0.393 in the directions −, +, +, + for legs 1–4; ankle lift 0.104,
     /// 2.297 rad after its hip). Found by a random search over these 12 numbers for AntRun's mean return on four reset seeds.
     /// </summary>
-    private static Gait BulletAntGait() => new(0.993, [-0.703, 0.186, 0.703, -0.186, 0.703, -0.186, 0.703, 0.186],
+    private static Gait BulletAntGait(double pace = 1.0, double stride = 1.0) => new(0.993 * pace,
+        [-0.703 * stride, 0.186 * stride, 0.703 * stride, -0.186 * stride, 0.703 * stride, -0.186 * stride, 0.703 * stride, 0.186 * stride],
         [0.0, 2.297, -1.5708, 0.7262, -3.1416, -0.8446, -4.7124, -2.4154],
         1.788, 0.830, [0, 0.256, 0, -0.256, 0, -0.256, 0, 0.256], new double[8], new double[8],
-        PitchIndex: 0, JointIndex: 13, PitchRateIndex: 0, JointRateIndex: 14) { JointStride = 2 };
+        PitchIndex: 0, JointIndex: 13, PitchRateIndex: 0, JointRateIndex: 14) { JointStride = 2, TurnSign = [1, 0, -1, 0, 1, 0, -1, 0] };
 
     /// <inheritdoc />
     public int ObservationSize { get; }
@@ -96,9 +155,11 @@ public sealed class ScriptedGaitPolicy : IPolicy
         {
             var o = observations.Slice(row * ObservationSize, ObservationSize);
             double phase = 2 * Math.PI * g.Frequency * _steps[row] * _controlTimeStep;
+            double turn = _steering is null ? 0 : _steering(o);
             for (int i = 0; i < ActionSize; i++)
             {
-                double a = g.Amplitude[i] * Math.Sin(phase + g.Phase[i]);
+                double amplitude = g.TurnSign is null ? g.Amplitude[i] : g.Amplitude[i] * (1 + g.TurnSign[i] * turn);
+                double a = amplitude * Math.Sin(phase + g.Phase[i]);
                 if (g.Kp != 0)
                 {
                     a += g.Kp * (g.Target[i] - o[g.JointIndex + g.JointStride * i]) - g.Kd * o[g.JointRateIndex + g.JointStride * i]
@@ -120,6 +181,9 @@ public sealed class ScriptedGaitPolicy : IPolicy
     {
         /// <summary>Observation distance between consecutive joints' angles (and rates): 1 when angles and rates are blocks, 2 when interleaved.</summary>
         public int JointStride { get; init; } = 1;
+
+        /// <summary>Per actuator, how a turn command t scales its amplitude: by 1 + TurnSign·t (null: the gait does not steer).</summary>
+        public double[]? TurnSign { get; init; }
 
         public static Gait OpenLoop(double frequency, double[] amplitude, double[] phase) =>
             new(frequency, amplitude, phase, 0, 0, [], [], [], 0, 0, 0, 0);

@@ -97,4 +97,63 @@ public class DatasetCollectorTests
         result.MeanCost.Should().BeGreaterThan(20, "4 m/s exceeds the 2.5 m/s limit");
         result.IsSafe.Should().BeFalse();
     }
+
+    [Test]
+    public void GenerateBuiltIn_TaskWithRegisteredSweep_UsesItsControllersPerLevel_AndIsSeeded()
+    {
+        // A task the collector does not know by name, with its own controllers: the ball's run controller at a speed set by the level.
+        var levels = new List<double>();
+        var registry = new EnvironmentRegistry();
+        registry.Register("MyRun", () => new BallRun());
+        registry.RegisterScriptedSweep("BallRun", new ScriptedSweep(f =>
+        {
+            levels.Add(f);
+            return ScriptedTaskPolicy.Run("BallRun", targetSpeed: 0.5 + 3.5 * f);
+        }, NoiseStandardDeviation: 0.1));
+
+        var data = DatasetCollector.GenerateBuiltIn("MyRun", episodes: 20, seed: 3, environments: 2, registry: registry);
+        var again = DatasetCollector.GenerateBuiltIn("MyRun", episodes: 20, seed: 3, environments: 2, registry: registry);
+
+        levels.Should().HaveCount(20, "ten levels per call, looked up under the task's own id (BallRun)");
+        levels.Take(10).Should().Equal(Enumerable.Range(0, 10).Select(l => l / 9.0));
+        data.Episodes.Should().HaveCount(20);
+        data.Fingerprint().Should().Be(again.Fingerprint(), "one seed drives the whole dataset");
+        data.Episodes.Min(e => e.Cost).Should().BeLessThan(data.Episodes.Max(e => e.Cost));
+    }
+
+    [Test]
+    public void GenerateBuiltIn_UnknownTaskWithoutSweep_ThrowsNamingTheExtensionPoint()
+    {
+        var renamed = new EnvironmentRegistry();
+        renamed.Register("Elsewhere", () => new RenamedTask());
+        FluentActions.Invoking(() => DatasetCollector.GenerateBuiltIn("Elsewhere", episodes: 10, registry: renamed))
+            .Should().Throw<ArgumentException>().WithMessage("*RegisterScriptedSweep*Elsewhere*");
+    }
+
+    [Test]
+    public void RegisterScriptedSweep_Twice_ThrowsUnlessReplace_AndRejectsBadNoise()
+    {
+        var registry = new EnvironmentRegistry();
+        var sweep = new ScriptedSweep(_ => new RandomPolicy(5, Marvel.Core.Abstractions.Spaces.BoxSpace.Uniform(2, -1f, 1f), 0));
+        registry.RegisterScriptedSweep("X", sweep);
+        registry.Invoking(r => r.RegisterScriptedSweep("X", sweep)).Should().Throw<ArgumentException>().WithMessage("*already registered*");
+        registry.Invoking(r => r.RegisterScriptedSweep("X", sweep, replace: true)).Should().NotThrow();
+        registry.Invoking(r => r.RegisterScriptedSweep("Y", sweep with { NoiseStandardDeviation = double.NaN })).Should().Throw<ArgumentException>().WithMessage("*noise*");
+        registry.TryGetScriptedSweep("X", out var found).Should().BeTrue();
+        found.Should().BeSameAs(sweep);
+        registry.TryGetScriptedSweep("Z", out _).Should().BeFalse();
+    }
+
+    /// <summary>A ball task under an id the collector has no controllers for.</summary>
+    private sealed class RenamedTask : IEnvironment
+    {
+        private readonly BallRun _inner = new();
+        public EnvironmentSpec Spec { get; } = new("ElsewhereRun", 200, 0.05);
+        public Marvel.Core.Abstractions.Spaces.BoxSpace ObservationSpace => _inner.ObservationSpace;
+        public Marvel.Core.Abstractions.Spaces.BoxSpace ActionSpace => _inner.ActionSpace;
+        public void Reset(ulong seed, Span<float> observation) => _inner.Reset(seed, observation);
+        public void Reset(Span<float> observation) => _inner.Reset(observation);
+        public StepResult Step(ReadOnlySpan<float> action, Span<float> observation) => _inner.Step(action, observation);
+        public void Dispose() => _inner.Dispose();
+    }
 }
