@@ -7,7 +7,9 @@
 # Round 2 (experiments/safe-finetuning.json and -probes.json: the variants that chose the recipe; report in
 # docs/results/safe-finetuning-round2/) and the ablations (experiments/safe-finetuning-ablations.json) run with --round2 / --ablations;
 # --kappa adds the generalization to kappa = 10 and 40 (safe-finetuning-kappa-offline.json, then safe-finetuning-kappa.json), --probes
-# the violation probe of round 4 (safe-finetuning-probe-setpoint.json).
+# the violation probe of round 4 (safe-finetuning-probe-setpoint.json and its scratch twin, safe-finetuning-v4-scratch3.json; the
+# round-4 report is `marvel report` over those runs, the round-3 Default and Scratch-SACLag runs and the starts, seeds 0-2, into
+# docs/results/safe-finetuning-round4-probe/).
 # Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--ablations] [--kappa] [--probes]   (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
@@ -22,7 +24,7 @@ for flag in "${@:2}"; do
     --round2) sweeps+=(safe-finetuning safe-finetuning-probes) ;;
     --ablations) sweeps+=(safe-finetuning-ablations) ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa) ;;
-    --probes) sweeps+=(safe-finetuning-probe-setpoint) ;;
+    --probes) sweeps+=(safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
   esac
 done
 for sweep in "${sweeps[@]}"; do
