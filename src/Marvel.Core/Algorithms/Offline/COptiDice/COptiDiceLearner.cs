@@ -103,8 +103,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     /// <summary>Episode length T used for the threshold.</summary>
     public int EpisodeLength { get; }
 
-    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
-    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
+    /// <summary>The run's cost budget (or the options' CostLimit on its own) over <see cref="EpisodeLength"/>: the source of the thresholds.</summary>
     public CostBudget Budget { get; }
 
     /// <summary>q_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T): the discounted cost value of spending κ evenly over T steps.</summary>
