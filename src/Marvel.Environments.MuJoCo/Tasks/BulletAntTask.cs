@@ -1,6 +1,7 @@
 using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Spaces;
+using Marvel.Core.Environments;
 using Marvel.Core.Environments.Tasks;
 using Marvel.Environments.MuJoCo.Native;
 
@@ -227,27 +228,13 @@ public abstract unsafe class BulletAntTask : IEnvironment, IStateSettable, IChec
     public void SetState(ReadOnlySpan<float> observation, int elapsedSteps, Span<float> resultingObservation)
     {
         ThrowIfDisposed();
-        if (observation.Length != ObservationSpace.Dimension)
-            throw new ArgumentException($"{Spec.Id}.SetState: the observation has {observation.Length} values; it needs {ObservationSpace.Dimension}.", nameof(observation));
+        SetStateChecks.RequireState(Spec, ObservationSpace.Dimension, observation, elapsedSteps);
         CheckObservationBuffer(resultingObservation);
-        for (int i = 0; i < observation.Length; i++)
-            if (!float.IsFinite(observation[i]))
-                throw new ArgumentException($"{Spec.Id}.SetState: observation[{i}] is {observation[i]}; a state must be finite.", nameof(observation));
-        if (elapsedSteps < 0 || elapsedSteps >= Spec.MaxEpisodeSteps)
-            throw new ArgumentOutOfRangeException(nameof(elapsedSteps), elapsedSteps, $"{Spec.Id}.SetState: elapsed steps must be in [0, {Spec.MaxEpisodeSteps}).");
         double x = 10.0 * observation[0], y = 10.0 * observation[1];
         if (_isCircle)
-        {
-            double expected = BulletSafetyRules.CircleObservation(x, y);
-            if (Math.Abs(observation[33] - expected) > 1e-4 * (1 + Math.Abs(expected)))
-                throw new ArgumentException($"{Spec.Id}.SetState: observation[33] = {observation[33]} should be (‖p‖ − 7)/10 = {expected:G6} for the position " +
-                    $"({x:G6}, {y:G6}) in observation[0..1]; this is not an observation of {Spec.Id}.", nameof(observation));
-        }
+            SetStateChecks.RequireCircleDistance(Spec, observation, 33, x, y, BulletSafetyRules.CircleObservation(x, y));
         double qx = observation[6], qy = observation[7], qz = observation[8], qw = observation[9];
-        double norm = Math.Sqrt(qx * qx + qy * qy + qz * qz + qw * qw);
-        if (Math.Abs(norm - 1) > 1e-3)
-            throw new ArgumentException($"{Spec.Id}.SetState: observation[6..9] should be a unit quaternion (x, y, z, w) but its norm is {norm:G6}; " +
-                $"this is not an observation of {Spec.Id}.", nameof(observation));
+        double norm = SetStateChecks.RequireUnitQuaternion(Spec, observation, 6);
         for (int k = 0; k < Joints; k++)
         {
             double scaled = observation[13 + 2 * k];

@@ -156,27 +156,13 @@ public abstract class DroneTask : IEnvironment, IStateSettable, ICheckpointableE
     /// <inheritdoc cref="IStateSettable.SetState"/>
     public void SetState(ReadOnlySpan<float> observation, int elapsedSteps, Span<float> resultingObservation)
     {
-        if (observation.Length != ObservationSpace.Dimension)
-            throw new ArgumentException($"{Spec.Id}.SetState: the observation has {observation.Length} values; it needs {ObservationSpace.Dimension}.", nameof(observation));
+        SetStateChecks.RequireState(Spec, ObservationSpace.Dimension, observation, elapsedSteps);
         CheckObservationBuffer(resultingObservation);
-        for (int i = 0; i < observation.Length; i++)
-            if (!float.IsFinite(observation[i]))
-                throw new ArgumentException($"{Spec.Id}.SetState: observation[{i}] is {observation[i]}; a state must be finite.", nameof(observation));
-        if (elapsedSteps < 0 || elapsedSteps >= Spec.MaxEpisodeSteps)
-            throw new ArgumentOutOfRangeException(nameof(elapsedSteps), elapsedSteps, $"{Spec.Id}.SetState: elapsed steps must be in [0, {Spec.MaxEpisodeSteps}).");
         double x = 10.0 * observation[0], y = 10.0 * observation[1];
         if (_isCircle)
-        {
-            double expected = BulletSafetyRules.CircleObservation(x, y);
-            if (Math.Abs(observation[17] - expected) > 1e-4 * (1 + Math.Abs(expected)))
-                throw new ArgumentException($"{Spec.Id}.SetState: observation[17] = {observation[17]} should be (‖p‖ − 7)/10 = {expected:G6} for the position " +
-                    $"({x:G6}, {y:G6}) in observation[0..1]; this is not an observation of {Spec.Id}.", nameof(observation));
-        }
+            SetStateChecks.RequireCircleDistance(Spec, observation, 17, x, y, BulletSafetyRules.CircleObservation(x, y));
         double qx = observation[6], qy = observation[7], qz = observation[8], qw = observation[9];
-        double norm = Math.Sqrt(qx * qx + qy * qy + qz * qz + qw * qw);
-        if (Math.Abs(norm - 1) > 1e-3)
-            throw new ArgumentException($"{Spec.Id}.SetState: observation[6..9] should be a unit quaternion (x, y, z, w) but its norm is {norm:G6}; " +
-                $"this is not an observation of {Spec.Id}.", nameof(observation));
+        double norm = SetStateChecks.RequireUnitQuaternion(Spec, observation, 6);
         _drone.X = x; _drone.Y = y; _drone.Z = 10.0 * observation[2];
         _drone.Vx = 5.0 * observation[3]; _drone.Vy = 5.0 * observation[4]; _drone.Vz = 5.0 * observation[5];
         _drone.Qx = qx / norm; _drone.Qy = qy / norm; _drone.Qz = qz / norm; _drone.Qw = qw / norm;

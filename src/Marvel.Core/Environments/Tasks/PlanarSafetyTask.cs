@@ -156,22 +156,11 @@ public abstract class PlanarSafetyTask : IEnvironment, IStateSettable, ICheckpoi
     /// <inheritdoc cref="IStateSettable.SetState"/>
     public void SetState(ReadOnlySpan<float> observation, int elapsedSteps, Span<float> resultingObservation)
     {
-        if (observation.Length != ObservationSpace.Dimension)
-            throw new ArgumentException($"{Spec.Id}.SetState: the observation has {observation.Length} values; it needs {ObservationSpace.Dimension}.", nameof(observation));
+        SetStateChecks.RequireState(Spec, ObservationSpace.Dimension, observation, elapsedSteps);
         CheckObservationBuffer(resultingObservation);
-        for (int i = 0; i < observation.Length; i++)
-            if (!float.IsFinite(observation[i]))
-                throw new ArgumentException($"{Spec.Id}.SetState: observation[{i}] is {observation[i]}; a state must be finite.", nameof(observation));
-        if (elapsedSteps < 0 || elapsedSteps >= Spec.MaxEpisodeSteps)
-            throw new ArgumentOutOfRangeException(nameof(elapsedSteps), elapsedSteps, $"{Spec.Id}.SetState: elapsed steps must be in [0, {Spec.MaxEpisodeSteps}).");
         double x = 10.0 * observation[0], y = 10.0 * observation[1];
         if (_isCircle)
-        {
-            double expected = (Math.Sqrt(x * x + y * y) - CircleRadius) / 10.0;
-            if (Math.Abs(observation[7] - expected) > 1e-4 * (1 + Math.Abs(expected)))
-                throw new ArgumentException($"{Spec.Id}.SetState: observation[7] = {observation[7]} should be (‖p‖ − 7)/10 = {expected:G6} for the position " +
-                    $"({x:G6}, {y:G6}) in observation[0..1]; this is not an observation of {Spec.Id}.", nameof(observation));
-        }
+            SetStateChecks.RequireCircleDistance(Spec, observation, 7, x, y, (Math.Sqrt(x * x + y * y) - CircleRadius) / 10.0);
         if (_isBall)
         {
             _ball.X = x; _ball.Y = y;
