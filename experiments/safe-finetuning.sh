@@ -23,7 +23,7 @@ for flag in "${@:2}"; do
   case "$flag" in
     --round2) sweeps+=(safe-finetuning safe-finetuning-probes) ;;
     --ablations) sweeps+=(safe-finetuning-ablations) ;;
-    --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa) ;;
+    --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
   esac
 done
@@ -32,3 +32,9 @@ for sweep in "${sweeps[@]}"; do
 done
 "${marvel[@]}" report runs/safe-finetuning-v3/*_cost* runs/safe-finetuning-v2/*_Offline-BEARLag_cost* --out docs/results/safe-finetuning
 python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning/runs.csv > docs/results/safe-finetuning/targets.md
+if [ "${kappa:-0}" = 1 ]; then
+  # The generalization table: the default at κ = 10 and 40 from starts trained at the same κ (no scratch row at these limits yet).
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_Default_cost10_* runs/safe-finetuning-v3/*_Default_cost40_* \
+    runs/safe-finetuning-v2/*_Offline-BEARLag_cost10_* runs/safe-finetuning-v2/*_Offline-BEARLag_cost40_* --out docs/results/safe-finetuning-kappa
+  python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-kappa/runs.csv > docs/results/safe-finetuning-kappa/targets.md
+fi
