@@ -30,8 +30,15 @@ done
 for sweep in "${sweeps[@]}"; do
   "${marvel[@]}" sweep --config "experiments/$sweep.json" --workers "$workers" --quiet
 done
-"${marvel[@]}" report runs/safe-finetuning-v3/*_cost* runs/safe-finetuning-v2/*_Offline-BEARLag_cost* --out docs/results/safe-finetuning
+# The main table: round 3's Default and Scratch-SACLag rows and their starts at κ = 20, seeds 0-2 (docs/results/safe-finetuning/), and
+# the same rows on all 5 seeds (docs/results/safe-finetuning-5seeds/). The output folder also holds the probe, ablation and κ rows,
+# which the globs below leave out.
+rows() { for r in Default Scratch-SACLag; do for s in "$@"; do echo runs/safe-finetuning-v3/*_${r}_cost20_seed$s; done; done
+         for s in "$@"; do echo runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed$s; done; }
+"${marvel[@]}" report $(rows 0 1 2) --out docs/results/safe-finetuning
 python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning/runs.csv > docs/results/safe-finetuning/targets.md
+"${marvel[@]}" report $(rows 0 1 2 3 4) --out docs/results/safe-finetuning-5seeds
+python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-5seeds/runs.csv > docs/results/safe-finetuning-5seeds/targets.md
 if [ "${kappa:-0}" = 1 ]; then
   # The generalization table: the default at κ = 10 and 40 from starts trained at the same κ (no scratch row at these limits yet).
   "${marvel[@]}" report runs/safe-finetuning-v3/*_Default_cost10_* runs/safe-finetuning-v3/*_Default_cost40_* \
