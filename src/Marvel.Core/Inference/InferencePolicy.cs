@@ -195,10 +195,8 @@ public sealed class InferencePolicy : IPolicy, IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        // The input is copied into libtorch memory: a tensor over the managed array would give the matrix kernels an address whose
-        // alignment changes from call to call, and with it the last bits of the actions.
-        var x = empty(batch, ObservationSize, ScalarType.Float32);
-        x.data<float>().CopyFrom(input);
+        // In libtorch memory, not over the managed array (TorchInputs says why).
+        var x = TorchInputs.Float32(input.AsSpan(0, batch * ObservationSize), [batch, ObservationSize], CPU);
         var y = _actor switch
         {
             SquashedGaussianActor s => deterministic ? s.Deterministic(x) : s.SampleAction(x, _noise),

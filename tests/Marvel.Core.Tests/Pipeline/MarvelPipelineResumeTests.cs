@@ -13,20 +13,14 @@ namespace Marvel.Core.Tests.Pipeline;
 /// <summary>Checkpoints and resume of <see cref="MarvelPipeline"/> (issue 8 §2): bit-identical continuation, atomic saves, divergence.</summary>
 public class MarvelPipelineResumeTests
 {
-    private readonly List<string> _directories = new();
+    private readonly RunDirectories _directories = new();
 
     [TearDown]
-    public void DeleteRunDirectories()
-    {
-        foreach (var d in _directories)
-            try { if (Directory.Exists(d)) Directory.Delete(d, recursive: true); } catch (IOException) { }
-        _directories.Clear();
-    }
+    public void DeleteRunDirectories() => _directories.DeleteAll();
 
     private MarvelPipelineOptions Options(int iterations, int evalEvery, int checkpointEvery)
     {
-        var dir = PipelineTestData.TempRunDirectory();
-        _directories.Add(dir);
+        var dir = _directories.New();
         return new MarvelPipelineOptions
         {
             TaskId = PipelineTestData.Task, CostLimit = 20, Seed = 11, OfflineSteps = 30, OnlineIterations = iterations, EvalEvery = evalEvery,
@@ -65,7 +59,7 @@ public class MarvelPipelineResumeTests
         // Run B: cancelled after iteration 3 (between iterations: checkpoint 3 is written on cancellation), resumed by a fresh pipeline and
         // cancelled after iteration 4 (during evaluation 4, so the resumed run must run that evaluation first), then resumed to the end.
         var b = a with { RunDirectory = PipelineTestData.TempRunDirectory() };
-        _directories.Add(b.RunDirectory);
+        _directories.Track(b.RunDirectory);
         using (var cts = new CancellationTokenSource())
             FluentActions.Invoking(() => SacLagPipeline(b, schedule).Run(PipelineTestData.Dataset, CancelAt(cts, 3), cts.Token))
                 .Should().Throw<OperationCanceledException>();
@@ -109,7 +103,7 @@ public class MarvelPipelineResumeTests
         var a = Options(iterations: 2, evalEvery: 1, checkpointEvery: 1);
         SacLagPipeline(a, SacLagSchedule.EpisodesThenUpdates).Run(PipelineTestData.Dataset);
         var b = a with { RunDirectory = PipelineTestData.TempRunDirectory() };
-        _directories.Add(b.RunDirectory);
+        _directories.Track(b.RunDirectory);
         using (var cts = new CancellationTokenSource())
         {
             var progress = new SyncProgress(p => { if (p.Stage == MarvelPipelineStages.Offline && p.Step >= 10) cts.Cancel(); });
@@ -244,7 +238,7 @@ public class MarvelPipelineResumeTests
         var a = Options(iterations: 2, evalEvery: 1, checkpointEvery: 1);
         var resultA = SacLagPipeline(a, SacLagSchedule.EpisodesThenUpdates).Run(PipelineTestData.Dataset);
         var b = a with { RunDirectory = PipelineTestData.TempRunDirectory() };
-        _directories.Add(b.RunDirectory);
+        _directories.Track(b.RunDirectory);
         var crashing = SacLagPipeline(b, SacLagSchedule.EpisodesThenUpdates);
         crashing.ResultFault = () => throw new IOException("simulated crash before result.json");
         FluentActions.Invoking(() => crashing.Run(PipelineTestData.Dataset)).Should().Throw<IOException>();

@@ -14,20 +14,14 @@ namespace Marvel.Core.Tests.Pipeline;
 
 public class MarvelPipelineTests
 {
-    private readonly List<string> _directories = new();
+    private readonly RunDirectories _directories = new();
 
     [TearDown]
-    public void DeleteRunDirectories()
-    {
-        foreach (var d in _directories)
-            try { if (Directory.Exists(d)) Directory.Delete(d, recursive: true); } catch (IOException) { }
-        _directories.Clear();
-    }
+    public void DeleteRunDirectories() => _directories.DeleteAll();
 
     private MarvelPipelineOptions Options(int iterations = 2, int evalEvery = 1, int evalEpisodes = 2)
     {
-        var dir = PipelineTestData.TempRunDirectory();
-        _directories.Add(dir);
+        var dir = _directories.New();
         return new MarvelPipelineOptions
         {
             TaskId = PipelineTestData.Task, CostLimit = 20, Seed = 3, OfflineSteps = 50, OnlineIterations = iterations, EvalEvery = evalEvery,

@@ -15,20 +15,14 @@ namespace Marvel.Core.Tests.Pipeline;
 /// <summary>Issue 22 §3: the pipeline logs through Microsoft.Extensions.Logging, wired by <c>AddMarvel</c> from the host's logger factory.</summary>
 public class PipelineLoggingTests
 {
-    private readonly List<string> _directories = new();
+    private readonly RunDirectories _directories = new();
 
     [TearDown]
-    public void DeleteRunDirectories()
-    {
-        foreach (var d in _directories)
-            try { if (Directory.Exists(d)) Directory.Delete(d, recursive: true); } catch (IOException) { }
-        _directories.Clear();
-    }
+    public void DeleteRunDirectories() => _directories.DeleteAll();
 
     private string NewRunDirectory()
     {
-        var dir = PipelineTestData.TempRunDirectory();
-        _directories.Add(dir);
+        var dir = _directories.New();
         return dir;
     }
 

@@ -106,3 +106,26 @@ internal sealed class RecordingAligner : IValueAligner
         return new ValueAlignmentResult(artifact, 0, new Dictionary<string, double>());
     }
 }
+
+/// <summary>The run directories a test class made; <see cref="DeleteAll"/> (from its [TearDown]) removes them.</summary>
+internal sealed class RunDirectories
+{
+    private readonly List<string> _paths = new();
+
+    /// <summary>A fresh, not yet existing run directory under the temp folder, deleted by <see cref="DeleteAll"/>.</summary>
+    public string New() => Track(PipelineTestData.TempRunDirectory());
+
+    /// <summary>Deletes <paramref name="path"/> with the others (e.g. a second run directory made by the test itself).</summary>
+    public string Track(string path)
+    {
+        _paths.Add(path);
+        return path;
+    }
+
+    public void DeleteAll()
+    {
+        foreach (var d in _paths)
+            try { if (Directory.Exists(d)) Directory.Delete(d, recursive: true); } catch (IOException) { }
+        _paths.Clear();
+    }
+}

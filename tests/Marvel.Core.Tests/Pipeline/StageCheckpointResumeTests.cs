@@ -14,20 +14,14 @@ namespace Marvel.Core.Tests.Pipeline;
 /// </summary>
 public class StageCheckpointResumeTests
 {
-    private readonly List<string> _directories = new();
+    private readonly RunDirectories _directories = new();
 
     [TearDown]
-    public void DeleteRunDirectories()
-    {
-        foreach (var d in _directories)
-            try { if (Directory.Exists(d)) Directory.Delete(d, recursive: true); } catch (IOException) { }
-        _directories.Clear();
-    }
+    public void DeleteRunDirectories() => _directories.DeleteAll();
 
     private MarvelPipelineOptions Options()
     {
-        var dir = PipelineTestData.TempRunDirectory();
-        _directories.Add(dir);
+        var dir = _directories.New();
         return new MarvelPipelineOptions
         {
             TaskId = PipelineTestData.Task, CostLimit = 20, Seed = 11, OfflineSteps = 30, OnlineIterations = 2, EvalEvery = 1,
@@ -39,7 +33,7 @@ public class StageCheckpointResumeTests
     private MarvelPipelineOptions Another(MarvelPipelineOptions o)
     {
         var b = o with { RunDirectory = PipelineTestData.TempRunDirectory() };
-        _directories.Add(b.RunDirectory);
+        _directories.Track(b.RunDirectory);
         return b;
     }
 

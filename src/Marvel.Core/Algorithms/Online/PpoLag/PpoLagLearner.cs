@@ -491,12 +491,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         return loss;
     }
 
-    private Tensor ToDevice(ReadOnlySpan<float> values, params long[] shape)
-    {
-        var host = empty(shape, ScalarType.Float32);
-        host.data<float>().CopyFrom(values);
-        return _device.type == DeviceType.CPU ? host : host.to(_device);
-    }
+    private Tensor ToDevice(ReadOnlySpan<float> values, params long[] shape) => TorchInputs.Float32(values, shape, _device);
 
     private void Shuffle(int[] values)
     {
