@@ -44,6 +44,38 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Makes log σ state-independent and equal to <paramref name="logStd"/> (clamped to [<see cref="LogStdMin"/>, <see cref="LogStdMax"/>]):
+    /// the log σ head's weights become zero and its bias <paramref name="logStd"/>. The mean head and the trunk are untouched, so the
+    /// deterministic action does not change.
+    /// </summary>
+    /// <param name="logStd">The new log σ of every action dimension, in every state.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="logStd"/> is not finite.</exception>
+    public void ResetLogStd(double logStd)
+    {
+        if (!double.IsFinite(logStd))
+            throw new ArgumentOutOfRangeException(nameof(logStd), logStd, "The actor's new log σ must be finite.");
+        double clamped = Math.Clamp(logStd, LogStdMin, LogStdMax);
+        using var noGrad = no_grad();
+        log_std.weight!.zero_();
+        log_std.bias!.fill_(clamped);
+    }
+
+    /// <summary>
+    /// The log σ whose pre-squash Gaussian has entropy <paramref name="entropy"/> spread evenly over <paramref name="actionSize"/>
+    /// dimensions: log σ = H/|A| − ½·ln(2πe). The tanh squashing only lowers the entropy, so an actor at this σ sits at or below the entropy.
+    /// </summary>
+    /// <param name="entropy">The entropy H of the whole action (nats), e.g. SAC's target −|A|.</param>
+    /// <param name="actionSize">Action length |A| ≥ 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="actionSize"/> is below 1 or <paramref name="entropy"/> is not finite.</exception>
+    public static double LogStdForEntropy(double entropy, int actionSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(actionSize, 1);
+        if (!double.IsFinite(entropy))
+            throw new ArgumentOutOfRangeException(nameof(entropy), entropy, "The entropy must be finite.");
+        return entropy / actionSize - HalfLogTwoPi - 0.5;
+    }
+
     /// <summary>Observation length.</summary>
     public int ObservationSize { get; }
 

@@ -3,6 +3,7 @@ using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
 using Marvel.Core.Tests.Algorithms.Offline;
 using Microsoft.Extensions.Options;
 
@@ -370,5 +371,97 @@ public class SacLagBoundedTargetsTests
         learner.AttachOfflineData(TinyDatasets.BallCircle(episodes: 2));
 
         learner.HandoverCheck.Should().BeNull("only handed-over critics are checked");
+    }
+}
+
+public class SacLagActorExplorationTests
+{
+    private static SacLagOptions Tiny(bool reset, double? targetEntropy = null) => new()
+    {
+        ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
+        ResetActorExploration = reset, TargetEntropy = targetEntropy,
+    };
+
+    private static float[] Entry(HandoverArtifact artifact, string name)
+    {
+        artifact.GetNetwork(HandoverRoles.Actor).TryGet(name, out var entry).Should().BeTrue($"the actor has '{name}'");
+        return entry.Values;
+    }
+
+    private static float[] DeterministicActions(SacLagLearner learner)
+    {
+        // Four BallCircle-sized observations (8 values each), fixed by hand.
+        float[] observations = [.. Enumerable.Range(0, 32).Select(i => (i % 7 - 3) * 0.25f)];
+        var actions = new float[8];
+        learner.Policy.Act(observations, actions, deterministic: true);
+        return actions;
+    }
+
+    [Test]
+    public void LogStdForEntropy_IsTheGaussianLogStdOfThatEntropyPerDimension()
+    {
+        // H = |A|·(½·ln(2πe) + log σ) ⇒ log σ = H/|A| − ½·ln(2π) − ½; ½·ln(2π) = 0.9189385.
+        SquashedGaussianActor.LogStdForEntropy(-2, 2).Should().BeApproximately(-2.4189385, 1e-6);
+        SquashedGaussianActor.LogStdForEntropy(0, 4).Should().BeApproximately(-1.4189385, 1e-6);
+        SquashedGaussianActor.LogStdForEntropy(3, 1).Should().BeApproximately(1.5810615, 1e-6);
+    }
+
+    [Test]
+    public void LogStdForEntropy_NoActionDimensions_IsRejected() =>
+        FluentActions.Invoking(() => SquashedGaussianActor.LogStdForEntropy(-2, 0)).Should().Throw<ArgumentOutOfRangeException>();
+
+    [Test]
+    public void LogStdForEntropy_NonFiniteEntropy_IsRejected() =>
+        FluentActions.Invoking(() => SquashedGaussianActor.LogStdForEntropy(double.NaN, 2)).Should().Throw<ArgumentOutOfRangeException>();
+
+    [Test]
+    public void ResetLogStd_NonFinite_IsRejected()
+    {
+        using var actor = new SquashedGaussianActor(8, 2, [16]);
+        actor.Invoking(a => a.ResetLogStd(double.PositiveInfinity)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("logStd");
+    }
+
+    [Test]
+    public void ResetActorExploration_MakesLogStdTheTargetEntropysEverywhere_AndKeepsTheDeterministicAction()
+    {
+        using var source = new SacLagLearner(TinyDatasets.Context(3), Tiny(false));
+        var artifact = source.ExportHandover();
+        using var kept = new SacLagLearner(TinyDatasets.Context(5), Tiny(false));
+        using var reset = new SacLagLearner(TinyDatasets.Context(5), Tiny(true));
+
+        kept.InitializeFrom(artifact);
+        reset.InitializeFrom(artifact);
+
+        var exported = reset.ExportHandover();
+        Entry(exported, "log_std.weight").Should().OnlyContain(w => w == 0f);
+        // Target entropy −|A| = −2 over 2 dimensions: log σ = −1 − 0.9189385 − 0.5.
+        Entry(exported, "log_std.bias").Should().OnlyContain(b => Math.Abs(b - (-2.4189385f)) < 1e-6f);
+        Entry(exported, "mu.weight").Should().Equal(Entry(artifact, "mu.weight"));
+        DeterministicActions(reset).Should().Equal(DeterministicActions(kept));
+    }
+
+    [Test]
+    public void ResetActorExploration_Off_KeepsTheLoadedLogStdHead()
+    {
+        using var source = new SacLagLearner(TinyDatasets.Context(3), Tiny(false));
+        var artifact = source.ExportHandover();
+        using var learner = new SacLagLearner(TinyDatasets.Context(5), Tiny(false));
+
+        learner.InitializeFrom(artifact);
+
+        Entry(learner.ExportHandover(), "log_std.bias").Should().Equal(Entry(artifact, "log_std.bias"));
+        Entry(learner.ExportHandover(), "log_std.weight").Should().Equal(Entry(artifact, "log_std.weight"));
+    }
+
+    [Test]
+    public void ResetActorExploration_ALargeTargetEntropy_IsClampedToTheActorsLogStdMaximum()
+    {
+        using var source = new SacLagLearner(TinyDatasets.Context(3), Tiny(false));
+        using var learner = new SacLagLearner(TinyDatasets.Context(5), Tiny(true, targetEntropy: 10));
+
+        learner.InitializeFrom(source.ExportHandover());
+
+        // 10/2 − 1.4189385 = 3.58 > LogStdMax = 2.
+        Entry(learner.ExportHandover(), "log_std.bias").Should().OnlyContain(b => b == 2f);
     }
 }

@@ -55,6 +55,8 @@ public sealed partial class SacLagLearner
             Polyak.Copy(_actor, _fallbackActor);
             FreezeParameters(_fallbackActor);
         }
+        if (_options.ResetActorExploration)
+            _actor.ResetLogStd(SquashedGaussianActor.LogStdForEntropy(_targetEntropy, _actionSize));
         if (options.LoadCritics)
         {
             _rewardOptimizer = HandoverLoad.Swap(rewardCritic, _rewardCritic, _device, _rewardOptimizer, _options.CriticLearningRate, states.RewardCritic, HandoverRoles.RewardCritic);

@@ -145,6 +145,15 @@ public sealed record SacLagOptions
     /// </summary>
     public bool ResetImplausibleCritics { get; set; }
 
+    /// <summary>
+    /// At the handover, give the loaded actor back the exploration SAC regulates to: its log σ becomes state-independent at the value whose
+    /// pre-squash Gaussian has the target entropy (<see cref="TargetEntropy"/>, −|A| by default: log σ = −1 − ½·ln(2πe) ≈ −2.42 per
+    /// dimension). The mean, and so the deterministic action and every evaluation of the start, stay as loaded. Offline actors arrive with σ
+    /// collapsed (BEAR-Lag starts: mean log σ −5.7 to −6.4 on BallCircle, −9.3 to −14.5 on CarRun, over the dataset's states), and the
+    /// entropy term at α ≈ 0.002 takes tens of iterations to widen it. Default false (the reference keeps the actor as loaded).
+    /// </summary>
+    public bool ResetActorExploration { get; set; }
+
     /// <summary>Safe exploration during collection (<see cref="Online.SacLag.SafeExploration"/>); takes effect once an artifact is loaded with
     /// <see cref="SacLagLearner.InitializeFrom"/>. Default <see cref="SafeExploration.None"/> (the reference).</summary>
     public SafeExploration SafeExploration { get; set; } = SafeExploration.None;
