@@ -9,8 +9,10 @@
 # --kappa adds the generalization to kappa = 10 and 40 (safe-finetuning-kappa-offline.json, then safe-finetuning-kappa.json), --probes
 # the violation probe of round 4 (safe-finetuning-probe-setpoint.json and its scratch twin, safe-finetuning-v4-scratch3.json; the
 # round-4 report is `marvel report` over those runs, the round-3 Default and Scratch-SACLag runs and the starts, seeds 0-2, into
-# docs/results/safe-finetuning-round4-probe/).
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--ablations] [--kappa] [--probes]   (default: one worker per core)
+# docs/results/safe-finetuning-round4-probe/); --round5 the probes of round 5 (safe-finetuning-probe-critics.json: fresh critics;
+# safe-finetuning-probe-exploration.json: the actor's exploration reset at the handover; report in docs/results/safe-finetuning-round5-probe/);
+# --ablations also writes the ablation report (docs/results/safe-finetuning-ablations/).
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--ablations] [--kappa] [--probes] [--round5]   (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +24,10 @@ sweeps=(safe-finetuning-offline safe-finetuning-v3)
 for flag in "${@:2}"; do
   case "$flag" in
     --round2) sweeps+=(safe-finetuning safe-finetuning-probes) ;;
-    --ablations) sweeps+=(safe-finetuning-ablations) ;;
+    --ablations) sweeps+=(safe-finetuning-ablations); ablations=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
+    --round5) sweeps+=(safe-finetuning-probe-critics safe-finetuning-probe-exploration); round5=1 ;;
   esac
 done
 for sweep in "${sweeps[@]}"; do
@@ -44,4 +47,15 @@ if [ "${kappa:-0}" = 1 ]; then
   "${marvel[@]}" report runs/safe-finetuning-v3/*_Default_cost10_* runs/safe-finetuning-v3/*_Default_cost40_* \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost10_* runs/safe-finetuning-v2/*_Offline-BEARLag_cost40_* --out docs/results/safe-finetuning-kappa
   python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-kappa/runs.csv > docs/results/safe-finetuning-kappa/targets.md
+fi
+if [ "${ablations:-0}" = 1 ]; then
+  # The ablations: each piece of the round-3 recipe switched off alone, BallCircle and CarRun, seeds 0-2, beside the Default rows and starts.
+  "${marvel[@]}" report runs/safe-finetuning-v3/{BallCircle,CarRun}_{Default,Ablation*}_cost20_seed{0,1,2} \
+    runs/safe-finetuning-v2/{BallCircle,CarRun}_Offline-BEARLag_cost20_seed{0,1,2} --out docs/results/safe-finetuning-ablations
+fi
+if [ "${round5:-0}" = 1 ]; then
+  # Round 5's probes (fresh critics; the actor's exploration reset at the handover) beside the round-3 Default and scratch rows and the starts.
+  "${marvel[@]}" report runs/safe-finetuning-v3/{BallCircle,CarRun}_{Default,Scratch-SACLag,Probe-freshCritics,Probe-resetExploration}_cost20_seed{0,1,2} \
+    runs/safe-finetuning-v2/{BallCircle,CarRun}_Offline-BEARLag_cost20_seed{0,1,2} --out docs/results/safe-finetuning-round5-probe
+  python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-round5-probe/runs.csv Default Probe-freshCritics Probe-resetExploration > docs/results/safe-finetuning-round5-probe/targets.md
 fi
