@@ -36,9 +36,9 @@ var options = new MarvelPipelineOptions
 {
     TaskId = task, CostLimit = costLimit, Seed = arguments.Seed, OfflineSteps = arguments.OfflineSteps, OnlineIterations = arguments.OnlineIterations,
     EvalEvery = 10, EvalEpisodes = 10, EnvironmentCount = 5, RunDirectory = arguments.RunDirectory, CheckpointEvery = 10,
-    // The offline learner's actor moments were accumulated on another objective; fresh ones (the recipe) avoid the first online steps
-    // running at several times the learning rate. λ starts from the controller's own start (LambdaAtHandover, the default).
-    HandoverLoad = new HandoverLoadOptions { LoadActorOptimizerState = false },
+    // The recipe takes over the offline actor alone: fresh critics (offline critics are pessimistic about actions outside the data) and
+    // fresh actor moments. λ starts from the controller's own start (LambdaAtHandover, the default).
+    HandoverLoad = HandoverLoadOptions.SafeFinetuning(),
 };
 
 // Offline: BEAR-Lag at the sizes of the offline benchmark ([64, 64], batch 256) with τ = 0.05 for the short budget (docs/benchmarks.md):
@@ -48,8 +48,8 @@ var offline = new BearLagOptions
     CostLimit = costLimit, ActorHiddenSizes = hidden, CriticHiddenSizes = hidden, VaeHiddenSize = 64, BatchSize = 256, Tau = 0.05,
 };
 
-// No separate alignment stage: the recipe re-fits the handed-over critics online, on the offline policy's own warm-up episodes and the
-// offline data (SacLagOptions.SafeFinetuning: WarmupSteps, CriticWarmupSteps, OfflineDataFraction). ValuePreAligner is Marvel's stage.
+// No separate alignment stage: the recipe fits fresh critics online, on the offline policy's own warm-up episodes and the offline data
+// (SacLagOptions.SafeFinetuning: WarmupSteps, CriticWarmupSteps, OfflineDataFraction). ValuePreAligner is Marvel's stage.
 var aligner = new NoAlignment();
 var controller = new AdaptivePidLagrangeController(AdaptivePidLagrangeOptions.SafeFinetuning(costLimit));
 var online = SacLagHandover.Factory(SacLagOptions.SafeFinetuning());   // network sizes and scales come from the artifact

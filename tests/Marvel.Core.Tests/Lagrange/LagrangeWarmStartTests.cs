@@ -157,7 +157,17 @@ public class HandoverLambdaOptionsTests
     {
         var o = AdaptivePidLagrangeOptions.SafeFinetuning(25);
         o.GainAdaptation.Should().Be(GainAdaptationRule.Bounded);
-        (o.CostLimit, o.Kp, o.Ki, o.Kd, o.SetPointFraction).Should().Be((25.0, 0.1, 0.01, 0.01, 0.8));
+        (o.CostLimit, o.Kp, o.Ki, o.Kd, o.SetPointFraction).Should().Be((25.0, 0.1, 0.01, 0.01, 0.5));
+    }
+
+    [Test]
+    public void SafeFinetuningHandover_TakesOverTheActorAlone()
+    {
+        var o = HandoverLoadOptions.SafeFinetuning();
+        o.LoadCritics.Should().BeFalse("round 5: the handed-over critics cost CarRun 0.33 of reward");
+        o.LoadActorOptimizerState.Should().BeFalse();
+        o.ShouldLoadCriticOptimizerStates(new HandoverManifest { Algorithm = "BEAR-Lag", ObservationSize = 8, ActionSize = 2, AlignedBy = "VPA" })
+            .Should().BeFalse("no critics, no critic moments");
     }
 
     [Test]

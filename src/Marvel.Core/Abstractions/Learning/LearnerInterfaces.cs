@@ -140,6 +140,16 @@ public sealed record HandoverLoadOptions
     /// <summary>Load the critics at all; false keeps freshly initialized critics (policy-only warm start). Default true.</summary>
     public bool LoadCritics { get; init; } = true;
 
+    /// <summary>
+    /// The library's safe-finetuning handover: the online learner takes over the offline actor alone, with fresh critics and fresh actor
+    /// moments (<see cref="LoadCritics"/> and <see cref="LoadActorOptimizerState"/> false). The online critic warm-up then fits new critics on
+    /// the start policy's own transitions and the offline data. Offline critics carry the offline learner's pessimism about actions outside the
+    /// data: BEAR-Lag's CarRun starts handed over cost critics at 30–82 where the start's measured discounted cost was 2–42, and their reward
+    /// critics ran away (Q ≈ 25 000); with fresh critics CarRun ended at 0.79 normalized reward instead of 0.49, BallCircle at 0.78–0.81 instead
+    /// of 0.75 (docs/results.md, round 5). Reproduction of Marvel: <c>new HandoverLoadOptions()</c> (critics loaded, as the reference).
+    /// </summary>
+    public static HandoverLoadOptions SafeFinetuning() => new() { LoadActorOptimizerState = false, LoadCritics = false };
+
     /// <summary>Whether the critics' optimizer moments of an artifact with <paramref name="manifest"/> are to be loaded: never without
     /// <see cref="LoadCritics"/>; <see cref="LoadAlignedCriticOptimizerStates"/> for an aligned artifact, else <see cref="LoadCriticOptimizerStates"/>.</summary>
     internal bool ShouldLoadCriticOptimizerStates(HandoverManifest manifest) =>
