@@ -104,7 +104,7 @@ internal sealed class VaeCritics
 
     /// <summary>The batch scaled and masked as the options say.</summary>
     public ScaledBatch Scale(TransitionBatch batch) =>
-        ScaledBatch.From(batch, _options.RewardScale, _options.CostScale, _options.TreatTimeoutAsTerminal, _options.ReferenceCostBackupIgnoresDone);
+        ScaledBatch.From(batch, RewardCostScales.Of(_options), _options.TreatTimeoutAsTerminal, _options.ReferenceCostBackupIgnoresDone);
 
     /// <summary>§0.4: one gradient step of the behaviour VAE; returns its loss.</summary>
     public Tensor VaeStep(ScaledBatch b)

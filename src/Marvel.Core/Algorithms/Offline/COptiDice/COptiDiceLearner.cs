@@ -154,7 +154,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         if (_observationStd is null || _actionStd is null) throw new InvalidOperationException($"{Name}: attach a dataset before updating.");
         using var scope = NewDisposeScope();
         var o = _options;
-        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, costBackupIgnoresDone: false);
+        var b = ScaledBatch.From(batch, RewardCostScales.Of(o), o.TreatTimeoutAsTerminal, costBackupIgnoresDone: false);
         double gamma = o.Gamma, alpha = o.Alpha;
         long size = batch.Size;
 
