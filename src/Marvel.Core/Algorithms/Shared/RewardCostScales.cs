@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.Loop;
 
 namespace Marvel.Core.Algorithms.Shared;

@@ -1,6 +1,4 @@
-using Marvel.Core.Abstractions;
 using Marvel.Core.Algorithms.Shared;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Offline.Cdt;
 

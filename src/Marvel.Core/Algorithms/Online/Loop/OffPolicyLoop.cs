@@ -1,12 +1,7 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.Loop;
 

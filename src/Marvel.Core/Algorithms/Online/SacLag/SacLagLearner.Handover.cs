@@ -1,12 +1,8 @@
-using Marvel.Core.Abstractions;
 using System.Globalization;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.SacLag;
 
