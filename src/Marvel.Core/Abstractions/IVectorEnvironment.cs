@@ -1,4 +1,3 @@
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Spaces;
 
 namespace Marvel.Core.Abstractions;

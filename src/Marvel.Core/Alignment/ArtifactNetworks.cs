@@ -1,7 +1,4 @@
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Alignment;
 

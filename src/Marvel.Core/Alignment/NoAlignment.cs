@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions.Learning;
-
 namespace Marvel.Core.Alignment;
 
 /// <summary>The identity aligner: hands the artifact on unchanged (naive offline-to-online transfer, the ablation without VPA).</summary>

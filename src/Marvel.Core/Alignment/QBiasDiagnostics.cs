@@ -1,9 +1,5 @@
 using System.Globalization;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Alignment;
 

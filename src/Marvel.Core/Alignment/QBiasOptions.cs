@@ -1,4 +1,3 @@
-using Marvel.Core.Abstractions;
 using Marvel.Core.Algorithms.Shared;
 using Microsoft.Extensions.Options;
 

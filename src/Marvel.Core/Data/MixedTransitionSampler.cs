@@ -1,7 +1,4 @@
 using System.Globalization;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Data;
 

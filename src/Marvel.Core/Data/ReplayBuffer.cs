@@ -1,8 +1,4 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using System.Runtime.InteropServices;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Data;
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Seeding;
 
 namespace Marvel.Core.Environments;
 

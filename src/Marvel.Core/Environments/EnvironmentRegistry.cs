@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using Marvel.Core.Abstractions;
 using Marvel.Core.Environments.Tasks;
 
 namespace Marvel.Core.Environments;

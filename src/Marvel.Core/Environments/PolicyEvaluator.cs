@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Scoring;
 
 namespace Marvel.Core.Environments;

@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions;
-
 namespace Marvel.Core.Environments;
 
 /// <summary>

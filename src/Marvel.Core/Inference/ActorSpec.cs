@@ -1,5 +1,4 @@
 using System.Globalization;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Networks;
 

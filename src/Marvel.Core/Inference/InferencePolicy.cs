@@ -1,10 +1,6 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Inference;
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Marvel.Core.Abstractions.IO;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Networks;
 

@@ -1,4 +1,3 @@
-using Marvel.Core.Abstractions;
 using static System.FormattableString;
 
 namespace Marvel.Core.Lagrange;

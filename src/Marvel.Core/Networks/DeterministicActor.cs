@@ -1,6 +1,3 @@
-using Marvel.Core.Abstractions;
-using TorchSharp;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Marvel.Core.Networks;

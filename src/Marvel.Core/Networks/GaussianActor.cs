@@ -1,7 +1,3 @@
-using Marvel.Core.Abstractions;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Marvel.Core.Networks;

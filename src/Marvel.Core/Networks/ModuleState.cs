@@ -1,7 +1,3 @@
-using Marvel.Core.Abstractions.Learning;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace Marvel.Core.Networks;
 
 /// <summary>Copies module parameters and optimizer states to and from managed <see cref="StateDict"/>s and bytes.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Marvel.Core.Abstractions.Learning;
 
 namespace Marvel.Core.Pipeline;
 

@@ -1,8 +1,5 @@
 using System.Text.Json;
-using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Environments;
 using Marvel.Core.Pipeline.Stages;
 using Microsoft.Extensions.Logging;

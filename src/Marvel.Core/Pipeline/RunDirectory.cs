@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
 using Marvel.Core.Pipeline.Stages;
 

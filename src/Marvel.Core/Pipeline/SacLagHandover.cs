@@ -1,4 +1,3 @@
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.SacLag;
 
 namespace Marvel.Core.Pipeline;

@@ -1,6 +1,4 @@
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Spaces;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Abstractions.Learning;
 

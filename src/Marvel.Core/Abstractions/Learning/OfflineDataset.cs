@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Marvel.Core.Abstractions.Scoring;
-using Marvel.Core.Abstractions.Seeding;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Abstractions.Learning;
 

@@ -1,6 +1,3 @@
-using Marvel.Core.Abstractions.Seeding;
-using static TorchSharp.torch;
-
 namespace Marvel.Core.Abstractions.Learning;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Marvel.Core.Abstractions.Seeding;
 
 namespace Marvel.Core.Abstractions.Spaces;
 

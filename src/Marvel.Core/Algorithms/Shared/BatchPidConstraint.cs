@@ -1,7 +1,4 @@
 using Marvel.Core.Lagrange;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
 

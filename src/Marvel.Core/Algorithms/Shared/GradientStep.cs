@@ -1,7 +1,3 @@
-using Marvel.Core.Abstractions;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace Marvel.Core.Algorithms.Shared;
 
 /// <summary>zero_grad → backward → optional clip → step, in one call, so learners state their losses and not the bookkeeping.</summary>

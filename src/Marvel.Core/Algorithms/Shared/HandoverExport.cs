@@ -1,10 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
 

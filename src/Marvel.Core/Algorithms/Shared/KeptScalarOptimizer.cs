@@ -1,5 +1,4 @@
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
 
 namespace Marvel.Core.Algorithms.Shared;
 

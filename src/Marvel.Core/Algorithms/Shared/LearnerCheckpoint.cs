@@ -1,10 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions.IO;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
 
@@ -63,9 +60,10 @@ internal static class LearnerCheckpoint
     public static void WriteState<T>(string directory, T state) =>
         File.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state, Json));
 
-    /// <summary>Reads <c>learner.json</c> and checks its format and options; the message names the first option that differs.</summary>
+    /// <summary>Reads <c>learner.json</c> and checks its format and options; the message names the first option that differs. A format other
+    /// than <paramref name="format"/> is refused with <paramref name="formatHint"/>'s text for it appended (what changed, what to do).</summary>
     public static T ReadState<T>(string algorithm, string directory, int format, Func<T, int> formatOf, Func<T, string> optionsOf, string currentOptionsJson,
-        string optionsTypeName)
+        string optionsTypeName, Func<int, string?>? formatHint = null)
     {
         var path = Path.Combine(directory, StateFile);
         if (!File.Exists(path))
@@ -80,7 +78,8 @@ internal static class LearnerCheckpoint
             throw new InvalidDataException($"'{path}' is not valid {algorithm} checkpoint JSON: {e.Message}", e);
         }
         if (formatOf(state) != format)
-            throw new InvalidDataException($"'{path}' has checkpoint format {formatOf(state)}; this library reads format {format}.");
+            throw new InvalidDataException($"'{path}' has checkpoint format {formatOf(state)}; this library reads format {format}." +
+                (formatHint?.Invoke(formatOf(state)) is { } hint ? " " + hint : ""));
         var difference = JsonComparison.FirstDifference(optionsOf(state), currentOptionsJson);
         if (difference is not null)
             throw new InvalidDataException($"{algorithm} checkpoint '{directory}' was written with other options: {optionsTypeName}.{difference}. Resume with the options of the checkpointed run.");

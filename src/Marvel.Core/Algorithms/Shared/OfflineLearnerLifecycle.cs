@@ -1,8 +1,4 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Microsoft.Extensions.Options;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
 

@@ -1,11 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Spaces;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
 
@@ -19,19 +15,19 @@ namespace Marvel.Core.Algorithms.Shared;
 /// <param name="CostContinues">[batch], 1 − done for the cost backup, or all ones when the reference's unmasked cost backup is reproduced.</param>
 internal readonly record struct ScaledBatch(Tensor Observations, Tensor Actions, Tensor Rewards, Tensor Costs, Tensor NextObservations, Tensor RewardContinues, Tensor CostContinues)
 {
-    /// <summary>Scales a batch and builds the masks; the new tensors belong to the caller's dispose scope.</summary>
+    /// <summary>Scales a batch (<see cref="RewardCostScales.Apply(TransitionBatch)"/>) and builds the masks; the new tensors belong to the
+    /// caller's dispose scope.</summary>
     /// <param name="batch">The raw batch (unscaled, terminated and truncated apart).</param>
-    /// <param name="rewardScale">Multiplier of rewards.</param>
-    /// <param name="costScale">Multiplier of costs.</param>
+    /// <param name="scales">The learner's reward and cost scales.</param>
     /// <param name="treatTimeoutAsTerminal">Reproduce DSRL's done = terminal OR timeout (no bootstrap at a time limit).</param>
     /// <param name="costBackupIgnoresDone">Reproduce the reference's cost backup without a done mask.</param>
-    public static ScaledBatch From(TransitionBatch batch, double rewardScale, double costScale, bool treatTimeoutAsTerminal, bool costBackupIgnoresDone)
+    public static ScaledBatch From(TransitionBatch batch, RewardCostScales scales, bool treatTimeoutAsTerminal, bool costBackupIgnoresDone)
     {
+        var scaled = scales.Apply(batch);
         var done = treatTimeoutAsTerminal ? maximum(batch.Terminated, batch.Truncated) : batch.Terminated.alias();
         var continues = TorchScalars.Minus(1, done);
         var costContinues = costBackupIgnoresDone ? ones_like(continues) : continues.alias();
-        return new ScaledBatch(batch.Observations, batch.Actions, batch.Rewards.mul(TorchScalars.Of(rewardScale)), batch.Costs.mul(TorchScalars.Of(costScale)),
-            batch.NextObservations, continues, costContinues);
+        return new ScaledBatch(batch.Observations, batch.Actions, scaled.Rewards, scaled.Costs, batch.NextObservations, continues, costContinues);
     }
 }
 

@@ -1,4 +1,3 @@
-using Marvel.Core.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Core.Algorithms.Shared;

@@ -1,6 +1,3 @@
-using Marvel.Core.Abstractions;
-using static TorchSharp.torch;
-
 namespace Marvel.Core.Algorithms.Shared;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Shared;
 
@@ -104,7 +100,7 @@ internal sealed class VaeCritics
 
     /// <summary>The batch scaled and masked as the options say.</summary>
     public ScaledBatch Scale(TransitionBatch batch) =>
-        ScaledBatch.From(batch, _options.RewardScale, _options.CostScale, _options.TreatTimeoutAsTerminal, _options.ReferenceCostBackupIgnoresDone);
+        ScaledBatch.From(batch, RewardCostScales.Of(_options), _options.TreatTimeoutAsTerminal, _options.ReferenceCostBackupIgnoresDone);
 
     /// <summary>§0.4: one gradient step of the behaviour VAE; returns its loss.</summary>
     public Tensor VaeStep(ScaledBatch b)

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using Marvel.Core.Abstractions.Learning;
 using PureHDF;
 using PureHDF.VOL.Native;
 

@@ -1,5 +1,4 @@
 using Marvel.Core.Abstractions.IO;
-using Marvel.Core.Abstractions.Learning;
 using PureHDF;
 using PureHDF.Filters;
 using PureHDF.VOL.Native;

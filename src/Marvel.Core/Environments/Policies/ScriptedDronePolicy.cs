@@ -1,4 +1,3 @@
-using Marvel.Core.Abstractions;
 using Marvel.Core.Environments.Tasks;
 
 namespace Marvel.Core.Environments.Policies;

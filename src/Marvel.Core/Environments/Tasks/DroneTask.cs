@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Spaces;
 
 namespace Marvel.Core.Environments.Tasks;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Alignment;
 using Marvel.Core.Data;
 using Marvel.Core.Environments;

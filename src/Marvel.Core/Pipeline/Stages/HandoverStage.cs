@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions.Learning;
-
 namespace Marvel.Core.Pipeline.Stages;
 
 /// <summary>

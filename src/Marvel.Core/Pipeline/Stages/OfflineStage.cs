@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Marvel.Core.Abstractions.Learning;
 
 namespace Marvel.Core.Pipeline.Stages;
 

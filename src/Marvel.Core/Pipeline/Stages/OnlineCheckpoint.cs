@@ -1,8 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.IO;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Environments;
 
 namespace Marvel.Core.Pipeline.Stages;

@@ -1,6 +1,3 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-
 namespace Marvel.Core.Pipeline.Stages;
 
 /// <summary>Iterations and running totals of the online stage, and the construction of an <c>online.csv</c> row.</summary>

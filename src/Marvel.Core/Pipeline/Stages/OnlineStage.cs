@@ -1,7 +1,5 @@
 using Marvel.Core.Lagrange;
 using System.Diagnostics;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Shared;
 
 namespace Marvel.Core.Pipeline.Stages;

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Environments;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,3 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-
 namespace Marvel.Core.Pipeline.Stages;
 
 /// <summary>

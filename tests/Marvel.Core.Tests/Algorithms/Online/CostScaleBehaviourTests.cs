@@ -27,7 +27,7 @@ public class CostScaleBehaviourTests
     }
 
     [Test]
-    public void ControllerInputAndEpisodes_DoNotDependOnCostScale_TheReplayHoldsScaledCosts()
+    public void ControllerInputAndEpisodes_DoNotDependOnCostScale_TheReplayHoldsRawCosts()
     {
         var one = Collect(1.0);
         var two = Collect(2.0);
@@ -35,6 +35,7 @@ public class CostScaleBehaviourTests
         one.EpisodeCosts.Should().Equal(two.EpisodeCosts, "the same seed collects the same episodes; costs are reported in task units");
         two.Inputs.Should().Equal(one.Inputs).And.HaveCount(1);
         two.Inputs[0].Should().Be(one.EpisodeCosts.Average(), "the controller sees the mean undiscounted episode cost, unscaled");
-        two.StoredCosts.Should().Equal(one.StoredCosts.Select(c => c * 2f), "the critics' data is c · CostScale");
+        two.StoredCosts.Should().Equal(one.StoredCosts, "the replay stores task costs; RewardCostScales scales each sampled batch to c · CostScale");
+        two.StoredCosts.Should().Contain(c => c > 0, "BallCircle's episodes leave the circle");
     }
 }

@@ -76,7 +76,7 @@ public class SacLagFinetuningTests
     }
 
     [Test]
-    public void AttachOfflineData_StoresScaledRewardsAndCosts_AndMixesThemIntoBatches()
+    public void AttachOfflineData_StoresRawRewardsAndCosts_AndMixesThemIntoBatches()
     {
         var dataset = TinyDatasets.WithCosts(TinyDatasets.BallCircle(episodes: 2), _ => 1f, "tiny BallCircle, cost 1 per step");
         using var learner = new SacLagLearner(TinyDatasets.Context(), Tiny(o =>
@@ -89,7 +89,7 @@ public class SacLagFinetuningTests
         learner.OfflineDataCount.Should().Be(dataset.Count);
         using (var stored = learner.OfflineData!.Sample(64, new Marvel.Core.Abstractions.Seeding.RandomSource(3)))
         {
-            stored.Costs.data<float>().ToArray().Should().AllBeEquivalentTo(2f, "cost 1 per step × CostScale 2");
+            stored.Costs.data<float>().ToArray().Should().AllBeEquivalentTo(1f, "cost 1 per step, stored raw (batches are scaled when sampled)");
             stored.Actions.abs().max().item<float>().Should().BeLessThanOrEqualTo(1f);
         }
         learner.OfflineData!.Count.Should().Be(dataset.Count);
@@ -233,6 +233,31 @@ public class SacLagBoundedTargetsTests
             using var restored = new SacLagLearner(TinyDatasets.Context(), options);
             restored.LoadCheckpoint(dir);
             restored.StoredValueRange.Should().Be(learner.StoredValueRange);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void LoadCheckpoint_OfFormat1_IsRefused_SayingItsReplayWasScaled()
+    {
+        var options = new SacLagOptions { ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32 };
+        using var learner = new SacLagLearner(TinyDatasets.Context(), options);
+        var dir = Path.Combine(Path.GetTempPath(), "marvel-format-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            learner.SaveCheckpoint(dir);
+            var statePath = Path.Combine(dir, LearnerCheckpoint.StateFile);
+            var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
+            var formatKey = state.Select(p => p.Key).Single(k => string.Equals(k, "Format", StringComparison.OrdinalIgnoreCase));
+            state[formatKey] = 1;   // as written before the replay held raw values
+            File.WriteAllText(statePath, state.ToJsonString());
+
+            using var restored = new SacLagLearner(TinyDatasets.Context(), options);
+            restored.Invoking(r => r.LoadCheckpoint(dir)).Should().Throw<InvalidDataException>()
+                .WithMessage("*format 1*reads format 2*Format 1 stored the replay buffer multiplied by RewardScale and CostScale*");
         }
         finally
         {

@@ -71,7 +71,7 @@ public class SacLagLearnerTests
     }
 
     [Test]
-    public void RunIteration_TruncatedTransition_StoresFinalObservationAndScaledRewards()
+    public void RunIteration_TruncatedTransition_StoresFinalObservationAndRawRewards()
     {
         // Counter task: observations 0, 1, 2, 3 and truncation at step 3; the auto-reset row is 0 again.
         using var env = new VectorEnvironment(() => new CounterEnvironment(horizon: 3), 1);
@@ -93,7 +93,7 @@ public class SacLagLearnerTests
         {
             next[i].Should().Be(obs[i] + 1, "the next observation of every stored transition, truncated ones included, is the step's own successor");
             truncated[i].Should().Be(obs[i] == 2 ? 1f : 0f);
-            rewards[i].Should().BeApproximately(0.1f, 1e-7f, "rewards are stored times RewardScale 0.1");
+            rewards[i].Should().Be(1f, "rewards are stored raw; RewardScale 0.1 applies to sampled batches (RewardCostScales)");
             actions[i].Should().BeInRange(-1f, 1f, "the buffer keeps actions in tanh space");
         }
         var envActions = ((CounterEnvironment)env.Environments[0]).ActionsSeen;

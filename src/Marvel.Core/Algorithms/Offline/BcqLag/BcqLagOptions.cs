@@ -7,39 +7,13 @@ namespace Marvel.Core.Algorithms.Offline.BcqLag;
 /// OSRL "BCQL"). Defaults are OSRL's <c>bcql_configs.py</c> (algorithms spec §3.3) with the reference's quirks fixed;
 /// <see cref="Reference"/> turns every reproduction switch on.
 /// </summary>
-public sealed record BcqLagOptions : IBatchPidCriticOptions
+/// <remarks>The settings BCQ-Lag shares with CPQ and BEAR-Lag (κ, T, γ, τ, scales, batch, widths, critic and VAE rates, the timeout, done
+/// and unbounded-target switches) are declared once in <see cref="VaeCriticLearnerOptions"/>. With
+/// <see cref="VaeCriticLearnerOptions.ReferenceUnboundedCostTarget"/> and OSRL's backup (the maximum over the sampled next actions of a
+/// pessimistic ensemble), the cost critic of the built-in BallCircle run at τ = 0.05 rose past 150 (largest possible value 100) within
+/// 8 000 updates and λ past 1 000.</remarks>
+public sealed record BcqLagOptions : VaeCriticLearnerOptions, IBatchPidCriticOptions
 {
-    /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL).
-    /// BCQ-Lag's PID compares the batch mean of Q_c with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>
-    public double CostLimit { get; set; } = 10.0;
-
-    /// <summary>Episode length T (steps) used to convert <see cref="CostLimit"/>; null takes <c>LearnerContext.EpisodeLength</c>. Default null.</summary>
-    public int? EpisodeLength { get; set; }
-
-    /// <summary>Discount γ of both critics, in (0, 1). Default 0.99 (OSRL).</summary>
-    public double Gamma { get; set; } = 0.99;
-
-    /// <summary>Polyak rate τ of the target critics and target actor, in (0, 1]. Default 0.005 (OSRL).</summary>
-    public double Tau { get; set; } = 0.005;
-
-    /// <summary>Multiplier of dataset rewards. Default 0.1 (OSRL).</summary>
-    public double RewardScale { get; set; } = 0.1;
-
-    /// <summary>Multiplier of dataset costs. Default 1 (OSRL).</summary>
-    public double CostScale { get; set; } = 1.0;
-
-    /// <summary>Transitions per gradient step. Default 512 (OSRL).</summary>
-    public int BatchSize { get; set; } = 512;
-
-    /// <summary>Hidden widths of the perturbation actor (Tanh activations). Default [256, 256] (OSRL).</summary>
-    public int[] ActorHiddenSizes { get; set; } = [256, 256];
-
-    /// <summary>Hidden widths of every critic network (ReLU). Default [256, 256] (OSRL).</summary>
-    public int[] CriticHiddenSizes { get; set; } = [256, 256];
-
-    /// <summary>Hidden width of the VAE. Default 400 (OSRL).</summary>
-    public int VaeHiddenSize { get; set; } = 400;
-
     /// <summary>Networks per group of the double-Q reward critic (two groups). Default 2 (OSRL num_q).</summary>
     public int RewardCriticsPerGroup { get; set; } = 2;
 
@@ -48,15 +22,6 @@ public sealed record BcqLagOptions : IBatchPidCriticOptions
 
     /// <summary>Adam learning rate of the actor. Default 1e-3 (OSRL).</summary>
     public double ActorLearningRate { get; set; } = 1e-3;
-
-    /// <summary>Adam learning rate of both critics. Default 1e-3 (OSRL).</summary>
-    public double CriticLearningRate { get; set; } = 1e-3;
-
-    /// <summary>Adam learning rate of the VAE. Default 1e-3 (OSRL).</summary>
-    public double VaeLearningRate { get; set; } = 1e-3;
-
-    /// <summary>Weight β of the VAE's KL term. Default 0.5 (OSRL).</summary>
-    public double VaeKlWeight { get; set; } = 0.5;
 
     /// <summary>Next actions decoded per state in the critic backups. Default 10 (OSRL sample_action_num).</summary>
     public int SampleActionCount { get; set; } = 10;
@@ -85,12 +50,6 @@ public sealed record BcqLagOptions : IBatchPidCriticOptions
     /// <summary>Derivative gain of the PID multiplier. Default 0.001 (OSRL).</summary>
     public double PidKd { get; set; } = 0.001;
 
-    /// <summary>Reproduction switch: merge time-limit truncations into done (DSRL's TransitionDataset). Default false.</summary>
-    public bool TreatTimeoutAsTerminal { get; set; }
-
-    /// <summary>Reproduction switch: the cost backup ignores done (OSRL). Default false.</summary>
-    public bool ReferenceCostBackupIgnoresDone { get; set; }
-
     /// <summary>Reproduction switch: reduce the cost ensemble optimistically, as OSRL does: the actor's Q_c is the minimum over the
     /// cost members and the cost backup mixes λ·min(q1, q2) + (1 − λ)·max(q1, q2) of the group minima. Default false: pessimistic
     /// about cost, Q_c is the maximum over the members and the backup mixes λ·max(q1, q2) + (1 − λ)·min(q1, q2) of the group
@@ -103,13 +62,6 @@ public sealed record BcqLagOptions : IBatchPidCriticOptions
     /// by Q_r − λ · Q_c, as the BCQ paper selects by Q. With one sample the policy is the behaviour data's action plus a nudge of at
     /// most Φ · m whatever λ is; on the built-in BallCircle data it stayed at the data's cost at every κ.</summary>
     public bool ReferenceSingleSampleAction { get; set; }
-
-    /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
-    /// [min c, max c] · cost scale/(1 − γ) with c the attached dataset's per-step costs (0 included), the range of every policy's
-    /// cost value. Nothing else keeps a bootstrapped estimate on perturbed, weakly supported actions inside that range: unbounded,
-    /// with OSRL's backup (the maximum over the sampled next actions of a pessimistic ensemble), the cost critic of the built-in
-    /// BallCircle run at τ = 0.05 rose past 150 (largest possible value 100) within 8 000 updates and λ past 1 000.</summary>
-    public bool ReferenceUnboundedCostTarget { get; set; }
 
     /// <summary>Reproduction switch: back the cost critic up with the maximum over the N sampled next actions, as OSRL does, so
     /// Q_c evaluates a continuation that takes the costliest of N behaviour-like actions rather than the one the policy acts

@@ -1,7 +1,5 @@
-using Marvel.Core.Abstractions;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Offline.BcqLag;
 

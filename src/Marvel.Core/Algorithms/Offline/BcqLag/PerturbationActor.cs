@@ -1,7 +1,4 @@
-using Marvel.Core.Abstractions;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
 namespace Marvel.Core.Algorithms.Offline.BcqLag;

@@ -1,9 +1,5 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Offline.BearLag;
 
@@ -103,7 +99,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     }
 
     /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
-    /// or with <see cref="BearLagOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
+    /// or with <see cref="VaeCriticLearnerOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
     internal (double Min, double Max)? CostValueBounds => _critics.CostValueBounds;
 
     /// <inheritdoc />

@@ -8,39 +8,11 @@ namespace Marvel.Core.Algorithms.Offline.BearLag;
 /// <see cref="Reference"/> turns every reproduction switch on and <see cref="MarvelReference"/> gives Marvel's
 /// pre-training settings (Marvel spec §5.3).
 /// </summary>
-public sealed record BearLagOptions : IBatchPidCriticOptions
+/// <remarks>The settings BEAR-Lag shares with CPQ and BCQ-Lag (κ, T, γ, τ, scales, batch, widths, critic and VAE rates, the timeout, done
+/// and unbounded-target switches) are declared once in <see cref="VaeCriticLearnerOptions"/>; Marvel's BEAR-L config used κ = 20 and
+/// RewardScale 1.</remarks>
+public sealed record BearLagOptions : VaeCriticLearnerOptions, IBatchPidCriticOptions
 {
-    /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL; Marvel 20).
-    /// BEAR-Lag's PID compares the batch mean of Q_c with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>
-    public double CostLimit { get; set; } = 10.0;
-
-    /// <summary>Episode length T (steps) used to convert <see cref="CostLimit"/>; null takes <c>LearnerContext.EpisodeLength</c>. Default null.</summary>
-    public int? EpisodeLength { get; set; }
-
-    /// <summary>Discount γ of both critics, in (0, 1). Default 0.99 (OSRL).</summary>
-    public double Gamma { get; set; } = 0.99;
-
-    /// <summary>Polyak rate τ of the target critics and target actor, in (0, 1]. Default 0.005 (OSRL).</summary>
-    public double Tau { get; set; } = 0.005;
-
-    /// <summary>Multiplier of dataset rewards. Default 0.1 (OSRL; Marvel's BEAR-L config used 1).</summary>
-    public double RewardScale { get; set; } = 0.1;
-
-    /// <summary>Multiplier of dataset costs. Default 1 (OSRL).</summary>
-    public double CostScale { get; set; } = 1.0;
-
-    /// <summary>Transitions per gradient step. Default 512 (OSRL).</summary>
-    public int BatchSize { get; set; } = 512;
-
-    /// <summary>Hidden widths of the actor. Default [256, 256] (OSRL).</summary>
-    public int[] ActorHiddenSizes { get; set; } = [256, 256];
-
-    /// <summary>Hidden widths of every critic network. Default [256, 256] (OSRL).</summary>
-    public int[] CriticHiddenSizes { get; set; } = [256, 256];
-
-    /// <summary>Hidden width of the VAE. Default 400 (OSRL).</summary>
-    public int VaeHiddenSize { get; set; } = 400;
-
     /// <summary>Networks per group of the double-Q reward critic (two groups, so 2× this many networks). Default 2 (OSRL num_q).</summary>
     public int RewardCriticsPerGroup { get; set; } = 2;
 
@@ -50,17 +22,8 @@ public sealed record BearLagOptions : IBatchPidCriticOptions
     /// <summary>Adam learning rate of the actor. Default 1e-3 (OSRL).</summary>
     public double ActorLearningRate { get; set; } = 1e-3;
 
-    /// <summary>Adam learning rate of both critics. Default 1e-3 (OSRL).</summary>
-    public double CriticLearningRate { get; set; } = 1e-3;
-
-    /// <summary>Adam learning rate of the VAE. Default 1e-3 (OSRL).</summary>
-    public double VaeLearningRate { get; set; } = 1e-3;
-
     /// <summary>Step size of the manual update of log α, the MMD dual. Default 1e-3 (OSRL trainer default).</summary>
     public double AlphaLearningRate { get; set; } = 1e-3;
-
-    /// <summary>Weight β of the VAE's KL term. Default 0.5 (OSRL).</summary>
-    public double VaeKlWeight { get; set; } = 0.5;
 
     /// <summary>Next actions sampled per state in the critic backups. Default 10 (OSRL sample_action_num).</summary>
     public int SampleActionCount { get; set; } = 10;
@@ -94,23 +57,12 @@ public sealed record BearLagOptions : IBatchPidCriticOptions
     /// <summary>Derivative gain of the PID multiplier. Default 0.001 (OSRL).</summary>
     public double PidKd { get; set; } = 0.001;
 
-    /// <summary>Reproduction switch: merge time-limit truncations into done (DSRL's TransitionDataset). Default false.</summary>
-    public bool TreatTimeoutAsTerminal { get; set; }
-
-    /// <summary>Reproduction switch: the cost backup ignores done (OSRL). Default false.</summary>
-    public bool ReferenceCostBackupIgnoresDone { get; set; }
-
     /// <summary>Reproduction switch: reduce the cost ensemble optimistically, as OSRL does: the actor's Q_c is the minimum over the
     /// cost members and the cost backup mixes λ·min(q1, q2) + (1 − λ)·max(q1, q2) of the group minima. Default false: pessimistic
     /// about cost, Q_c is the maximum over the members and the backup mixes λ·max(q1, q2) + (1 − λ)·min(q1, q2) of the group
     /// maxima (the reward side keeps the min in both modes). A safe-RL critic must not be optimistic about cost: with the
     /// switch on, BEAR-Lag at κ = 40 learned a Q_c about 20 % under its policy's discounted cost and exceeded the limit.</summary>
     public bool ReferenceOptimisticCostEnsemble { get; set; }
-
-    /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
-    /// [min c, max c] · cost scale/(1 − γ) with c the attached dataset's per-step costs (0 included), the range of every policy's cost
-    /// value (the same bound as CPQ and BCQ-Lag).</summary>
-    public bool ReferenceUnboundedCostTarget { get; set; }
 
     /// <summary>Where the PID measures the cost value it holds at qc_thres. Default <see cref="CostConstraintStates.Batch"/> (OSRL):
     /// the batch mean of Q_c at the actor's first sample. <see cref="CostConstraintStates.EpisodeStarts"/> measures the deterministic

@@ -1,10 +1,6 @@
 using System.Globalization;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Offline.BehaviorCloning;
 

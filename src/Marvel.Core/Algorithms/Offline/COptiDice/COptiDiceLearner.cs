@@ -1,9 +1,5 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Offline.COptiDice;
 
@@ -154,7 +150,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         if (_observationStd is null || _actionStd is null) throw new InvalidOperationException($"{Name}: attach a dataset before updating.");
         using var scope = NewDisposeScope();
         var o = _options;
-        var b = ScaledBatch.From(batch, o.RewardScale, o.CostScale, o.TreatTimeoutAsTerminal, costBackupIgnoresDone: false);
+        var b = ScaledBatch.From(batch, RewardCostScales.Of(o), o.TreatTimeoutAsTerminal, costBackupIgnoresDone: false);
         double gamma = o.Gamma, alpha = o.Alpha;
         long size = batch.Size;
 

@@ -1,9 +1,5 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Offline.Cdt;
 
@@ -205,6 +201,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         var time = new long[n * l];
         var labels = new long[n * l];
         var mask = new float[n * l];
+        var scales = RewardCostScales.Of(_options);
         for (int i = 0; i < n; i++)
         {
             var e = _episodes[PickEpisode(_life.Batches.NextDouble())];
@@ -217,8 +214,8 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
                 int row = e.Start + t;
                 d.Observations.Slice(row * os, os).CopyTo(states.AsSpan(k * os));
                 d.Actions.Slice(row * az, az).CopyTo(actions.AsSpan(k * az));
-                rtg[k] = (float)(_returnsToGo[row] * _options.RewardScale);
-                ctg[k] = (float)(_costsToGo[row] * _options.CostScale);
+                rtg[k] = scales.Reward(_returnsToGo[row]);
+                ctg[k] = scales.Cost(_costsToGo[row]);
                 labels[k] = d.Costs[row] > 0 ? 1 : 0;
                 mask[k] = 1;
             }

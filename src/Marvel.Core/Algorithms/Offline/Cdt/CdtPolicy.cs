@@ -1,5 +1,4 @@
-using Marvel.Core.Abstractions;
-using static TorchSharp.torch;
+using Marvel.Core.Algorithms.Shared;
 
 namespace Marvel.Core.Algorithms.Offline.Cdt;
 
@@ -61,6 +60,7 @@ public sealed class CdtPolicy : IPolicy
         var o = _learner.Options;
         int os = ObservationSize, az = ActionSize, l = o.SequenceLength;
         var model = _learner.Model;
+        var scales = RewardCostScales.Of(o);
         model.eval();
         for (int row = 0; row < batch; row++)
         {
@@ -80,8 +80,8 @@ public sealed class CdtPolicy : IPolicy
                 int t = first + j;
                 h.States[t].CopyTo(states, j * os);
                 if (t < h.Actions.Count) h.Actions[t].CopyTo(acts, j * az);   // the current step's action stays 0
-                rtg[j] = (float)(h.Returns[t] * o.RewardScale);
-                ctg[j] = (float)(h.Costs[t] * o.CostScale);
+                rtg[j] = scales.Reward(h.Returns[t]);
+                ctg[j] = scales.Cost(h.Costs[t]);
                 time[j] = Math.Min(t, model.MaxTimestep - 1);
             }
             var action = new float[az];

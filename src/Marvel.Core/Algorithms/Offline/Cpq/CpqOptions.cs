@@ -8,39 +8,11 @@ namespace Marvel.Core.Algorithms.Offline.Cpq;
 /// <see cref="Reference"/> turns every reproduction switch on and <see cref="MarvelReference"/> gives the settings
 /// that produced Marvel's warm-start checkpoints (Marvel spec §5.3).
 /// </summary>
-public sealed record CpqOptions : IVaeCriticLearnerOptions
+/// <remarks>The settings CPQ shares with BEAR-Lag and BCQ-Lag (κ, T, γ, τ, scales, batch, widths, critic and VAE rates, the timeout, done
+/// and unbounded-target switches) are declared once in <see cref="VaeCriticLearnerOptions"/>. Marvel's CPQ used κ = 40 and
+/// [256, 256, 256] networks (<see cref="MarvelReference"/>).</remarks>
+public sealed record CpqOptions : VaeCriticLearnerOptions, IVaeCriticLearnerOptions
 {
-    /// <summary>Undiscounted episode cost budget κ (cost units per episode, unscaled). Default 10 (OSRL; Marvel used 40).
-    /// CPQ compares discounted cost values with <see cref="Abstractions.CostBudget.QCostThreshold"/>(κ, γ, T).</summary>
-    public double CostLimit { get; set; } = 10.0;
-
-    /// <summary>Episode length T (steps) used to convert <see cref="CostLimit"/>; null takes <c>LearnerContext.EpisodeLength</c>. Default null (OSRL sets it per task, §0.5).</summary>
-    public int? EpisodeLength { get; set; }
-
-    /// <summary>Discount γ of both critics, in (0, 1). Default 0.99 (OSRL).</summary>
-    public double Gamma { get; set; } = 0.99;
-
-    /// <summary>Polyak rate τ of the target critics, in (0, 1]. Default 0.005 (OSRL).</summary>
-    public double Tau { get; set; } = 0.005;
-
-    /// <summary>Multiplier applied to dataset rewards before the critics see them. Default 0.1 (OSRL, §0.5).</summary>
-    public double RewardScale { get; set; } = 0.1;
-
-    /// <summary>Multiplier applied to dataset costs before the critics see them. Default 1 (OSRL, §0.5).</summary>
-    public double CostScale { get; set; } = 1.0;
-
-    /// <summary>Transitions per gradient step. Default 512 (OSRL).</summary>
-    public int BatchSize { get; set; } = 512;
-
-    /// <summary>Hidden widths of the actor. Default [256, 256] (OSRL; Marvel [256, 256, 256]).</summary>
-    public int[] ActorHiddenSizes { get; set; } = [256, 256];
-
-    /// <summary>Hidden widths of every critic member. Default [256, 256] (OSRL; Marvel [256, 256, 256]).</summary>
-    public int[] CriticHiddenSizes { get; set; } = [256, 256];
-
-    /// <summary>Hidden width of the VAE's encoder and decoder layers. Default 400 (OSRL).</summary>
-    public int VaeHiddenSize { get; set; } = 400;
-
     /// <summary>Members of the reward critic ensemble (reduced by min). Default 2 (OSRL num_q).</summary>
     public int RewardEnsembleSize { get; set; } = 2;
 
@@ -54,17 +26,8 @@ public sealed record CpqOptions : IVaeCriticLearnerOptions
     /// <summary>Adam learning rate of the actor. Default 1e-4 (OSRL).</summary>
     public double ActorLearningRate { get; set; } = 1e-4;
 
-    /// <summary>Adam learning rate of both critics. Default 1e-3 (OSRL).</summary>
-    public double CriticLearningRate { get; set; } = 1e-3;
-
     /// <summary>Step size of the manual update of log α, the OOD dual variable. Default 1e-4 (OSRL).</summary>
     public double AlphaLearningRate { get; set; } = 1e-4;
-
-    /// <summary>Adam learning rate of the VAE. Default 1e-3 (OSRL).</summary>
-    public double VaeLearningRate { get; set; } = 1e-3;
-
-    /// <summary>Weight β of the VAE's KL term. Default 0.5 (OSRL config; the class default 1.5 is overridden there).</summary>
-    public double VaeKlWeight { get; set; } = 0.5;
 
     /// <summary>OOD actions sampled per state for the cost penalty. Default 10 (OSRL sample_action_num).</summary>
     public int SampleActionCount { get; set; } = 10;
@@ -74,13 +37,6 @@ public sealed record CpqOptions : IVaeCriticLearnerOptions
 
     /// <summary>Quantile of the VAE KL above which a sampled action counts as out of distribution, in (0, 1). Default 0.75 (OSRL, fixed there).</summary>
     public double OodKlQuantile { get; set; } = 0.75;
-
-    /// <summary>Reproduction switch: merge time-limit truncations into done, so the reward backup does not bootstrap at a timeout (DSRL's
-    /// TransitionDataset). Default false (truncation bootstraps).</summary>
-    public bool TreatTimeoutAsTerminal { get; set; }
-
-    /// <summary>Reproduction switch: the cost backup ignores done, y_c = c + γ·Q̄_c(s′, a′) (OSRL). Default false (multiplied by 1 − done).</summary>
-    public bool ReferenceCostBackupIgnoresDone { get; set; }
 
     /// <summary>Reproduction switch: compute the OOD penalty as OSRL does, without gradient, from the target cost critic at pre-tanh samples,
     /// which makes it a constant in the cost-critic loss. Default false (the online cost critic at tanh-squashed OOD actions, with gradient,
@@ -92,11 +48,6 @@ public sealed record CpqOptions : IVaeCriticLearnerOptions
     /// penalty has no gradient, but with the gradient (the default) it inflates the cost critic far above its largest possible value.
     /// Default false: projected dual ascent on α itself, α ← clamp(α + η_α·(qc_thres − mean Q_c^ood), e⁻⁵, e⁵).</summary>
     public bool ReferenceMultiplicativeDualStep { get; set; }
-
-    /// <summary>Reproduction switch: leave the cost-critic target y_c unbounded, as OSRL does. Default false: y_c is clamped to
-    /// [min c, max c]·cost scale/(1 − γ) with c the dataset's per-step costs, the range of every policy's cost value, which stops the
-    /// OOD push and the bootstrapping through the actor's own actions from inflating Q_c without limit.</summary>
-    public bool ReferenceUnboundedCostTarget { get; set; }
 
     /// <summary>Reproduction switch: average the gated OOD cost values over all N sampled actions, (1/N)·Σ_j 1[OOD_j]·Q_c(s, a_j), as
     /// OSRL does. The gate keeps about a quarter of the samples, so the dual then holds the mean over the OOD actions near

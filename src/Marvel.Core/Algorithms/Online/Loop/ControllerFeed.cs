@@ -1,5 +1,3 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Abstractions.Telemetry;
 
 namespace Marvel.Core.Algorithms.Online.Loop;

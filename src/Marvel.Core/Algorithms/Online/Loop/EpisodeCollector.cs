@@ -1,7 +1,4 @@
 using System.Globalization;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 
 namespace Marvel.Core.Algorithms.Online.Loop;
 

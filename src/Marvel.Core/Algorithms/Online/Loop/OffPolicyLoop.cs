@@ -1,12 +1,7 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.Loop;
 
@@ -44,10 +39,14 @@ internal interface IOffPolicyAgent
 /// <param name="BatchSize">Rows per batch.</param>
 /// <param name="MiniBatches">Gradient steps per batch (consecutive slices of it).</param>
 /// <param name="OfflineDataFraction">Share of each batch drawn from the attached offline data.</param>
-/// <param name="RewardScale">Factor on stored rewards.</param>
-/// <param name="CostScale">Factor on stored costs.</param>
+/// <param name="RewardScale">Factor on the rewards of every sampled batch (the replay stores them raw).</param>
+/// <param name="CostScale">Factor on the costs of every sampled batch (the replay stores them raw).</param>
 internal sealed record OffPolicyLoopSettings(int? EpisodesPerIteration, int StepsPerIteration, int ReplayCapacity, int WarmupSteps, int UpdatesPerIteration,
-    int BatchSize, int MiniBatches, double OfflineDataFraction, double RewardScale, double CostScale);
+    int BatchSize, int MiniBatches, double OfflineDataFraction, double RewardScale, double CostScale)
+{
+    /// <summary>The scales as the one scaler applies them.</summary>
+    public RewardCostScales Scales => new(RewardScale, CostScale);
+}
 
 /// <summary>
 /// The off-policy training loop, shared by off-policy learners: collection on a vector environment (episodes continue across iterations,
@@ -97,11 +96,14 @@ internal sealed class OffPolicyLoop : IDisposable
     /// <summary>The replay buffer (null before the first iteration).</summary>
     public ReplayBuffer? Replay => _replay;
 
-    /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), or null.</summary>
+    /// <summary>The attached offline transitions as stored (raw rewards and costs, actions in [−1, 1]), or null.</summary>
     public ReplayBuffer? OfflineData => _offlineData;
 
-    /// <summary>[min, max] of the scaled rewards and costs stored so far (replay and offline data), 0 included.</summary>
+    /// <summary>[min, max] of the raw rewards and costs stored so far (replay and offline data), 0 included; part of the checkpoint.</summary>
     public StoredRange StoredRange { get; private set; }
+
+    /// <summary><see cref="StoredRange"/> in the critics' units (scaled as sampled batches are).</summary>
+    public StoredRange ScaledRange => _settings.Scales.Apply(StoredRange);
 
     /// <summary>Environment transitions collected so far.</summary>
     public long EnvironmentSteps => _collector.EnvironmentSteps;
@@ -171,8 +173,9 @@ internal sealed class OffPolicyLoop : IDisposable
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
-                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches.
-                    var slice = Slice(batch, m * miniBatch, miniBatch);
+                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches. The one scaling point:
+                    // the replay and the offline data hold raw rewards and costs; the update sees them scaled (both halves of a mixed batch once).
+                    var slice = _settings.Scales.Apply(Slice(batch, m * miniBatch, miniBatch));
                     foreach (var (name, value) in agent.Update(slice, lambda))
                         sums[name] = sums.GetValueOrDefault(name) + value;
                     steps++;
@@ -190,26 +193,25 @@ internal sealed class OffPolicyLoop : IDisposable
 
     /// <summary>
     /// Stores <paramref name="dataset"/> as the offline share of every batch: actions mapped from <paramref name="actionSpace"/> into [−1, 1]
-    /// (clipped there), rewards and costs scaled as online transitions are. Replaces an earlier one.
+    /// (clipped there), rewards and costs raw, as online transitions are (sampled batches are scaled). Replaces an earlier one.
     /// </summary>
-    /// <returns>[min, max] of the dataset's scaled rewards and costs, 0 included.</returns>
+    /// <returns>[min, max] of the dataset's rewards and costs in the critics' units (scaled), 0 included.</returns>
     public StoredRange AttachOfflineData(OfflineDataset dataset, BoxSpace actionSpace)
     {
         var buffer = new ReplayBuffer(dataset.Count, _observationSize, _actionSize);
         var squashed = new float[_actionSize];
-        float rewardScale = (float)_settings.RewardScale, costScale = (float)_settings.CostScale;
         var datasetRange = new StoredRange();
         for (int i = 0; i < dataset.Count; i++)
         {
             ActionMapping.BoxToSquashed(dataset.Actions.Slice(i * _actionSize, _actionSize), actionSpace, squashed);
-            buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i] * rewardScale,
-                dataset.Costs[i] * costScale, dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
-            StoredRange = StoredRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
-            datasetRange = datasetRange.Include(dataset.Rewards[i] * rewardScale, dataset.Costs[i] * costScale);
+            buffer.Add(dataset.Observations.Slice(i * _observationSize, _observationSize), squashed, dataset.Rewards[i],
+                dataset.Costs[i], dataset.NextObservations.Slice(i * _observationSize, _observationSize), dataset.Terminals[i], dataset.Timeouts[i]);
+            StoredRange = StoredRange.Include(dataset.Rewards[i], dataset.Costs[i]);
+            datasetRange = datasetRange.Include(dataset.Rewards[i], dataset.Costs[i]);
         }
         _offlineData = buffer;
         _mixedSampler = null;
-        return datasetRange;
+        return _settings.Scales.Apply(datasetRange);
     }
 
     /// <summary>One vector step with the agent's stochastic actions (or the policy set); stores every transition; returns the number of transitions.</summary>
@@ -222,15 +224,14 @@ internal sealed class OffPolicyLoop : IDisposable
         if (agent.HasFallback) ChoosePolicySetActions(agent, observations, n, lambda);
         ActionMapping.SquashedToBox(_squashedActions, env.ActionSpace, _environmentActions);
         _collector.Step(_environmentActions);
-        float rewardScale = (float)_settings.RewardScale, costScale = (float)_settings.CostScale;
         for (int i = 0; i < n; i++)
         {
             var result = _collector.Results[i];
             // After an episode ends the returned row is the next episode's first observation; bootstrap from the final one.
             var next = result.EpisodeEnded ? env.FinalObservation(i) : _collector.NextObservations.AsSpan(i * _observationSize, _observationSize);
             _replay!.Add(observations.AsSpan(i * _observationSize, _observationSize), _squashedActions.AsSpan(i * _actionSize, _actionSize),
-                (float)result.Reward * rewardScale, (float)result.Cost * costScale, next, result.Terminated, result.Truncated);
-            StoredRange = StoredRange.Include((float)result.Reward * rewardScale, (float)result.Cost * costScale);
+                (float)result.Reward, (float)result.Cost, next, result.Terminated, result.Truncated);
+            StoredRange = StoredRange.Include((float)result.Reward, (float)result.Cost);
         }
         _collector.Advance(episodes);
         return n;
@@ -318,7 +319,8 @@ internal sealed class OffPolicyLoop : IDisposable
 internal sealed record OffPolicyLoopState(long Iterations, long EnvironmentSteps, double CostLimit, int EnvironmentResets, RandomSourceState? ReplayRandom,
     bool HasReplay, float[]? PendingObservations, EpisodeSummary[]? EpisodesSinceControllerUpdate, StoredRange StoredRange);
 
-/// <summary>Running [min, max] of the scaled per-step rewards and costs a learner has stored, 0 included (a value, so checkpoints copy it).</summary>
+/// <summary>Running [min, max] of the per-step rewards and costs a learner has stored (raw; <see cref="RewardCostScales.Apply(StoredRange)"/>
+/// gives the critics' units), 0 included (a value, so checkpoints copy it).</summary>
 internal readonly record struct StoredRange(bool Any, float RewardMin, float RewardMax, float CostMin, float CostMax)
 {
     public StoredRange Include(float reward, float cost) => Any

@@ -1,8 +1,4 @@
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Shared;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.PpoLag;
 

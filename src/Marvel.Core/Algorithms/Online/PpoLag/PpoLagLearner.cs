@@ -1,16 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.PpoLag;
 
@@ -164,6 +158,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         rollout.Clear();
         int n = environment.Count;
         var pendingTruncated = new List<int>();
+        var scales = new RewardCostScales(_options.RewardScale, _options.CostScale);   // GAE reads the rollout whole: steps enter it scaled
         for (int t = 0; t < rollout.StepsPerEnvironment; t++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -179,7 +174,7 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
                 var row = _packed.AsSpan(i * width, width);
                 var result = _collector.Results[i];
                 rollout.Add(i, _collector.Observations.AsSpan(i * _observationSize, _observationSize), row[.._actionSize], row[_actionSize],
-                    (float)(result.Reward * _options.RewardScale), (float)(result.Cost * _options.CostScale), row[_actionSize + 1], row[_actionSize + 2],
+                    scales.Reward(result.Reward), scales.Cost(result.Cost), row[_actionSize + 1], row[_actionSize + 2],
                     result.Terminated, result.Truncated);
                 if (result.Truncated && !result.Terminated) pendingTruncated.Add(i);
             }

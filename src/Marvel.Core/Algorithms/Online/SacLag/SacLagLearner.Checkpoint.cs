@@ -1,19 +1,19 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.SacLag;
 
 // Checkpoints of SAC-Lag (ICheckpointableOnlineLearner): everything RunIteration reads, so a resumed run continues bit-identically.
 public sealed partial class SacLagLearner
 {
-    private const int CheckpointFormat = 1;
+    // Format 2: the replay buffer and the stored range hold raw rewards and costs (RewardCostScales scales sampled batches). Format 1 held
+    // them multiplied by the scales; dividing them back would not give the raw floats exactly, so a format-1 checkpoint is refused.
+    private const int CheckpointFormat = 2;
+    private const string ScaledReplayFormatHint =
+        "Format 1 stored the replay buffer multiplied by RewardScale and CostScale; format 2 stores raw rewards and costs and scales each sampled batch. " +
+        "Rerun the online stage from its start (or from the handover), or resume it with the version that wrote the checkpoint.";
 
     /// <summary>
     /// Writes the complete learner state into <paramref name="directory"/>: <c>networks/</c> (actor, both critics and both target critics),
@@ -68,7 +68,7 @@ public sealed partial class SacLagLearner
         HandoverCheck = null;
         var statePath = Path.Combine(directory, LearnerCheckpoint.StateFile);
         var state = LearnerCheckpoint.ReadState<SacLagCheckpointState>(Algorithm, directory, CheckpointFormat, x => x.Format, x => x.OptionsJson,
-            HandoverExport.OptionsJson(_options), nameof(SacLagOptions));
+            HandoverExport.OptionsJson(_options), nameof(SacLagOptions), format => format == 1 ? ScaledReplayFormatHint : null);
         LearnerCheckpoint.Load(Algorithm, directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
         _loop.Load(Algorithm, directory, new OffPolicyLoopState(state.Iterations, state.EnvironmentSteps, state.CostLimit, state.EnvironmentResets,
             state.ReplayRandom, state.HasReplay, state.PendingObservations, state.EpisodesSinceControllerUpdate, StoredRange.FromArray(state.StoredRange)), statePath);

@@ -1,12 +1,8 @@
-using Marvel.Core.Abstractions;
 using System.Globalization;
-using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.SacLag;
 
@@ -70,8 +66,9 @@ public sealed partial class SacLagLearner
 
     /// <summary>
     /// Attaches the offline dataset whose transitions make up <see cref="SacLagOptions.OfflineDataFraction"/> of every batch: stored once with
-    /// actions mapped from the action box into the actor's [−1, 1] space (clipped there) and rewards and costs multiplied by the learner's
-    /// <see cref="SacLagOptions.RewardScale"/> and <see cref="SacLagOptions.CostScale"/>, as online transitions are. Not part of checkpoints:
+    /// actions mapped from the action box into the actor's [−1, 1] space (clipped there) and rewards and costs raw, as online transitions are;
+    /// every sampled batch, online and offline rows together, is multiplied by the learner's <see cref="SacLagOptions.RewardScale"/> and
+    /// <see cref="SacLagOptions.CostScale"/> before the update. Not part of checkpoints:
     /// attach the same dataset again after <see cref="LoadCheckpoint"/> (the pipeline does).
     /// </summary>
     /// <param name="dataset">The offline dataset of the same task.</param>

@@ -1,14 +1,8 @@
-using Marvel.Core.Abstractions;
-using Marvel.Core.Abstractions.Learning;
-using Marvel.Core.Abstractions.Seeding;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
 using Marvel.Core.Networks;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Marvel.Core.Algorithms.Online.SacLag;
 
@@ -227,9 +221,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             costTarget = batch.Costs.add(continues * _costTarget.Mean(s2, nextAction), TorchScalars.One);
             if (_options.BoundedTargets && _loop.StoredRange.Any)
             {
-                // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step values x seen (0 included).
+                // Every policy's value lies in [min x, max x]/(1 − γ) over the per-step values x seen (0 included), in the critics' units.
                 double horizon = 1.0 / (1.0 - _options.Gamma);
-                var (rewardLow, rewardHigh, costLow, costHigh) = _loop.StoredRange.Bounds(horizon, _device);
+                var (rewardLow, rewardHigh, costLow, costHigh) = _loop.ScaledRange.Bounds(horizon, _device);
                 rewardTarget = rewardTarget.clamp(rewardLow, rewardHigh);
                 costTarget = costTarget.clamp(costLow, costHigh);
             }
@@ -317,11 +311,11 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         return _loop.RunIteration(this, environment, controller, cancellationToken);
     }
 
-    /// <summary>The attached offline transitions as stored (scaled, actions in [−1, 1]), for tests.</summary>
+    /// <summary>The attached offline transitions as stored (raw rewards and costs, actions in [−1, 1]), for tests.</summary>
     internal ReplayBuffer? OfflineData => _loop.OfflineData;
 
-    /// <summary>The [min, max] of the scaled rewards and costs stored so far, for tests.</summary>
-    internal StoredRange StoredValueRange => _loop.StoredRange;
+    /// <summary>The [min, max] of the rewards and costs stored so far in the critics' units (scaled), for tests.</summary>
+    internal StoredRange StoredValueRange => _loop.ScaledRange;
 
     /// <summary>The online reward and cost critics, for tests that need a critic in a given state.</summary>
     internal (TorchSharp.torch.nn.Module Reward, TorchSharp.torch.nn.Module Cost) CriticsForTests => (_rewardCritic, _costCritic);

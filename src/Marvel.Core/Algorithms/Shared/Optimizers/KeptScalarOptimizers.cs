@@ -1,8 +1,3 @@
-using Marvel.Core.Abstractions;
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
-
 namespace Marvel.Core.Algorithms.Shared.Optimizers;
 
 // The classes are named Adam and AdamW on purpose: TorchSharp writes the optimizer's type name into every saved state
