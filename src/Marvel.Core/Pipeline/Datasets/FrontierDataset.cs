@@ -170,6 +170,17 @@ public static class FrontierDataset
                ?? throw new JsonException("The JSON is 'null', not an object of frontier dataset options.");
     }
 
+    /// <summary>Checks every field of <paramref name="options"/> (the learner's too, as "Learner.X") without generating anything.</summary>
+    /// <param name="options">The recipe's settings.</param>
+    /// <returns>One message per bad field, each naming it ("Property CostBins: must be &gt;= 1, got 0."); empty when all are valid.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    public static IReadOnlyList<string> Validate(FrontierDatasetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var result = new FrontierDatasetOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
+        return result.Failed ? (result.Failures ?? []).ToList() : [];
+    }
+
     /// <summary>The validated copy the recipe works on (lists and the learner's options copied too).</summary>
     private static FrontierDatasetOptions Validated(FrontierDatasetOptions options)
     {
