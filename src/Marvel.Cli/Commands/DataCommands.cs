@@ -7,6 +7,8 @@ using Marvel.Core.Data;
 using Marvel.Core.Data.Dsrl;
 using Marvel.Core.Environments;
 using Marvel.Core.Environments.Policies;
+using Marvel.Core.Pipeline.Datasets;
+using System.Text.Json;
 using Spectre.Console;
 
 namespace Marvel.Cli.Commands;
@@ -14,22 +16,53 @@ namespace Marvel.Cli.Commands;
 /// <summary><c>collect</c> and <c>inspect</c>.</summary>
 internal static class DataCommands
 {
+    /// <summary>The recipes of <c>collect</c>: the built-in scripted cost sweep (default) and the frontier recipe.</summary>
+    internal const string ScriptedRecipe = "scripted";
+
+    /// <summary>The environment variable naming the frontier datasets' cache folder.</summary>
+    internal const string CacheVariable = "MARVEL_DATASET_CACHE";
+
     public static Command Collect(CliContext context)
     {
         var task = new Option<string>("--task") { Description = "Task to collect on.", DefaultValueFactory = _ => "BallCircle" };
         var output = new Option<string>("--out", "-o") { Description = "DSRL HDF5 file to write.", Required = true, HelpName = "file.hdf5" };
-        var episodes = new Option<int>("--episodes") { Description = "Complete episodes to collect.", DefaultValueFactory = _ => 200 };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of environments and noise.", DefaultValueFactory = _ => 0 };
+        var recipe = new Option<string>("--recipe")
+        {
+            Description = "How the episodes are made: 'scripted' (the built-in cost sweep of scripted controllers, fast) or 'frontier' (an online " +
+                          "Lagrangian learner under a swept cost limit, its episodes binned over the cost-return plane, as DSRL made its datasets; " +
+                          "slow, cached). Ignored with --policy.",
+            DefaultValueFactory = _ => ScriptedRecipe,
+        };
+        recipe.AcceptOnlyFromAmong(ScriptedRecipe, FrontierDataset.RecipeName);
+        var episodes = new Option<int>("--episodes") { Description = "Complete episodes to collect (scripted recipe and --policy).", DefaultValueFactory = _ => 200 };
+        var seed = new Option<ulong>("--seed") { Description = "The one seed of the whole dataset.", DefaultValueFactory = _ => 0 };
         var policy = new Option<string?>("--policy")
         {
-            Description = "Handover artifact folder whose actor is rolled out. Without it, the task's built-in cost sweep (scripted controllers from cautious to aggressive, plus random episodes).",
+            Description = "Handover artifact folder whose actor is rolled out. Without it, the --recipe.",
             HelpName = "artifact",
         };
         var noise = new Option<double>("--noise") { Description = "Gaussian action noise added to --policy's deterministic action.", DefaultValueFactory = _ => 0.1 };
-        var command = CommandKit.Make("collect", "Collect a dataset in DSRL HDF5 layout from a trained policy or from the built-in cost-limit sweep of scripted policies.",
+        var recipeOptions = new Option<string?>("--recipe-options")
+        {
+            Description = "JSON file of the frontier recipe's options (FrontierDatasetOptions; fields left out keep the recipe's defaults). " +
+                          "Without it, the task's DSRL-sized defaults (FrontierDatasetOptions.ForTask).",
+            HelpName = "file.json",
+        };
+        var trainingSteps = new Option<int?>("--training-steps") { Description = "Frontier: the learner's training transitions (overrides the options)." };
+        var target = new Option<int?>("--target-transitions") { Description = "Frontier: transitions to select (overrides the options)." };
+        var cache = new Option<string?>("--cache")
+        {
+            Description = $"Frontier: folder of cached datasets, one file per content hash of task, options, seed and library version " +
+                          $"(default: ${CacheVariable}, else ~/.cache/marvel/datasets).",
+            HelpName = "folder",
+        };
+        var noCache = new Option<bool>("--no-cache") { Description = "Frontier: generate even when the cache holds the file, and do not store it." };
+        var quiet = CommandKit.QuietOption();
+        var command = CommandKit.Make("collect", "Collect a dataset in DSRL HDF5 layout from a trained policy, from the built-in cost-limit sweep of scripted policies, or with the frontier recipe.",
             "marvel collect --task BallCircle --episodes 200 --out data/BallCircle.hdf5",
+            "marvel collect --task BallCircle --recipe frontier --training-steps 20000 --target-transitions 10000 --out data/BallCircle-frontier.hdf5",
             "marvel collect --task BallCircle --policy runs/marvel/aligned --episodes 50 --out data/aligned-policy.hdf5");
-        foreach (var o in new Option[] { task, output, episodes, seed, policy, noise }) command.Add(o);
+        foreach (var o in new Option[] { task, output, recipe, episodes, seed, policy, noise, recipeOptions, trainingSteps, target, cache, noCache, quiet }) command.Add(o);
         command.SetAction((parse, ct) =>
         {
             string taskId = parse.GetValue(task)!, path = parse.GetValue(output)!;
@@ -37,10 +70,14 @@ internal static class DataCommands
             ulong s = parse.GetValue(seed);
             if (!EnvironmentRegistry.Default.Contains(taskId))
                 throw new UsageException($"--task '{taskId}' is not a registered task; registered: {string.Join(", ", EnvironmentRegistry.Default.Ids)}.");
-            if (n < 1) throw new UsageException($"--episodes must be >= 1, got {n}.");
+            string specId;
+            using (var probe = EnvironmentRegistry.Default.Make(taskId)) specId = probe.Spec.Id;
+            var full = Path.GetFullPath(path);
             OfflineDataset dataset;
+            DsrlFileAttributes attributes;
             if (parse.GetValue(policy) is { } artifactPath)
             {
+                if (n < 1) throw new UsageException($"--episodes must be >= 1, got {n}.");
                 double sigma = parse.GetValue(noise);
                 if (!(sigma >= 0)) throw new UsageException($"--noise must be >= 0, got {sigma}.");
                 var artifact = PipelineRunner.LoadArtifact(artifactPath);
@@ -49,21 +86,129 @@ internal static class DataCommands
                 using var env = EnvironmentRegistry.Default.MakeVector(taskId, Math.Min(8, n));
                 var behaviour = sigma > 0 ? (Core.Abstractions.IPolicy)new NoisyPolicy(actor.Policy, sigma, s) : actor.Policy;
                 dataset = DatasetCollector.Collect(env, [new CollectionStage(behaviour, n, Deterministic: true)], s, cancellationToken: ct);
+                attributes = Attributes(specId, "policy", JsonSerializer.Serialize(new { Artifact = Path.GetFullPath(artifactPath), Episodes = n, Noise = sigma }), s);
+            }
+            else if (parse.GetValue(recipe) == FrontierDataset.RecipeName)
+            {
+                var options = FrontierOptions(parse.GetValue(recipeOptions), taskId, parse.GetValue(trainingSteps), parse.GetValue(target));
+                string? folder = parse.GetValue(noCache) ? null : CacheFolder(parse.GetValue(cache));
+                var made = CollectFrontier(context, specId, options, s, folder, parse.GetValue(quiet), ct);
+                dataset = made.Dataset;
+                attributes = made.Attributes;
             }
             else
             {
                 if (n < 10) throw new UsageException($"--episodes must be >= 10 for the built-in cost sweep, got {n}.");
                 dataset = DatasetCollector.GenerateBuiltIn(taskId, n, s);
+                attributes = Attributes(specId, "scripted-sweep", JsonSerializer.Serialize(new { Episodes = n }), s);
             }
-            var full = Path.GetFullPath(path);
             Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            DsrlFile.Write(dataset, full);
+            DsrlFile.Write(dataset, full, attributes);
             var e = dataset.Episodes;
             context.Out.WriteLine($"Wrote {full}: {e.Count} episodes, {dataset.Count} transitions, return {e.Min(x => x.Return):F1}..{e.Max(x => x.Return):F1}, " +
                                   $"cost {e.Min(x => x.Cost):F1}..{e.Max(x => x.Cost):F1}.");
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
+    }
+
+    private static DsrlFileAttributes Attributes(string taskId, string recipe, string options, ulong seed) => new()
+    {
+        TaskId = taskId, Recipe = recipe, RecipeOptions = options, LibraryVersion = DsrlFileAttributes.CurrentLibraryVersion, Seed = seed,
+    };
+
+    /// <summary>The frontier recipe's options: the JSON file's (fields left out at the plain defaults) or the task's DSRL-sized defaults,
+    /// then the command-line overrides; every bad field is reported together.</summary>
+    internal static FrontierDatasetOptions FrontierOptions(string? file, string taskId, int? trainingSteps, int? target)
+    {
+        FrontierDatasetOptions options;
+        if (file is null) options = FrontierDatasetOptions.ForTask(taskId);
+        else
+        {
+            if (!File.Exists(file)) throw new UsageException($"--recipe-options '{file}' does not exist.");
+            try
+            {
+                options = FrontierDataset.OptionsFromJson(File.ReadAllText(file));
+            }
+            catch (JsonException e)
+            {
+                throw new UsageException($"--recipe-options '{file}' is not a JSON object of frontier options: {e.Message}", e);
+            }
+        }
+        if (trainingSteps is { } t) options.TrainingSteps = t;
+        if (target is { } g) options.TargetTransitions = g;
+        var failures = FrontierDataset.Validate(options);
+        if (failures.Count > 0)
+            throw new UsageException("The frontier recipe's options are invalid:\n  " + string.Join("\n  ", failures) +
+                                     "\nFix them in --recipe-options or the command line (docs/datasets.md, \"Frontier datasets\", lists each option).");
+        return options;
+    }
+
+    /// <summary>The cache folder: <paramref name="given"/>, else $MARVEL_DATASET_CACHE, else $XDG_CACHE_HOME/marvel/datasets, else ~/.cache/marvel/datasets.</summary>
+    internal static string CacheFolder(string? given)
+    {
+        if (!string.IsNullOrEmpty(given)) return Path.GetFullPath(given);
+        if (Environment.GetEnvironmentVariable(CacheVariable) is { Length: > 0 } fromVariable) return Path.GetFullPath(fromVariable);
+        string root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "marvel", "datasets");
+    }
+
+    /// <summary>
+    /// The frontier dataset of (task, options, seed): read from the cache when it holds the file of this content hash, else generated
+    /// (one torch thread, so that the bytes do not depend on the machine's core count) and stored there.
+    /// </summary>
+    private static (OfflineDataset Dataset, DsrlFileAttributes Attributes) CollectFrontier(CliContext context, string taskId, FrontierDatasetOptions options,
+        ulong seed, string? cacheFolder, bool quiet, CancellationToken ct)
+    {
+        string key = FrontierDataset.CacheKey(taskId, options, seed);
+        string? cached = cacheFolder is null ? null : Path.Combine(cacheFolder, $"{taskId}-{FrontierDataset.RecipeName}-{key[..16]}.hdf5");
+        if (cached is not null && File.Exists(cached))
+        {
+            try
+            {
+                var attributes = DsrlFile.ReadAttributes(cached);
+                using var probe = EnvironmentRegistry.Default.Make(taskId);
+                var dataset = DsrlFile.ReadForTask(cached, probe.Spec);
+                context.Out.WriteLine($"Cache: reusing {cached} (key {key[..16]}).");
+                return (dataset, attributes);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                context.Out.WriteLine($"Cache: {cached} is unreadable ({e.Message}); generating it again.");
+            }
+        }
+        TorchSharp.torch.set_num_threads(1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var progress = quiet ? null : new TenthsProgress(context.Out, clock);
+        var result = FrontierDataset.Generate(taskId, options, seed, progress: progress, cancellationToken: ct);
+        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Frontier: {result.TrainingEpisodes} training and {result.CheckpointEpisodes} checkpoint episodes ({result.EnvironmentSteps} transitions), " +
+            $"kept {result.KeptEpisodes} ({result.Dataset.Count} transitions) in {clock.Elapsed.TotalSeconds:F0} s."));
+        if (cached is not null)
+        {
+            Directory.CreateDirectory(cacheFolder!);
+            DsrlFile.Write(result.Dataset, cached, result.Attributes);
+            context.Out.WriteLine($"Cache: stored {cached}.");
+        }
+        return (result.Dataset, result.Attributes);
+    }
+
+    /// <summary>Prints one line at each tenth of the training (synchronously, on the generating thread).</summary>
+    private sealed class TenthsProgress(TextWriter output, System.Diagnostics.Stopwatch clock) : IProgress<TrainingProgress>
+    {
+        private int _printed;
+
+        public void Report(TrainingProgress value)
+        {
+            int tenth = (int)Math.Floor(value.Fraction * 10);
+            if (double.IsNaN(value.Fraction) || tenth <= _printed) return;
+            _printed = tenth;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{clock.Elapsed.TotalSeconds,6:F0} s] frontier {value.Step}/{value.TotalSteps} transitions: cost limit {value.Metrics.GetValueOrDefault("cost_limit"):F1}, " +
+                $"λ {value.Metrics.GetValueOrDefault("lambda"):F3}, {value.Metrics.GetValueOrDefault("candidate_episodes"):F0} episodes recorded"));
+        }
     }
 
     public static Command Inspect(CliContext context)
@@ -97,7 +242,7 @@ internal static class DataCommands
             }
             double? limit = parse.GetValue(costLimit);
             if (limit is { } l && !(l >= 0)) throw new UsageException($"--cost-limit must be >= 0, got {l}.");
-            InspectDataset(console, dataset, target, limit);
+            InspectDataset(console, dataset, target, limit, DsrlFile.ReadAttributes(target));
             if (!parse.GetValue(noPlot))
             {
                 string png = parse.GetValue(plot) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(target))!, Path.GetFileNameWithoutExtension(target) + ".return-cost.png");
@@ -109,7 +254,7 @@ internal static class DataCommands
         return command;
     }
 
-    private static void InspectDataset(IAnsiConsole console, OfflineDataset dataset, string path, double? limit)
+    private static void InspectDataset(IAnsiConsole console, OfflineDataset dataset, string path, double? limit, DsrlFileAttributes attributes)
     {
         var e = dataset.Episodes;
         var table = new Table().AddColumns("dataset", "value");
@@ -127,6 +272,11 @@ internal static class DataCommands
                 CommandKit.Row(table, $"episodes with cost <= {CommandKit.Number(l)}", $"{e.Count(x => x.Cost <= l)} ({100.0 * e.Count(x => x.Cost <= l) / e.Count:F0}%)");
         }
         CommandKit.Row(table, "fingerprint", dataset.Fingerprint());
+        if (attributes.TaskId is { } taskId) CommandKit.Row(table, "task", taskId);
+        if (attributes.Recipe is { } recipe) CommandKit.Row(table, "recipe", recipe);
+        if (attributes.Seed is { } seed) CommandKit.Row(table, "seed", seed.ToString(CultureInfo.InvariantCulture));
+        if (attributes.LibraryVersion is { } version) CommandKit.Row(table, "library version", version);
+        if (attributes.RecipeOptions is { } options) CommandKit.Row(table, "recipe options", options);
         console.Write(table);
     }
 

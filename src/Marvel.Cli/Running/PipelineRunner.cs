@@ -226,7 +226,8 @@ internal static class PipelineRunner
         {
             try
             {
-                return DsrlFile.Read(run.Dataset);
+                // A file that names its task (every file 'marvel collect' writes) must be of this task; DSRL's own files name none.
+                return TaskSpec(config, taskId) is { } spec ? DsrlFile.ReadForTask(run.Dataset, spec) : DsrlFile.Read(run.Dataset);
             }
             catch (Exception e) when (e is InvalidDataException or IOException)
             {
@@ -242,6 +243,20 @@ internal static class PipelineRunner
         catch (ArgumentException e)
         {
             throw new UsageException($"Run:Dataset is empty and task '{taskId}' has no built-in dataset generator ({e.Message}). Set Run:Dataset to a DSRL HDF5 file.", e);
+        }
+    }
+
+    /// <summary>The spec of <paramref name="taskId"/>, or null when the task cannot be made (the run reports that itself, later).</summary>
+    private static EnvironmentSpec? TaskSpec(CliConfiguration config, string taskId)
+    {
+        try
+        {
+            using var probe = config.Components.CreateEnvironment(taskId);
+            return probe.Spec;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
         }
     }
 

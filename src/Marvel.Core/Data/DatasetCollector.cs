@@ -29,14 +29,13 @@ public static class DatasetCollector
         ArgumentNullException.ThrowIfNull(environment);
         ArgumentNullException.ThrowIfNull(plan);
         if (plan.Count == 0) throw new ArgumentException("The collection plan is empty; add at least one stage.", nameof(plan));
-        int obsDim = environment.ObservationSpace.Dimension, actDim = environment.ActionSpace.Dimension, n = environment.Count;
+        int obsDim = environment.ObservationSpace.Dimension, actDim = environment.ActionSpace.Dimension;
         foreach (var stage in plan)
         {
             if (stage.Policy.ObservationSize != obsDim || stage.Policy.ActionSize != actDim)
                 throw new ArgumentException($"Policy {stage.Policy.GetType().Name} takes {stage.Policy.ObservationSize} observations and gives {stage.Policy.ActionSize} actions; task '{environment.Spec.Id}' has {obsDim} and {actDim}.", nameof(plan));
             if (stage.Episodes < 1) throw new ArgumentException("Every stage needs at least one episode.", nameof(plan));
         }
-        int total = plan.Sum(s => s.Episodes);
         var obs = new List<float>();
         var next = new List<float>();
         var act = new List<float>();
@@ -44,6 +43,26 @@ public static class DatasetCollector
         var cost = new List<float>();
         var term = new List<bool>();
         var tout = new List<bool>();
+        int total = Run(environment, plan, seed, episode => episode.AppendTo(obs, next, act, rew, cost, term, tout), progress, cancellationToken);
+        return new OfflineDataset(obsDim, actDim, obs.ToArray(), act.ToArray(), rew.ToArray(), cost.ToArray(), next.ToArray(), term.ToArray(), tout.ToArray(),
+            $"collected from {environment.Spec.Id} ({total} episodes, seed {seed})");
+    }
+
+    /// <summary>As <see cref="Collect"/>, but returns the episodes one by one, in the order they finished (the plan is not checked).</summary>
+    internal static List<RecordedEpisode> CollectEpisodes(IVectorEnvironment environment, IReadOnlyList<CollectionStage> plan, ulong seed,
+        CancellationToken cancellationToken = default)
+    {
+        var episodes = new List<RecordedEpisode>();
+        Run(environment, plan, seed, episode => episodes.Add(episode.ToEpisode()), progress: null, cancellationToken);
+        return episodes;
+    }
+
+    /// <summary>Rolls the plan; hands each kept episode to <paramref name="keep"/>; returns the number of episodes.</summary>
+    private static int Run(IVectorEnvironment environment, IReadOnlyList<CollectionStage> plan, ulong seed, Action<EpisodeBuffer> keep,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        int obsDim = environment.ObservationSpace.Dimension, actDim = environment.ActionSpace.Dimension, n = environment.Count;
+        int total = plan.Sum(s => s.Episodes);
         var pending = Enumerable.Range(0, n).Select(_ => new EpisodeBuffer()).ToArray();
         var current = new float[n * obsDim];
         var actions = new float[n * actDim];
@@ -73,7 +92,7 @@ public static class DatasetCollector
                     {
                         if (kept < stage.Episodes)
                         {
-                            pending[i].AppendTo(obs, next, act, rew, cost, term, tout);
+                            keep(pending[i]);
                             kept++;
                             done++;
                             progress?.Report(new TrainingProgress("collect", done, total, new Dictionary<string, double>()));
@@ -84,8 +103,7 @@ public static class DatasetCollector
                 }
             }
         }
-        return new OfflineDataset(obsDim, actDim, obs.ToArray(), act.ToArray(), rew.ToArray(), cost.ToArray(), next.ToArray(), term.ToArray(), tout.ToArray(),
-            $"collected from {environment.Spec.Id} ({total} episodes, seed {seed})");
+        return total;
     }
 
     /// <summary>
@@ -160,38 +178,5 @@ public static class DatasetCollector
         foreach (int l in Enumerable.Range(0, levels).OrderByDescending(l => exact[l] - Math.Floor(exact[l])).ThenBy(l => l).Take(left))
             counts[l]++;
         return counts;
-    }
-
-    private sealed class EpisodeBuffer
-    {
-        private readonly List<float> _obs = new(), _next = new(), _act = new(), _rew = new(), _cost = new();
-        private readonly List<bool> _term = new(), _tout = new();
-
-        public void Add(ReadOnlySpan<float> o, ReadOnlySpan<float> a, float r, float c, ReadOnlySpan<float> n, bool term, bool trunc)
-        {
-            foreach (var v in o) _obs.Add(v);
-            foreach (var v in a) _act.Add(v);
-            foreach (var v in n) _next.Add(v);
-            _rew.Add(r);
-            _cost.Add(c);
-            _term.Add(term);
-            _tout.Add(trunc && !term);
-        }
-
-        public void AppendTo(List<float> obs, List<float> next, List<float> act, List<float> rew, List<float> cost, List<bool> term, List<bool> tout)
-        {
-            obs.AddRange(_obs);
-            next.AddRange(_next);
-            act.AddRange(_act);
-            rew.AddRange(_rew);
-            cost.AddRange(_cost);
-            term.AddRange(_term);
-            tout.AddRange(_tout);
-        }
-
-        public void Clear()
-        {
-            _obs.Clear(); _next.Clear(); _act.Clear(); _rew.Clear(); _cost.Clear(); _term.Clear(); _tout.Clear();
-        }
     }
 }

@@ -36,6 +36,34 @@ public static class DsrlFile
     public static OfflineDataset Read(string path, int? expectedObservationSize = null, int? expectedActionSize = null) =>
         DsrlReader.Read(path, expectedObservationSize, expectedActionSize);
 
+    /// <summary>
+    /// Loads a DSRL HDF5 file for task <paramref name="task"/>: as <see cref="Read"/>, and first refuses a file whose
+    /// <see cref="DsrlFileAttributes.TaskId"/> names another task. A file without that attribute (DSRL's own) is accepted.
+    /// </summary>
+    /// <param name="path">The .hdf5 file.</param>
+    /// <param name="task">The task the data is meant for; the file's task id must equal its <see cref="EnvironmentSpec.Id"/> or
+    /// <see cref="EnvironmentSpec.DsrlId"/>.</param>
+    /// <param name="expectedObservationSize">The environment's observation length; when given, the file's must match.</param>
+    /// <param name="expectedActionSize">The environment's action length; when given, the file's must match.</param>
+    /// <returns>The validated dataset.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="task"/> is null.</exception>
+    /// <exception cref="InvalidDataException">The file was recorded on another task (the message names both ids and the fix), or any
+    /// failure of <see cref="Read"/>.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static OfflineDataset ReadForTask(string path, EnvironmentSpec task, int? expectedObservationSize = null, int? expectedActionSize = null)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return DsrlReader.Read(path, expectedObservationSize, expectedActionSize, task);
+    }
+
+    /// <summary>Reads the attributes a file carries about its making (task id, recipe and options, library version, seed).</summary>
+    /// <param name="path">The .hdf5 file.</param>
+    /// <returns>The attributes; every property is null for a file without them, such as DSRL's own.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not readable HDF5, or an attribute has the wrong type.</exception>
+    public static DsrlFileAttributes ReadAttributes(string path) => DsrlReader.ReadAttributes(path);
+
     /// <summary>Writes <paramref name="dataset"/> as a DSRL HDF5 file, replacing <paramref name="path"/> atomically.</summary>
     /// <param name="dataset">The transitions to write.</param>
     /// <param name="path">The target file; its folder is created when missing. An existing file stays intact if the write fails.</param>
@@ -43,4 +71,17 @@ public static class DsrlFile
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file system refused the write.</exception>
     public static void Write(OfflineDataset dataset, string path) => DsrlWriter.Write(dataset, path);
+
+    /// <summary>Writes <paramref name="dataset"/> with <paramref name="attributes"/> on the file's root, replacing <paramref name="path"/> atomically.</summary>
+    /// <param name="dataset">The transitions to write.</param>
+    /// <param name="path">The target file; its folder is created when missing. An existing file stays intact if the write fails.</param>
+    /// <param name="attributes">The file's task id, recipe, options, version and seed; null fields are left out.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="dataset"/> or <paramref name="attributes"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="IOException">The file system refused the write.</exception>
+    public static void Write(OfflineDataset dataset, string path, DsrlFileAttributes attributes)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        DsrlWriter.Write(dataset, path, attributes);
+    }
 }

@@ -18,7 +18,7 @@ internal static class DsrlReader
 
     private const string LayoutHint = "see docs/datasets.md for the layout";
 
-    public static OfflineDataset Read(string path, int? expectedObservationSize, int? expectedActionSize)
+    public static OfflineDataset Read(string path, int? expectedObservationSize, int? expectedActionSize, EnvironmentSpec? expectedTask = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (expectedObservationSize is < 1)
@@ -34,6 +34,7 @@ internal static class DsrlReader
         CheckContainer(full);
 
         using var file = Decode(full, null, () => H5File.OpenRead(full));
+        if (expectedTask is not null) CheckTask(ReadAttributes(file, full), expectedTask, full);
         var layout = ReadLayout(file, full, expectedObservationSize, expectedActionSize);
 
         int obsSize = layout.ObservationSize, actSize = layout.ActionSize;
@@ -59,6 +60,60 @@ internal static class DsrlReader
             throw new InvalidDataException(
                 $"{ex.Message} Fix the data where the file is produced and write it again ({LayoutHint}).", ex);
         }
+    }
+
+    /// <summary>The file's own attributes (task id, recipe, options, version, seed); all null for a file without them.</summary>
+    public static DsrlFileAttributes ReadAttributes(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new FileNotFoundException($"DSRL file '{full}' does not exist. Check the path.", full);
+        CheckContainer(full);
+        using var file = Decode(full, null, () => H5File.OpenRead(full));
+        return ReadAttributes(file, full);
+    }
+
+    private static DsrlFileAttributes ReadAttributes(NativeFile file, string path) => new()
+    {
+        TaskId = ReadText(file, path, DsrlFileAttributes.TaskIdName),
+        Recipe = ReadText(file, path, DsrlFileAttributes.RecipeName),
+        RecipeOptions = ReadText(file, path, DsrlFileAttributes.RecipeOptionsName),
+        LibraryVersion = ReadText(file, path, DsrlFileAttributes.LibraryVersionName),
+        Seed = ReadSeed(file, path),
+    };
+
+    private static string? ReadText(NativeFile file, string path, string name)
+    {
+        if (!Decode(path, null, () => file.AttributeExists(name))) return null;
+        var attribute = Decode(path, null, () => file.Attribute(name));
+        if (attribute.Type.Class is not (H5DataTypeClass.String or H5DataTypeClass.VariableLength))
+            throw new InvalidDataException($"DSRL file '{path}': attribute '{name}' has type {TypeName(attribute.Type)} but must be a string. " +
+                $"Write it as a string, or remove it ({LayoutHint}).");
+        return Decode(path, null, () => attribute.Read<string>());
+    }
+
+    private static ulong? ReadSeed(NativeFile file, string path)
+    {
+        const string name = DsrlFileAttributes.SeedName;
+        if (!Decode(path, null, () => file.AttributeExists(name))) return null;
+        var attribute = Decode(path, null, () => file.Attribute(name));
+        if (attribute.Type.Class != H5DataTypeClass.FixedPoint || attribute.Type.Size != 8)
+            throw new InvalidDataException($"DSRL file '{path}': attribute '{name}' has type {TypeName(attribute.Type)} but must be uint64. " +
+                $"Write it as an unsigned 64-bit integer, or remove it ({LayoutHint}).");
+        return Decode(path, null, () => attribute.Read<ulong>());
+    }
+
+    /// <summary>Refuses a file whose <c>task_id</c> attribute names another task than <paramref name="task"/> (its id or DSRL id);
+    /// a file without the attribute (DSRL's own) passes.</summary>
+    private static void CheckTask(DsrlFileAttributes attributes, EnvironmentSpec task, string path)
+    {
+        if (attributes.TaskId is not { } recorded) return;
+        if (string.Equals(recorded, task.Id, StringComparison.Ordinal) || string.Equals(recorded, task.DsrlId, StringComparison.Ordinal)) return;
+        throw new InvalidDataException(
+            $"DSRL file '{path}' was recorded on task '{recorded}' (its attribute '{DsrlFileAttributes.TaskIdName}'), but task '{task.Id}' was requested. " +
+            $"Its observations and costs mean something else on '{task.Id}'. Pass a dataset of '{task.Id}' (e.g. make one with " +
+            $"'marvel collect --task {task.Id}'), or run task '{recorded}' with this file.");
     }
 
     // ---- Pass 1: the container ------------------------------------------------------------------------------

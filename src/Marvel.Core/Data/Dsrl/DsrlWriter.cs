@@ -15,11 +15,11 @@ internal static class DsrlWriter
     /// enough that a reader can decompress a slice of rows without the whole array.</summary>
     private const int ChunkBytes = 1 << 18;
 
-    public static void Write(OfflineDataset dataset, string path) => Write(dataset, path, beforeCommit: null);
+    public static void Write(OfflineDataset dataset, string path, DsrlFileAttributes? attributes = null) => Write(dataset, path, beforeCommit: null, attributes);
 
     /// <summary>Writes the file; <paramref name="beforeCommit"/> runs after the HDF5 content is in the temporary
     /// file and before it replaces the target (a test seam for failures at the last moment).</summary>
-    internal static void Write(OfflineDataset dataset, string path, Action<Stream>? beforeCommit)
+    internal static void Write(OfflineDataset dataset, string path, Action<Stream>? beforeCommit, DsrlFileAttributes? attributes = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -35,6 +35,15 @@ internal static class DsrlWriter
             [DsrlSchema.Terminals] = Flags(dataset.Terminals),
             [DsrlSchema.Timeouts] = Flags(dataset.Timeouts),
         };
+        if (attributes is not null)
+        {
+            // Scalar attributes of the root group, in a fixed order (the file's bytes follow from its content alone).
+            if (attributes.TaskId is { } task) file.Attributes[DsrlFileAttributes.TaskIdName] = task;
+            if (attributes.Recipe is { } recipe) file.Attributes[DsrlFileAttributes.RecipeName] = recipe;
+            if (attributes.RecipeOptions is { } options) file.Attributes[DsrlFileAttributes.RecipeOptionsName] = options;
+            if (attributes.LibraryVersion is { } version) file.Attributes[DsrlFileAttributes.LibraryVersionName] = version;
+            if (attributes.Seed is { } seed) file.Attributes[DsrlFileAttributes.SeedName] = seed;
+        }
 
         AtomicFile.Write(path, stream =>
         {
