@@ -53,8 +53,9 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
             throw new ArgumentOutOfRangeException(nameof(logStd), logStd, "The actor's new log σ must be finite.");
         double clamped = Math.Clamp(logStd, LogStdMin, LogStdMax);
         using var noGrad = no_grad();
+        using var value = clamped.ToScalar();
         log_std.weight!.zero_();
-        log_std.bias!.fill_(clamped);
+        log_std.bias!.fill_(value);
     }
 
     /// <summary>
