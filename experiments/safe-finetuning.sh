@@ -7,12 +7,14 @@
 #   report:  docs/results/safe-finetuning-round5/          (results.md/.csv, raw runs/training/evaluations CSVs, curves/*.png, targets.md)
 # Flags add earlier rounds and studies:
 #   --round2     the variants that chose round 2's recipe (safe-finetuning.json, -probes.json; report in docs/results/safe-finetuning-round2/)
-#   --round3     round 3's Default and Scratch-SACLag rows (safe-finetuning-v3.json; reports docs/results/safe-finetuning/, -5seeds/)
+#   --round3     round 3's Default and Scratch-SACLag rows (safe-finetuning-v3.json; reports docs/results/safe-finetuning/, -5seeds/) and
+#                its κ = 10 / 40 rows (safe-finetuning-kappa.json; docs/results/safe-finetuning-kappa/)
 #   --probes     round 4's set-point probe and its scratch twin (safe-finetuning-probe-setpoint.json, -v4-scratch3.json)
 #   --round5     round 5's probes: fresh critics, VPA, the actor's exploration reset, fresh critics + reset (report in
 #                docs/results/safe-finetuning-round5-probe/)
-#   --kappa      round 3's default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa.json; docs/results/safe-finetuning-kappa/)
-#   --ablations  each piece of round 3's recipe switched off alone (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
+#   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
+#   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
+#                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
 # Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--kappa] [--ablations]
 #        (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
@@ -27,9 +29,9 @@ sweeps=(safe-finetuning-offline safe-finetuning-probe-combos5 safe-finetuning-v4
 for flag in "${@:2}"; do
   case "$flag" in
     --round2) sweeps+=(safe-finetuning safe-finetuning-probes) ;;
-    --round3) sweeps+=(safe-finetuning-v3); round3=1 ;;
-    --ablations) sweeps+=(safe-finetuning-ablations); ablations=1 ;;
-    --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa); kappa=1 ;;
+    --round3) sweeps+=(safe-finetuning-v3 safe-finetuning-kappa-offline safe-finetuning-kappa); round3=1 ;;
+    --ablations) sweeps+=(safe-finetuning-ablations5 safe-finetuning-probe-critics safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-ablations); ablations=1 ;;
+    --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
                        safe-finetuning-probe-fresh-explore); round5=1 ;;
@@ -55,14 +57,24 @@ if [ "${round3:-0}" = 1 ]; then
   python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-5seeds/runs.csv > docs/results/safe-finetuning-5seeds/targets.md
 fi
 if [ "${kappa:-0}" = 1 ]; then
-  # The generalization table: round 3's default at κ = 10 and 40 from starts trained at the same κ (no scratch row at these limits yet).
+  # The generalization table: the default at κ = 10 and 40 from starts trained at the same κ (no scratch row at these limits yet).
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_Probe-fresh+sp05_cost10_* runs/safe-finetuning-v3/*_Probe-fresh+sp05_cost40_* \
+    runs/safe-finetuning-v2/*_Offline-BEARLag_cost10_* runs/safe-finetuning-v2/*_Offline-BEARLag_cost40_* --out docs/results/safe-finetuning-kappa5
+  python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-kappa5/runs.csv Probe-fresh+sp05 > docs/results/safe-finetuning-kappa5/targets.md
+fi
+if [ "${round3:-0}" = 1 ]; then
+  # Round 3's default at κ = 10 and 40.
   "${marvel[@]}" report runs/safe-finetuning-v3/*_Default_cost10_* runs/safe-finetuning-v3/*_Default_cost40_* \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost10_* runs/safe-finetuning-v2/*_Offline-BEARLag_cost40_* --out docs/results/safe-finetuning-kappa
   python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-kappa/runs.csv > docs/results/safe-finetuning-kappa/targets.md
 fi
 if [ "${ablations:-0}" = 1 ]; then
-  # The ablations: each piece of the round-3 recipe switched off alone, BallCircle and CarRun, seeds 0-2, beside the Default rows and starts.
-  "${marvel[@]}" report runs/safe-finetuning-v3/{BallCircle,CarRun}_{Default,Ablation}*_cost20_seed[0-2] \
+  # The ablations of the default: each piece switched off alone, BallCircle and CarRun, seeds 0-2, beside the default rows and the starts;
+  # set point 0.8·κ is 'Probe-freshCritics', handed-over critics 'Probe-setPoint05' (docs/results/safe-finetuning-ablations5/).
+  "${marvel[@]}" report runs/safe-finetuning-v3/{BallCircle,CarRun}_{Probe-fresh+sp05,Ablation5-*,Probe-freshCritics,Probe-setPoint05}_cost20_seed[0-2] \
+    runs/safe-finetuning-v2/{BallCircle,CarRun}_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-ablations5
+  # Round 3's ablations (its recipe with each piece switched off; docs/results/safe-finetuning-ablations/).
+  "${marvel[@]}" report runs/safe-finetuning-v3/{BallCircle,CarRun}_{Default,Ablation-*,Ablation+*}_cost20_seed[0-2] \
     runs/safe-finetuning-v2/{BallCircle,CarRun}_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-ablations
 fi
 if [ "${round5:-0}" = 1 ]; then
