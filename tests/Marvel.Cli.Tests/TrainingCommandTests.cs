@@ -56,6 +56,13 @@ public sealed class TrainingCommandTests
         JsonNode.Parse(File.ReadAllText(Path.Combine(P("shared"), "handover", "manifest.json")))!["TrainingSteps"]!.GetValue<long>().Should().Be(20);
         Ok("collect", "--task", "BallCircle", "--policy", P("cpq-vpa"), "--episodes", "2", "--out", P("policy.hdf5"));
         Ok("inspect", P("policy.hdf5"), "--no-plot").Out.Should().Contain("│ 2 ");
+        // --noise σ perturbs the deterministic action (it used to ask NoisyPolicy for deterministic actions, which it never perturbs).
+        Ok("collect", "--task", "BallCircle", "--policy", P("cpq-vpa"), "--episodes", "2", "--noise", "0", "--out", P("plain.hdf5"));
+        Ok("collect", "--task", "BallCircle", "--policy", P("cpq-vpa"), "--episodes", "2", "--noise", "0.3", "--out", P("noisy.hdf5"));
+        var plain = Marvel.Core.Data.Dsrl.DsrlFile.Read(P("plain.hdf5"));
+        var noisy = Marvel.Core.Data.Dsrl.DsrlFile.Read(P("noisy.hdf5"));
+        noisy.Actions[..8].ToArray().Should().NotEqual(plain.Actions[..8].ToArray(), "σ = 0.3 moves the first actions off the deterministic ones");
+        Marvel.Core.Data.Dsrl.DsrlFile.Read(P("policy.hdf5")).Actions[..8].ToArray().Should().NotEqual(plain.Actions[..8].ToArray(), "the default σ is 0.1");
     }
 
     [TestCase("DroneCircle")]

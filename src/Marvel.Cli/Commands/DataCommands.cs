@@ -84,8 +84,11 @@ internal static class DataCommands
                 using var probe = EnvironmentRegistry.Default.Make(taskId);
                 using var actor = new ArtifactPolicy(artifactPath, artifact, probe, s);
                 using var env = EnvironmentRegistry.Default.MakeVector(taskId, Math.Min(8, n));
-                var behaviour = sigma > 0 ? (Core.Abstractions.IPolicy)new NoisyPolicy(actor.Policy, sigma, s) : actor.Policy;
-                dataset = DatasetCollector.Collect(env, [new CollectionStage(behaviour, n, Deterministic: true)], s, cancellationToken: ct);
+                // The deterministic action plus N(0, σ²): NoisyPolicy perturbs stochastic requests only, so the stage asks for stochastic
+                // actions and DeterministicPolicy answers them with the actor's deterministic one.
+                bool noisy = sigma > 0;
+                var behaviour = noisy ? (Core.Abstractions.IPolicy)new NoisyPolicy(new DeterministicPolicy(actor.Policy), sigma, s) : actor.Policy;
+                dataset = DatasetCollector.Collect(env, [new CollectionStage(behaviour, n, Deterministic: !noisy)], s, cancellationToken: ct);
                 attributes = Attributes(specId, "policy", JsonSerializer.Serialize(new { Artifact = Path.GetFullPath(artifactPath), Episodes = n, Noise = sigma }), s);
             }
             else if (parse.GetValue(recipe) == FrontierDataset.RecipeName)

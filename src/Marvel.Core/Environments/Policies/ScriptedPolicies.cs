@@ -68,6 +68,31 @@ public sealed class NoisyPolicy : IPolicy
     public void OnEpisodeStart(int index) => _inner.OnEpisodeStart(index);
 }
 
+/// <summary>
+/// Acts with another policy's deterministic action whatever it is asked. Wrapped in a <see cref="NoisyPolicy"/> (which perturbs stochastic
+/// requests only), it gives the deterministic action plus Gaussian noise.
+/// </summary>
+public sealed class DeterministicPolicy : IPolicy
+{
+    private readonly IPolicy _inner;
+
+    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    /// <param name="inner">The policy whose deterministic action is used.</param>
+    public DeterministicPolicy(IPolicy inner) => _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+
+    /// <inheritdoc />
+    public int ObservationSize => _inner.ObservationSize;
+
+    /// <inheritdoc />
+    public int ActionSize => _inner.ActionSize;
+
+    /// <inheritdoc />
+    public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic) => _inner.Act(observations, actions, deterministic: true);
+
+    /// <inheritdoc />
+    public void OnEpisodeStart(int index) => _inner.OnEpisodeStart(index);
+}
+
 /// <summary>Picks one of several policies at the start of every episode (per environment row), with given weights.</summary>
 public sealed class MixturePolicy : IPolicy
 {

@@ -206,17 +206,4 @@ public static class FrontierDataset
         }
         return plan.Count == 0 ? [] : DatasetCollector.CollectEpisodes(environment, plan, SeedStreams.Derive(seed, "frontier/checkpoint/" + at), cancellationToken);
     }
-
-    /// <summary>Acts with the inner policy's deterministic action whatever it is asked, so that <see cref="NoisyPolicy"/> perturbs the
-    /// deterministic action (it adds noise only to stochastic requests).</summary>
-    private sealed class DeterministicPolicy(IPolicy inner) : IPolicy
-    {
-        public int ObservationSize => inner.ObservationSize;
-
-        public int ActionSize => inner.ActionSize;
-
-        public void Act(ReadOnlySpan<float> observations, Span<float> actions, bool deterministic) => inner.Act(observations, actions, deterministic: true);
-
-        public void OnEpisodeStart(int index) => inner.OnEpisodeStart(index);
-    }
 }
