@@ -51,9 +51,8 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     {
         if (!double.IsFinite(logStd))
             throw new ArgumentOutOfRangeException(nameof(logStd), logStd, "The actor's new log σ must be finite.");
-        double clamped = Math.Clamp(logStd, LogStdMin, LogStdMax);
+        using var value = Math.Clamp(logStd, LogStdMin, LogStdMax).ToScalar();
         using var noGrad = no_grad();
-        using var value = clamped.ToScalar();
         log_std.weight!.zero_();
         log_std.bias!.fill_(value);
     }

@@ -30,15 +30,16 @@ internal sealed class BatchPidConstraint : IDisposable
         var (integral, previousError, lambda) = Pid.StateTensors;
         life.Checkpoint.Tensor("pid/integral", integral).Tensor("pid/previous_error", previousError).Tensor("pid/lambda", lambda);
         life.Owns(this);
+        life.OnAttach(ReadStartStates);
     }
 
     /// <summary>The per-batch PID multiplier λ.</summary>
     public BatchPidLagrangian Pid { get; }
 
-    /// <summary>Reads the episode start states (and, through <see cref="VaeCritics.Attach"/>, the range of cost values).</summary>
-    public void Attach(OfflineDataset dataset)
+    /// <summary>Reads the episode start states of the attached dataset (registered with the lifecycle's <c>OnAttach</c>, after the
+    /// critics' range of cost values).</summary>
+    private void ReadStartStates(OfflineDataset dataset)
     {
-        _critics.Attach(dataset);
         _startObservations?.Dispose();
         _startObservations = OfflineLearning.StartObservations(dataset, _device);
     }

@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 namespace Marvel.Core.Algorithms.Shared;
 
 /// <summary>
-/// What every offline learner does around its update, held by the learner (composition, not a base class): the attached dataset
-/// and its checks, the batch sampler, the step counter, the one host read of an update with its divergence check, the handover
-/// manifest, the checkpoint parts and the disposal of everything the learner registered. A learner then states its networks,
-/// its update and what it exports, and nothing else.
+/// What every offline learner does around its update, held by the learner (composition; <see cref="OfflineLearner{TOptions}"/> creates
+/// it and declares the public members that delegate to it): the attached dataset and its checks, the batch sampler, the step counter,
+/// the one host read of an update with its divergence check, the handover manifest, the checkpoint parts and the disposal of
+/// everything the learner registered. A learner then states its networks, its update and what it exports, and nothing else.
 /// </summary>
 /// <remarks>
 /// The batch sampler is the learner's seed stream "batches" (<see cref="SeedStreams.CreateRandom"/>), derived by name, so creating
@@ -21,6 +21,7 @@ internal sealed class OfflineLearnerLifecycle
     private readonly string[] _scalarNames;
     private readonly string _optionsJson;
     private readonly List<IDisposable> _owned = new();
+    private readonly List<Action<OfflineDataset>> _onAttach = new();
     private IReadOnlyDictionary<string, double> _lastFinite = new Dictionary<string, double>(StringComparer.Ordinal);
     private bool _disposed;
 
@@ -48,7 +49,7 @@ internal sealed class OfflineLearnerLifecycle
     }
 
     /// <summary>
-    /// The start of every learner's constructor: a null <paramref name="options"/> takes the defaults, the context must be given, every
+    /// The start of every learner's constructor (<see cref="OfflineLearner{TOptions}"/>'s): a null <paramref name="options"/> takes the defaults, the context must be given, every
     /// option is checked (all failures in one exception), and the native torch library must load.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="context"/> is null.</exception>
@@ -127,12 +128,17 @@ internal sealed class OfflineLearnerLifecycle
         return disposable;
     }
 
+    /// <summary>Runs <paramref name="attached"/> on every dataset <see cref="Attach"/> binds, after binding it, in order of registration
+    /// (a shared piece that reads the dataset: the critics' cost-value range, the episode start states).</summary>
+    public void OnAttach(Action<OfflineDataset> attached) => _onAttach.Add(attached);
+
     /// <summary>Throws once the learner is disposed.</summary>
     /// <exception cref="ObjectDisposedException">The learner was disposed.</exception>
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, _owner);
 
     /// <summary>Binds <paramref name="dataset"/> after checking its widths against the spaces; <paramref name="select"/> picks the
-    /// transitions to train on (an episode filter) and may refuse the dataset, in which case nothing is bound.</summary>
+    /// transitions to train on (an episode filter) and may refuse the dataset, in which case nothing is bound. Then runs what
+    /// <see cref="OnAttach"/> registered, on the whole dataset.</summary>
     /// <exception cref="InvalidDataException">The widths do not match the learner's spaces.</exception>
     public void Attach(OfflineDataset dataset, Func<OfflineDataset, OfflineDataset>? select = null)
     {
@@ -142,6 +148,7 @@ internal sealed class OfflineLearnerLifecycle
         var training = select is null ? dataset : select(dataset);
         Dataset = dataset;
         TrainingSet = training;
+        foreach (var attached in _onAttach) attached(dataset);
     }
 
     /// <summary>One training step: checks that a dataset is attached, opens the dispose scope that also collects what sampling leaves

@@ -58,6 +58,7 @@ internal sealed class VaeCritics
         CostOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(CostCritic, options.CriticLearningRate));
         VaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(Vae, options.VaeLearningRate));
         Noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
+        life.OnAttach(Attach);
     }
 
     /// <summary>The reward ensemble Q_r.</summary>
@@ -94,8 +95,8 @@ internal sealed class VaeCritics
     /// <see cref="IVaeCriticLearnerOptions.ReferenceUnboundedCostTarget"/>.</summary>
     public (double Min, double Max)? CostTargetBounds => _options.ReferenceUnboundedCostTarget ? null : CostValueBounds;
 
-    /// <summary>Reads the range of cost values from the attached dataset.</summary>
-    public void Attach(OfflineDataset dataset) =>
+    /// <summary>Reads the range of cost values from the attached dataset (registered with the lifecycle's <c>OnAttach</c>).</summary>
+    private void Attach(OfflineDataset dataset) =>
         CostValueBounds = OfflineLearning.CostValueBounds(dataset.Costs, _options.CostScale, _options.Gamma);
 
     /// <summary>The batch scaled and masked as the options say.</summary>

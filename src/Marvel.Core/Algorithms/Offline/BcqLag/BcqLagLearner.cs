@@ -17,15 +17,13 @@ namespace Marvel.Core.Algorithms.Offline.BcqLag;
 /// <para>One update: VAE (§0.4); reward critic (Eq. 1); cost critic (Eq. 2); actor (Eq. 3); Polyak averaging of target
 /// critics and target actor.</para>
 /// </remarks>
-public sealed class BcqLagLearner : ICheckpointableOfflineLearner
+public sealed class BcqLagLearner : OfflineLearner<BcqLagOptions>
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "BCQ-Lag";
     /// <summary>Artifact role of the behaviour VAE, which the policy needs to act.</summary>
     public const string VaeRole = "vae";
 
-    private readonly BcqLagOptions _options;
-    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly PerturbationActor _actor;
     private readonly PerturbationActor _actorTarget;
@@ -42,79 +40,52 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public BcqLagLearner(LearnerContext context, BcqLagOptions? options = null)
+        : base(Name, context, options, new BcqLagOptionsValidator(), "bcq-lag",
+            static o => o with { ActorHiddenSizes = o.ActorHiddenSizes.ToArray(), CriticHiddenSizes = o.CriticHiddenSizes.ToArray() }, OfflineLearnerLifecycle.EpisodeBudget,
+            "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value", "constraint_cost_value")
     {
-        options = OfflineLearnerLifecycle.Validate(context, options, new BcqLagOptionsValidator());
-        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
-        EpisodeLength = Budget.EpisodeLength;
 
         // §3: the only conversion of κ; the PID's set point and the penalty offset.
-        QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
-            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
+        QCostThreshold = Budget.CriticThreshold(Settings.Gamma, Settings.CostScale,
+            bootstrapsThroughTruncation: !Settings.TreatTimeoutAsTerminal);
 
-        var seeds = context.Seeds.Fork("bcq-lag");
         var device = context.Device;
-        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
-            "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "cost_value", "reward_value", "constraint_cost_value");
-        using (var init = seeds.CreateTorchGenerator("init"))
+        using (var init = Seeds.CreateTorchGenerator("init"))
         {
-            _actor = life.Network("actor", OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device));
-            _actorTarget = life.Network("actor_target", OfflineLearning.To(new PerturbationActor(obs, act, _options.ActorHiddenSizes, _options.Phi, _maxAction, init), device));
-            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, 2 * _options.RewardCriticsPerGroup, 2 * _options.CostCriticsPerGroup);
+            _actor = Life.Network("actor", OfflineLearning.To(new PerturbationActor(obs, act, Settings.ActorHiddenSizes, Settings.Phi, _maxAction, init), device));
+            _actorTarget = Life.Network("actor_target", OfflineLearning.To(new PerturbationActor(obs, act, Settings.ActorHiddenSizes, Settings.Phi, _maxAction, init), device));
+            _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, 2 * Settings.RewardCriticsPerGroup, 2 * Settings.CostCriticsPerGroup);
         }
         Polyak.Copy(_actor, _actorTarget);
-        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _constraint = new BatchPidConstraint(life, _critics, _options, QCostThreshold);
-        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        _selectionLatents = life.Owns(SelectionLatents(seeds, _options.SelectionCandidates, _critics.Vae.LatentSize, device));
-        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
+        _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
+        _constraint = new BatchPidConstraint(Life, _critics, Settings, QCostThreshold);
+        _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", device));
+        _selectionLatents = Life.Owns(SelectionLatents(Seeds, Settings.SelectionCandidates, _critics.Vae.LatentSize, device));
+        Policy = Life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
-    /// <inheritdoc />
-    public string Algorithm => Name;
-
-    /// <inheritdoc />
-    public IPolicy Policy { get; }
-
-    /// <inheritdoc />
-    public long Steps => _life.Steps;
-
-    /// <summary>The resolved options (a copy).</summary>
-    public BcqLagOptions Options => _options with { };
-
     /// <summary>Episode length T used for the threshold.</summary>
-    public int EpisodeLength { get; }
-
-    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
-    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
-    public CostBudget Budget { get; }
+    public int EpisodeLength => Budget.EpisodeLength;
 
     /// <summary>qc_thres: the PID's set point for the batch mean of Q_c, and the offset of the penalty.</summary>
     public double QCostThreshold { get; }
 
-    /// <inheritdoc />
-    public void Attach(OfflineDataset dataset)
-    {
-        _life.Attach(dataset);
-        _constraint.Attach(dataset);
-    }
-
-    /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
+    /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="OfflineLearner{TOptions}.Attach(OfflineDataset)"/>; null before,
     /// or with <see cref="VaeCriticLearnerOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
     internal (double Min, double Max)? CostValueBounds => _critics.CostValueBounds;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
+    public override IReadOnlyDictionary<string, double> TrainStep() => Life.TrainStep(Settings.BatchSize, Update);
 
     /// <summary>One BCQ-Lag gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
     internal IReadOnlyDictionary<string, double> Update(TransitionBatch batch)
     {
         using var scope = NewDisposeScope();
-        var o = _options;
+        var o = Settings;
         var c = _critics;
         var b = c.Scale(batch);
 
@@ -143,7 +114,7 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
         c.UpdateTargets();
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
-        return _life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean(), measured.mean());
+        return Life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, qc.mean(), q.mean(), measured.mean());
     }
 
     /// <summary>
@@ -176,20 +147,20 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     private Tensor Act(Tensor observations, bool deterministic)
     {
         var vae = _critics.Vae;
-        if (_options.ReferenceSingleSampleAction)
+        if (Settings.ReferenceSingleSampleAction)
         {
             var candidate = deterministic
                 ? vae.Decode(observations, zeros(new long[] { observations.shape[0], vae.LatentSize }, dtype: observations.dtype, device: observations.device))
                 : vae.Decode(observations, _policyNoise);
             return _actor.forward(observations, candidate);
         }
-        int n = _options.SelectionCandidates;
+        int n = Settings.SelectionCandidates;
         var repeated = observations.repeat_interleave(n, 0);   // state i's candidates in rows i·N … i·N + N − 1
         var decoded = deterministic
             ? vae.Decode(repeated, _selectionLatents.repeat(observations.shape[0], 1))
             : vae.Decode(repeated, _policyNoise);
         var candidates = _actor.forward(repeated, decoded);
-        return BestOfNSelection.Select(_critics.RewardCritic, _critics.CostCritic, repeated, candidates, _constraint.Pid.Lambda, n, _options.ReferenceOptimisticCostEnsemble);
+        return BestOfNSelection.Select(_critics.RewardCritic, _critics.CostCritic, repeated, candidates, _constraint.Pid.Lambda, n, Settings.ReferenceOptimisticCostEnsemble);
     }
 
     // The deterministic mode's N latents, [N, latent]: the prior's mode z = 0, then N − 1 draws of N(0, I) clipped to ±0.5 from
@@ -204,21 +175,12 @@ public sealed class BcqLagLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public HandoverArtifact ExportHandover()
+    public override HandoverArtifact ExportHandover()
     {
-        var o = _options;
-        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _constraint.Pid.GetState,
+        var o = Settings;
+        return Life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, _constraint.Pid.GetState,
             new(HandoverRoles.Actor, new("PerturbationActor", o.ActorHiddenSizes.ToArray(), 1, "Tanh"), _actor, _actorOptimizer),
             new(VaeRole, new("ConditionalVae", [o.VaeHiddenSize, o.VaeHiddenSize]), _critics.Vae, _critics.VaeOptimizer),
             _critics.RewardPart(), _critics.CostPart());
     }
-
-    /// <inheritdoc />
-    public void SaveCheckpoint(string directory) => _life.Save(directory);
-
-    /// <inheritdoc />
-    public void LoadCheckpoint(string directory) => _life.Load(directory);
-
-    /// <inheritdoc />
-    public void Dispose() => _life.Dispose();
 }

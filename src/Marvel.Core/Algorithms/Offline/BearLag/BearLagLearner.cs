@@ -14,14 +14,12 @@ namespace Marvel.Core.Algorithms.Offline.BearLag;
 /// <para>One update: VAE (§0.4); reward critic (Eq. 1); cost critic (Eq. 2); actor with MMD and cost penalty (Eq. 3);
 /// dual α (Eq. 4); Polyak averaging of target critics and target actor.</para>
 /// </remarks>
-public sealed class BearLagLearner : ICheckpointableOfflineLearner
+public sealed class BearLagLearner : OfflineLearner<BearLagOptions>
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "BEAR-Lag";
     private const double LogAlphaMin = -5, LogAlphaMax = 5;
 
-    private readonly BearLagOptions _options;
-    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly SquashedGaussianActor _actorTarget;
@@ -38,79 +36,52 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public BearLagLearner(LearnerContext context, BearLagOptions? options = null)
+        : base(Name, context, options, new BearLagOptionsValidator(), "bear-lag",
+            static o => o with { ActorHiddenSizes = o.ActorHiddenSizes.ToArray(), CriticHiddenSizes = o.CriticHiddenSizes.ToArray() }, OfflineLearnerLifecycle.EpisodeBudget,
+            "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value")
     {
-        options = OfflineLearnerLifecycle.Validate(context, options, new BearLagOptionsValidator());
-        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
-        EpisodeLength = Budget.EpisodeLength;
 
         // §2.3: the only conversion of κ; the PID's set point and the penalty offset.
-        QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
-            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
+        QCostThreshold = Budget.CriticThreshold(Settings.Gamma, Settings.CostScale,
+            bootstrapsThroughTruncation: !Settings.TreatTimeoutAsTerminal);
 
-        var seeds = context.Seeds.Fork("bear-lag");
         var device = context.Device;
-        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
-            "vae_loss", "reward_critic_loss", "cost_critic_loss", "actor_loss", "lambda", "alpha", "mmd", "cost_value", "reward_value", "constraint_cost_value");
-        using (var init = seeds.CreateTorchGenerator("init"))
+        using (var init = Seeds.CreateTorchGenerator("init"))
         {
-            _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _actorTarget = life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, 2 * _options.RewardCriticsPerGroup, 2 * _options.CostCriticsPerGroup);
+            _actor = Life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
+            _actorTarget = Life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
+            _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, 2 * Settings.RewardCriticsPerGroup, 2 * Settings.CostCriticsPerGroup);
         }
         Polyak.Copy(_actor, _actorTarget);
-        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));
-        _constraint = new BatchPidConstraint(life, _critics, _options, QCostThreshold);
-        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
+        _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
+        _logAlpha = Life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));
+        _constraint = new BatchPidConstraint(Life, _critics, Settings, QCostThreshold);
+        _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", device));
+        Policy = Life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
         _actDeterministic = observations => Act(observations, deterministic: true);
     }
 
-    /// <inheritdoc />
-    public string Algorithm => Name;
-
-    /// <inheritdoc />
-    public IPolicy Policy { get; }
-
-    /// <inheritdoc />
-    public long Steps => _life.Steps;
-
-    /// <summary>The resolved options (a copy).</summary>
-    public BearLagOptions Options => _options with { };
-
     /// <summary>Episode length T used for the threshold.</summary>
-    public int EpisodeLength { get; }
-
-    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
-    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
-    public CostBudget Budget { get; }
+    public int EpisodeLength => Budget.EpisodeLength;
 
     /// <summary>qc_thres: the PID's set point for the batch mean of Q_c, and the offset of the penalty.</summary>
     public double QCostThreshold { get; }
 
-    /// <inheritdoc />
-    public void Attach(OfflineDataset dataset)
-    {
-        _life.Attach(dataset);
-        _constraint.Attach(dataset);
-    }
-
-    /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="Attach"/>; null before,
+    /// <summary>The range [min c, max c] · cost scale/(1 − γ) the cost target is clamped to (set by <see cref="OfflineLearner{TOptions}.Attach(OfflineDataset)"/>; null before,
     /// or with <see cref="VaeCriticLearnerOptions.ReferenceUnboundedCostTarget"/> it is computed but not applied).</summary>
     internal (double Min, double Max)? CostValueBounds => _critics.CostValueBounds;
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
+    public override IReadOnlyDictionary<string, double> TrainStep() => Life.TrainStep(Settings.BatchSize, Update);
 
     /// <summary>One BEAR-Lag gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
     internal IReadOnlyDictionary<string, double> Update(TransitionBatch batch)
     {
         using var scope = NewDisposeScope();
-        var o = _options;
+        var o = Settings;
         var c = _critics;
         var b = c.Scale(batch);
 
@@ -151,7 +122,7 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         c.UpdateTargets();
         Polyak.Update(o.Tau, _actor, _actorTarget);
 
-        return _life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
+        return Life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
     }
 
     private Tensor Act(Tensor observations, bool deterministic)
@@ -162,10 +133,10 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public HandoverArtifact ExportHandover()
+    public override HandoverArtifact ExportHandover()
     {
-        var o = _options;
-        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, MultiplierState,
+        var o = Settings;
+        return Life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, MultiplierState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             _critics.RewardPart(), _critics.CostPart());
     }
@@ -176,13 +147,4 @@ public sealed class BearLagLearner : ICheckpointableOfflineLearner
         var pid = _constraint.Pid.GetState();
         return pid with { Scalars = new Dictionary<string, double>(pid.Scalars) { ["mmd_log_alpha"] = _logAlpha.item<float>() } };
     }
-
-    /// <inheritdoc />
-    public void SaveCheckpoint(string directory) => _life.Save(directory);
-
-    /// <inheritdoc />
-    public void LoadCheckpoint(string directory) => _life.Load(directory);
-
-    /// <inheritdoc />
-    public void Dispose() => _life.Dispose();
 }

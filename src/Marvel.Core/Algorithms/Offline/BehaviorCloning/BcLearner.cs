@@ -12,10 +12,8 @@ namespace Marvel.Core.Algorithms.Offline.BehaviorCloning;
 /// Model a = m · tanh(MLP(s)); loss L = mean over batch and action dimensions of (π(s) − a)², one Adam step per batch.
 /// No reward or cost scaling, no critic, no multiplier. The filter runs once, in <see cref="Attach"/>.
 /// </remarks>
-public sealed class BcLearner : ICheckpointableOfflineLearner
+public sealed class BcLearner : OfflineLearner<BcOptions>
 {
-    private readonly BcOptions _options;
-    private readonly OfflineLearnerLifecycle _life;
     private readonly DeterministicActor _actor;
     private readonly Adam _optimizer;
 
@@ -25,43 +23,23 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public BcLearner(LearnerContext context, BcOptions? options = null)
+        : base(AlgorithmName((options ?? new()).Mode), context, options, new BcOptionsValidator(), "bc",   // the base refuses an invalid mode
+            static o => o with { HiddenSizes = o.HiddenSizes.ToArray() }, RunBudget, "actor_loss")
     {
-        options = OfflineLearnerLifecycle.Validate(context, options, new BcOptionsValidator());
-        _options = options with { HiddenSizes = options.HiddenSizes.ToArray() };
-        // BC-All ignores costs, so it takes the run's budget as it is; BC-Safe filters with κ and must agree with the run.
-        Budget = _options.Mode == BcMode.All && context.Budget is { } run ? run : context.BudgetFor(_options.CostLimit, "BcOptions.CostLimit");
-        Algorithm = AlgorithmName(_options.Mode);
         double maxAction = OfflineLearning.MaxAction(context.ActionSpace, Algorithm);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        var seeds = context.Seeds.Fork("bc");
-        _life = OfflineLearnerLifecycle.Create(this, Algorithm, context, seeds, _options, "actor_loss");
-        using (var init = seeds.CreateTorchGenerator("init"))
-            _actor = _life.Network("actor", OfflineLearning.To(new DeterministicActor(obs, act, _options.HiddenSizes, maxAction, init), context.Device));
-        _optimizer = _life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.LearningRate));
-        Policy = _life.Owns(new TorchPolicy(obs, act, context.Device, (s, _) => _actor.forward(s), TorchPolicy.Identity));
+        using (var init = Seeds.CreateTorchGenerator("init"))
+            _actor = Life.Network("actor", OfflineLearning.To(new DeterministicActor(obs, act, Settings.HiddenSizes, maxAction, init), context.Device));
+        _optimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.LearningRate));
+        Policy = Life.Owns(new TorchPolicy(obs, act, context.Device, (s, _) => _actor.forward(s), TorchPolicy.Identity));
     }
 
-    /// <inheritdoc />
-    public string Algorithm { get; }
-
-    /// <inheritdoc />
-    public IPolicy Policy { get; }
-
-    /// <inheritdoc />
-    public long Steps => _life.Steps;
-
-    /// <summary>The resolved options (a copy).</summary>
-    public BcOptions Options => _options with { };
-
-    /// <summary>The run's cost budget (or one of the options' CostLimit on its own): BC-Safe keeps the episodes whose cost is within its κ.</summary>
-    public CostBudget Budget { get; }
-
     /// <summary>Transitions kept by the episode filter (0 before <see cref="Attach"/>).</summary>
-    public int TrainingTransitions => _life.TrainingSet?.Count ?? 0;
+    public int TrainingTransitions => Life.TrainingSet?.Count ?? 0;
 
     /// <summary>Binds the dataset and applies the episode filter of <see cref="BcOptions.Mode"/>.</summary>
     /// <exception cref="InvalidDataException">The widths do not match, or the filter keeps no episode; the message gives the episode costs seen and the fix.</exception>
-    public void Attach(OfflineDataset dataset) => _life.Attach(dataset, _options.Mode == BcMode.All ? null : Filter);
+    public override void Attach(OfflineDataset dataset) => Life.Attach(dataset, Settings.Mode == BcMode.All ? null : Filter);
 
     // Keeps the episodes of the mode's cost band; refuses a dataset the filter would leave empty.
     private OfflineDataset Filter(OfflineDataset dataset)
@@ -70,15 +48,15 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
         if (episodes.Count == 0)
             throw new InvalidDataException($"{Algorithm}: dataset '{dataset.Source}' has no complete episode (no terminal or timeout flag), so episodes cannot be filtered by cost. Use BcMode.All.");
         double limit = Budget.CostLimit;
-        int kept = episodes.Count(e => Keeps(_options.Mode, e.Cost, limit));
+        int kept = episodes.Count(e => Keeps(Settings.Mode, e.Cost, limit));
         if (kept == 0)
         {
             string Num(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
-            throw new InvalidDataException($"{Algorithm}: no episode of dataset '{dataset.Source}' passes the {_options.Mode} filter with CostLimit = {Num(limit)} " +
+            throw new InvalidDataException($"{Algorithm}: no episode of dataset '{dataset.Source}' passes the {Settings.Mode} filter with CostLimit = {Num(limit)} " +
                 $"({episodes.Count} episodes, episode costs from {Num(episodes.Min(e => e.Cost))} to {Num(episodes.Max(e => e.Cost))}). " +
                 "Choose a CostLimit inside that range or use BcMode.All.");
         }
-        return dataset.SelectEpisodes(e => Keeps(_options.Mode, e.Cost, limit), $"{dataset.Source} ({Algorithm}, CostLimit {limit.ToString(CultureInfo.InvariantCulture)})");
+        return dataset.SelectEpisodes(e => Keeps(Settings.Mode, e.Cost, limit), $"{dataset.Source} ({Algorithm}, CostLimit {limit.ToString(CultureInfo.InvariantCulture)})");
     }
 
     /// <summary>The episode filter of §4.2 on an episode's undiscounted cost <paramref name="episodeCost"/>.</summary>
@@ -91,7 +69,7 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
     };
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
+    public override IReadOnlyDictionary<string, double> TrainStep() => Life.TrainStep(Settings.BatchSize, Update);
 
     /// <summary>One behaviour-cloning step: L = mean((π(s) − a)²).</summary>
     /// <exception cref="TrainingDivergedException">The loss is NaN or infinite.</exception>
@@ -101,14 +79,18 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
         // §4.1: mean squared error between the actor's action and the dataset action.
         var loss = nn.functional.mse_loss(_actor.forward(batch.Observations), batch.Actions);
         GradientStep.Apply(_optimizer, loss);
-        return _life.Report(loss);
+        return Life.Report(loss);
     }
 
     /// <inheritdoc />
-    public HandoverArtifact ExportHandover() =>
+    public override HandoverArtifact ExportHandover() =>
         // BC trains no critic: γ = 1 is the discount of the episode totals its filter compares with κ; no scaling.
-        _life.Export(Budget.CostLimit, 1.0, 1.0, 1.0, null,
-            new HandoverPart(HandoverRoles.Actor, new("DeterministicActor", _options.HiddenSizes.ToArray()), _actor, _optimizer));
+        Life.Export(Budget.CostLimit, 1.0, 1.0, 1.0, null,
+            new HandoverPart(HandoverRoles.Actor, new("DeterministicActor", Settings.HiddenSizes.ToArray()), _actor, _optimizer));
+
+    // BC-All ignores costs, so it takes the run's budget as it is; BC-Safe filters with κ and must agree with the run.
+    private static CostBudget RunBudget(LearnerContext context, BcOptions options) =>
+        options.Mode == BcMode.All && context.Budget is { } run ? run : context.BudgetFor(options.CostLimit, "BcOptions.CostLimit");
 
     private static string AlgorithmName(BcMode mode) => mode switch
     {
@@ -117,13 +99,4 @@ public sealed class BcLearner : ICheckpointableOfflineLearner
         BcMode.Risky => "BC-Risky",
         _ => "BC-Boundary",
     };
-
-    /// <inheritdoc />
-    public void SaveCheckpoint(string directory) => _life.Save(directory);
-
-    /// <inheritdoc />
-    public void LoadCheckpoint(string directory) => _life.Load(directory);
-
-    /// <inheritdoc />
-    public void Dispose() => _life.Dispose();
 }

@@ -15,14 +15,12 @@ namespace Marvel.Core.Algorithms.Offline.COptiDice;
 /// <para>One update: λ and the advantage e (Eq. 1); χ and τ (Eq. 2, cost upper bound); ν (Eq. 3); λ (Eq. 4); actor
 /// (Eq. 5). No target networks.</para>
 /// </remarks>
-public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
+public sealed class COptiDiceLearner : OfflineLearner<COptiDiceOptions>
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "COptiDICE";
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
-    private readonly COptiDiceOptions _options;
-    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly QEnsemble _nu;
@@ -47,60 +45,41 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public COptiDiceLearner(LearnerContext context, COptiDiceOptions? options = null)
+        : base(Name, context, options, new COptiDiceOptionsValidator(), "coptidice",
+            static o => o with { ActorHiddenSizes = o.ActorHiddenSizes.ToArray(), ValueHiddenSizes = o.ValueHiddenSizes.ToArray() }, OfflineLearnerLifecycle.EpisodeBudget,
+            "nu_loss", "chi_loss", "tau_loss", "lambda_loss", "actor_loss", "lambda", "tau", "cost_estimate", "divergence", "weight_mean")
     {
-        options = OfflineLearnerLifecycle.Validate(context, options, new COptiDiceOptionsValidator());
-        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), ValueHiddenSizes = options.ValueHiddenSizes.ToArray() };
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
-        EpisodeLength = Budget.EpisodeLength;
 
         // §5.3: the only conversion of κ. ĉ = E_{d^π}[c] under the normalised discounted occupancy is (1 − γ) times the discounted
         // cost value, so its bound is (1 − γ)·q_thres; OSRL compares ĉ with q_thres itself (ReferenceDiscountedSumThreshold).
-        QCostThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
-            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
-        CostThreshold = _options.ReferenceDiscountedSumThreshold ? QCostThreshold
-            : Budget.PerStepCriticThreshold(_options.Gamma, _options.CostScale, bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
+        QCostThreshold = Budget.CriticThreshold(Settings.Gamma, Settings.CostScale,
+            bootstrapsThroughTruncation: !Settings.TreatTimeoutAsTerminal);
+        CostThreshold = Settings.ReferenceDiscountedSumThreshold ? QCostThreshold
+            : Budget.PerStepCriticThreshold(Settings.Gamma, Settings.CostScale, bootstrapsThroughTruncation: !Settings.TreatTimeoutAsTerminal);
 
-        var seeds = context.Seeds.Fork("coptidice");
         var device = context.Device;
-        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
-            "nu_loss", "chi_loss", "tau_loss", "lambda_loss", "actor_loss", "lambda", "tau", "cost_estimate", "divergence", "weight_mean");
-        using (var init = seeds.CreateTorchGenerator("init"))
+        using (var init = Seeds.CreateTorchGenerator("init"))
         {
-            _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _nu = life.Network("nu", OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.NuEnsembleSize, init), device));
-            _chi = life.Network("chi", OfflineLearning.To(new QEnsemble(obs, 0, _options.ValueHiddenSizes, _options.ChiEnsembleSize, init), device));
+            _actor = Life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
+            _nu = Life.Network("nu", OfflineLearning.To(new QEnsemble(obs, 0, Settings.ValueHiddenSizes, Settings.NuEnsembleSize, init), device));
+            _chi = Life.Network("chi", OfflineLearning.To(new QEnsemble(obs, 0, Settings.ValueHiddenSizes, Settings.ChiEnsembleSize, init), device));
         }
-        _lambdaRaw = life.Tensor("lambda_raw", new Parameter(ones(Array.Empty<long>(), device: device)));   // λ = softplus(1) at the start (OSRL)
-        _tauRaw = life.Tensor("tau_raw", new Parameter(ones(Array.Empty<long>(), device: device)));
-        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _nuOptimizer = life.Optimizer("nu", OfflineLearning.Adam(_nu, _options.CriticLearningRate));
-        _chiOptimizer = life.Optimizer("chi", OfflineLearning.Adam(_chi, _options.CriticLearningRate));
-        _lambdaOptimizer = life.Optimizer("lambda", KeptScalarOptimizer.Adam(new[] { _lambdaRaw }, _options.ScalarLearningRate));
-        _tauOptimizer = life.Optimizer("tau", KeptScalarOptimizer.Adam(new[] { _tauRaw }, _options.ScalarLearningRate));
-        _noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
-        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
+        _lambdaRaw = Life.Tensor("lambda_raw", new Parameter(ones(Array.Empty<long>(), device: device)));   // λ = softplus(1) at the start (OSRL)
+        _tauRaw = Life.Tensor("tau_raw", new Parameter(ones(Array.Empty<long>(), device: device)));
+        _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
+        _nuOptimizer = Life.Optimizer("nu", OfflineLearning.Adam(_nu, Settings.CriticLearningRate));
+        _chiOptimizer = Life.Optimizer("chi", OfflineLearning.Adam(_chi, Settings.CriticLearningRate));
+        _lambdaOptimizer = Life.Optimizer("lambda", KeptScalarOptimizer.Adam(new[] { _lambdaRaw }, Settings.ScalarLearningRate));
+        _tauOptimizer = Life.Optimizer("tau", KeptScalarOptimizer.Adam(new[] { _tauRaw }, Settings.ScalarLearningRate));
+        _noise = Life.Generator("noise", OfflineLearning.Generator(Seeds, "noise", device));
+        _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", device));
+        Policy = Life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
     }
 
-    /// <inheritdoc />
-    public string Algorithm => Name;
-
-    /// <inheritdoc />
-    public IPolicy Policy { get; }
-
-    /// <inheritdoc />
-    public long Steps => _life.Steps;
-
-    /// <summary>The resolved options (a copy).</summary>
-    public COptiDiceOptions Options => _options with { };
-
     /// <summary>Episode length T used for the threshold.</summary>
-    public int EpisodeLength { get; }
-
-    /// <summary>The run's cost budget (or the options' CostLimit on its own) over <see cref="EpisodeLength"/>: the source of the thresholds.</summary>
-    public CostBudget Budget { get; }
+    public int EpisodeLength => Budget.EpisodeLength;
 
     /// <summary>q_thres = <see cref="CostBudget.QCostThreshold"/>(κ, γ, T): the discounted cost value of spending κ evenly over T steps.</summary>
     public double QCostThreshold { get; }
@@ -114,15 +93,15 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
 
     /// <summary>Binds the dataset and derives the initial-state flags, p_init and the per-dimension standard deviations.</summary>
     /// <exception cref="InvalidDataException">The widths do not match the networks.</exception>
-    public void Attach(OfflineDataset dataset)
+    public override void Attach(OfflineDataset dataset)
     {
-        _life.Attach(dataset);
+        Life.Attach(dataset);
         _isInitial = InitialFlags(dataset.Terminals, dataset.Timeouts);
         _initialProportion = _isInitial.Count(f => f) / (double)_isInitial.Length;
         _observationStd?.Dispose();
         _actionStd?.Dispose();
-        _observationStd = ColumnStd(dataset.Observations, dataset.ObservationSize, _life.Device);
-        _actionStd = ColumnStd(dataset.Actions, dataset.ActionSize, _life.Device);
+        _observationStd = ColumnStd(dataset.Observations, dataset.ObservationSize, Life.Device);
+        _actionStd = ColumnStd(dataset.Actions, dataset.ActionSize, Life.Device);
     }
 
     /// <summary>is_init: true at row 0 and after every terminal or timeout (the reference's rule).</summary>
@@ -134,7 +113,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(dataset =>
+    public override IReadOnlyDictionary<string, double> TrainStep() => Life.TrainStep(dataset =>
     {
         var (batch, isInitial) = Sample(dataset);
         return Update(batch, isInitial);
@@ -149,7 +128,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     {
         if (_observationStd is null || _actionStd is null) throw new InvalidOperationException($"{Name}: attach a dataset before updating.");
         using var scope = NewDisposeScope();
-        var o = _options;
+        var o = Settings;
         var b = ScaledBatch.From(batch, RewardCostScales.Of(o), o.TreatTimeoutAsTerminal, costBackupIgnoresDone: false);
         double gamma = o.Gamma, alpha = o.Alpha;
         long size = batch.Size;
@@ -214,7 +193,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         var actorLoss = -(policyWeight * logLikelihood).mean();
         GradientStep.Apply(_actorOptimizer, actorLoss);
 
-        return _life.Report(nuLoss, chiLoss, tauLoss, lambdaLoss, actorLoss, lambda, tau, costEstimate, divergence, wFixed.mean());
+        return Life.Report(nuLoss, chiLoss, tauLoss, lambdaLoss, actorLoss, lambda, tau, costEstimate, divergence, wFixed.mean());
     }
 
     /// <summary>f of the chosen divergence, element-wise.</summary>
@@ -250,7 +229,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
 
     private (TransitionBatch Batch, Tensor IsInitial) Sample(OfflineDataset d)
     {
-        int n = _options.BatchSize, os = d.ObservationSize, az = d.ActionSize;
+        int n = Settings.BatchSize, os = d.ObservationSize, az = d.ActionSize;
         var obs = new float[n * os];
         var next = new float[n * os];
         var act = new float[n * az];
@@ -261,7 +240,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
         var init = new float[n];
         for (int i = 0; i < n; i++)
         {
-            int r = _life.Batches.NextInt(d.Count);
+            int r = Life.Batches.NextInt(d.Count);
             d.Observations.Slice(r * os, os).CopyTo(obs.AsSpan(i * os));
             d.NextObservations.Slice(r * os, os).CopyTo(next.AsSpan(i * os));
             d.Actions.Slice(r * az, az).CopyTo(act.AsSpan(i * az));
@@ -271,7 +250,7 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
             trunc[i] = d.Timeouts[r] ? 1 : 0;
             init[i] = _isInitial[r] ? 1 : 0;
         }
-        var device = _life.Device;
+        var device = Life.Device;
         Tensor T(float[] values, params long[] shape) => TorchInputs.Float32(values, shape, device);
         var batch = new TransitionBatch(T(obs, n, os), T(act, n, az), T(rew, n), T(cost, n), T(next, n, os), T(term, n), T(trunc, n));
         return (batch, T(init, n));
@@ -310,10 +289,10 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public HandoverArtifact ExportHandover()
+    public override HandoverArtifact ExportHandover()
     {
-        var o = _options;
-        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, DualState,
+        var o = Settings;
+        return Life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, DualState,
             new HandoverPart(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer));
     }
 
@@ -331,15 +310,8 @@ public sealed class COptiDiceLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public void SaveCheckpoint(string directory) => _life.Save(directory);
-
-    /// <inheritdoc />
-    public void LoadCheckpoint(string directory) => _life.Load(directory);
-
-    /// <inheritdoc />
-    public void Dispose()
+    private protected override void DisposeUnregistered()
     {
-        if (!_life.Dispose()) return;
         _observationStd?.Dispose();
         _actionStd?.Dispose();
     }

@@ -23,14 +23,12 @@ internal sealed record CdtWindows(Tensor States, Tensor Actions, Tensor ReturnsT
 /// conditioned on a target return R̂₀ and a target episode cost Ĉ₀ = κ, decremented by the rewards and costs that
 /// <see cref="CdtPolicy.Record"/> reports.</para>
 /// </remarks>
-public sealed class CdtLearner : ICheckpointableOfflineLearner
+public sealed class CdtLearner : OfflineLearner<CdtOptions>
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "CDT";
     private static readonly double HalfLogTwoPi = 0.5 * Math.Log(2 * Math.PI);
 
-    private readonly CdtOptions _options;
-    private readonly OfflineLearnerLifecycle _life;
     private readonly CdtModel _model;
     private readonly AdamW _optimizer;
     private readonly Parameter _logTemperature;
@@ -50,46 +48,27 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public CdtLearner(LearnerContext context, CdtOptions? options = null)
+        : base(Name, context, options, new CdtOptionsValidator(), "cdt", static o => o with { }, static (c, o) => c.BudgetFor(o.CostLimit, "CdtOptions.CostLimit"),
+            "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy")
     {
-        options = OfflineLearnerLifecycle.Validate(context, options, new CdtOptionsValidator());
-        _options = options with { };
-        Budget = context.BudgetFor(_options.CostLimit, "CdtOptions.CostLimit");
         MaxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         _observationSize = context.ObservationSpace.Dimension;
         _actionSize = context.ActionSpace.Dimension;
-        EpisodeLength = _options.EpisodeLength ?? context.EpisodeLength;
+        EpisodeLength = Settings.EpisodeLength ?? context.EpisodeLength;
         if (EpisodeLength < 1) throw new ArgumentException($"{Name}: the episode length must be at least 1 step (got {EpisodeLength}); set CdtOptions.EpisodeLength or LearnerContext.EpisodeLength.", nameof(context));
 
-        var seeds = context.Seeds.Fork("cdt");
-        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
-            "action_loss", "cost_loss", "loss", "temperature_loss", "temperature", "entropy");
-        _dropout = life.Generator("dropout", OfflineLearning.Generator(seeds, "dropout", context.Device));
-        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", context.Device));
-        using (var init = seeds.CreateTorchGenerator("init"))
+        _dropout = Life.Generator("dropout", OfflineLearning.Generator(Seeds, "dropout", context.Device));
+        _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", context.Device));
+        using (var init = Seeds.CreateTorchGenerator("init"))
         {
-            _model = life.Network("model", OfflineLearning.To(new CdtModel(_observationSize, _actionSize, EpisodeLength + _options.SequenceLength, _options.EmbeddingSize,
-                _options.Layers, _options.Heads, _options.Dropout, _options.CostTokenOffset, !_options.ReferenceUnclampedLogStd, init, _dropout), context.Device));
+            _model = Life.Network("model", OfflineLearning.To(new CdtModel(_observationSize, _actionSize, EpisodeLength + Settings.SequenceLength, Settings.EmbeddingSize,
+                Settings.Layers, Settings.Heads, Settings.Dropout, Settings.CostTokenOffset, !Settings.ReferenceUnclampedLogStd, init, _dropout), context.Device));
         }
-        _optimizer = life.Optimizer("model", KeptScalarOptimizer.AdamW(_model.parameters(), _options.LearningRate, _options.WeightDecay));
-        _logTemperature = life.Tensor("log_temperature", new Parameter(full(Array.Empty<long>(), TorchScalars.Of(Math.Log(_options.InitialTemperature)), device: context.Device)));
-        _temperatureOptimizer = life.Optimizer("temperature", KeptScalarOptimizer.Adam(new[] { _logTemperature }, _options.TemperatureLearningRate));
+        _optimizer = Life.Optimizer("model", KeptScalarOptimizer.AdamW(_model.parameters(), Settings.LearningRate, Settings.WeightDecay));
+        _logTemperature = Life.Tensor("log_temperature", new Parameter(full(Array.Empty<long>(), TorchScalars.Of(Math.Log(Settings.InitialTemperature)), device: context.Device)));
+        _temperatureOptimizer = Life.Optimizer("temperature", KeptScalarOptimizer.Adam(new[] { _logTemperature }, Settings.TemperatureLearningRate));
         Policy = new CdtPolicy(this);
     }
-
-    /// <inheritdoc />
-    public string Algorithm => Name;
-
-    /// <inheritdoc />
-    public IPolicy Policy { get; }
-
-    /// <inheritdoc />
-    public long Steps => _life.Steps;
-
-    /// <summary>The resolved options (a copy).</summary>
-    public CdtOptions Options => _options with { };
-
-    /// <summary>The run's cost budget (or one of the options' CostLimit on its own): the policy conditions on κ as its target cost.</summary>
-    public CostBudget Budget { get; }
 
     /// <summary>Episode length T: training episodes may not be longer.</summary>
     public int EpisodeLength { get; }
@@ -99,7 +78,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
 
     internal CdtModel Model => _model;
 
-    internal Device Device => _life.Device;
+    internal Device Device => Life.Device;
 
     internal Generator PolicyNoise => _policyNoise;
 
@@ -109,7 +88,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
 
     /// <summary>Binds the dataset: splits episodes, computes returns- and costs-to-go and the episode sampling weights.</summary>
     /// <exception cref="InvalidDataException">The widths do not match, the dataset has no complete episode, or an episode is longer than <see cref="EpisodeLength"/>.</exception>
-    public void Attach(OfflineDataset dataset) => _life.Attach(dataset, Prepare);
+    public override void Attach(OfflineDataset dataset) => Life.Attach(dataset, Prepare);
 
     // Splits the episodes and derives the returns- and costs-to-go and the sampling weights; refuses a dataset without usable episodes.
     private OfflineDataset Prepare(OfflineDataset dataset)
@@ -133,7 +112,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
                 costsToGo[e.Start + t] = (float)c;
             }
         }
-        _cumulativeWeights = SamplingWeights(episodes.Select(e => e.Cost).ToArray(), _options.CostWeightedSampling, _options.CostSamplingOffset);
+        _cumulativeWeights = SamplingWeights(episodes.Select(e => e.Cost).ToArray(), Settings.CostWeightedSampling, Settings.CostSamplingOffset);
         _episodes = episodes;
         _returnsToGo = returnsToGo;
         _costsToGo = costsToGo;
@@ -156,14 +135,14 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(dataset => Update(SampleWindows(dataset)));
+    public override IReadOnlyDictionary<string, double> TrainStep() => Life.TrainStep(dataset => Update(SampleWindows(dataset)));
 
     /// <summary>One CDT gradient step on a batch of windows.</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
     internal IReadOnlyDictionary<string, double> Update(CdtWindows w)
     {
         using var scope = NewDisposeScope();
-        var o = _options;
+        var o = Settings;
         _model.train();
 
         // Eq. 1: L = −(mean_valid log N(a | μ, σ) + T̄ · mean_valid H[N(μ, σ)]) + w_c · Σ mask · NLL(c_t) / (B · L);
@@ -188,12 +167,12 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         var temperatureLoss = temperature * (meanEntropy.detach().add(TorchScalars.Of(_actionSize), TorchScalars.One));
         GradientStep.Apply(_temperatureOptimizer, temperatureLoss);
 
-        return _life.Report(actionLoss, costLoss, loss, temperatureLoss, _logTemperature.exp(), meanEntropy);
+        return Life.Report(actionLoss, costLoss, loss, temperatureLoss, _logTemperature.exp(), meanEntropy);
     }
 
     private CdtWindows SampleWindows(OfflineDataset d)
     {
-        int n = _options.BatchSize, l = _options.SequenceLength, os = _observationSize, az = _actionSize;
+        int n = Settings.BatchSize, l = Settings.SequenceLength, os = _observationSize, az = _actionSize;
         var states = new float[n * l * os];
         var actions = new float[n * l * az];
         var rtg = new float[n * l];
@@ -201,11 +180,11 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
         var time = new long[n * l];
         var labels = new long[n * l];
         var mask = new float[n * l];
-        var scales = RewardCostScales.Of(_options);
+        var scales = RewardCostScales.Of(Settings);
         for (int i = 0; i < n; i++)
         {
-            var e = _episodes[PickEpisode(_life.Batches.NextDouble())];
-            int t0 = _life.Batches.NextInt(e.Length);
+            var e = _episodes[PickEpisode(Life.Batches.NextDouble())];
+            int t0 = Life.Batches.NextInt(e.Length);
             for (int j = 0; j < l; j++)
             {
                 int k = i * l + j, t = t0 + j;
@@ -220,7 +199,7 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
                 mask[k] = 1;
             }
         }
-        var device = _life.Device;
+        var device = Life.Device;
         return new CdtWindows(
             TorchInputs.Float32(states, [n, l, os], device), TorchInputs.Float32(actions, [n, l, az], device),
             TorchInputs.Float32(rtg, [n, l], device), TorchInputs.Float32(ctg, [n, l], device),
@@ -235,19 +214,10 @@ public sealed class CdtLearner : ICheckpointableOfflineLearner
     }
 
     /// <inheritdoc />
-    public HandoverArtifact ExportHandover()
+    public override HandoverArtifact ExportHandover()
     {
-        var o = _options;
-        return _life.Export(Budget.CostLimit, 1.0, o.RewardScale, o.CostScale, null,
+        var o = Settings;
+        return Life.Export(Budget.CostLimit, 1.0, o.RewardScale, o.CostScale, null,
             new HandoverPart(HandoverRoles.Actor, new("CdtModel", [o.EmbeddingSize, o.Layers, o.Heads, o.SequenceLength], 1, "GELU"), _model, _optimizer));
     }
-
-    /// <inheritdoc />
-    public void SaveCheckpoint(string directory) => _life.Save(directory);
-
-    /// <inheritdoc />
-    public void LoadCheckpoint(string directory) => _life.Load(directory);
-
-    /// <inheritdoc />
-    public void Dispose() => _life.Dispose();
 }

@@ -14,15 +14,13 @@ namespace Marvel.Core.Algorithms.Offline.Cpq;
 /// <para>One update, in this order: VAE (§0.4); reward critic (Eq. 1); cost critic with OOD penalty (Eq. 2); dual α
 /// (Eq. 3); actor (Eq. 4); Polyak averaging of both target critics.</para>
 /// </remarks>
-public sealed class CpqLearner : ICheckpointableOfflineLearner
+public sealed class CpqLearner : OfflineLearner<CpqOptions>
 {
     /// <summary>The method's name in manifests and messages.</summary>
     public const string Name = "CPQ";
     private const double LogAlphaMin = -5, LogAlphaMax = 5;
 
-    private readonly CpqOptions _options;
     private readonly LearnerContext _context;
-    private readonly OfflineLearnerLifecycle _life;
     private readonly double _maxAction;
     private readonly SquashedGaussianActor _actor;
     private readonly VaeCritics _critics;
@@ -36,53 +34,33 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">An option is invalid; the message lists every bad field.</exception>
     /// <exception cref="ArgumentException">The action space is not a symmetric box [−m, m]^d.</exception>
     public CpqLearner(LearnerContext context, CpqOptions? options = null)
+        : base(Name, context, options, new CpqOptionsValidator(), "cpq",
+            static o => o with { ActorHiddenSizes = o.ActorHiddenSizes.ToArray(), CriticHiddenSizes = o.CriticHiddenSizes.ToArray() }, OfflineLearnerLifecycle.EpisodeBudget,
+            "vae_loss", "reward_critic_loss", "cost_critic_loss", "cost_td_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value")
     {
-        options = OfflineLearnerLifecycle.Validate(context, options, new CpqOptionsValidator());
-        _options = options with { ActorHiddenSizes = options.ActorHiddenSizes.ToArray(), CriticHiddenSizes = options.CriticHiddenSizes.ToArray() };
         _context = context;
         _maxAction = OfflineLearning.MaxAction(context.ActionSpace, Name);
         int obs = context.ObservationSpace.Dimension, act = context.ActionSpace.Dimension;
-        Budget = OfflineLearnerLifecycle.EpisodeBudget(context, _options);
-        EpisodeLength = Budget.EpisodeLength;
 
         // §1.3: the only conversion of the episodic budget κ; every comparison below uses these two numbers.
-        QThreshold = Budget.CriticThreshold(_options.Gamma, _options.CostScale,
-            bootstrapsThroughTruncation: !_options.TreatTimeoutAsTerminal);
-        OodThreshold = _options.OodThresholdScale * QThreshold;
+        QThreshold = Budget.CriticThreshold(Settings.Gamma, Settings.CostScale,
+            bootstrapsThroughTruncation: !Settings.TreatTimeoutAsTerminal);
+        OodThreshold = Settings.OodThresholdScale * QThreshold;
 
-        var seeds = context.Seeds.Fork("cpq");
         var device = context.Device;
-        var life = _life = OfflineLearnerLifecycle.Create(this, Name, context, seeds, _options,
-            "vae_loss", "reward_critic_loss", "cost_critic_loss", "cost_td_loss", "actor_loss", "alpha", "ood_cost_value", "cost_value", "reward_value");
-        using (var init = seeds.CreateTorchGenerator("init"))
+        using (var init = Seeds.CreateTorchGenerator("init"))
         {
-            _actor = life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, _options.ActorHiddenSizes, init), device));
-            _critics = new VaeCritics(life, seeds, init, _options, obs, act, _maxAction, _options.RewardEnsembleSize, _options.CostEnsembleSize);
+            _actor = Life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
+            _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, Settings.RewardEnsembleSize, Settings.CostEnsembleSize);
         }
-        _actorOptimizer = life.Optimizer("actor", OfflineLearning.Adam(_actor, _options.ActorLearningRate));
-        _logAlpha = life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
-        _policyNoise = life.Generator("policy", OfflineLearning.Generator(seeds, "policy", device));
-        Policy = _life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
+        _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
+        _logAlpha = Life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
+        _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", device));
+        Policy = Life.Owns(new TorchPolicy(obs, act, device, Act, TorchPolicy.Identity));
     }
 
-    /// <inheritdoc />
-    public string Algorithm => Name;
-
-    /// <inheritdoc />
-    public IPolicy Policy { get; }
-
-    /// <inheritdoc />
-    public long Steps => _life.Steps;
-
-    /// <summary>The resolved options (a copy).</summary>
-    public CpqOptions Options => _options with { };
-
     /// <summary>Episode length T used for the threshold.</summary>
-    public int EpisodeLength { get; }
-
-    /// <summary>The run's cost budget (<see cref="LearnerContext.Budget"/>, or one of the options' CostLimit when the learner runs on its
-    /// own) over <see cref="EpisodeLength"/>: the one source of the thresholds below.</summary>
-    public CostBudget Budget { get; }
+    public int EpisodeLength => Budget.EpisodeLength;
 
     /// <summary>q_thres: the bound on Q_c used in the reward backup mask and the actor mask.</summary>
     public double QThreshold { get; }
@@ -91,21 +69,14 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     public double OodThreshold { get; }
 
     /// <inheritdoc />
-    public void Attach(OfflineDataset dataset)
-    {
-        _life.Attach(dataset);
-        _critics.Attach(dataset);
-    }
-
-    /// <inheritdoc />
-    public IReadOnlyDictionary<string, double> TrainStep() => _life.TrainStep(_options.BatchSize, Update);
+    public override IReadOnlyDictionary<string, double> TrainStep() => Life.TrainStep(Settings.BatchSize, Update);
 
     /// <summary>One CPQ gradient step on <paramref name="batch"/> (unscaled rewards and costs).</summary>
     /// <exception cref="TrainingDivergedException">A loss or logged value is NaN or infinite.</exception>
     internal IReadOnlyDictionary<string, double> Update(TransitionBatch batch)
     {
         using var scope = NewDisposeScope();
-        var o = _options;
+        var o = Settings;
         var b = _critics.Scale(batch);
 
         // §0.4: the behaviour VAE, used only to score sampled actions as in or out of distribution.
@@ -156,7 +127,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         _critics.UpdateTargets();
 
         // The one host read of the update; it also stops on NaN/Inf.
-        return _life.Report(vaeLoss, rewardLoss, costLoss, costTdLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
+        return Life.Report(vaeLoss, rewardLoss, costLoss, costTdLoss, actorLoss, _logAlpha.exp(), oodValue, qc.mean(), q.mean());
     }
 
     /// <summary>Eq. 3 as a pure function: the next log α after one dual step on α·(threshold − ood), clamped to log α ∈ [−5, 5].</summary>
@@ -233,7 +204,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
     // Q_c at N actions per state drawn from the actor's pre-squash Gaussian, gated by the VAE's KL (Eq. 2).
     private Tensor OodCostValue(Tensor observations)
     {
-        int n = _options.SampleActionCount;
+        int n = Settings.SampleActionCount;
         long batch = observations.shape[0];
         int obs = _context.ObservationSpace.Dimension, act = _context.ActionSpace.Dimension;
         Tensor actions, kl;
@@ -243,7 +214,7 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
             var noise = randn(new long[] { n, batch, act }, dtype: mean.dtype, device: mean.device, generator: _critics.Noise);
             var u = mean.unsqueeze(0).add(logStd.exp().unsqueeze(0) * noise, TorchScalars.One);          // [N, batch, |A|]
             // Reference: the pre-tanh samples u themselves (off the action box); fixed: the squashed actions tanh(u) · maxAction.
-            actions = _options.ReferenceOodPenaltyWithoutGradient ? u : u.tanh().mul(TorchScalars.Of(_maxAction));
+            actions = Settings.ReferenceOodPenaltyWithoutGradient ? u : u.tanh().mul(TorchScalars.Of(_maxAction));
             var repeated = observations.unsqueeze(0).expand(n, batch, obs);
             var (zMean, zLogStd) = _critics.Vae.Encode(repeated, actions);
             kl = ConditionalVae.KlPerSample(zMean, zLogStd);                        // [N, batch]
@@ -251,17 +222,17 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         var flatObservations = observations.unsqueeze(0).expand(n, batch, obs).reshape(n * batch, obs);
         var flatActions = actions.reshape(n * batch, act);
         Tensor costValues;
-        if (_options.ReferenceOodPenaltyWithoutGradient)
+        if (Settings.ReferenceOodPenaltyWithoutGradient)
         {
             using (no_grad())
-                costValues = EnsembleOps.Reduce(_critics.CostTarget.forward(flatObservations, flatActions), _options.CostEnsembleReduction);
+                costValues = EnsembleOps.Reduce(_critics.CostTarget.forward(flatObservations, flatActions), Settings.CostEnsembleReduction);
         }
         else
         {
             // Every member is pushed up, so the penalty uses their mean.
             costValues = _critics.CostCritic.forward(flatObservations, flatActions).mean(new long[] { 0 });
         }
-        return GatedOodValue(kl, costValues.view(n, batch), _options.OodKlQuantile, _options.ReferenceOodMeanOverAllSamples);
+        return GatedOodValue(kl, costValues.view(n, batch), Settings.OodKlQuantile, Settings.ReferenceOodMeanOverAllSamples);
     }
 
     private Tensor SampleAction(Tensor observations, Generator generator)
@@ -274,10 +245,10 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         deterministic ? _actor.Deterministic(observations).mul(TorchScalars.Of(_maxAction)) : SampleAction(observations, _policyNoise);
 
     /// <inheritdoc />
-    public HandoverArtifact ExportHandover()
+    public override HandoverArtifact ExportHandover()
     {
-        var o = _options;
-        return _life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, OodDualState,
+        var o = Settings;
+        return Life.Export(Budget.CostLimit, o.Gamma, o.RewardScale, o.CostScale, OodDualState,
             new(HandoverRoles.Actor, new("SquashedGaussianActor", o.ActorHiddenSizes.ToArray()), _actor, _actorOptimizer),
             _critics.RewardPart(), _critics.CostPart());
     }
@@ -302,13 +273,4 @@ public sealed class CpqLearner : ICheckpointableOfflineLearner
         ModuleState.Load(_critics.CostCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
         _critics.CopyTargets();
     }
-
-    /// <inheritdoc />
-    public void SaveCheckpoint(string directory) => _life.Save(directory);
-
-    /// <inheritdoc />
-    public void LoadCheckpoint(string directory) => _life.Load(directory);
-
-    /// <inheritdoc />
-    public void Dispose() => _life.Dispose();
 }
