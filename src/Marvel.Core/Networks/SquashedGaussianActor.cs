@@ -40,6 +40,18 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The action in the environment's units: the deterministic action, or one sampled with <paramref name="generator"/>, times
+    /// <paramref name="maxAction"/> (a symmetric action box [−maxAction, maxAction]).</summary>
+    /// <param name="observations">[B, observation size].</param>
+    /// <param name="deterministic">True for tanh(μ), false for a sample.</param>
+    /// <param name="generator">The sampling generator (unused when deterministic).</param>
+    /// <param name="maxAction">The half-width of the action box.</param>
+    public Tensor ScaledAction(Tensor observations, bool deterministic, Generator? generator, double maxAction)
+    {
+        using var action = deterministic ? Deterministic(observations) : SampleAction(observations, generator);
+        return action.mul(TorchScalars.Of(maxAction));
+    }
+
     /// <summary>
     /// Makes log σ state-independent and equal to <paramref name="logStd"/> (clamped to [<see cref="LogStdMin"/>, <see cref="LogStdMax"/>]):
     /// the log σ head's weights become zero and its bias <paramref name="logStd"/>. The mean head and the trunk are untouched, so the

@@ -125,12 +125,7 @@ public sealed class BearLagLearner : OfflineLearner<BearLagOptions>
         return Life.Report(vaeLoss, rewardLoss, costLoss, actorLoss, lambda, _logAlpha.exp(), mmd.mean(), qc.mean(), q.mean(), measured.mean());
     }
 
-    private Tensor Act(Tensor observations, bool deterministic)
-    {
-        if (deterministic) return _actor.Deterministic(observations).mul(TorchScalars.Of(_maxAction));
-        using var action = _actor.SampleAction(observations, _policyNoise);
-        return action.mul(TorchScalars.Of(_maxAction));
-    }
+    private Tensor Act(Tensor observations, bool deterministic) => _actor.ScaledAction(observations, deterministic, _policyNoise, _maxAction);
 
     /// <inheritdoc />
     public override HandoverArtifact ExportHandover()

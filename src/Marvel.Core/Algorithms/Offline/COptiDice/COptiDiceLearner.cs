@@ -281,12 +281,7 @@ public sealed class COptiDiceLearner : OfflineLearner<COptiDiceOptions>
         return moved;
     }
 
-    private Tensor Act(Tensor observations, bool deterministic)
-    {
-        if (deterministic) return _actor.Deterministic(observations).mul(TorchScalars.Of(_maxAction));
-        using var action = _actor.SampleAction(observations, _policyNoise);
-        return action.mul(TorchScalars.Of(_maxAction));
-    }
+    private Tensor Act(Tensor observations, bool deterministic) => _actor.ScaledAction(observations, deterministic, _policyNoise, _maxAction);
 
     /// <inheritdoc />
     public override HandoverArtifact ExportHandover()
