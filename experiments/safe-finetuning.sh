@@ -10,7 +10,7 @@
 #   --round3     round 3's Default and Scratch-SACLag rows (safe-finetuning-v3.json; reports docs/results/safe-finetuning/, -5seeds/) and
 #                its κ = 10 / 40 rows (safe-finetuning-kappa.json; docs/results/safe-finetuning-kappa/)
 #   --probes     round 4's set-point probe and its scratch twin (safe-finetuning-probe-setpoint.json, -v4-scratch3.json)
-#   --round5     round 5's probes: fresh critics, VPA, the actor's exploration reset, fresh critics + reset (report in
+#   --round5     round 5's probes: fresh critics, VPA, the actor's exploration reset, fresh critics + reset, VPA at 0.5·κ (report in
 #                docs/results/safe-finetuning-round5-probe/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
@@ -34,7 +34,7 @@ for flag in "${@:2}"; do
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
-                       safe-finetuning-probe-fresh-explore); round5=1 ;;
+                       safe-finetuning-probe-fresh-explore safe-finetuning-probe-vpa-sp05); round5=1 ;;
   esac
 done
 for sweep in "${sweeps[@]}"; do
@@ -80,6 +80,6 @@ fi
 if [ "${round5:-0}" = 1 ]; then
   # Round 5's probes, seeds 0-2: the round-3 Default with fresh critics, with VPA, with the actor's exploration reset, fresh critics with
   # the reset, fresh critics at 0.5·κ, beside round 3's Default and scratch rows, round 4's 0.5·κ rows and the starts.
-  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Default,Scratch-SACLag,Probe-setPoint05,Scratch-setPoint05,Probe-freshCritics,Probe-fresh+sp05,Ablation+VPA,Probe-resetExploration,Probe-fresh+explore}_cost20_seed[0-2] \
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Default,Scratch-SACLag,Probe-setPoint05,Scratch-setPoint05,Probe-freshCritics,Probe-fresh+sp05,Ablation+VPA,Ablation5-alignedCritics,Probe-resetExploration,Probe-fresh+explore}_cost20_seed[0-2] \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-round5-probe
 fi
