@@ -135,8 +135,26 @@ public sealed record HandoverLoadOptions
     /// </summary>
     public bool LoadAlignedCriticOptimizerStates { get; init; } = true;
 
-    /// <summary>Load the critics at all; false keeps freshly initialized critics (policy-only warm start). Default true.</summary>
+    /// <summary>Load the critics at all; false keeps freshly initialized critics (policy-only warm start). Default true.
+    /// <see cref="LoadRewardCritic"/> and <see cref="LoadCostCritic"/> narrow it to one of the two.</summary>
     public bool LoadCritics { get; init; } = true;
+
+    /// <summary>With <see cref="LoadCritics"/>: load the reward critics; false keeps fresh ones while the cost critics are taken over.
+    /// Default true.</summary>
+    public bool LoadRewardCritic { get; init; } = true;
+
+    /// <summary>With <see cref="LoadCritics"/>: load the cost critics; false keeps fresh ones while the reward critics are taken over.
+    /// Default true.</summary>
+    public bool LoadCostCritic { get; init; } = true;
+
+    /// <summary>Whether the reward critics are loaded: <see cref="LoadCritics"/> and <see cref="LoadRewardCritic"/>.</summary>
+    internal bool RewardCriticLoaded => LoadCritics && LoadRewardCritic;
+
+    /// <summary>Whether the cost critics are loaded: <see cref="LoadCritics"/> and <see cref="LoadCostCritic"/>.</summary>
+    internal bool CostCriticLoaded => LoadCritics && LoadCostCritic;
+
+    /// <summary>Whether any critic is loaded.</summary>
+    internal bool AnyCriticLoaded => RewardCriticLoaded || CostCriticLoaded;
 
     /// <summary>
     /// The library's safe-finetuning handover: the online learner takes over the offline actor alone, with fresh critics and fresh actor
@@ -149,9 +167,9 @@ public sealed record HandoverLoadOptions
     public static HandoverLoadOptions SafeFinetuning() => new() { LoadActorOptimizerState = false, LoadCritics = false };
 
     /// <summary>Whether the critics' optimizer moments of an artifact with <paramref name="manifest"/> are to be loaded: never without
-    /// <see cref="LoadCritics"/>; <see cref="LoadAlignedCriticOptimizerStates"/> for an aligned artifact, else <see cref="LoadCriticOptimizerStates"/>.</summary>
+    /// a loaded critic; <see cref="LoadAlignedCriticOptimizerStates"/> for an aligned artifact, else <see cref="LoadCriticOptimizerStates"/>.</summary>
     internal bool ShouldLoadCriticOptimizerStates(HandoverManifest manifest) =>
-        LoadCritics && (manifest.AlignedBy is null ? LoadCriticOptimizerStates : LoadAlignedCriticOptimizerStates);
+        AnyCriticLoaded && (manifest.AlignedBy is null ? LoadCriticOptimizerStates : LoadAlignedCriticOptimizerStates);
 }
 
 /// <summary>The outcome of one online iteration.</summary>

@@ -325,6 +325,53 @@ public class SacLagLearnerTests
     }
 
     [Test]
+    public void Handover_CostCriticAlone_TakesOverTheCostCritic_KeepsTheFreshRewardCritic()
+    {
+        using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        source.Update(batch, 0);
+        var artifact = source.ExportHandover();
+        using var target = new SacLagLearner(OnlineTestData.Context(8, 2, 2), Tiny());
+        var freshReward = target.ExportHandover().GetNetwork(HandoverRoles.RewardCritic);
+
+        target.InitializeFrom(artifact, new HandoverLoadOptions { LoadRewardCritic = false });
+
+        var after = target.ExportHandover();
+        after.GetNetwork(HandoverRoles.CostCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
+        after.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(freshReward).Should().BeTrue("the reward critic was not asked for");
+        after.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.RewardCritic)).Should().BeFalse();
+    }
+
+    [Test]
+    public void Handover_RewardCriticAlone_TakesOverTheRewardCritic_KeepsTheFreshCostCritic()
+    {
+        using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        source.Update(batch, 0);
+        var artifact = source.ExportHandover();
+        using var target = new SacLagLearner(OnlineTestData.Context(8, 2, 2), Tiny());
+        var freshCost = target.ExportHandover().GetNetwork(HandoverRoles.CostCritic);
+
+        target.InitializeFrom(artifact, new HandoverLoadOptions { LoadCostCritic = false });
+
+        var after = target.ExportHandover();
+        after.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.RewardCritic)).Should().BeTrue();
+        after.GetNetwork(HandoverRoles.CostCritic).ContentEquals(freshCost).Should().BeTrue("the cost critic was not asked for");
+    }
+
+    [Test]
+    public void Handover_CostCriticAlone_ChecksOnlyTheCostScale()
+    {
+        using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.RewardScale = 1.0));
+        using var target = new SacLagLearner(OnlineTestData.Context(8, 2, 2), Tiny());
+        var artifact = source.ExportHandover();
+        ((Action)(() => target.InitializeFrom(artifact, new HandoverLoadOptions { LoadRewardCritic = false }))).Should().NotThrow(
+            "the reward critic, whose scale differs, is not taken over");
+        ((Action)(() => target.InitializeFrom(artifact, new HandoverLoadOptions { LoadCostCritic = false }))).Should().Throw<InvalidDataException>()
+            .WithMessage("*RewardScale*");
+    }
+
+    [Test]
     public void Update_PublishesScalarsOnTheMarvelMeter()
     {
         var seen = new List<string>();

@@ -16,22 +16,21 @@ internal static class HandoverLoad
     /// <param name="CostCritic">Adam state of the cost critic.</param>
     public readonly record struct States(byte[]? Actor, byte[]? RewardCritic, byte[]? CostCritic);
 
-    /// <summary>Loads the staged networks from <paramref name="artifact"/> (the critics only with <see cref="HandoverLoadOptions.LoadCritics"/>)
+    /// <summary>Loads the staged networks from <paramref name="artifact"/> (each critic only when <see cref="HandoverLoadOptions"/> asks for it)
     /// and returns the checked optimizer states.</summary>
     /// <exception cref="InvalidDataException">A tensor shape or an optimizer state does not match.</exception>
     public static States Stage(HandoverArtifact artifact, HandoverLoadOptions options, nn.Module actor, nn.Module rewardCritic, nn.Module costCritic)
     {
         ModuleState.Load(actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
-        if (options.LoadCritics)
-        {
+        if (options.RewardCriticLoaded)
             ModuleState.Load(rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
+        if (options.CostCriticLoaded)
             ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
-        }
-        bool critics = options.ShouldLoadCriticOptimizerStates(artifact.Manifest);
+        bool moments = options.ShouldLoadCriticOptimizerStates(artifact.Manifest);
         var states = new States(
             options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null,
-            critics ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null,
-            critics ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null);
+            moments && options.RewardCriticLoaded ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null,
+            moments && options.CostCriticLoaded ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null);
         KeptScalarOptimizer.CheckAdamState(actor.parameters(), states.Actor, HandoverRoles.Actor);
         KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), states.RewardCritic, HandoverRoles.RewardCritic);
         KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), states.CostCritic, HandoverRoles.CostCritic);
