@@ -49,6 +49,46 @@ public class SacLagFinetuningTests
     }
 
     [Test]
+    public void ActorLearningRateRamp_RisesLinearlyAfterTheCriticWarmup_ThenStays()
+    {
+        // Warm-up 2, ramp 4, lr 1e-3: steps 0-1 leave the actor; steps 2, 3, 4, 5 use 1/4, 2/4, 3/4, 4/4 of 1e-3; step 6 stays at 1e-3.
+        using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => { o.CriticWarmupSteps = 2; o.ActorLearningRateRampSteps = 4; }));
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        var seen = new List<double>();
+        for (int i = 0; i < 7; i++)
+        {
+            learner.Update(batch, 0);
+            seen.Add(learner.ActorLearningRateInUse);
+        }
+        seen.Should().Equal(new[] { 1e-3, 1e-3, 0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3 }, (a, b) => Math.Abs(a - b) < 1e-12);
+    }
+
+    [Test]
+    public void ActorLearningRateRamp_SmallerFirstSteps_MoveTheActorLessThanWithout()
+    {
+        using var ramped = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.ActorLearningRateRampSteps = 100));
+        using var plain = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        var observations = batch.Observations.data<float>().ToArray();
+        var start = DeterministicActions(plain, observations, 32);
+        DeterministicActions(ramped, observations, 32).Should().Equal(start, "same seed, same initial actor");
+        for (int i = 0; i < 5; i++)
+        {
+            ramped.Update(batch, 0);
+            plain.Update(batch, 0);
+        }
+        double Moved(SacLagLearner l) => DeterministicActions(l, observations, 32).Zip(start, (a, b) => Math.Abs(a - b)).Sum();
+        Moved(ramped).Should().BeLessThan(0.5 * Moved(plain), "the first 5 ramp steps use 1-5 % of the learning rate");
+    }
+
+    [Test]
+    public void Options_NegativeActorLearningRateRamp_IsRejected()
+    {
+        var act = () => new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.ActorLearningRateRampSteps = -1));
+        act.Should().Throw<OptionsValidationException>().WithMessage("*ActorLearningRateRampSteps*");
+    }
+
+    [Test]
     public void CriticWarmup_StillTrainsTheCritics()
     {
         using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.CriticWarmupSteps = 10));

@@ -178,6 +178,15 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     /// <summary>The actor optimizer's learning rate now in effect (for tests of the handover rule D14).</summary>
     internal double ActorLearningRateInUse => _actorOptimizer.ParamGroups.First().LearningRate;
 
+    /// <summary>The actor's learning rate at gradient step <paramref name="update"/> (0-based, counted from the learner's first update) under
+    /// <see cref="SacLagOptions.ActorLearningRateRampSteps"/>: k/n of <see cref="SacLagOptions.ActorLearningRate"/> at ramp step k ≤ n.</summary>
+    private double ActorLearningRateAt(long update)
+    {
+        long rampStep = update - _options.CriticWarmupSteps + 1;
+        int n = _options.ActorLearningRateRampSteps;
+        return rampStep >= n ? _options.ActorLearningRate : _options.ActorLearningRate * rampStep / n;
+    }
+
     /// <summary>The current temperature α (one host read).</summary>
     public double Alpha
     {
@@ -243,7 +252,11 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         var costQ = _costCritic.Mean(s, action);
         var actorLoss = ActorLoss(alpha, logProb, rewardQ, costQ, lambda, _options.ActorLossDividedByOnePlusLambda);
         bool updateActor = _updates >= _options.CriticWarmupSteps; // critic warm-up: the actor stays as handed over
-        if (updateActor) GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
+        if (updateActor)
+        {
+            if (_options.ActorLearningRateRampSteps > 0) _actorOptimizer.ParamGroups.First().LearningRate = ActorLearningRateAt(_updates);
+            GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
+        }
         UnfreezeParameters(_rewardCritic);
         UnfreezeParameters(_costCritic);
 

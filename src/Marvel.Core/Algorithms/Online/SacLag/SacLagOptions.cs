@@ -117,6 +117,15 @@ public sealed record SacLagOptions
     public int CriticWarmupSteps { get; set; }
 
     /// <summary>
+    /// Actor learning-rate ramp: over the first this many actor steps after <see cref="CriticWarmupSteps"/>, the actor's learning rate rises
+    /// linearly from <see cref="ActorLearningRate"/>/n to <see cref="ActorLearningRate"/> (step k of the ramp, 1-based, uses k/n of it).
+    /// A safe start's controller has seen no cost when the actor starts to move, so λ is 0 and the first full-rate actor steps chase reward
+    /// alone; the ramp keeps the policy's first changes small enough for the episode-cost feedback to raise λ before a whole iteration's
+    /// episodes are spent over the limit. Default 0 (no ramp, as the reference).
+    /// </summary>
+    public int ActorLearningRateRampSteps { get; set; }
+
+    /// <summary>
     /// Share of every batch drawn from the offline dataset handed to <see cref="SacLagLearner.AttachOfflineData"/> (the rest from the online
     /// replay buffer), in [0, 1), spread evenly over the batch so every mini-batch carries it. Offline transitions keep the critics anchored on
     /// the data the handed-over critics were fitted to while the replay buffer is still small, as in RLPD-style finetuning. Ignored until a

@@ -37,6 +37,7 @@ internal sealed class SacLagOptionsValidator : IValidateOptions<SacLagOptions>
         OptionChecks.AtLeast(failures, options.UpdateEveryNSteps, 1, nameof(options.UpdateEveryNSteps));
         OptionChecks.AtLeast(failures, options.WarmupSteps, 0, nameof(options.WarmupSteps));
         OptionChecks.AtLeast(failures, options.CriticWarmupSteps, 0, nameof(options.CriticWarmupSteps));
+        OptionChecks.AtLeast(failures, options.ActorLearningRateRampSteps, 0, nameof(options.ActorLearningRateRampSteps));
         if (!Enum.IsDefined(options.SafeExploration))
             failures.AddError($"must be None or PolicySet, got {(int)options.SafeExploration}.", nameof(options.SafeExploration));
         if (!(options.OfflineDataFraction >= 0 && options.OfflineDataFraction < 1))
