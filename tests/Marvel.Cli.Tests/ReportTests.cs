@@ -123,15 +123,34 @@ public sealed class ReportTests
         var dir = Path.Combine(_folder, "BallCircle_Marvel_seed0");
         File.WriteAllText(Path.Combine(dir, "result.json"), """
             { "final_normalized_reward": 0.5, "final_normalized_cost": 0.25, "cumulative_violation": 7, "normalized_reward_auc": 0.3,
-              "final_iteration": 40, "last_iterate_normalized_reward": 0.9, "last_iterate_normalized_cost": 2.5, "evaluation_violation": 12 }
+              "final_iteration": 40, "last_iterate_normalized_reward": 0.9, "last_iterate_normalized_cost": 2.5, "evaluation_violation": 12,
+              "elapsed_seconds": 150 }
             """);
         var record = ReportBuilder.Read(dir, out _)!;
         (record.NormalizedReward, record.NormalizedCost, record.LastIterateReward, record.LastIterateCost, record.ReturnedIteration, record.EvaluationViolation)
             .Should().Be((0.5, 0.25, 0.9, 2.5, 40.0, 12.0));
+        record.ElapsedSeconds.Should().Be(150);
         var row = Rows().Single(r => r.Algorithm == "Marvel");
         // Last-iterate rewards 0.9 (seed 0), 0.4 and 0.6 (the others report their final numbers): mean 0.633.
         row.LastIterateReward.Mean.Should().BeApproximately((0.9 + 0.4 + 0.6) / 3, 1e-12);
         row.WithinLimit.Should().Be(2, "costs 0.25, 1.0 and 1.5");
+    }
+
+    [Test]
+    public void Markdown_WallTime_IsTheMeanOfTheSeedsElapsedMinutes_AndNaWithoutIt()
+    {
+        // Seeds of "Marvel" take 120 s and 240 s; the third has no elapsed_seconds and is left out of the mean: (2 + 4) / 2 = 3.0 ± 1.0 min.
+        foreach (var (run, seconds) in new[] { ("BallCircle_Marvel_seed0", 120), ("BallCircle_Marvel_seed1", 240) })
+        {
+            var path = Path.Combine(_folder, run, "result.json");
+            File.WriteAllText(path, File.ReadAllText(path).TrimEnd().TrimEnd('}') + $$""", "elapsed_seconds": {{seconds}} }""");
+        }
+
+        var md = ReportBuilder.Markdown(Rows(), []);
+
+        md.Should().Contain("| wall time (min) |");
+        md.Should().Contain(", 1.00 ± 0.41 | 3.0 ± 1.0 |");
+        md.Should().Contain(", 3.00 ± 1.00 | n/a |", "no Scratch seed records its elapsed time");
     }
 
     [Test]
@@ -229,7 +248,7 @@ public sealed class ReportTests
         var runLines = runs.TrimEnd('\n').Split('\n');
         runLines.Should().HaveCount(1 + 5);
         // ... then the last iterate (the final numbers: no last_iterate_* fields), the returned iteration and the evaluation violation (absent: NaN).
-        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20,5,1,8,3,0.4,1,NaN,NaN");
+        runLines[2].Should().Be("BallCircle,20,Marvel,,1,BallCircle_Marvel_seed1,0.4,1,30,0.1,0.1,0.6,-1,-0.1,-0.4,0.1,2,3.5,4,10,21,20,5,1,8,3,0.4,1,NaN,NaN,NaN");
         var trainingLines = training.TrimEnd('\n').Split('\n');
         trainingLines.Should().HaveCount(1 + 3 * 4);   // only the Marvel runs have online iterations
         trainingLines[^1].Should().Be("BallCircle,20,Marvel,,2,4,400,12,0.15");

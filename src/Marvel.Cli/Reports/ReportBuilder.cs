@@ -47,6 +47,9 @@ internal sealed record RunRecord(string Directory, string Task, string Algorithm
     /// <summary>Σ max(0, episode cost − limit) over the evaluation episodes (<c>evaluation_violation</c>; NaN when absent).</summary>
     public double EvaluationViolation { get; init; } = double.NaN;
 
+    /// <summary>The run's wall time in seconds (<c>elapsed_seconds</c>: all its stages, summed over resumes; NaN when absent).</summary>
+    public double ElapsedSeconds { get; init; } = double.NaN;
+
     /// <summary>The CPU kernel capabilities of the processes that made the run (<c>runtime.json</c>, else <c>status.json</c>'s
     /// "runtime"; empty when neither records one).</summary>
     public IReadOnlyList<string> Capabilities { get; init; } = [];
@@ -92,6 +95,7 @@ internal sealed record ReportRow(string Task, double CostLimit, string Algorithm
     public Spread NormalizedRewardAuc => Spread.Of(Runs.Select(r => r.NormalizedRewardAuc));
     public Spread LastIterateReward => Spread.Of(Runs.Select(r => r.LastIterateReward));
     public Spread LastIterateCost => Spread.Of(Runs.Select(r => r.LastIterateCost));
+    public Spread WallMinutes => Spread.Of(Runs.Select(r => r.ElapsedSeconds / 60));
 
     /// <summary>Seeds whose returned policy is within the limit (normalized cost ≤ 1).</summary>
     public int WithinLimit => Runs.Count(r => r.NormalizedCost <= 1.0);
@@ -189,6 +193,7 @@ internal static class ReportBuilder
                     LastIterateCost = Num(r, "last_iterate_normalized_cost") ?? Num(r, "final_normalized_cost") ?? double.NaN,
                     ReturnedIteration = Num(r, "final_iteration") ?? double.NaN,
                     EvaluationViolation = Num(r, "evaluation_violation") ?? double.NaN,
+                    ElapsedSeconds = Num(r, "elapsed_seconds") ?? double.NaN,
                     Capabilities = ReadCapabilities(dir),
                     RuntimeWarning = Str(r, "runtime_warning"),
                     Handover = handover,
@@ -311,13 +316,13 @@ internal static class ReportBuilder
     {
         bool extra = rows.Any(r => r.Extra.Length > 0);
         var md = new StringBuilder();
-        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | within limit | cumulative violation ↓ | reward AUC ↑ | λ range | last iterate: reward, cost |\n");
-        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|---|---|\n");
+        md.Append("| task | cost limit | algorithm |").Append(extra ? " setting |" : "").Append(" seeds | normalized reward ↑ | normalized cost ↓ | within limit | cumulative violation ↓ | reward AUC ↑ | λ range | last iterate: reward, cost | wall time (min) |\n");
+        md.Append("|---|---|---|").Append(extra ? "---|" : "").Append("---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             md.Append(CultureInfo.InvariantCulture, $"| {r.Task} | {CommandsNumber(r.CostLimit)} | {r.Algorithm} |");
             if (extra) md.Append(CultureInfo.InvariantCulture, $" {r.Extra} |");
-            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.WithinLimit}/{r.Runs.Count} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} | {FormatRange(r.LambdaRange)} | {r.LastIterateReward.Format("F3")}, {r.LastIterateCost.Format("F2")} |\n");
+            md.Append(CultureInfo.InvariantCulture, $" {r.Runs.Count} | {r.NormalizedReward.Format("F3")} | {r.NormalizedCost.Format("F2")} | {r.WithinLimit}/{r.Runs.Count} | {r.CumulativeViolation.Format("F1")} | {r.NormalizedRewardAuc.Format("F3")} | {FormatRange(r.LambdaRange)} | {r.LastIterateReward.Format("F3")}, {r.LastIterateCost.Format("F2")} | {r.WallMinutes.Format("F1")} |\n");
         }
         md.Append('\n');
         md.Append("Mean ± standard deviation over seeds (population std, n in the seeds column). Normalized reward and cost are DSRL's, of the ");
@@ -325,7 +330,9 @@ internal static class ReportBuilder
         md.Append("best evaluated policy within the limit, re-evaluated on fresh episodes, or the last iterate); within limit: seeds whose returned policy ");
         md.Append("is within it; last iterate: the same numbers for the policy after the last iteration (equal where the run returned it). Cumulative violation: Σ max(0, episode cost − limit) over all online ");
         md.Append("training episodes. Reward AUC: area under the normalized-reward evaluation curve divided by the online iterations it spans. ");
-        md.Append("λ range: the smallest and largest multiplier of any online iteration of any seed (n/a without online iterations).\n");
+        md.Append("λ range: the smallest and largest multiplier of any online iteration of any seed (n/a without online iterations). ");
+        md.Append("Wall time: each run's own elapsed time over all its stages and resumes (`elapsed_seconds`), which depends on the machine and on ");
+        md.Append("what else ran on it.\n");
         var biased = rows.Where(r => r.HasQBias).ToList();
         if (biased.Count > 0)
         {
@@ -362,14 +369,14 @@ internal static class ReportBuilder
     {
         var csv = new StringBuilder("task,cost_limit,algorithm,setting,seeds,normalized_reward_mean,normalized_reward_std,normalized_cost_mean,normalized_cost_std," +
                                     "cumulative_violation_mean,cumulative_violation_std,reward_auc_mean,reward_auc_std,lambda_min,lambda_max," +
-                                    "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned\n");
+                                    "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned,wall_minutes_mean\n");
         foreach (var r in rows)
         {
             csv.AppendJoin(',', Q(r.Task), F(r.CostLimit), Q(r.Algorithm), Q(r.Extra), r.Runs.Count.ToString(CultureInfo.InvariantCulture),
                 F(r.NormalizedReward.Mean), F(r.NormalizedReward.Std), F(r.NormalizedCost.Mean), F(r.NormalizedCost.Std),
                 F(r.CumulativeViolation.Mean), F(r.CumulativeViolation.Std), F(r.NormalizedRewardAuc.Mean), F(r.NormalizedRewardAuc.Std),
                 F(r.LambdaRange.Min), F(r.LambdaRange.Max), F(Spread.Of(r.Runs.Select(x => x.Handover.Reward)).Mean), F(Spread.Of(r.Runs.Select(x => x.Aligned.Reward)).Mean),
-                F(Spread.Of(r.Runs.Select(x => x.Handover.Cost)).Mean), F(Spread.Of(r.Runs.Select(x => x.Aligned.Cost)).Mean)).Append('\n');
+                F(Spread.Of(r.Runs.Select(x => x.Handover.Cost)).Mean), F(Spread.Of(r.Runs.Select(x => x.Aligned.Cost)).Mean), F(r.WallMinutes.Mean)).Append('\n');
         }
         return csv.ToString();
     }
@@ -385,7 +392,7 @@ internal static class ReportBuilder
                                      "qbias_reward_handover,qbias_reward_aligned,qbias_cost_handover,qbias_cost_aligned," +
                                      "reward_q_handover,reward_q_aligned,reward_monte_carlo,cost_q_handover,cost_q_aligned,cost_monte_carlo," +
                                      "reward_state_error_handover,reward_state_error_aligned,cost_state_error_handover,cost_state_error_aligned," +
-                                     "last_iterate_normalized_reward,last_iterate_normalized_cost,returned_iteration,evaluation_violation\n");
+                                     "last_iterate_normalized_reward,last_iterate_normalized_cost,returned_iteration,evaluation_violation,elapsed_seconds\n");
         var training = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_episode_return,mean_episode_cost,lambda\n");
         var evaluations = new StringBuilder("task,cost_limit,algorithm,setting,seed,iteration,mean_return,mean_cost,normalized_reward,normalized_cost\n");
         foreach (var row in rows)
@@ -396,7 +403,7 @@ internal static class ReportBuilder
                     F(r.LambdaMin), F(r.LambdaMax), F(r.Handover.Reward), F(r.Aligned.Reward), F(r.Handover.Cost), F(r.Aligned.Cost),
                     F(r.Handover.RewardQ), F(r.Aligned.RewardQ), F(r.Handover.RewardMonteCarlo), F(r.Handover.CostQ), F(r.Aligned.CostQ), F(r.Handover.CostMonteCarlo),
                     F(r.Handover.RewardStateError), F(r.Aligned.RewardStateError), F(r.Handover.CostStateError), F(r.Aligned.CostStateError),
-                    F(r.LastIterateReward), F(r.LastIterateCost), F(r.ReturnedIteration), F(r.EvaluationViolation)).Append('\n');
+                    F(r.LastIterateReward), F(r.LastIterateCost), F(r.ReturnedIteration), F(r.EvaluationViolation), F(r.ElapsedSeconds)).Append('\n');
                 foreach (var p in r.Training)
                     training.AppendJoin(',', key, p.Iteration.ToString(CultureInfo.InvariantCulture), F(p.MeanReturn), F(p.MeanCost), F(p.Lambda)).Append('\n');
                 foreach (var p in r.Curve)
