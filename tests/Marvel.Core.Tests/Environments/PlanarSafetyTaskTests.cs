@@ -1,4 +1,5 @@
 using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Scoring;
 using Marvel.Core.Environments;
 using Marvel.Core.Environments.Tasks;
 
@@ -29,6 +30,36 @@ public class PlanarSafetyTaskTests
         var (ret, cost, _) = RunConstant(new BallRun(), new[] { 1f, 0f });
         ret.Should().BeApproximately(1320, 60);
         cost.Should().BeInRange(78, 86);
+    }
+
+    [Test]
+    public void BallRun_HandControllerAtTheSpeedLimit_EarnsAbout0_32WithinTwentyCostSteps()
+    {
+        // The reference level the safe-finetuning results quote for BallRun at κ = 20: hold 2.45 m/s along +x (proportional force, gain 10)
+        // with y and v_y driven to 0, then full force for the last 20 steps, which spends the budget (speed > 2.5 m/s costs 1 per step).
+        // Hand bound: 18 steps of sliding acceleration (0.73 m), 62 at 2.45 m/s (5.07 m), 20 at full force from 2.45 m/s (2.55 m):
+        // ≈ 8.35 m · 60 − ≈ 22 of force penalty ≈ 480, normalized (480 − 26.3) / (1327.4 − 26.3) ≈ 0.35 with a perfect speed hold; the
+        // proportional hold settles below 2.45 m/s and gives less.
+        double totalReturn = 0, totalCost = 0;
+        const int episodes = 20;
+        for (int episode = 0; episode < episodes; episode++)
+        {
+            var env = new BallRun();
+            var obs = new float[7];
+            env.Reset((ulong)episode, obs);
+            for (int t = 0; t < 100; t++)
+            {
+                double y = 10 * obs[1], vx = 5 * obs[2], vy = 5 * obs[3];
+                double ux = t >= 80 ? 1 : Math.Clamp(10 * (2.45 - vx), -1, 1);
+                double uy = Math.Clamp(-0.5 * y - 0.8 * vy, -1, 1);
+                var r = env.Step(new[] { (float)ux, (float)uy }, obs);
+                totalReturn += r.Reward;
+                totalCost += r.Cost;
+            }
+        }
+        double normalized = NormalizedScore.Reward(totalReturn / episodes, NormalizedScore.GetReference("BallRun"));
+        (totalCost / episodes).Should().BeLessThanOrEqualTo(20, "within κ = 20");
+        normalized.Should().BeInRange(0.30, 0.35);
     }
 
     [Test]
