@@ -141,6 +141,23 @@ public class PpoLagLearnerTests
     }
 
     [Test]
+    public void Handover_CostCriticAlone_TakesOverTheCostValueNetwork_KeepsTheFreshRewardOne()
+    {
+        using var env = EnvironmentRegistry.Default.MakeVector("BallRun", 1);
+        using var source = new PpoLagLearner(OnlineTestData.Context("BallRun", 1), Tiny());
+        source.Update(source.Collect(env), 0.2);
+        var artifact = source.ExportHandover();
+        using var target = new PpoLagLearner(OnlineTestData.Context("BallRun", 77), Tiny());
+        var freshReward = target.ExportHandover().GetNetwork(HandoverRoles.RewardCritic);
+
+        target.InitializeFrom(artifact, new HandoverLoadOptions { LoadRewardCritic = false });
+
+        var after = target.ExportHandover();
+        after.GetNetwork(HandoverRoles.CostCritic).ContentEquals(artifact.GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
+        after.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(freshReward).Should().BeTrue("the reward value network was not asked for");
+    }
+
+    [Test]
     public void Handover_MismatchedHiddenSizes_ThrowsInvalidData()
     {
         using var source = new PpoLagLearner(OnlineTestData.Context(7, 2, 1), Tiny(o => o.ActorHiddenSizes = [8]));
