@@ -230,7 +230,7 @@ public sealed class MarvelPipeline
     {
         using var run = new PipelineRun(_options, dataset, resume, _logger, progress, cancellationToken);
         var evaluation = new EvaluationStage(_environments);
-        var online = new OnlineStage(_onlineFactory, _controller, evaluation, CheckpointFault);
+        var online = new OnlineStage(_onlineFactory, _controller, evaluation, CheckpointFault, _environments);
         IPipelineStage[] stages =
         [
             new OfflineStage(_offlineFactory, _offlineArtifact),

@@ -1,3 +1,5 @@
+using Marvel.Core.Alignment;
+
 namespace Marvel.Core.Pipeline;
 
 /// <summary>
@@ -101,6 +103,30 @@ public sealed record MarvelPipelineOptions
     public LambdaAtHandover LambdaAtHandover { get; set; } = LambdaAtHandover.Controller;
 
     /// <summary>
+    /// Which critics the online stage takes over. Default <see cref="CriticHandoverRule.AsConfigured"/>: as <see cref="HandoverLoad"/> says.
+    /// <see cref="CriticHandoverRule.MeasuredCostError"/> measures the (aligned) artifact's cost critic against Monte-Carlo rollouts of its own
+    /// actor from dataset states (<see cref="CriticCheck"/>) and takes over the critics only when its error is at most
+    /// <see cref="MaxCostCriticError"/>; otherwise the online learner starts from fresh critics. See <see cref="CriticCheckResult"/>.
+    /// </summary>
+    public CriticHandoverRule CriticHandover { get; set; } = CriticHandoverRule.AsConfigured;
+
+    /// <summary>
+    /// With <see cref="CriticHandoverRule.MeasuredCostError"/>: the largest relative error of the cost critic, mean over states of
+    /// |Q_c − MC| divided by the mean |MC| (floored at <see cref="Alignment.QBiasOptions.RelativeFloor"/>), for which the critics are taken over.
+    /// &gt; 0; default 0.5.
+    /// </summary>
+    public double MaxCostCriticError { get; set; } = 0.5;
+
+    /// <summary>
+    /// With <see cref="CriticHandoverRule.MeasuredCostError"/>: how the cost critic is checked (<see cref="Alignment.QBiasDiagnostics"/>; its
+    /// <see cref="Alignment.QBiasOptions.Seed"/> is replaced by the run's "critic-check" seed stream). The task must be state-settable
+    /// (<see cref="IStateSettable"/>). Default: 64 dataset states × 4 rollouts of 688 steps (γ 0.99): about 176 000 simulator steps,
+    /// reported in <c>critic-check.json</c> and not counted as online interaction, since they start from dataset states, not from the task's
+    /// reset.
+    /// </summary>
+    public QBiasOptions CriticCheck { get; set; } = new();
+
+    /// <summary>
     /// The largest multiplier <see cref="LambdaAtHandover"/> takes over from the offline learner (λ units, &gt; 0). An offline multiplier
     /// that ran away (BEAR-Lag on CarRun at 8 000 updates ended at λ ≈ 1 077 with a policy 9× over the limit) says only that the offline
     /// constraint never held; beyond λ ≈ 10 the actor loss (−Q_r + λ·Q_c)/(1 + λ) already weighs cost ten times over reward, so the
@@ -162,6 +188,34 @@ public enum LambdaAtHandover
     /// it is a multiplier on the same actor loss −Q_r + λ·Q_c (kind "OsrlBatchPid": BEAR-Lag, BCQ-Lag); otherwise as <see cref="Controller"/>.</summary>
     OfflineMultiplier,
 }
+
+/// <summary>Which critics the online stage takes over from the (aligned) artifact (<see cref="MarvelPipelineOptions.CriticHandover"/>).</summary>
+public enum CriticHandoverRule
+{
+    /// <summary>As <see cref="MarvelPipelineOptions.HandoverLoad"/> says.</summary>
+    AsConfigured,
+
+    /// <summary>
+    /// Measure the artifact's cost critic against Monte-Carlo rollouts of its actor (<see cref="MarvelPipelineOptions.CriticCheck"/>); take
+    /// the critics over (as <see cref="MarvelPipelineOptions.HandoverLoad"/> says, with <see cref="HandoverLoadOptions.LoadCritics"/> on) when
+    /// its relative error is at most <see cref="MarvelPipelineOptions.MaxCostCriticError"/>, else start from fresh critics.
+    /// </summary>
+    MeasuredCostError,
+}
+
+/// <summary>
+/// What the measured critic check of <see cref="CriticHandoverRule.MeasuredCostError"/> found (written to the run's <c>critic-check.json</c>).
+/// Values are in the artifact's scaled units.
+/// </summary>
+/// <param name="CostMeanQ">The cost critic's mean value over the checked states.</param>
+/// <param name="CostMeanMonteCarlo">The mean discounted Monte-Carlo cost of the same states under the artifact's actor.</param>
+/// <param name="CostMeanAbsoluteError">Mean over states of |Q_c − MC|.</param>
+/// <param name="CostRelativeError">The error compared: <paramref name="CostMeanAbsoluteError"/> / max(|<paramref name="CostMeanMonteCarlo"/>|, floor).</param>
+/// <param name="MaxCostCriticError">The bound it was compared with.</param>
+/// <param name="CriticsTakenOver">Whether the critics were taken over (else the online stage started from fresh critics).</param>
+/// <param name="SimulatorSteps">Simulator steps the rollouts took (not counted as online interaction).</param>
+public sealed record CriticCheckResult(double CostMeanQ, double CostMeanMonteCarlo, double CostMeanAbsoluteError, double CostRelativeError,
+    double MaxCostCriticError, bool CriticsTakenOver, long SimulatorSteps);
 
 /// <summary>Which online policy a pipeline run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>).</summary>
 public enum ReturnedPolicy

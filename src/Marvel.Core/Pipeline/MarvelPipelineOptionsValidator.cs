@@ -1,4 +1,5 @@
 using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Alignment;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Core.Pipeline;
@@ -44,6 +45,16 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
             failures.AddError($"must be LastIterate or BestWithinLimit, got {(int)options.ReturnedPolicy}.", nameof(options.ReturnedPolicy));
         if (!(options.AlignmentRolloutFraction >= 0 && options.AlignmentRolloutFraction <= 1))
             failures.AddError($"must be in [0, 1] (the share of each alignment batch taken from the rollout episodes), got {options.AlignmentRolloutFraction}.", nameof(options.AlignmentRolloutFraction));
+        if (!Enum.IsDefined(options.CriticHandover))
+            failures.AddError($"must be AsConfigured or MeasuredCostError, got {(int)options.CriticHandover}.", nameof(options.CriticHandover));
+        if (!(double.IsFinite(options.MaxCostCriticError) && options.MaxCostCriticError > 0))
+            failures.AddError($"must be finite and > 0 (the largest relative error of the cost critic for which the critics are taken over), got {options.MaxCostCriticError}.",
+                nameof(options.MaxCostCriticError));
+        if (options.CriticCheck is null)
+            failures.AddError("must not be null; use new QBiasOptions() for the defaults.", nameof(options.CriticCheck));
+        else
+            foreach (var failure in new QBiasOptionsValidator().Validate(null, options.CriticCheck).Failures ?? [])
+                failures.AddError($"{nameof(options.CriticCheck)}.{failure}");
         if (options.HandoverLoad is null)
             failures.AddError("must not be null; use new HandoverLoadOptions() for the defaults.", nameof(options.HandoverLoad));
         if (options.TorchThreads < 0)

@@ -46,4 +46,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Task {TaskId} has no score reference: normalized reward and cost are NaN; raw returns and costs are reported.")]
     public static partial void NoScoreReference(this ILogger logger, string taskId);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Critic check: the cost critic's relative error is {Error:G3} (mean Q_c {MeanQ:G4}, Monte-Carlo {MonteCarlo:G4}, bound {Bound:G3}): {Decision}.")]
+    public static partial void CriticChecked(this ILogger logger, double error, double meanQ, double monteCarlo, double bound, string decision);
 }

@@ -85,6 +85,9 @@ public sealed class RunDirectory
 
     /// <summary>The online learner's check of the handed-over critics (<see cref="Abstractions.Learning.CriticHandoverCheck"/>), when it ran.</summary>
     internal string HandoverCheckPath => Path.Combine(Root, "handover-check.json");
+
+    /// <summary><c>critic-check.json</c>: the measured check of <see cref="CriticHandoverRule.MeasuredCostError"/>, when it ran.</summary>
+    internal string CriticCheckPath => Path.Combine(Root, "critic-check.json");
     internal string CheckpointsPath => Path.Combine(Root, "checkpoints");
 
     /// <summary><c>runtime.json</c>: the runtime fingerprint of every process that ran a part of the run, in order (one entry unless resumed).</summary>

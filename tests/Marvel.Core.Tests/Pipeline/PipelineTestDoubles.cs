@@ -65,7 +65,14 @@ internal sealed class FakeOnlineLearner(LearnerContext context) : IOnlineSafeLea
 
     public string Algorithm => "Fake";
     public IPolicy Policy { get; } = new ConstantPolicy(context.ObservationSpace.Dimension, context.ActionSpace.Dimension);
-    public void InitializeFrom(HandoverArtifact artifact, HandoverLoadOptions? options = null) => Initialized = true;
+    /// <summary>The handover options the pipeline passed to <see cref="InitializeFrom"/>.</summary>
+    public HandoverLoadOptions? LoadOptions { get; private set; }
+
+    public void InitializeFrom(HandoverArtifact artifact, HandoverLoadOptions? options = null)
+    {
+        Initialized = true;
+        LoadOptions = options;
+    }
 
     public OnlineIterationResult RunIteration(IVectorEnvironment environment, ILagrangeController controller, CancellationToken cancellationToken = default)
     {

@@ -1,6 +1,8 @@
 using Marvel.Core.Lagrange;
 using System.Diagnostics;
 using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Alignment;
+using Marvel.Core.Environments;
 
 namespace Marvel.Core.Pipeline.Stages;
 
@@ -11,7 +13,7 @@ namespace Marvel.Core.Pipeline.Stages;
 /// <see cref="MarvelPipelineOptions.CheckpointEvery"/> iterations and on cancellation; on a resume it continues from the newest one.
 /// </summary>
 internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> factory, ILagrangeController controller,
-    EvaluationStage evaluation, Action<string>? checkpointFault) : IPipelineStage
+    EvaluationStage evaluation, Action<string>? checkpointFault, EnvironmentRegistry environments) : IPipelineStage
 {
     public string Name => MarvelPipelineStages.Online;
 
@@ -33,7 +35,10 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
         var aligned = run.Aligned;
         var online = run.Online = factory(run.Context with { Seeds = run.Seeds.Fork("online") }, aligned)
             ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
-        online.InitializeFrom(aligned, o.HandoverLoad);
+        var load = o.HandoverLoad;
+        if (o.CriticHandover == CriticHandoverRule.MeasuredCostError)
+            load = load with { LoadCritics = CheckCritics(run).CriticsTakenOver };
+        online.InitializeFrom(aligned, load);
         CriticHandoverCheck? handoverCheck = null;
         if (online is IOfflineDataConsumer mixing)
         {
@@ -80,6 +85,27 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
             if (run.OnlineCheckpoints && session.Iterations % o.CheckpointEvery == 0)
                 WriteCheckpoint(run, resumable!);
         }
+    }
+
+    /// <summary>
+    /// The check of <see cref="CriticHandoverRule.MeasuredCostError"/>: the aligned artifact's cost critic against Monte-Carlo rollouts of its
+    /// actor from dataset states, seeded from the run's "critic-check" stream (so a restarted online stage decides the same); writes
+    /// <c>critic-check.json</c> and logs the decision.
+    /// </summary>
+    private CriticCheckResult CheckCritics(PipelineRun run)
+    {
+        var o = run.Options;
+        var check = o.CriticCheck with { Seed = run.Seeds.Derive("critic-check") };
+        var report = QBiasDiagnostics.Measure(run.Aligned, run.Dataset, () => environments.Make(o.TaskId), check, run.Context.Device);
+        var cost = report.Cost;
+        double error = cost.MeanAbsoluteBias / Math.Max(Math.Abs(cost.MeanMonteCarlo), check.RelativeFloor);
+        bool keep = double.IsFinite(error) && error <= o.MaxCostCriticError;
+        var result = new CriticCheckResult(cost.MeanQ, cost.MeanMonteCarlo, cost.MeanAbsoluteBias, error, o.MaxCostCriticError, keep,
+            (long)check.StateCount * check.RolloutsPerState * report.RolloutSteps);
+        run.Folder.WriteJson(run.Folder.CriticCheckPath, result);
+        run.Logger.CriticChecked(error, cost.MeanQ, cost.MeanMonteCarlo, o.MaxCostCriticError,
+            keep ? "the critics are taken over" : "the online stage starts from fresh critics");
+        return result;
     }
 
     /// <summary>
