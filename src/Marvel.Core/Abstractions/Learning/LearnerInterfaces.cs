@@ -147,14 +147,24 @@ public sealed record HandoverLoadOptions
     /// Default true.</summary>
     public bool LoadCostCritic { get; init; } = true;
 
-    /// <summary>Whether the reward critics are loaded: <see cref="LoadCritics"/> and <see cref="LoadRewardCritic"/>.</summary>
-    internal bool RewardCriticLoaded => LoadCritics && LoadRewardCritic;
+    /// <summary>
+    /// Take critics over only from an artifact a value aligner rewrote (<see cref="HandoverManifest.AlignedBy"/> set); from an offline learner's
+    /// own artifact the online learner then starts from fresh critics, whatever <see cref="LoadCritics"/> says. Offline critics carry the
+    /// offline learner's pessimism about actions outside the data; aligned ones were re-fitted to the offline policy's own values. Default false.
+    /// </summary>
+    public bool OnlyAlignedCritics { get; init; }
 
-    /// <summary>Whether the cost critics are loaded: <see cref="LoadCritics"/> and <see cref="LoadCostCritic"/>.</summary>
-    internal bool CostCriticLoaded => LoadCritics && LoadCostCritic;
+    /// <summary>Whether the reward critics of an artifact with <paramref name="manifest"/> are loaded: <see cref="LoadCritics"/>,
+    /// <see cref="LoadRewardCritic"/>, and an aligned artifact where <see cref="OnlyAlignedCritics"/> asks for one.</summary>
+    internal bool LoadsRewardCritic(HandoverManifest manifest) => LoadsCritics(manifest) && LoadRewardCritic;
 
-    /// <summary>Whether any critic is loaded.</summary>
-    internal bool AnyCriticLoaded => RewardCriticLoaded || CostCriticLoaded;
+    /// <summary>Whether the cost critics of an artifact with <paramref name="manifest"/> are loaded (see <see cref="LoadsRewardCritic"/>).</summary>
+    internal bool LoadsCostCritic(HandoverManifest manifest) => LoadsCritics(manifest) && LoadCostCritic;
+
+    /// <summary>Whether any critic of an artifact with <paramref name="manifest"/> is loaded.</summary>
+    internal bool LoadsAnyCritic(HandoverManifest manifest) => LoadsRewardCritic(manifest) || LoadsCostCritic(manifest);
+
+    private bool LoadsCritics(HandoverManifest manifest) => LoadCritics && (!OnlyAlignedCritics || manifest.AlignedBy is not null);
 
     /// <summary>
     /// The library's safe-finetuning handover: the online learner takes over the offline actor alone, with fresh critics and fresh actor
@@ -169,7 +179,7 @@ public sealed record HandoverLoadOptions
     /// <summary>Whether the critics' optimizer moments of an artifact with <paramref name="manifest"/> are to be loaded: never without
     /// a loaded critic; <see cref="LoadAlignedCriticOptimizerStates"/> for an aligned artifact, else <see cref="LoadCriticOptimizerStates"/>.</summary>
     internal bool ShouldLoadCriticOptimizerStates(HandoverManifest manifest) =>
-        AnyCriticLoaded && (manifest.AlignedBy is null ? LoadCriticOptimizerStates : LoadAlignedCriticOptimizerStates);
+        LoadsAnyCritic(manifest) && (manifest.AlignedBy is null ? LoadCriticOptimizerStates : LoadAlignedCriticOptimizerStates);
 }
 
 /// <summary>The outcome of one online iteration.</summary>

@@ -360,6 +360,42 @@ public class SacLagLearnerTests
     }
 
     [Test]
+    public void Handover_OnlyAlignedCritics_FromAnOfflineLearnersArtifact_KeepsFreshCritics()
+    {
+        using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        source.Update(batch, 0);
+        var artifact = source.ExportHandover();   // AlignedBy is null: no aligner rewrote it
+        using var target = new SacLagLearner(OnlineTestData.Context(8, 2, 2), Tiny());
+        var fresh = target.ExportHandover();
+
+        target.InitializeFrom(artifact, new HandoverLoadOptions { OnlyAlignedCritics = true });
+
+        var after = target.ExportHandover();
+        after.GetNetwork(HandoverRoles.CostCritic).ContentEquals(fresh.GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
+        after.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(fresh.GetNetwork(HandoverRoles.RewardCritic)).Should().BeTrue();
+        after.GetNetwork(HandoverRoles.Actor).ContentEquals(artifact.GetNetwork(HandoverRoles.Actor)).Should().BeTrue("the actor is always taken over");
+    }
+
+    [Test]
+    public void Handover_OnlyAlignedCritics_FromAnAlignedArtifact_TakesTheAskedCriticsOver()
+    {
+        using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        source.Update(batch, 0);
+        var exported = source.ExportHandover();
+        var aligned = exported.With(exported.Manifest with { AlignedBy = "VPA" });
+        using var target = new SacLagLearner(OnlineTestData.Context(8, 2, 2), Tiny());
+        var freshReward = target.ExportHandover().GetNetwork(HandoverRoles.RewardCritic);
+
+        target.InitializeFrom(aligned, new HandoverLoadOptions { OnlyAlignedCritics = true, LoadRewardCritic = false });
+
+        var after = target.ExportHandover();
+        after.GetNetwork(HandoverRoles.CostCritic).ContentEquals(aligned.GetNetwork(HandoverRoles.CostCritic)).Should().BeTrue();
+        after.GetNetwork(HandoverRoles.RewardCritic).ContentEquals(freshReward).Should().BeTrue();
+    }
+
+    [Test]
     public void Handover_CostCriticAlone_ChecksOnlyTheCostScale()
     {
         using var source = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.RewardScale = 1.0));

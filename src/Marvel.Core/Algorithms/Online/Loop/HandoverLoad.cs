@@ -22,15 +22,15 @@ internal static class HandoverLoad
     public static States Stage(HandoverArtifact artifact, HandoverLoadOptions options, nn.Module actor, nn.Module rewardCritic, nn.Module costCritic)
     {
         ModuleState.Load(actor, artifact.GetNetwork(HandoverRoles.Actor), HandoverRoles.Actor);
-        if (options.RewardCriticLoaded)
+        if (options.LoadsRewardCritic(artifact.Manifest))
             ModuleState.Load(rewardCritic, artifact.GetNetwork(HandoverRoles.RewardCritic), HandoverRoles.RewardCritic);
-        if (options.CostCriticLoaded)
+        if (options.LoadsCostCritic(artifact.Manifest))
             ModuleState.Load(costCritic, artifact.GetNetwork(HandoverRoles.CostCritic), HandoverRoles.CostCritic);
         bool moments = options.ShouldLoadCriticOptimizerStates(artifact.Manifest);
         var states = new States(
             options.LoadActorOptimizerState ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.Actor) : null,
-            moments && options.RewardCriticLoaded ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null,
-            moments && options.CostCriticLoaded ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null);
+            moments && options.LoadsRewardCritic(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.RewardCritic) : null,
+            moments && options.LoadsCostCritic(artifact.Manifest) ? artifact.OptimizerStates.GetValueOrDefault(HandoverRoles.CostCritic) : null);
         KeptScalarOptimizer.CheckAdamState(actor.parameters(), states.Actor, HandoverRoles.Actor);
         KeptScalarOptimizer.CheckAdamState(rewardCritic.parameters(), states.RewardCritic, HandoverRoles.RewardCritic);
         KeptScalarOptimizer.CheckAdamState(costCritic.parameters(), states.CostCritic, HandoverRoles.CostCritic);

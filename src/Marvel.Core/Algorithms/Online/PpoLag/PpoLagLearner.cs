@@ -350,9 +350,9 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         options ??= new HandoverLoadOptions();
         artifact.EnsureCompatible(_observationSize, _actionSize, Algorithm);
         CheckDescriptor(artifact, HandoverRoles.Actor, ActorKind, _options.ActorHiddenSizes, nameof(PpoLagOptions.ActorHiddenSizes));
-        if (options.RewardCriticLoaded)
+        if (options.LoadsRewardCritic(artifact.Manifest))
             CheckDescriptor(artifact, HandoverRoles.RewardCritic, CriticKind, _options.CriticHiddenSizes, nameof(PpoLagOptions.CriticHiddenSizes));
-        if (options.CostCriticLoaded)
+        if (options.LoadsCostCritic(artifact.Manifest))
             CheckDescriptor(artifact, HandoverRoles.CostCritic, CriticKind, _options.CriticHiddenSizes, nameof(PpoLagOptions.CriticHiddenSizes));
         using var staging = new Generator(0);
         using var actor = new GaussianActor(_observationSize, _actionSize, _options.ActorHiddenSizes, _options.Activation, 0, staging);
@@ -361,9 +361,9 @@ public sealed partial class PpoLagLearner : ICheckpointableOnlineLearner
         var states = HandoverLoad.Stage(artifact, options, actor, rewardCritic, costCritic);
 
         _actorOptimizer = HandoverLoad.Swap(actor, _actor, _device, _actorOptimizer, _options.ActorLearningRate, states.Actor, HandoverRoles.Actor);
-        if (options.RewardCriticLoaded)
+        if (options.LoadsRewardCritic(artifact.Manifest))
             _rewardOptimizer = HandoverLoad.Swap(rewardCritic, _rewardCritic, _device, _rewardOptimizer, _options.CriticLearningRate, states.RewardCritic, HandoverRoles.RewardCritic);
-        if (options.CostCriticLoaded)
+        if (options.LoadsCostCritic(artifact.Manifest))
             _costOptimizer = HandoverLoad.Swap(costCritic, _costCritic, _device, _costOptimizer, _options.CriticLearningRate, states.CostCritic, HandoverRoles.CostCritic);
     }
 

@@ -24,13 +24,13 @@ public sealed partial class SacLagLearner
         options ??= new HandoverLoadOptions();
         artifact.EnsureCompatible(_observationSize, _actionSize, Algorithm);
         CheckDescriptor(artifact, HandoverRoles.Actor, ActorKind, _options.ActorHiddenSizes, 1, nameof(SacLagOptions.ActorHiddenSizes), null);
-        if (options.RewardCriticLoaded)
+        if (options.LoadsRewardCritic(artifact.Manifest))
         {
             CheckDescriptor(artifact, HandoverRoles.RewardCritic, CriticKind, _options.CriticHiddenSizes, _options.RewardCriticCount,
                 nameof(SacLagOptions.CriticHiddenSizes), nameof(SacLagOptions.RewardCriticCount));
             CheckScale(artifact.Manifest.RewardScale, _options.RewardScale, "RewardScale");
         }
-        if (options.CostCriticLoaded)
+        if (options.LoadsCostCritic(artifact.Manifest))
         {
             CheckDescriptor(artifact, HandoverRoles.CostCritic, CriticKind, _options.CostCriticHiddenSizes, _options.CostCriticCount,
                 nameof(SacLagOptions.CostCriticHiddenSizes), nameof(SacLagOptions.CostCriticCount));
@@ -56,13 +56,13 @@ public sealed partial class SacLagLearner
         }
         if (_options.ResetActorExploration)
             _actor.ResetLogStd(SquashedGaussianActor.LogStdForEntropy(_targetEntropy, _actionSize));
-        if (options.RewardCriticLoaded)
+        if (options.LoadsRewardCritic(artifact.Manifest))
             _rewardOptimizer = HandoverLoad.Swap(rewardCritic, _rewardCritic, _device, _rewardOptimizer, _options.CriticLearningRate, states.RewardCritic, HandoverRoles.RewardCritic);
-        if (options.CostCriticLoaded)
+        if (options.LoadsCostCritic(artifact.Manifest))
             _costOptimizer = HandoverLoad.Swap(costCritic, _costCritic, _device, _costOptimizer, _options.CostCriticLearningRate, states.CostCritic, HandoverRoles.CostCritic);
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
-        _criticsHandedOver = options.AnyCriticLoaded;
+        _criticsHandedOver = options.LoadsAnyCritic(artifact.Manifest);
         HandoverCheck = null;
     }
 
