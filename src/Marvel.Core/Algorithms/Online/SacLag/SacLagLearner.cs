@@ -78,6 +78,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private readonly QEnsemble _rewardTarget;
     private readonly QEnsemble _costCritic;
     private readonly QEnsemble _costTarget;
+    private readonly ParameterFreeze _onlineCritics; // step 5 reads the online critics with their parameters frozen
     private Adam _actorOptimizer;
     private Adam _rewardOptimizer;
     private Adam _costOptimizer;
@@ -130,6 +131,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         Polyak.Copy(_costCritic, _costTarget);
         FreezeParameters(_rewardTarget);
         FreezeParameters(_costTarget);
+        _onlineCritics = new ParameterFreeze(_rewardCritic, _costCritic);
         _actorOptimizer = KeptScalarOptimizer.Adam(_actor.parameters(), _options.ActorLearningRate);
         _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
         _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
@@ -236,16 +238,14 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         GradientStep.Apply(_costOptimizer, costLoss, _options.MaxGradNorm, _costCritic.parameters());
 
         // Step 5: actor on the Lagrangian with the ONLINE critics, whose parameters are frozen for this step.
-        FreezeParameters(_rewardCritic);
-        FreezeParameters(_costCritic);
+        var frozen = _onlineCritics.Freeze();
         var (action, logProb) = _actor.Sample(s, _updateNoise);
         var rewardQ = _rewardCritic.Min(s, action);
         var costQ = _costCritic.Mean(s, action);
         var actorLoss = ActorLoss(alpha, logProb, rewardQ, costQ, lambda, _options.ActorLossDividedByOnePlusLambda);
         bool updateActor = _updates >= _options.CriticWarmupSteps; // critic warm-up: the actor stays as handed over
         if (updateActor) GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
-        UnfreezeParameters(_rewardCritic);
-        UnfreezeParameters(_costCritic);
+        frozen.Dispose();
 
         // Step 6: temperature. Minimising −log α · (log π + H̄) raises α when the entropy −log π is below H̄.
         var logProbDetached = logProb.detach();
@@ -391,10 +391,6 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         foreach (var p in module.parameters()) p.requires_grad = false;
     }
 
-    private static void UnfreezeParameters(nn.Module module)
-    {
-        foreach (var p in module.parameters()) p.requires_grad = true;
-    }
 
     private void CheckBatch(TransitionBatch batch)
     {
