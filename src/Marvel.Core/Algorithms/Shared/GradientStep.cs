@@ -1,3 +1,5 @@
+using Marvel.Core.Networks;
+
 namespace Marvel.Core.Algorithms.Shared;
 
 /// <summary>zero_grad → backward → optional clip → step, in one call, so learners state their losses and not the bookkeeping.</summary>
@@ -36,6 +38,12 @@ public static class Polyak
         ArgumentNullException.ThrowIfNull(target);
         if (!(tau > 0 && tau <= 1)) throw new ArgumentOutOfRangeException(nameof(tau), tau, "Polyak rate tau must be in (0, 1].");
         using var _ = no_grad();
+        if (FlatParameters.Of(source) is { } flatSource && FlatParameters.Of(target) is { } flatTarget && flatSource.SameLayout(flatTarget))
+        {
+            // Both networks are flattened alike: the same two operations per element, over the whole network at once.
+            flatTarget.Values.mul_(TorchScalars.Of(1 - tau)).add_(flatSource.Values, alpha: TorchScalars.Of(tau));
+            return;
+        }
         var s = source.parameters().ToArray();
         var t = target.parameters().ToArray();
         if (s.Length != t.Length) throw new ArgumentException($"Source has {s.Length} parameters but target has {t.Length}.");

@@ -78,6 +78,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private readonly QEnsemble _rewardTarget;
     private readonly QEnsemble _costCritic;
     private readonly QEnsemble _costTarget;
+    private readonly FlatParameters[] _flatNetworks;
     private readonly ParameterFreeze _onlineCritics; // step 5 reads the online critics with their parameters frozen
     private Adam _actorOptimizer;
     private Adam _rewardOptimizer;
@@ -127,6 +128,12 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _rewardTarget = NewRewardCritic(init).to(_device);
         _costCritic = NewCostCritic(init).to(_device);
         _costTarget = NewCostCritic(init).to(_device);
+        // One buffer per network for parameters (and gradients): Adam, zero_grad and Polyak run over whole networks, bit-identically.
+        _flatNetworks =
+        [
+            FlatParameters.Flatten(_actor), FlatParameters.Flatten(_rewardCritic), FlatParameters.Flatten(_rewardTarget, gradients: false),
+            FlatParameters.Flatten(_costCritic), FlatParameters.Flatten(_costTarget, gradients: false),
+        ];
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
         FreezeParameters(_rewardTarget);
@@ -354,6 +361,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _rewardTarget.Dispose();
         _costCritic.Dispose();
         _costTarget.Dispose();
+        foreach (var flat in _flatNetworks) flat.Dispose();
         _updateNoise.Dispose();
         _explorationNoise.Dispose();
     }
