@@ -54,6 +54,12 @@ internal sealed class VaeCritics
         CostCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, options.CriticHiddenSizes, costMembers, init), device));
         CostTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, options.CriticHiddenSizes, costMembers, init), device));
         Vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, options.VaeHiddenSize, 2 * act, maxAction, init), device));
+        // One buffer per network (bit-identical Adam, zero_grad and Polyak over whole networks); the targets need no gradient buffer.
+        OfflineLearning.Flatten(life, RewardCritic);
+        OfflineLearning.Flatten(life, RewardTarget, gradients: false);
+        OfflineLearning.Flatten(life, CostCritic);
+        OfflineLearning.Flatten(life, CostTarget, gradients: false);
+        OfflineLearning.Flatten(life, Vae);
         CopyTargets();
         _onlineCritics = new ParameterFreeze(RewardCritic, CostCritic);
         RewardOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(RewardCritic, options.CriticLearningRate));

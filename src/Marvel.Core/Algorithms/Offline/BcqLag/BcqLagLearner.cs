@@ -58,6 +58,8 @@ public sealed class BcqLagLearner : OfflineLearner<BcqLagOptions>
             _actorTarget = Life.Network("actor_target", OfflineLearning.To(new PerturbationActor(obs, act, Settings.ActorHiddenSizes, Settings.Phi, _maxAction, init), device));
             _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, 2 * Settings.RewardCriticsPerGroup, 2 * Settings.CostCriticsPerGroup);
         }
+        OfflineLearning.Flatten(Life, _actor);
+        OfflineLearning.Flatten(Life, _actorTarget, gradients: false);
         Polyak.Copy(_actor, _actorTarget);
         _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
         _constraint = new BatchPidConstraint(Life, _critics, Settings, QCostThreshold);
