@@ -7,6 +7,9 @@ for process CPU time and for wall time, with the medians over rounds.
 
     python3 benchmarks/side-by-side/run.py --hidden 256 --rounds 9 --updates 60
 
+With --against dotnet the second worker is .NET as well (another build with --against-dll, or the same build with extra environment
+variables from --against-env KEY=VALUE ...), for A/B measurements of a change in the same interleaved rounds.
+
 Build first (`dotnet build benchmarks/Marvel.Benchmarks -c Release`). The PyTorch worker runs under /usr/bin/python3 (Debian's
 python3-torch); Debian's torch links libblas.so.3, which is the reference BLAS unless OpenBLAS is first on LD_LIBRARY_PATH
 (--openblas, the default, prepends /usr/lib/x86_64-linux-gnu/openblas-pthread). OpenBLAS 0.3.21 does not recognise newer CPUs
@@ -45,6 +48,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=60, help="updates per worker before the first round (JIT tiering, allocator warm-up)")
     ap.add_argument("--openblas", default="/usr/lib/x86_64-linux-gnu/openblas-pthread", help="'' to keep the reference BLAS")
     ap.add_argument("--coretype", default="SkylakeX", help="OPENBLAS_CORETYPE ('' to leave unset)")
+    ap.add_argument("--against", choices=["pytorch", "dotnet"], default="pytorch", help="the second worker")
+    ap.add_argument("--against-dll", help="the second .NET worker's Marvel.Benchmarks.dll (default: --dll)")
+    ap.add_argument("--against-env", nargs="*", default=[], help="KEY=VALUE settings for the second .NET worker only")
     ap.add_argument("--dll", default=os.path.join(ROOT, "benchmarks/Marvel.Benchmarks/bin/Release/net10.0/linux-x64/Marvel.Benchmarks.dll"))
     args = ap.parse_args()
 
@@ -55,13 +61,19 @@ def main():
     if args.coretype:
         py_env["OPENBLAS_CORETYPE"] = args.coretype
     net, net_banner = start(["dotnet", args.dll, "--side-by-side", "--hidden", str(args.hidden)], env)
-    py, py_banner = start(["/usr/bin/python3", os.path.join(HERE, "sac_lag_update.py"), "--hidden", str(args.hidden)], py_env)
+    if args.against == "pytorch":
+        py, py_banner = start(["/usr/bin/python3", os.path.join(HERE, "sac_lag_update.py"), "--hidden", str(args.hidden)], py_env)
+        second = f"PyTorch: {py_banner}; BLAS dir {args.openblas or 'reference'}, OPENBLAS_CORETYPE={args.coretype or 'unset'}"
+    else:
+        b_env = dict(env, **dict(kv.split("=", 1) for kv in args.against_env))
+        py, py_banner = start(["dotnet", args.against_dll or args.dll, "--side-by-side", "--hidden", str(args.hidden)], b_env)
+        second = f"B = .NET {args.against_dll or args.dll} with {' '.join(args.against_env) or 'no extra settings'}"
     print(f"# hidden {args.hidden}, batch 256, {args.updates} updates per worker per round, {args.rounds} rounds")
-    print(f"# .NET: {net_banner}; PyTorch: {py_banner}; BLAS dir {args.openblas or 'reference'}, OPENBLAS_CORETYPE={args.coretype or 'unset'}")
+    print(f"# A = .NET {args.dll}: {net_banner}; {second}")
     ask(net, args.warmup)
     ask(py, args.warmup)
     cpu_ratios, wall_ratios = [], []
-    print("round | .NET ms/update (cpu, wall) | PyTorch ms/update (cpu, wall) | ratio cpu | ratio wall")
+    print("round | A ms/update (cpu, wall) | B ms/update (cpu, wall) | ratio A/B cpu | ratio A/B wall")
     for r in range(args.rounds):
         order = [(net, "net"), (py, "py")] if r % 2 == 0 else [(py, "py"), (net, "net")]
         res = {name: ask(p, args.updates) for p, name in order}
@@ -69,7 +81,7 @@ def main():
         cpu_ratios.append(nc / pc)
         wall_ratios.append(nw / pw)
         print(f"{r + 1} | {nc:.3f}, {nw:.3f} | {pc:.3f}, {pw:.3f} | {nc / pc:.3f} | {nw / pw:.3f}", flush=True)
-    print(f"median ratio .NET/PyTorch: cpu {statistics.median(cpu_ratios):.3f}, wall {statistics.median(wall_ratios):.3f}")
+    print(f"median ratio A/B: cpu {statistics.median(cpu_ratios):.3f}, wall {statistics.median(wall_ratios):.3f}")
     for p in (net, py):
         p.stdin.write("quit\n")
         p.stdin.flush()
