@@ -48,6 +48,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=60, help="updates per worker before the first round (JIT tiering, allocator warm-up)")
     ap.add_argument("--openblas", default="/usr/lib/x86_64-linux-gnu/openblas-pthread", help="'' to keep the reference BLAS")
     ap.add_argument("--coretype", default="SkylakeX", help="OPENBLAS_CORETYPE ('' to leave unset)")
+    ap.add_argument("--learner", default="sac-lag", help="sac-lag, or (with --against dotnet) cpq, bear-lag, bcq-lag at default options")
     ap.add_argument("--against", choices=["pytorch", "dotnet"], default="pytorch", help="the second worker")
     ap.add_argument("--against-dll", help="the second .NET worker's Marvel.Benchmarks.dll (default: --dll)")
     ap.add_argument("--against-env", nargs="*", default=[], help="KEY=VALUE settings for the second .NET worker only")
@@ -60,15 +61,18 @@ def main():
         py_env["LD_LIBRARY_PATH"] = args.openblas + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
     if args.coretype:
         py_env["OPENBLAS_CORETYPE"] = args.coretype
-    net, net_banner = start(["dotnet", args.dll, "--side-by-side", "--hidden", str(args.hidden)], env)
+    if args.learner != "sac-lag" and args.against != "dotnet":
+        ap.error("only SAC-Lag has a PyTorch twin; use --against dotnet for the offline learners")
+    net, net_banner = start(["dotnet", args.dll, "--side-by-side", "--hidden", str(args.hidden), "--learner", args.learner], env)
     if args.against == "pytorch":
         py, py_banner = start(["/usr/bin/python3", os.path.join(HERE, "sac_lag_update.py"), "--hidden", str(args.hidden)], py_env)
         second = f"PyTorch: {py_banner}; BLAS dir {args.openblas or 'reference'}, OPENBLAS_CORETYPE={args.coretype or 'unset'}"
     else:
         b_env = dict(env, **dict(kv.split("=", 1) for kv in args.against_env))
-        py, py_banner = start(["dotnet", args.against_dll or args.dll, "--side-by-side", "--hidden", str(args.hidden)], b_env)
+        py, py_banner = start(["dotnet", args.against_dll or args.dll, "--side-by-side", "--hidden", str(args.hidden), "--learner", args.learner], b_env)
         second = f"B = .NET {args.against_dll or args.dll} with {' '.join(args.against_env) or 'no extra settings'}"
-    print(f"# hidden {args.hidden}, batch 256, {args.updates} updates per worker per round, {args.rounds} rounds")
+    shape = f"hidden {args.hidden}, batch 256" if args.learner == "sac-lag" else "default options"
+    print(f"# {args.learner}, {shape}, {args.updates} updates per worker per round, {args.rounds} rounds")
     print(f"# A = .NET {args.dll}: {net_banner}; {second}")
     ask(net, args.warmup)
     ask(py, args.warmup)
