@@ -58,8 +58,10 @@ internal sealed class FlatParameters : IDisposable
     /// </summary>
     /// <param name="module">The network, already on its device.</param>
     /// <param name="gradients">Also give the gradients one buffer (false for a network that is never trained by gradient, e.g. a Polyak target).</param>
+    /// <param name="layout">Where each parameter's slice starts, given the parameters in <c>module.parameters()</c> order (slices must not
+    /// overlap); by default each one after the previous, at the next multiple of <see cref="AlignmentElements"/>.</param>
     /// <exception cref="ArgumentException">A parameter is not float32, the parameters are on different devices, or there are none.</exception>
-    public static FlatParameters Flatten(nn.Module module, bool gradients = true)
+    public static FlatParameters Flatten(nn.Module module, bool gradients = true, Func<Parameter[], long[]>? layout = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         if (Of(module) is { } existing) return existing;
@@ -75,6 +77,12 @@ internal sealed class FlatParameters : IDisposable
                 throw new ArgumentException("Every parameter of a flattened module must be float32 and on one device.", nameof(module));
             offsets[i] = length;
             length += (parameters[i].numel() + AlignmentElements - 1) / AlignmentElements * AlignmentElements;
+        }
+        if (layout is not null)
+        {
+            offsets = layout(parameters);
+            length = parameters.Select((p, i) => offsets[i] + p.numel()).Max();
+            length = (length + AlignmentElements - 1) / AlignmentElements * AlignmentElements;
         }
         var values = zeros(new[] { length }, dtype, device).DetachFromDisposeScope();
         var gradientBuffer = gradients ? zeros(new[] { length }, dtype, device).DetachFromDisposeScope() : null;
