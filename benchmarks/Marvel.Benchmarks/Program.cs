@@ -1,3 +1,5 @@
 using BenchmarkDotNet.Running;
 
+if (args.Length > 0 && args[0] == "--side-by-side") return Marvel.Benchmarks.SideBySideWorker.Run(args);
 BenchmarkSwitcher.FromAssembly(typeof(Marvel.Benchmarks.EnvironmentStepBenchmarks).Assembly).Run(args);
+return 0;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Marvel.Core.Abstractions.Spaces;
+using Marvel.Core.Networks;
 
 namespace Marvel.Core.Algorithms.Shared;
 
@@ -114,6 +115,14 @@ internal static class OfflineLearning
     /// <summary>A torch generator for a named stream, on the learner's device.</summary>
     public static Generator Generator(Abstractions.Seeding.SeedStreams seeds, string name, Device device) =>
         device.type == TorchSharp.DeviceType.CPU ? seeds.CreateTorchGenerator(name) : new Generator(seeds.Derive(name), device);
+
+    /// <summary>
+    /// Gives <paramref name="module"/> (already on its device) one buffer for its parameters and, unless <paramref name="gradients"/> is false,
+    /// one for their gradients (<see cref="FlatParameters"/>), owned by <paramref name="life"/>. Call it before the module's optimizer is made:
+    /// Adam, zero_grad and Polyak then run over whole networks with the same bits.
+    /// </summary>
+    public static void Flatten(OfflineLearnerLifecycle life, TorchSharp.torch.nn.Module module, bool gradients = true) =>
+        life.Owns(FlatParameters.Flatten(module, gradients));
 
     /// <summary>Moves a module to the device (no-op on CPU).</summary>
     public static T To<T>(T module, Device device) where T : TorchSharp.torch.nn.Module

@@ -29,6 +29,7 @@ internal sealed class VaeCritics
 {
     private readonly IVaeCriticLearnerOptions _options;
     private readonly int _rewardMembers, _costMembers;
+    private readonly ParameterFreeze _onlineCritics;
 
     /// <summary>Builds and registers the networks, optimizers and the "noise" generator.</summary>
     /// <param name="life">The learner's lifecycle; everything is registered with it.</param>
@@ -53,7 +54,14 @@ internal sealed class VaeCritics
         CostCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, options.CriticHiddenSizes, costMembers, init), device));
         CostTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, options.CriticHiddenSizes, costMembers, init), device));
         Vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, options.VaeHiddenSize, 2 * act, maxAction, init), device));
+        // One buffer per network (bit-identical Adam, zero_grad and Polyak over whole networks); the targets need no gradient buffer.
+        OfflineLearning.Flatten(life, RewardCritic);
+        OfflineLearning.Flatten(life, RewardTarget, gradients: false);
+        OfflineLearning.Flatten(life, CostCritic);
+        OfflineLearning.Flatten(life, CostTarget, gradients: false);
+        OfflineLearning.Flatten(life, Vae);
         CopyTargets();
+        _onlineCritics = new ParameterFreeze(RewardCritic, CostCritic);
         RewardOptimizer = life.Optimizer("reward_critic", OfflineLearning.Adam(RewardCritic, options.CriticLearningRate));
         CostOptimizer = life.Optimizer("cost_critic", OfflineLearning.Adam(CostCritic, options.CriticLearningRate));
         VaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(Vae, options.VaeLearningRate));
@@ -110,6 +118,9 @@ internal sealed class VaeCritics
         GradientStep.Apply(VaeOptimizer, loss);
         return loss;
     }
+
+    /// <summary>Turns gradients off for both online critics until the scope ends (the actor step reads them but must not train them).</summary>
+    public ParameterFreeze.Scope FreezeCritics() => _onlineCritics.Freeze();
 
     /// <summary>Polyak averaging of both target critics at rate τ.</summary>
     public void UpdateTargets()

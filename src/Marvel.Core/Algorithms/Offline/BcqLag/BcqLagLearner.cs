@@ -58,6 +58,8 @@ public sealed class BcqLagLearner : OfflineLearner<BcqLagOptions>
             _actorTarget = Life.Network("actor_target", OfflineLearning.To(new PerturbationActor(obs, act, Settings.ActorHiddenSizes, Settings.Phi, _maxAction, init), device));
             _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, 2 * Settings.RewardCriticsPerGroup, 2 * Settings.CostCriticsPerGroup);
         }
+        OfflineLearning.Flatten(Life, _actor);
+        OfflineLearning.Flatten(Life, _actorTarget, gradients: false);
         Polyak.Copy(_actor, _actorTarget);
         _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
         _constraint = new BatchPidConstraint(Life, _critics, Settings, QCostThreshold);
@@ -102,6 +104,8 @@ public sealed class BcqLagLearner : OfflineLearner<BcqLagOptions>
         // Eq. 3: a = ξ(s, VAE.decode(s)) (the decode carries no gradient); Q = min over members, Q_c = max over members
         // (min with ReferenceOptimisticCostEnsemble);
         // L_ξ = −mean(Q(s, a)) + mean((Q_c(s, a) − qc_thres) · λ), λ from the PID on mean Q_c (no gradient; ConstraintStates says where).
+        // The critics are read but not trained here: their weight gradients are skipped (the next critic step would discard them).
+        using var frozen = c.FreezeCritics();
         Tensor decoded;
         using (no_grad()) decoded = c.Vae.Decode(b.Observations, c.Noise);
         var action = _actor.forward(b.Observations, decoded);
@@ -110,6 +114,7 @@ public sealed class BcqLagLearner : OfflineLearner<BcqLagOptions>
         var (measured, lambda, penalty) = _constraint.Constrain(qc, _actDeterministic);
         var actorLoss = (-q.mean()).add(penalty, TorchScalars.One);
         GradientStep.Apply(_actorOptimizer, actorLoss);
+        frozen.Dispose();
 
         c.UpdateTargets();
         Polyak.Update(o.Tau, _actor, _actorTarget);

@@ -54,6 +54,8 @@ public sealed class BearLagLearner : OfflineLearner<BearLagOptions>
             _actorTarget = Life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
             _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, 2 * Settings.RewardCriticsPerGroup, 2 * Settings.CostCriticsPerGroup);
         }
+        OfflineLearning.Flatten(Life, _actor);
+        OfflineLearning.Flatten(Life, _actorTarget, gradients: false);
         Polyak.Copy(_actor, _actorTarget);
         _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
         _logAlpha = Life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));
@@ -98,6 +100,8 @@ public sealed class BearLagLearner : OfflineLearner<BearLagOptions>
         // Eq. 3: MMD between the actor's and the VAE's pre-tanh samples; Q (min over members) and Q_c (max over members,
         // or min with ReferenceOptimisticCostEnsemble) at the first actor sample;
         // L_π = mean(−Q + α (MMD − ε)) + mean((Q_c − qc_thres) · λ), λ from the PID on mean Q_c (no gradient; ConstraintStates says where).
+        // The critics are read but not trained here: their weight gradients are skipped (the next critic step would discard them).
+        using var frozen = c.FreezeCritics();
         Tensor vaeRaw;
         using (no_grad()) (_, vaeRaw) = c.Vae.DecodeMultiple(b.Observations, o.MmdSampleCount, c.Noise);
         var (mean, logStd) = _actor.Distribution(b.Observations);
@@ -112,6 +116,7 @@ public sealed class BearLagLearner : OfflineLearner<BearLagOptions>
         var support = alpha * (mmd.sub(TorchScalars.Of(o.MmdThreshold)));
         var actorLoss = (Steps >= o.StartUpdatePolicyStep ? (support - q).mean() : support.mean()).add(penalty, TorchScalars.One);
         GradientStep.Apply(_actorOptimizer, actorLoss);
+        frozen.Dispose();
 
         // Eq. 4: log α ← clamp(log α + η_α · α · mean(MMD − ε), −5, 5).
         using (no_grad())

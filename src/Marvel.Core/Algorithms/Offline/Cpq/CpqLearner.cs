@@ -53,6 +53,7 @@ public sealed class CpqLearner : OfflineLearner<CpqOptions>
             _actor = Life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
             _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, Settings.RewardEnsembleSize, Settings.CostEnsembleSize);
         }
+        OfflineLearning.Flatten(Life, _actor);
         _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
         _logAlpha = Life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
         _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", device));
@@ -118,11 +119,14 @@ public sealed class CpqLearner : OfflineLearner<CpqOptions>
         }
 
         // Eq. 4: L_π = −mean(1[Q_c(s, ã) ≤ q_thres] · min_k Q_k(s, ã)), ã = tanh(μ + σ ε) · maxAction (reparameterised, no entropy).
+        // The critics are read but not trained here: their weight gradients are skipped (the next critic step would discard them).
+        using var frozen = _critics.FreezeCritics();
         var action = SampleAction(b.Observations, _critics.Noise);
         var q = _critics.RewardCritic.Min(b.Observations, action);
         var qc = EnsembleOps.Reduce(_critics.CostCritic.forward(b.Observations, action), o.CostEnsembleReduction);
         var actorLoss = ActorLoss(q, qc, QThreshold, o.UnsafeCostDescentWeight);
         GradientStep.Apply(_actorOptimizer, actorLoss);
+        frozen.Dispose();
 
         _critics.UpdateTargets();
 

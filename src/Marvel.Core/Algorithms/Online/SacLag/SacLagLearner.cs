@@ -78,6 +78,8 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     private readonly QEnsemble _rewardTarget;
     private readonly QEnsemble _costCritic;
     private readonly QEnsemble _costTarget;
+    private readonly FlatParameters[] _flatNetworks;
+    private readonly ParameterFreeze _onlineCritics; // step 5 reads the online critics with their parameters frozen
     private Adam _actorOptimizer;
     private Adam _rewardOptimizer;
     private Adam _costOptimizer;
@@ -126,10 +128,17 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _rewardTarget = NewRewardCritic(init).to(_device);
         _costCritic = NewCostCritic(init).to(_device);
         _costTarget = NewCostCritic(init).to(_device);
+        // One buffer per network for parameters (and gradients): Adam, zero_grad and Polyak run over whole networks, bit-identically.
+        _flatNetworks =
+        [
+            FlatParameters.Flatten(_actor), FlatParameters.Flatten(_rewardCritic), FlatParameters.Flatten(_rewardTarget, gradients: false),
+            FlatParameters.Flatten(_costCritic), FlatParameters.Flatten(_costTarget, gradients: false),
+        ];
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
         FreezeParameters(_rewardTarget);
         FreezeParameters(_costTarget);
+        _onlineCritics = new ParameterFreeze(_rewardCritic, _costCritic);
         _actorOptimizer = KeptScalarOptimizer.Adam(_actor.parameters(), _options.ActorLearningRate);
         _rewardOptimizer = KeptScalarOptimizer.Adam(_rewardCritic.parameters(), _options.CriticLearningRate);
         _costOptimizer = KeptScalarOptimizer.Adam(_costCritic.parameters(), _options.CostCriticLearningRate);
@@ -245,8 +254,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         GradientStep.Apply(_costOptimizer, costLoss, _options.MaxGradNorm, _costCritic.parameters());
 
         // Step 5: actor on the Lagrangian with the ONLINE critics, whose parameters are frozen for this step.
-        FreezeParameters(_rewardCritic);
-        FreezeParameters(_costCritic);
+        var frozen = _onlineCritics.Freeze();
         var (action, logProb) = _actor.Sample(s, _updateNoise);
         var rewardQ = _rewardCritic.Min(s, action);
         var costQ = _costCritic.Mean(s, action);
@@ -257,8 +265,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
             if (_options.ActorLearningRateRampSteps > 0) _actorOptimizer.ParamGroups.First().LearningRate = ActorLearningRateAt(_updates);
             GradientStep.Apply(_actorOptimizer, actorLoss, _options.MaxGradNorm, _actor.parameters());
         }
-        UnfreezeParameters(_rewardCritic);
-        UnfreezeParameters(_costCritic);
+        frozen.Dispose();
 
         // Step 6: temperature. Minimising −log α · (log π + H̄) raises α when the entropy −log π is below H̄.
         var logProbDetached = logProb.detach();
@@ -367,6 +374,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _rewardTarget.Dispose();
         _costCritic.Dispose();
         _costTarget.Dispose();
+        foreach (var flat in _flatNetworks) flat.Dispose();
         _updateNoise.Dispose();
         _explorationNoise.Dispose();
     }
@@ -404,10 +412,6 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         foreach (var p in module.parameters()) p.requires_grad = false;
     }
 
-    private static void UnfreezeParameters(nn.Module module)
-    {
-        foreach (var p in module.parameters()) p.requires_grad = true;
-    }
 
     private void CheckBatch(TransitionBatch batch)
     {

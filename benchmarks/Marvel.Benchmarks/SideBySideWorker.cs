@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Abstractions.Seeding;
+using Marvel.Core.Algorithms.Offline.BcqLag;
+using Marvel.Core.Algorithms.Offline.BearLag;
+using Marvel.Core.Algorithms.Offline.Cpq;
+using Marvel.Core.Data;
+using Marvel.Core.Environments;
+using TorchSharp;
+
+namespace Marvel.Benchmarks;
+
+/// <summary>
+/// The .NET half of <c>benchmarks/side-by-side/run.py</c>: builds the benchmark's SAC-Lag learner and answers "n" on stdin with the
+/// wall and process-CPU milliseconds per update of n updates, so a driver can interleave rounds with the PyTorch worker. With
+/// <c>--learner cpq|bear-lag|bcq-lag</c> it runs that offline learner's <c>TrainStep</c> at its default options on the data of
+/// <see cref="OfflineUpdateBenchmarks"/> instead (for A/B rounds of two .NET builds; there is no PyTorch twin of those).
+/// </summary>
+internal static class SideBySideWorker
+{
+    /// <summary>Usage: <c>Marvel.Benchmarks --side-by-side [--hidden H] [--learner sac-lag|cpq|bear-lag|bcq-lag]</c>.</summary>
+    public static int Run(string[] args)
+    {
+        int hidden = 256;
+        string learnerName = "sac-lag";
+        for (int i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--hidden") hidden = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
+            if (args[i] == "--learner") learnerName = args[i + 1];
+        }
+        torch.set_num_threads(1);
+        Action update;
+        IDisposable owner;
+        if (learnerName == "sac-lag")
+        {
+            var (learner, batch) = SacLagBenchSetup.Create(hidden);
+            update = () => learner.Update(batch, 0.1);
+            owner = learner;
+        }
+        else
+        {
+            var dataset = DatasetCollector.GenerateBuiltIn("BallCircle", episodes: 100, seed: 3);
+            using var env = EnvironmentRegistry.Default.MakeVector("BallCircle", 1);
+            var context = new LearnerContext(env.ObservationSpace, env.ActionSpace, new SeedStreams(11), env.Spec.MaxEpisodeSteps, "BallCircle");
+            IOfflineSafeLearner offline = learnerName switch
+            {
+                "cpq" => new CpqLearner(context),
+                "bear-lag" => new BearLagLearner(context),
+                "bcq-lag" => new BcqLagLearner(context),
+                _ => throw new ArgumentException($"Unknown learner '{learnerName}'."),
+            };
+            offline.Attach(dataset);
+            update = () => offline.TrainStep();
+            owner = offline;
+        }
+        using var process = Process.GetCurrentProcess();
+        Console.WriteLine($"ready TorchSharp libtorch threads {torch.get_num_threads()}");
+        while (Console.ReadLine() is { } line)
+        {
+            line = line.Trim();
+            if (line == "quit") break;
+            int n = int.Parse(line, CultureInfo.InvariantCulture);
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
+            long t0 = Stopwatch.GetTimestamp();
+            for (int k = 0; k < n; k++) update();
+            double wall = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / n;
+            process.Refresh();
+            double cpu = (process.TotalProcessorTime - cpu0).TotalMilliseconds / n;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{wall:F4} {cpu:F4}"));
+        }
+        owner.Dispose();
+        return 0;
+    }
+}

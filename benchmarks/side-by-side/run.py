@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of one SAC-Lag update: Marvel (.NET/TorchSharp) against the PyTorch twin in sac_lag_update.py.
+
+Both workers stay alive for the whole run (one torch thread each, warmed up first); each round asks one worker for n updates and
+then the other (the order alternates between rounds), and reports the per-round ratio .NET/PyTorch of the milliseconds per update,
+for process CPU time and for wall time, with the medians over rounds.
+
+    python3 benchmarks/side-by-side/run.py --hidden 256 --rounds 9 --updates 60
+
+With --against dotnet the second worker is .NET as well (another build with --against-dll, or the same build with extra environment
+variables from --against-env KEY=VALUE ...), for A/B measurements of a change in the same interleaved rounds.
+
+Build first (`dotnet build benchmarks/Marvel.Benchmarks -c Release`). The PyTorch worker runs under /usr/bin/python3 (Debian's
+python3-torch); Debian's torch links libblas.so.3, which is the reference BLAS unless OpenBLAS is first on LD_LIBRARY_PATH
+(--openblas, the default, prepends /usr/lib/x86_64-linux-gnu/openblas-pthread). OpenBLAS 0.3.21 does not recognise newer CPUs
+(Zen 4 among them) and then uses slow generic kernels; --coretype sets OPENBLAS_CORETYPE for that case.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def start(cmd, env):
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, bufsize=1)
+    line = p.stdout.readline()
+    if not line.startswith("ready"):
+        raise RuntimeError(f"{cmd[0]} did not start: {line!r}")
+    return p, line.strip()
+
+
+def ask(p, n):
+    p.stdin.write(f"{n}\n")
+    p.stdin.flush()
+    wall, cpu = p.stdout.readline().split()
+    return float(wall), float(cpu)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--updates", type=int, default=50, help="updates per worker per round")
+    ap.add_argument("--warmup", type=int, default=60, help="updates per worker before the first round (JIT tiering, allocator warm-up)")
+    ap.add_argument("--openblas", default="/usr/lib/x86_64-linux-gnu/openblas-pthread", help="'' to keep the reference BLAS")
+    ap.add_argument("--coretype", default="SkylakeX", help="OPENBLAS_CORETYPE ('' to leave unset)")
+    ap.add_argument("--learner", default="sac-lag", help="sac-lag, or (with --against dotnet) cpq, bear-lag, bcq-lag at default options")
+    ap.add_argument("--against", choices=["pytorch", "dotnet"], default="pytorch", help="the second worker")
+    ap.add_argument("--against-dll", help="the second .NET worker's Marvel.Benchmarks.dll (default: --dll)")
+    ap.add_argument("--against-env", nargs="*", default=[], help="KEY=VALUE settings for the second .NET worker only")
+    ap.add_argument("--dll", default=os.path.join(ROOT, "benchmarks/Marvel.Benchmarks/bin/Release/net10.0/linux-x64/Marvel.Benchmarks.dll"))
+    args = ap.parse_args()
+
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    py_env = dict(env)
+    if args.openblas:
+        py_env["LD_LIBRARY_PATH"] = args.openblas + (":" + env["LD_LIBRARY_PATH"] if env.get("LD_LIBRARY_PATH") else "")
+    if args.coretype:
+        py_env["OPENBLAS_CORETYPE"] = args.coretype
+    if args.learner != "sac-lag" and args.against != "dotnet":
+        ap.error("only SAC-Lag has a PyTorch twin; use --against dotnet for the offline learners")
+    net, net_banner = start(["dotnet", args.dll, "--side-by-side", "--hidden", str(args.hidden), "--learner", args.learner], env)
+    if args.against == "pytorch":
+        py, py_banner = start(["/usr/bin/python3", os.path.join(HERE, "sac_lag_update.py"), "--hidden", str(args.hidden)], py_env)
+        second = f"PyTorch: {py_banner}; BLAS dir {args.openblas or 'reference'}, OPENBLAS_CORETYPE={args.coretype or 'unset'}"
+    else:
+        b_env = dict(env, **dict(kv.split("=", 1) for kv in args.against_env))
+        py, py_banner = start(["dotnet", args.against_dll or args.dll, "--side-by-side", "--hidden", str(args.hidden), "--learner", args.learner], b_env)
+        second = f"B = .NET {args.against_dll or args.dll} with {' '.join(args.against_env) or 'no extra settings'}"
+    shape = f"hidden {args.hidden}, batch 256" if args.learner == "sac-lag" else "default options"
+    print(f"# {args.learner}, {shape}, {args.updates} updates per worker per round, {args.rounds} rounds")
+    print(f"# A = .NET {args.dll}: {net_banner}; {second}")
+    ask(net, args.warmup)
+    ask(py, args.warmup)
+    cpu_ratios, wall_ratios = [], []
+    print("round | A ms/update (cpu, wall) | B ms/update (cpu, wall) | ratio A/B cpu | ratio A/B wall")
+    for r in range(args.rounds):
+        order = [(net, "net"), (py, "py")] if r % 2 == 0 else [(py, "py"), (net, "net")]
+        res = {name: ask(p, args.updates) for p, name in order}
+        (nw, nc), (pw, pc) = res["net"], res["py"]
+        cpu_ratios.append(nc / pc)
+        wall_ratios.append(nw / pw)
+        print(f"{r + 1} | {nc:.3f}, {nw:.3f} | {pc:.3f}, {pw:.3f} | {nc / pc:.3f} | {nw / pw:.3f}", flush=True)
+    print(f"median ratio A/B: cpu {statistics.median(cpu_ratios):.3f}, wall {statistics.median(wall_ratios):.3f}")
+    for p in (net, py):
+        p.stdin.write("quit\n")
+        p.stdin.flush()
+        p.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
