@@ -196,6 +196,15 @@ public enum CriticHandoverRule
     AsConfigured,
 
     /// <summary>
+    /// Take the critics over (as <see cref="MarvelPipelineOptions.HandoverLoad"/> says, with <see cref="HandoverLoadOptions.LoadCritics"/> on)
+    /// only when the handed-over policy's iteration-0 evaluation is within <see cref="MarvelPipelineOptions.CostLimit"/> with the margin of
+    /// <see cref="MarvelPipelineOptions.ReturnedPolicyStandardErrors"/>; from a start over the limit the online stage starts from fresh
+    /// critics. The aligned cost critic of an unsafe start rates everything near it as costly: with the λ its warm-up episodes push up, the
+    /// actor collapsed on CarRun (docs/results.md, round 6). The decision is written to <c>critic-check.json</c>.
+    /// </summary>
+    WithinLimitStart,
+
+    /// <summary>
     /// Measure the artifact's cost critic against Monte-Carlo rollouts of its actor (<see cref="MarvelPipelineOptions.CriticCheck"/>); take
     /// the critics over (as <see cref="MarvelPipelineOptions.HandoverLoad"/> says, with <see cref="HandoverLoadOptions.LoadCritics"/> on) when
     /// its relative error is at most <see cref="MarvelPipelineOptions.MaxCostCriticError"/>, else start from fresh critics.
@@ -216,6 +225,15 @@ public enum CriticHandoverRule
 /// <param name="SimulatorSteps">Simulator steps the rollouts took (not counted as online interaction).</param>
 public sealed record CriticCheckResult(double CostMeanQ, double CostMeanMonteCarlo, double CostMeanAbsoluteError, double CostRelativeError,
     double MaxCostCriticError, bool CriticsTakenOver, long SimulatorSteps);
+
+/// <summary>
+/// What the start check of <see cref="CriticHandoverRule.WithinLimitStart"/> found (written to the run's <c>critic-check.json</c>).
+/// </summary>
+/// <param name="StartMeanCost">The handed-over policy's mean episode cost at its iteration-0 evaluation.</param>
+/// <param name="StartCostBound">That mean plus <see cref="MarvelPipelineOptions.ReturnedPolicyStandardErrors"/> standard errors.</param>
+/// <param name="CostLimit">The run's undiscounted episode cost limit κ.</param>
+/// <param name="CriticsTakenOver">Whether the critics were taken over (the bound is within κ and <see cref="HandoverLoadOptions.LoadCritics"/> asks for them).</param>
+public sealed record StartCheckResult(double StartMeanCost, double StartCostBound, double CostLimit, bool CriticsTakenOver);
 
 /// <summary>Which online policy a pipeline run returns (<see cref="MarvelPipelineOptions.ReturnedPolicy"/>).</summary>
 public enum ReturnedPolicy

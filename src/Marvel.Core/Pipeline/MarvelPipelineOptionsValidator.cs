@@ -46,7 +46,7 @@ internal sealed class MarvelPipelineOptionsValidator : IValidateOptions<MarvelPi
         if (!(options.AlignmentRolloutFraction >= 0 && options.AlignmentRolloutFraction <= 1))
             failures.AddError($"must be in [0, 1] (the share of each alignment batch taken from the rollout episodes), got {options.AlignmentRolloutFraction}.", nameof(options.AlignmentRolloutFraction));
         if (!Enum.IsDefined(options.CriticHandover))
-            failures.AddError($"must be AsConfigured or MeasuredCostError, got {(int)options.CriticHandover}.", nameof(options.CriticHandover));
+            failures.AddError($"must be AsConfigured, WithinLimitStart or MeasuredCostError, got {(int)options.CriticHandover}.", nameof(options.CriticHandover));
         if (!(double.IsFinite(options.MaxCostCriticError) && options.MaxCostCriticError > 0))
             failures.AddError($"must be finite and > 0 (the largest relative error of the cost critic for which the critics are taken over), got {options.MaxCostCriticError}.",
                 nameof(options.MaxCostCriticError));

@@ -49,4 +49,7 @@ internal static partial class PipelineLog
 
     [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "Critic check: the cost critic's relative error is {Error:G3} (mean Q_c {MeanQ:G4}, Monte-Carlo {MonteCarlo:G4}, bound {Bound:G3}): {Decision}.")]
     public static partial void CriticChecked(this ILogger logger, double error, double meanQ, double monteCarlo, double bound, string decision);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Start check: the handed-over policy's evaluation cost is {MeanCost:G4} (bound {Bound:G4}, limit {CostLimit}): {Decision}.")]
+    public static partial void StartChecked(this ILogger logger, double meanCost, double bound, double costLimit, string decision);
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Marvel.Core.Abstractions.Learning;
+using Marvel.Core.Algorithms.Offline.Cpq;
+using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Alignment;
 using Marvel.Core.Lagrange;
 using Marvel.Core.Pipeline;
@@ -17,15 +19,16 @@ public class CriticHandoverRuleTests
     // 4 dataset states, 1 rollout each, stopped once 0.99^k < 0.5: k = 69 steps (0.99^68 = 0.505, 0.99^69 = 0.4998).
     private static QBiasOptions SmallCheck() => new() { StateCount = 4, RolloutsPerState = 1, DiscountTolerance = 0.5 };
 
-    private (FakeOnlineLearner Learner, string Folder) Run(double maxError, HandoverLoadOptions load, CriticHandoverRule rule = CriticHandoverRule.MeasuredCostError)
+    private (FakeOnlineLearner Learner, string Folder) Run(double maxError, HandoverLoadOptions load, CriticHandoverRule rule = CriticHandoverRule.MeasuredCostError,
+        double costLimit = 20)
     {
         var o = new MarvelPipelineOptions
         {
-            TaskId = PipelineTestData.Task, CostLimit = 20, Seed = 3, OnlineIterations = 1, EvalEvery = 5, EvalEpisodes = 1, EnvironmentCount = 1,
+            TaskId = PipelineTestData.Task, CostLimit = costLimit, Seed = 3, OnlineIterations = 1, EvalEvery = 5, EvalEpisodes = 1, EnvironmentCount = 1,
             RunDirectory = _directories.New(), CriticHandover = rule, MaxCostCriticError = maxError, CriticCheck = SmallCheck(), HandoverLoad = load,
         };
         FakeOnlineLearner? learner = null;
-        new MarvelPipeline(o, PipelineTestData.Artifact(), new NoAlignment(), new PidLagrangeController(new PidLagrangeOptions { CostLimit = 20 }),
+        new MarvelPipeline(o, PipelineTestData.Artifact(), new NoAlignment(), new PidLagrangeController(new PidLagrangeOptions { CostLimit = costLimit }),
             (context, _) => learner = new FakeOnlineLearner(context)).Run(PipelineTestData.Dataset);
         return (learner!, o.RunDirectory);
     }
@@ -74,6 +77,64 @@ public class CriticHandoverRuleTests
 
         learner.LoadOptions.Should().Be(load);
         File.Exists(Path.Combine(folder, "critic-check.json")).Should().BeFalse();
+    }
+
+    [Test]
+    public void WithinLimitStart_SafeStart_TakesTheCriticsOverAfterEvaluatingIt()
+    {
+        // The fake's constant action drives the ball out of the |x| <= 6 band: its cost per episode is far below 10 000, so the start is safe.
+        var (learner, folder) = Run(maxError: 0.5, new HandoverLoadOptions(), CriticHandoverRule.WithinLimitStart, costLimit: 10_000);
+
+        learner.LoadOptions!.LoadCritics.Should().BeTrue("the last InitializeFrom, after evaluation 0, takes the critics over");
+        var check = JsonSerializer.Deserialize<StartCheckResult>(File.ReadAllText(Path.Combine(folder, "critic-check.json")))!;
+        check.CriticsTakenOver.Should().BeTrue();
+        check.StartCostBound.Should().BeLessThanOrEqualTo(10_000);
+        File.ReadAllLines(Path.Combine(folder, "metrics", "eval.csv")).Count(l => l.StartsWith("0,0,", StringComparison.Ordinal))
+            .Should().Be(1, "evaluation 0 runs once, before the decision");
+    }
+
+    [Test]
+    public void WithinLimitStart_UnsafeStart_KeepsFreshCritics()
+    {
+        var (learner, folder) = Run(maxError: 0.5, new HandoverLoadOptions(), CriticHandoverRule.WithinLimitStart, costLimit: 0.1);
+
+        learner.LoadOptions!.LoadCritics.Should().BeFalse();
+        var check = JsonSerializer.Deserialize<StartCheckResult>(File.ReadAllText(Path.Combine(folder, "critic-check.json")))!;
+        check.StartMeanCost.Should().BeGreaterThan(0, "the constant action leaves the safe band");
+        check.CriticsTakenOver.Should().BeFalse();
+    }
+
+    /// <summary>Tiny CPQ → VPA → SAC-Lag with the library's handover of the aligned cost critic alone.</summary>
+    private MarvelRunResult RunSacLag(CriticHandoverRule rule, HandoverLoadOptions load, double costLimit)
+    {
+        var o = new MarvelPipelineOptions
+        {
+            TaskId = PipelineTestData.Task, CostLimit = costLimit, Seed = 5, OfflineSteps = 20, OnlineIterations = 2, EvalEvery = 1, EvalEpisodes = 2,
+            EnvironmentCount = 2, RunDirectory = _directories.New(), CriticHandover = rule, HandoverLoad = load,
+        };
+        var cpq = PipelineTestData.TinyCpq();
+        cpq.CostLimit = costLimit;
+        return new MarvelPipeline(o, context => new CpqLearner(context, cpq),
+            new ValuePreAligner(new ValuePreAlignmentOptions { Steps = 2, BatchSize = 64 }),
+            new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions { CostLimit = costLimit }),
+            SacLagHandover.Factory(new SacLagOptions { EpisodesPerIteration = 2, UpdatesPerIteration = 2, BatchSize = 64, MiniBatches = 2 }))
+            .Run(PipelineTestData.Dataset);
+    }
+
+    [TestCase(10_000.0)]
+    [TestCase(0.1)]
+    public void WithinLimitStart_EndsExactlyAsTheRunWithItsDecidedHandoverFromTheStart(double costLimit)
+    {
+        var load = new HandoverLoadOptions { LoadActorOptimizerState = false, LoadRewardCritic = false };
+        var decided = RunSacLag(CriticHandoverRule.WithinLimitStart, load, costLimit);
+        bool critics = JsonSerializer.Deserialize<StartCheckResult>(File.ReadAllText(Path.Combine(decided.RunDirectory, "critic-check.json")))!.CriticsTakenOver;
+        if (costLimit > 1000) critics.Should().BeTrue("no BallCircle episode costs 10 000");
+        var direct = RunSacLag(CriticHandoverRule.AsConfigured, load with { LoadCritics = critics }, costLimit);
+
+        decided.Evaluations.Select(e => e.Result.MeanReturn).Should().Equal(direct.Evaluations.Select(e => e.Result.MeanReturn));
+        decided.FinalLambda.Should().Be(direct.FinalLambda);
+        File.ReadAllText(Path.Combine(direct.RunDirectory, "metrics", "online.csv"))
+            .Should().Be(File.ReadAllText(Path.Combine(decided.RunDirectory, "metrics", "online.csv")));
     }
 
     [TestCase(0.0)]

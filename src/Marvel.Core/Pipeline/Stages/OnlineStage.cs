@@ -38,14 +38,10 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
         var load = o.HandoverLoad;
         if (o.CriticHandover == CriticHandoverRule.MeasuredCostError)
             load = load with { LoadCritics = CheckCritics(run).CriticsTakenOver };
-        online.InitializeFrom(aligned, load);
-        CriticHandoverCheck? handoverCheck = null;
-        if (online is IOfflineDataConsumer mixing)
-        {
-            mixing.AttachOfflineData(run.Dataset); // the learner's options decide the share (0: unused) and whether critics are checked
-            handoverCheck = mixing.HandoverCheck;
-            if (handoverCheck is not null && checkpoint is null) folder.WriteJson(folder.HandoverCheckPath, handoverCheck);
-        }
+        // WithinLimitStart: start without critics, evaluate the handed-over policy (the actor alone decides it), then take the critics
+        // over when that evaluation is within the limit. A resumed run restores the learner from its checkpoint instead.
+        bool decideOnStart = o.CriticHandover == CriticHandoverRule.WithinLimitStart && checkpoint is null && load.LoadCritics;
+        var handoverCheck = Initialize(run, online, aligned, decideOnStart ? load with { LoadCritics = false } : load, writeCheck: checkpoint is null);
         var resumable = online as ICheckpointableOnlineLearner;
         if (run.OnlineCheckpoints && resumable is null)
             throw new NotSupportedException($"Marvel pipeline: CheckpointEvery is {o.CheckpointEvery} but the online learner '{online.Algorithm}' ({online.GetType().Name}) " +
@@ -62,6 +58,16 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
             run.Logger.OnlineResumed(checkpoint.Iteration);
         }
         folder.PruneCandidates(folder.Evaluations.Count);
+        if (decideOnStart)
+        {
+            evaluation.Evaluate(run, online, 0);
+            var start = folder.Evaluations[0].Result;
+            double bound = EvaluationStage.CostUpperBound(start, o.ReturnedPolicyStandardErrors);
+            bool withinLimit = bound <= o.CostLimit;
+            folder.WriteJson(folder.CriticCheckPath, new StartCheckResult(start.MeanCost, bound, o.CostLimit, withinLimit));
+            run.Logger.StartChecked(start.MeanCost, bound, o.CostLimit, withinLimit ? "the critics are taken over" : "the online stage starts from fresh critics");
+            if (withinLimit) handoverCheck = Initialize(run, online, aligned, load, writeCheck: true);
+        }
         // A fresh online stage (no checkpoint) always restarts from the same state. The offline multiplier balanced the offline critics:
         // when the handover check replaced one of them, it no longer fits, and the controller starts from its own λ.
         if (checkpoint is null && HandoverLambda(o, aligned.Manifest, handoverCheck) is double handoverLambda && controller is ILagrangeWarmStart warm)
@@ -85,6 +91,20 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
             if (run.OnlineCheckpoints && session.Iterations % o.CheckpointEvery == 0)
                 WriteCheckpoint(run, resumable!);
         }
+    }
+
+    /// <summary>
+    /// <c>InitializeFrom</c> with <paramref name="load"/>, then the offline data for a mixing learner (its options decide the share, 0 leaving it
+    /// unused, and whether handed-over critics are checked); writes the learner's handover check when it ran and <paramref name="writeCheck"/>.
+    /// </summary>
+    private static CriticHandoverCheck? Initialize(PipelineRun run, IOnlineSafeLearner online, HandoverArtifact aligned, HandoverLoadOptions load, bool writeCheck)
+    {
+        online.InitializeFrom(aligned, load);
+        if (online is not IOfflineDataConsumer mixing) return null;
+        mixing.AttachOfflineData(run.Dataset);
+        var check = mixing.HandoverCheck;
+        if (check is not null && writeCheck) run.Folder.WriteJson(run.Folder.HandoverCheckPath, check);
+        return check;
     }
 
     /// <summary>
