@@ -70,12 +70,14 @@ public sealed class ScriptedGaitPolicy : IPolicy
     /// <summary>
     /// AntRun's gait (<see cref="For"/>) at another pace and stride, optionally curving: the oscillators run at <paramref name="pace"/> ×
     /// the base frequency with <paramref name="stride"/> × the base amplitudes, and the hip swings of the left legs (1, 3) are scaled by 1 + <paramref name="turn"/> and those of the right
-    /// legs (2, 4) by 1 − <paramref name="turn"/>, which yaws the ant while it walks.
+    /// legs (2, 4) by 1 − <paramref name="turn"/>. That asymmetry was meant to yaw the ant; measured, it barely does (the gait's own
+    /// drift is larger), and at AntCircle's 0.1 s step this gait does not walk at all: use <see cref="BulletAntCircle"/> there.
     /// </summary>
     /// <param name="pace">Frequency scale, in (0, 3]; 1 is the gait of <see cref="For"/>.</param>
     /// <param name="stride">Scale of every oscillator amplitude, in [0, 4]; 1 is the gait of <see cref="For"/>, 0 only holds the posture.</param>
     /// <param name="turn">Left–right hip-swing asymmetry in [−1, 1]; 0 walks straight.</param>
-    /// <param name="circle">For AntCircle's observation (34 values, dt 0.1 s) instead of AntRun's (33, dt 1/30 s).</param>
+    /// <param name="circle">For AntCircle's observation (34 values, dt 0.1 s) instead of AntRun's (33, dt 1/30 s); kept for the
+    /// measurements in docs/environments-mujoco.md.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pace"/> or <paramref name="turn"/> is out of range.</exception>
     public static ScriptedGaitPolicy BulletAnt(double pace = 1.0, double stride = 1.0, double turn = 0.0, bool circle = false)
     {
