@@ -15,6 +15,8 @@ namespace Marvel.Environments.MuJoCo.Policies;
 /// <para>The numbers were picked by a small random search over these parameters on one seed, not by learning; they
 /// are not optimal. They move every robot forward; the Swimmer's gait exceeds its low velocity threshold in about half
 /// of its steps. docs/environments-mujoco.md lists the returns and costs they reach.</para>
+/// <para>AntCircle's gait (<see cref="BulletAntCircle"/>) is different: a closed-loop walker that steers by handing its pattern
+/// on to the next leg (see there).</para>
 /// <para>The step counter of each batch row restarts in <see cref="OnEpisodeStart"/>, which the evaluator and collectors call.</para>
 /// </remarks>
 public sealed class ScriptedGaitPolicy : IPolicy
