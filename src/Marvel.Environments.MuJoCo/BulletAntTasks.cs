@@ -41,8 +41,8 @@ public static class BulletAntTasks
     /// stride shuffles in place at no cost, the base stride walks at about the speed limit, the long strides lurch past
     /// 1.5 m/s and off the |y| ≤ 2 lane. AntCircle: the steered gait of <see cref="ScriptedGaitPolicy.BulletAntCircle"/> on a
     /// clockwise circle whose radius rises from 3 m to 7 m with f, under σ = 0.15 (the 0.1 s control step topples the ant
-    /// more often under σ = 0.3); the inner circles never reach |x| &gt; 6, the outer ones spend about a third of each lap
-    /// there. docs/environments-mujoco.md lists the ranges.
+    /// more often under σ = 0.3); an inner circle that the gait holds stays inside |x| ≤ 6, the outer ones spend up to a third
+    /// of each lap beyond it. docs/environments-mujoco.md lists the ranges.
     /// </summary>
     /// <exception cref="KeyNotFoundException">Not AntCircle or AntRun.</exception>
     public static ScriptedSweep ScriptedSweep(string id)
