@@ -36,23 +36,24 @@ public static class BulletAntTasks
 
     /// <summary>
     /// The scripted cost sweep of task <paramref name="id"/> (short id) from which <c>DatasetCollector.GenerateBuiltIn</c> builds
-    /// its dataset: the ant gait of <see cref="ScriptedGaitPolicy.BulletAnt"/> with its stride (amplitude scale) rising from 0.2
-    /// to 2.5 and its pace from 0.9 to 1.25 with the aggressiveness f, under Gaussian action noise σ = 0.3. A short stride
-    /// shuffles in place at no cost; the base stride walks at about the speed limit; the long strides lurch past 1.5 m/s and
-    /// off the |y| ≤ 2 lane (AntRun) or past |x| = 6 (AntCircle), so the episode costs span 0 to over 100.
-    /// docs/environments-mujoco.md lists the ranges.
+    /// its dataset. AntRun: the gait of <see cref="ScriptedGaitPolicy.BulletAnt"/> with its stride (amplitude scale) rising
+    /// from 0.2 to 2.5 and its pace from 0.9 to 1.25 with the aggressiveness f, under Gaussian action noise σ = 0.3; a short
+    /// stride shuffles in place at no cost, the base stride walks at about the speed limit, the long strides lurch past
+    /// 1.5 m/s and off the |y| ≤ 2 lane. AntCircle: the steered gait of <see cref="ScriptedGaitPolicy.BulletAntCircle"/> on a
+    /// clockwise circle whose radius rises from 3 m to 7 m with f, under σ = 0.15 (the 0.1 s control step topples the ant
+    /// more often under σ = 0.3); an inner circle that the gait holds stays inside |x| ≤ 6, the outer ones spend up to a third
+    /// of each lap beyond it. docs/environments-mujoco.md lists the ranges.
     /// </summary>
     /// <exception cref="KeyNotFoundException">Not AntCircle or AntRun.</exception>
     public static ScriptedSweep ScriptedSweep(string id)
     {
         ArgumentNullException.ThrowIfNull(id);
-        bool circle = id switch
+        return id switch
         {
-            "AntCircle" => true,
-            "AntRun" => false,
+            "AntCircle" => new ScriptedSweep(f => ScriptedGaitPolicy.BulletAntCircle(radius: 3 + 4 * f), NoiseStandardDeviation: 0.15),
+            "AntRun" => new ScriptedSweep(f => ScriptedGaitPolicy.BulletAnt(pace: 0.9 + 0.35 * f, stride: 0.2 + 2.3 * f)),
             _ => throw new KeyNotFoundException($"No scripted sweep for '{id}'. Known: {string.Join(", ", Ids)}."),
         };
-        return new ScriptedSweep(f => ScriptedGaitPolicy.BulletAnt(pace: 0.9 + 0.35 * f, stride: 0.2 + 2.3 * f, circle: circle));
     }
 
     /// <summary>

@@ -58,13 +58,13 @@ public sealed class AntGaitProbe
     public void AntCircle_Steered()
     {
         using var env = new AntCircle();
-        foreach (double pace in new[] { 0.75, 1.0, 1.5 })
-            foreach (double radius in new[] { 3.0, 5.0, 7.0 })
+        foreach (double stride in new[] { 0.5, 1.0, 1.5 })
+            foreach (double radius in new[] { 3.0, 4.0, 5.0, 6.0, 6.5, 7.0, 8.0 })
             {
-                var rows = Enumerable.Range(1, 4).Select(s => Roll(env, ScriptedGaitPolicy.BulletAntCircle(radius, pace), (ulong)s)).ToArray();
-                TestContext.Out.WriteLine($"pace {pace:F2} radius {radius:F1}: return {rows.Average(r => r.Return):F1} [{rows.Min(r => r.Return):F0}, {rows.Max(r => r.Return):F0}] " +
-                    $"cost {rows.Average(r => r.Cost):F1} [{rows.Min(r => r.Cost):F0}, {rows.Max(r => r.Cost):F0}] len {rows.Average(r => r.Length):F0} " +
-                    string.Join(" ", rows.Select(r => $"({r.X:F1},{r.Y:F1})")));
+                var rows = Enumerable.Range(1, 8).Select(s => Roll(env, ScriptedGaitPolicy.BulletAntCircle(radius, stride: stride), (ulong)s)).ToArray();
+                TestContext.Out.WriteLine($"stride {stride:F1} radius {radius:F1}: return {rows.Average(r => r.Return):F1} [{rows.Min(r => r.Return):F0}, {rows.Max(r => r.Return):F0}] " +
+                    $"cost {rows.Average(r => r.Cost):F1} [{rows.Min(r => r.Cost):F0}, {rows.Max(r => r.Cost):F0}] fell {rows.Count(r => r.Length < 500)} " +
+                    $"final radius {rows.Average(r => Math.Sqrt(r.X * r.X + r.Y * r.Y)):F1}");
             }
     }
 }

@@ -35,6 +35,22 @@ public sealed class BulletAntDatasetTests
     }
 
     [Test]
+    public void GenerateBuiltIn_AntCircle_WalksTheCircle_FromSafeInnerToCostlyOuterRadii()
+    {
+        // The sweep's radius runs from 3 m (never near |x| = 6) to 7 m (a third of each lap beyond it); the straight gait
+        // of earlier versions earned at most ≈ 15 here, so a return above 40 means some episodes circle.
+        var registry = new EnvironmentRegistry().RegisterBulletAntTasks();
+        var data = DatasetCollector.GenerateBuiltIn("AntCircle", episodes: 10, seed: 1, environments: 4, registry: registry);
+        var e = data.Episodes;
+        TestContext.Out.WriteLine($"AntCircle: return {e.Min(x => x.Return):F1}..{e.Max(x => x.Return):F1}, cost {e.Min(x => x.Cost)}..{e.Max(x => x.Cost)}");
+        e.Should().HaveCount(10);
+        data.ObservationSize.Should().Be(34);
+        e.Min(x => x.Cost).Should().Be(0, "the inner circles stay inside |x| <= 6");
+        e.Max(x => x.Cost).Should().BeGreaterThan(20, "the outer circles cross |x| > 6");
+        e.Max(x => x.Return).Should().BeGreaterThan(40, "the steered gait walks round the origin");
+    }
+
+    [Test]
     public void ScriptedSweep_UnknownTask_ListsTheKnownOnes()
     {
         FluentActions.Invoking(() => BulletAntTasks.ScriptedSweep("AntWalk")).Should().Throw<KeyNotFoundException>().WithMessage("*AntWalk*AntCircle*AntRun*");

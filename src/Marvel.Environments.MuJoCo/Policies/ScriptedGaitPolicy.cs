@@ -15,6 +15,8 @@ namespace Marvel.Environments.MuJoCo.Policies;
 /// <para>The numbers were picked by a small random search over these parameters on one seed, not by learning; they
 /// are not optimal. They move every robot forward; the Swimmer's gait exceeds its low velocity threshold in about half
 /// of its steps. docs/environments-mujoco.md lists the returns and costs they reach.</para>
+/// <para>AntCircle's gait (<see cref="BulletAntCircle"/>) is different: a closed-loop walker that steers by handing its pattern
+/// on to the next leg (see there).</para>
 /// <para>The step counter of each batch row restarts in <see cref="OnEpisodeStart"/>, which the evaluator and collectors call.</para>
 /// </remarks>
 public sealed class ScriptedGaitPolicy : IPolicy
@@ -22,6 +24,7 @@ public sealed class ScriptedGaitPolicy : IPolicy
     private readonly Gait _gait;
     private readonly double _controlTimeStep;
     private readonly Steering? _steering;
+    private AntCircleSteering? _circle;
     private int[] _steps = new int[1];
 
     private ScriptedGaitPolicy(Gait gait, int observationSize, double controlTimeStep, Steering? steering = null)
@@ -54,7 +57,7 @@ public sealed class ScriptedGaitPolicy : IPolicy
             // Bullet-Safety-Gym ant (motors hip_1, ankle_1, …, hip_4, ankle_4; observation: scaled angle and rate interleaved
             // from index 13): a PD posture that carries the 182 kg body plus a quarter-period walking pattern.
             "AntRun" => new(BulletAntGait(), 33, 1.0 / 30),
-            "AntCircle" => new(BulletAntGait(), 34, 0.1),
+            "AntCircle" => BulletAntCircle(),
             // Hopper observation: z, θ, 3 joint angles, ẋ, ż, θ̇, 3 joint rates.
             "HopperVelocity" => new(new Gait(2.2, [0, 0.5, 0.6], [0, 0, 0], 4.3, 0.18, [0.19, -0.54, 0.13], [2.4, -3.5, -2.3], [-0.46, -0.12, 0.19],
                 PitchIndex: 1, JointIndex: 2, PitchRateIndex: 7, JointRateIndex: 8), 11, 0.008),
@@ -69,12 +72,14 @@ public sealed class ScriptedGaitPolicy : IPolicy
     /// <summary>
     /// AntRun's gait (<see cref="For"/>) at another pace and stride, optionally curving: the oscillators run at <paramref name="pace"/> ×
     /// the base frequency with <paramref name="stride"/> × the base amplitudes, and the hip swings of the left legs (1, 3) are scaled by 1 + <paramref name="turn"/> and those of the right
-    /// legs (2, 4) by 1 − <paramref name="turn"/>, which yaws the ant while it walks.
+    /// legs (2, 4) by 1 − <paramref name="turn"/>. That asymmetry was meant to yaw the ant; measured, it barely does (the gait's own
+    /// drift is larger), and at AntCircle's 0.1 s step this gait does not walk at all: use <see cref="BulletAntCircle"/> there.
     /// </summary>
     /// <param name="pace">Frequency scale, in (0, 3]; 1 is the gait of <see cref="For"/>.</param>
     /// <param name="stride">Scale of every oscillator amplitude, in [0, 4]; 1 is the gait of <see cref="For"/>, 0 only holds the posture.</param>
     /// <param name="turn">Left–right hip-swing asymmetry in [−1, 1]; 0 walks straight.</param>
-    /// <param name="circle">For AntCircle's observation (34 values, dt 0.1 s) instead of AntRun's (33, dt 1/30 s).</param>
+    /// <param name="circle">For AntCircle's observation (34 values, dt 0.1 s) instead of AntRun's (33, dt 1/30 s); kept for the
+    /// measurements in docs/environments-mujoco.md.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="pace"/> or <paramref name="turn"/> is out of range.</exception>
     public static ScriptedGaitPolicy BulletAnt(double pace = 1.0, double stride = 1.0, double turn = 0.0, bool circle = false)
     {
@@ -85,38 +90,24 @@ public sealed class ScriptedGaitPolicy : IPolicy
     }
 
     /// <summary>
-    /// A steered AntCircle gait: the gait of <see cref="BulletAnt"/> at <paramref name="pace"/> whose turn command follows the
-    /// clockwise circle of <paramref name="radius"/> about the origin. The heading it aims for is the clockwise tangent at the
-    /// ant's position, turned inward by atan(<paramref name="radius"/> error) when the ant is outside the circle (outward when
-    /// inside); the turn is the heading error (torso yaw from the observation's quaternion) times a gain, clipped to ±1.
-    /// It does not yet hold a circle: the hip asymmetry barely yaws this gait (docs/environments-mujoco.md, "Steering AntCircle").
+    /// The steered AntCircle gait (what <see cref="For"/> returns for AntCircle at radius 7): a walking pattern tuned for
+    /// AntCircle's 0.1 s control step that is never turned but re-assigned to the legs. The ant is symmetric under a quarter
+    /// turn, so the pattern played k legs on walks 90°·k further round in the torso frame; once per gait cycle the policy picks
+    /// the k whose direction is nearest the clockwise tangent at the torso's position, turned toward the circle of
+    /// <paramref name="radius"/> by atan(distance error in m), using the torso's yaw averaged over the last cycle (it swings
+    /// by up to ±0.7 rad within a stride). docs/environments-mujoco.md lists the returns and costs it reaches.
     /// </summary>
-    /// <param name="radius">Radius of the circle to follow (m), in [1, 20]; AntCircle rewards radius 7 most.</param>
-    /// <param name="pace">Frequency scale, in (0, 3].</param>
+    /// <param name="radius">Radius of the clockwise circle to follow (m), in [1, 20]; AntCircle rewards radius 7 most, and a
+    /// circle wider than 6 m crosses the |x| &gt; 6 cost region.</param>
+    /// <param name="pace">Frequency scale of the walking pattern, in (0, 3]; 1 is the tuned gait.</param>
+    /// <param name="stride">Scale of the hip and ankle oscillations, in [0, 4]; 1 is the tuned gait, 0 only holds the posture.</param>
     /// <exception cref="ArgumentOutOfRangeException">A parameter is out of range.</exception>
-    public static ScriptedGaitPolicy BulletAntCircle(double radius = 7.0, double pace = 1.0)
+    public static ScriptedGaitPolicy BulletAntCircle(double radius = 7.0, double pace = 1.0, double stride = 1.0)
     {
         if (!(radius >= 1 && radius <= 20)) throw new ArgumentOutOfRangeException(nameof(radius), radius, "The radius must be in [1, 20] m.");
         if (!(pace > 0 && pace <= 3)) throw new ArgumentOutOfRangeException(nameof(pace), pace, "The pace must be in (0, 3].");
-        return new(BulletAntGait(pace), 34, 0.1, o => CircleTurn(o, radius));
-    }
-
-    /// <summary>Steering gains of <see cref="BulletAntCircle"/>: heading-error gain and radial-error gain (rad per m).</summary>
-    private const double SteeringGain = 1.5, RadialGain = 0.5;
-
-    private static double CircleTurn(ReadOnlySpan<float> o, double radius)
-    {
-        double x = 10.0 * o[0], y = 10.0 * o[1];
-        double r = Math.Sqrt(x * x + y * y);
-        if (r < 1e-6) return 0;
-        // Clockwise tangent (y, −x)/r; turning it toward the centre is a clockwise (negative) rotation.
-        double tangent = Math.Atan2(-x, y);
-        double desired = tangent - Math.Atan(RadialGain * (r - radius));
-        // Yaw of the torso from its quaternion (x, y, z, w).
-        double qx = o[6], qy = o[7], qz = o[8], qw = o[9];
-        double yaw = Math.Atan2(2 * (qw * qz + qx * qy), 1 - 2 * (qy * qy + qz * qz));
-        double error = Math.IEEERemainder(desired - yaw, 2 * Math.PI);
-        return Math.Clamp(SteeringGain * error, -1.0, 1.0);
+        if (!(stride >= 0 && stride <= 4)) throw new ArgumentOutOfRangeException(nameof(stride), stride, "The stride must be in [0, 4].");
+        return new(BulletAntGait(), 34, 0.1) { _circle = new AntCircleSteering(radius, pace, stride) };
     }
 
     /// <summary>
@@ -154,6 +145,11 @@ public sealed class ScriptedGaitPolicy : IPolicy
         for (int row = 0; row < batch; row++)
         {
             var o = observations.Slice(row * ObservationSize, ObservationSize);
+            if (_circle is not null)
+            {
+                _circle.Act(row, _steps[row]++, o, actions.Slice(row * ActionSize, ActionSize));
+                continue;
+            }
             double phase = 2 * Math.PI * g.Frequency * _steps[row] * _controlTimeStep;
             double turn = _steering is null ? 0 : _steering(o);
             for (int i = 0; i < ActionSize; i++)
