@@ -34,7 +34,7 @@ for flag in "${@:2}"; do
     --round3) sweeps+=(safe-finetuning-v3 safe-finetuning-kappa-offline safe-finetuning-kappa); round3=1 ;;
     --ablations) sweeps+=(safe-finetuning-ablations5 safe-finetuning-probe-critics safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-ablations); ablations=1 ;;
     --round6) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-vpa-sp05 safe-finetuning-probe-vpa-cost5 safe-finetuning-probe-actor-ramp
-                       safe-finetuning-probe-critic-rule); round6=1 ;;
+                       safe-finetuning-probe-critic-rule safe-finetuning-probe-start-rule); round6=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -91,7 +91,7 @@ if [ "${round6:-0}" = 1 ]; then
   # Round 6's probes, seeds 0-4 where they exist: VPA at 0.5·κ with both aligned critics ('Ablation5-alignedCritics'), with the aligned cost
   # critic alone ('Probe-vpaCostCritic'), the actor learning-rate ramp ('Probe-actorRamp'), the measured critic check ('Probe-criticRule'),
   # beside the default, its scratch twin and the starts.
-  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Probe-fresh+sp05,Scratch-setPoint05,Ablation5-alignedCritics,Probe-vpaCostCritic,Probe-actorRamp,Probe-criticRule}_cost20_seed[0-4] \
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Probe-fresh+sp05,Scratch-setPoint05,Ablation5-alignedCritics,Probe-vpaCostCritic,Probe-actorRamp,Probe-criticRule,Probe-startRule}_cost20_seed[0-4] \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-4] --out docs/results/safe-finetuning-round6-probe
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 docs/results/safe-finetuning-round6-probe/runs.csv \
     Probe-fresh+sp05 Probe-vpaCostCritic > docs/results/safe-finetuning-round6-probe/targets.md
