@@ -13,7 +13,8 @@
 #   --round5     round 5's probes: fresh critics, VPA, the actor's exploration reset, fresh critics + reset, VPA at 0.5·κ (report in
 #                docs/results/safe-finetuning-round5-probe/)
 #   --round6     round 6's probes: VPA at 0.5·κ with both aligned critics, with the aligned cost critic alone (5 seeds), the actor
-#                learning-rate ramp, the measured critic check (stopped after 2 runs) (report in docs/results/safe-finetuning-round6-probe/)
+#                learning-rate ramp, the measured critic check (stopped after 2 runs), the start rule (the aligned cost critic only from a
+#                start within the limit) (report in docs/results/safe-finetuning-round6-probe/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
