@@ -35,7 +35,7 @@ for flag in "${@:2}"; do
     --round3) sweeps+=(safe-finetuning-v3 safe-finetuning-kappa-offline safe-finetuning-kappa); round3=1 ;;
     --ablations) sweeps+=(safe-finetuning-ablations5 safe-finetuning-probe-critics safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-ablations); ablations=1 ;;
     --round6) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-vpa-sp05 safe-finetuning-probe-vpa-cost5 safe-finetuning-probe-actor-ramp
-                       safe-finetuning-probe-critic-rule safe-finetuning-probe-start-rule); round6=1 ;;
+                       safe-finetuning-probe-critic-rule safe-finetuning-probe-start-rule safe-finetuning-probe-start-rule-kappa); round6=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -96,4 +96,13 @@ if [ "${round6:-0}" = 1 ]; then
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-4] --out docs/results/safe-finetuning-round6-probe
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 docs/results/safe-finetuning-round6-probe/runs.csv \
     Probe-fresh+sp05 Probe-vpaCostCritic > docs/results/safe-finetuning-round6-probe/targets.md
+  # The start rule read off the two rows it chooses between (exact, see the script), and its targets.
+  python3 experiments/safe-finetuning-start-rule-compose.py > docs/results/safe-finetuning-round6-probe/start-rule-composed.csv
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 docs/results/safe-finetuning-round6-probe/start-rule-composed.csv \
+    Composed-startRule Probe-fresh+sp05 > docs/results/safe-finetuning-round6-probe/start-rule-targets.md
+  # The start rule at κ = 10 and 40 beside the default there and the starts (docs/results/safe-finetuning-round6-kappa/).
+  "${marvel[@]}" report runs/safe-finetuning-v3/{BallCircle,CarRun}_{Probe-fresh+sp05,Probe-startRule}_cost{10,40}_seed[0-2] \
+    runs/safe-finetuning-v2/{BallCircle,CarRun}_Offline-BEARLag_cost{10,40}_seed[0-2] --out docs/results/safe-finetuning-round6-kappa
+  python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-round6-kappa/runs.csv Probe-fresh+sp05 Probe-startRule \
+    > docs/results/safe-finetuning-round6-kappa/targets.md
 fi
