@@ -45,17 +45,7 @@ public class DroneAntStepBenchmarks
         _antRun.Dispose();
     }
 
-    private static double Drone(IEnvironment env, float[] action, float[] obs)
-    {
-        double total = 0;
-        for (int i = 0; i < StepsPerOp; i++)
-        {
-            var r = env.Step(action, obs);
-            total += r.Reward;
-            if (r.EpisodeEnded) env.Reset(obs);
-        }
-        return total;
-    }
+    private static double Drone(IEnvironment env, float[] action, float[] obs) => EnvironmentStepBenchmarks.Run(env, action, obs, StepsPerOp);
 
     private double Ant(IEnvironment env, float[] obs)
     {

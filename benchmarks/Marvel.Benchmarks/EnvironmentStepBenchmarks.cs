@@ -43,10 +43,12 @@ public class EnvironmentStepBenchmarks
         _vector.Reset(1, _vecObs);
     }
 
-    private static double Run(IEnvironment env, float[] action, float[] obs)
+    /// <summary>Steps <paramref name="env"/> <paramref name="steps"/> times with a constant action, resetting at episode ends; returns the
+    /// summed reward (so the work cannot be optimized away). Shared by the step benchmarks of every task.</summary>
+    internal static double Run(IEnvironment env, float[] action, float[] obs, int steps = StepsPerOp)
     {
         double total = 0;
-        for (int i = 0; i < StepsPerOp; i++)
+        for (int i = 0; i < steps; i++)
         {
             var r = env.Step(action, obs);
             total += r.Reward;
