@@ -12,7 +12,7 @@ public class OffPolicyLoopTests
     private const int Horizon = 10; // CounterEnvironment: cost 1 on odd steps, so every episode costs 5
 
     /// <summary>Acts with 0.5 in [−1, 1] (7.5 on the counter's [0, 10] box); its fallback acts with −0.5 (2.5 on the box).</summary>
-    private sealed class ScriptedAgent(bool hasFallback, bool preferFallback) : IOffPolicyAgent
+    private sealed class ScriptedAgent(bool hasFallback, bool preferFallback, double? guard = null, bool fallbackCostsMore = false) : IOffPolicyAgent
     {
         public List<(long Rows, double Lambda)> Updates { get; } = new();
 
@@ -27,6 +27,12 @@ public class OffPolicyLoopTests
         // Scores −a (or +a): the fallback's −0.5 wins under −a.
         public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) =>
             preferFallback ? actions.select(1, 0).neg() : actions.select(1, 0);
+
+        public double? CostGuardThreshold(Marvel.Core.Abstractions.CostBudget budget) => guard;
+
+        // Q_c = 10·(1 + a): the online 0.5 is rated 15, the fallback's −0.5 is rated 5 (or the reverse, 10·(1 − a)).
+        public Tensor CostValue(Tensor observations, Tensor actions) =>
+            (fallbackCostsMore ? actions.select(1, 0).neg() : actions.select(1, 0)).add(1).mul(10);
 
         public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda)
         {
@@ -109,6 +115,36 @@ public class OffPolicyLoopTests
 
         counters[0].ActionsSeen.Should().HaveCount(Horizon).And.AllSatisfy(a => a.Should().BeApproximately(expectedAction, 1e-5f));
         result.Metrics["fallback_share"].Should().Be(expectedShare);
+    }
+
+    // The score prefers the online action (as it does while λ = 0 and the reward critic likes it); Q_c(online) = 15, Q_c(fallback) = 5.
+    [TestCase(12.0, false, 2.5f, 1.0, TestName = "CostGuard_OnlineRatedAboveTheThresholdAndTheFallback_GivesWayToTheFallback")]
+    [TestCase(20.0, false, 7.5f, 0.0, TestName = "CostGuard_OnlineRatedBelowTheThreshold_Acts")]
+    [TestCase(3.0, true, 7.5f, 0.0, TestName = "CostGuard_FallbackRatedCostlier_LeavesTheOnlineAction")]
+    public void RunIteration_CostGuard(double threshold, bool fallbackCostsMore, float expectedAction, double expectedGuardShare)
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, counters) = Counters(1);
+        using var _e = env;
+
+        var result = loop.RunIteration(new ScriptedAgent(true, preferFallback: false, threshold, fallbackCostsMore), env, new FixedLambdaController(0),
+            CancellationToken.None);
+
+        counters[0].ActionsSeen.Should().HaveCount(Horizon).And.AllSatisfy(a => a.Should().BeApproximately(expectedAction, 1e-5f));
+        result.Metrics["cost_guard_share"].Should().Be(expectedGuardShare);
+        result.Metrics["fallback_share"].Should().Be(expectedGuardShare, "the guard's choices are fallback actions");
+    }
+
+    [Test]
+    public void RunIteration_PolicySetWithoutGuard_ReportsNoGuardShare()
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, _) = Counters(1);
+        using var _e = env;
+
+        var result = loop.RunIteration(new ScriptedAgent(true, false), env, new FixedLambdaController(0), CancellationToken.None);
+
+        result.Metrics.Should().NotContainKey("cost_guard_share");
     }
 
     [Test]

@@ -211,6 +211,25 @@ public class SacLagPolicySetTests
     }
 
     [Test]
+    public void CostGuardedPolicySet_ReportsItsGuardShare_IsDeterministic_AndGuardsAtTheBudgetsCriticThreshold()
+    {
+        var a = Run(SafeExploration.CostGuardedPolicySet, 5);
+        var b = Run(SafeExploration.CostGuardedPolicySet, 5);
+
+        a.First.Metrics["cost_guard_share"].Should().BeInRange(0, 1);
+        a.First.Metrics["fallback_share"].Should().BeGreaterThanOrEqualTo(a.First.Metrics["cost_guard_share"]);
+        b.Second.Metrics["mean_episode_return"].Should().Be(a.Second.Metrics["mean_episode_return"]);
+        b.Export.GetNetwork(HandoverRoles.Actor).ContentEquals(a.Export.GetNetwork(HandoverRoles.Actor)).Should().BeTrue();
+
+        using var learner = new SacLagLearner(TinyDatasets.Context(5), Tiny(SafeExploration.CostGuardedPolicySet) with { Gamma = 0.99, CostScale = 2 });
+        var agent = (IOffPolicyAgent)learner;
+        // κ = 20 over T = 200 at γ = 0.99: 0.1 per step, 0.1 / 0.01 = 10 forever; ×2 for the cost scale.
+        agent.CostGuardThreshold(new Marvel.Core.Abstractions.CostBudget(20, 200)).Should().BeApproximately(20.0, 1e-9);
+        using var plain = new SacLagLearner(TinyDatasets.Context(5), Tiny(SafeExploration.PolicySet));
+        ((IOffPolicyAgent)plain).CostGuardThreshold(new Marvel.Core.Abstractions.CostBudget(20, 200)).Should().BeNull();
+    }
+
+    [Test]
     public void PolicySet_CheckpointRoundTrip_KeepsTheFallbackActor()
     {
         using var source = new SacLagLearner(TinyDatasets.Context(3), Tiny(SafeExploration.None));

@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Spaces;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Shared;
@@ -25,6 +26,13 @@ internal interface IOffPolicyAgent
 
     /// <summary>The policy-set score of each row: min_j Q_r,j(s, a) − λ·Q_c(s, a) under the current critics, [B].</summary>
     Tensor Score(Tensor observations, Tensor actions, Tensor lambda);
+
+    /// <summary>The cost guard's threshold for <paramref name="budget"/> in the cost critic's units: above it an online action gives way to a
+    /// fallback action the cost critic rates lower, whatever the score says. Null when the agent does not guard.</summary>
+    double? CostGuardThreshold(CostBudget budget);
+
+    /// <summary>The cost critic's value of each row, Q_c(s, a), [B] (in the critic's units).</summary>
+    Tensor CostValue(Tensor observations, Tensor actions);
 
     /// <summary>One gradient step on <paramref name="batch"/> with multiplier <paramref name="lambda"/>; returns its scalars by name.</summary>
     IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda);
@@ -69,7 +77,7 @@ internal sealed class OffPolicyLoop : IDisposable
     private float[] _squashedActions = [];
     private float[] _environmentActions = [];
     private Tensor? _policySetObservations, _policySetActions; // libtorch-owned inputs of the policy-set scoring
-    private long _fallbackActions, _collectedActions;          // per iteration, for the fallback_share metric
+    private long _fallbackActions, _collectedActions, _guardedActions; // per iteration, for the fallback_share and cost_guard_share metrics
     private long _iterations;
 
     /// <summary>Creates the loop of one learner.</summary>
@@ -130,13 +138,14 @@ internal sealed class OffPolicyLoop : IDisposable
 
         var episodes = new List<EpisodeSummary>();
         double collectionLambda = controller.Lambda;
-        _fallbackActions = _collectedActions = 0;
+        double? guard = agent.HasFallback ? agent.CostGuardThreshold(budget) : null;
+        _fallbackActions = _collectedActions = _guardedActions = 0;
         if (_settings.EpisodesPerIteration is int episodesPerIteration)
         {
             while (episodes.Count < episodesPerIteration)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                CollectStep(agent, episodes, collectionLambda);
+                CollectStep(agent, episodes, collectionLambda, guard);
             }
         }
         else
@@ -145,7 +154,7 @@ internal sealed class OffPolicyLoop : IDisposable
             while (collected < _settings.StepsPerIteration)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                collected += CollectStep(agent, episodes, collectionLambda);
+                collected += CollectStep(agent, episodes, collectionLambda, guard);
             }
         }
 
@@ -184,6 +193,7 @@ internal sealed class OffPolicyLoop : IDisposable
         }
         metrics["gradient_steps"] = steps;
         if (agent.HasFallback) metrics["fallback_share"] = _collectedActions == 0 ? 0 : (double)_fallbackActions / _collectedActions;
+        if (guard is not null) metrics["cost_guard_share"] = _collectedActions == 0 ? 0 : (double)_guardedActions / _collectedActions;
         metrics["environment_steps"] = _collector.EnvironmentSteps;
         MarvelTelemetry.Publish(agent.Stage, metrics); // per-update scalars were published by the agent's update
         foreach (var (name, sum) in sums) metrics[name] = sum / steps;
@@ -215,13 +225,13 @@ internal sealed class OffPolicyLoop : IDisposable
     }
 
     /// <summary>One vector step with the agent's stochastic actions (or the policy set); stores every transition; returns the number of transitions.</summary>
-    private int CollectStep(IOffPolicyAgent agent, List<EpisodeSummary> episodes, double lambda)
+    private int CollectStep(IOffPolicyAgent agent, List<EpisodeSummary> episodes, double lambda, double? guard)
     {
         var env = _collector.Environment!;
         int n = env.Count;
         var observations = _collector.Observations;
         agent.Act(observations, n, _squashedActions);
-        if (agent.HasFallback) ChoosePolicySetActions(agent, observations, n, lambda);
+        if (agent.HasFallback) ChoosePolicySetActions(agent, observations, n, lambda, guard);
         ActionMapping.SquashedToBox(_squashedActions, env.ActionSpace, _environmentActions);
         _collector.Step(_environmentActions);
         for (int i = 0; i < n; i++)
@@ -239,9 +249,10 @@ internal sealed class OffPolicyLoop : IDisposable
 
     /// <summary>
     /// The policy set: replaces each row of the online actions by the fallback policy's deterministic action where that one scores higher
-    /// under the agent's min_j Q_r − λ·Q_c.
+    /// under the agent's min_j Q_r − λ·Q_c, and, with a cost guard, also where the cost critic rates the online action above
+    /// <paramref name="guard"/> and above the fallback's action.
     /// </summary>
-    private void ChoosePolicySetActions(IOffPolicyAgent agent, float[] observations, int n, double lambda)
+    private void ChoosePolicySetActions(IOffPolicyAgent agent, float[] observations, int n, double lambda, double? guard)
     {
         // Inputs live in memory libtorch allocated (not over managed arrays, whose GC-dependent alignment changes how CPU kernels round).
         if (_policySetObservations is null || _policySetObservations.shape[0] != n)
@@ -260,6 +271,14 @@ internal sealed class OffPolicyLoop : IDisposable
         var fallback = agent.FallbackActions(s);
         var lambdaTensor = tensor(lambda, ScalarType.Float32, _device);
         var useFallback = agent.Score(s, fallback, lambdaTensor).gt(agent.Score(s, online, lambdaTensor));
+        if (guard is double threshold)
+        {
+            var onlineCost = agent.CostValue(s, online);
+            var guarded = onlineCost.gt(threshold).logical_and(agent.CostValue(s, fallback).lt(onlineCost)).logical_and(useFallback.logical_not());
+            useFallback = useFallback.logical_or(guarded);
+            using var guardedCount = guarded.sum().cpu();
+            _guardedActions += guardedCount.data<long>()[0];
+        }
         var chosen = where(useFallback.unsqueeze(1), fallback, online).cpu();
         chosen.data<float>().CopyTo(_squashedActions.AsSpan(0, n * _actionSize));
         using var count = useFallback.sum().cpu();

@@ -46,7 +46,7 @@ public sealed partial class SacLagLearner
 
         // Swap: copy weights in, rebuild targets and optimizers.
         _actorOptimizer = HandoverLoad.Swap(actor, _actor, _device, _actorOptimizer, _options.ActorLearningRate, states.Actor, HandoverRoles.Actor);
-        if (_options.SafeExploration == SafeExploration.PolicySet)
+        if (_options.SafeExploration is SafeExploration.PolicySet or SafeExploration.CostGuardedPolicySet)
         {
             using var fallbackInit = new Generator(0);
             _fallbackActor?.Dispose();

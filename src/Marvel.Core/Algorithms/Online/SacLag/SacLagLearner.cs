@@ -1,3 +1,4 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Telemetry;
 using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
@@ -391,6 +392,12 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     Tensor IOffPolicyAgent.Score(Tensor observations, Tensor actions, Tensor lambda) =>
         _rewardCritic.Min(observations, actions).sub(_costCritic.Mean(observations, actions).mul(lambda));
+
+    double? IOffPolicyAgent.CostGuardThreshold(CostBudget budget) => _options.SafeExploration == SafeExploration.CostGuardedPolicySet
+        ? budget.CriticThreshold(_options.Gamma, _options.CostScale, bootstrapsThroughTruncation: !_options.TreatTruncationAsTerminal)
+        : null;
+
+    Tensor IOffPolicyAgent.CostValue(Tensor observations, Tensor actions) => _costCritic.Mean(observations, actions);
 
     IReadOnlyDictionary<string, double> IOffPolicyAgent.Update(TransitionBatch batch, double lambda) => Update(batch, lambda).ToDictionary();
 

@@ -31,6 +31,16 @@ public enum SafeExploration
     /// Evaluation and the exported policy are the online actor alone.
     /// </summary>
     PolicySet,
+
+    /// <summary>
+    /// <see cref="PolicySet"/> with a cost guard, in the manner of a recovery policy: wherever the cost critic rates the online action above
+    /// the budget's per-state threshold (<see cref="Abstractions.CostBudget.CriticThreshold"/>: the discounted value of spending κ/T per
+    /// step, in the critic's units) and above the handed-over action, the handed-over action acts, whatever λ is. The plain policy set
+    /// compares Q_r − λ·Q_c, so while λ is 0 (a start within the limit holds the controller there) it lets through any action the reward
+    /// critic prefers, however costly the cost critic rates it. Elsewhere the policy set decides as it does.
+    /// Evaluation and the exported policy are the online actor alone.
+    /// </summary>
+    CostGuardedPolicySet,
 }
 
 /// <summary>

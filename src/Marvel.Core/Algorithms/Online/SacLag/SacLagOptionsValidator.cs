@@ -39,7 +39,7 @@ internal sealed class SacLagOptionsValidator : IValidateOptions<SacLagOptions>
         OptionChecks.AtLeast(failures, options.CriticWarmupSteps, 0, nameof(options.CriticWarmupSteps));
         OptionChecks.AtLeast(failures, options.ActorLearningRateRampSteps, 0, nameof(options.ActorLearningRateRampSteps));
         if (!Enum.IsDefined(options.SafeExploration))
-            failures.AddError($"must be None or PolicySet, got {(int)options.SafeExploration}.", nameof(options.SafeExploration));
+            failures.AddError($"must be None, PolicySet or CostGuardedPolicySet, got {(int)options.SafeExploration}.", nameof(options.SafeExploration));
         if (!(options.OfflineDataFraction >= 0 && options.OfflineDataFraction < 1))
             failures.AddError($"must be in [0, 1) (the share of each batch drawn from the offline dataset), got {options.OfflineDataFraction}.", nameof(options.OfflineDataFraction));
         OptionChecks.AtLeast(failures, options.ReplayCapacity, 1, nameof(options.ReplayCapacity));
