@@ -12,7 +12,7 @@ public class OffPolicyLoopTests
     private const int Horizon = 10; // CounterEnvironment: cost 1 on odd steps, so every episode costs 5
 
     /// <summary>Acts with 0.5 in [−1, 1] (7.5 on the counter's [0, 10] box); its fallback acts with −0.5 (2.5 on the box).</summary>
-    private sealed class ScriptedAgent(bool hasFallback, bool preferFallback, double? guard = null, bool fallbackCostsMore = false) : IOffPolicyAgent
+    private sealed class ScriptedAgent(bool hasFallback, bool preferFallback, double? guard = null, bool fallbackCostsMore = false, double charge = 0) : IOffPolicyAgent
     {
         public List<(long Rows, double Lambda)> Updates { get; } = new();
 
@@ -28,7 +28,7 @@ public class OffPolicyLoopTests
         public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) =>
             preferFallback ? actions.select(1, 0).neg() : actions.select(1, 0);
 
-        public double? CostGuardThreshold(Marvel.Core.Abstractions.CostBudget budget) => guard;
+        public CostGuard? CostGuardFor(Marvel.Core.Abstractions.CostBudget budget) => guard is double t ? new CostGuard(t, charge) : null;
 
         // Q_c = 10·(1 + a): the online 0.5 is rated 15, the fallback's −0.5 is rated 5 (or the reverse, 10·(1 − a)).
         public Tensor CostValue(Tensor observations, Tensor actions) =>
@@ -133,6 +133,43 @@ public class OffPolicyLoopTests
         counters[0].ActionsSeen.Should().HaveCount(Horizon).And.AllSatisfy(a => a.Should().BeApproximately(expectedAction, 1e-5f));
         result.Metrics["cost_guard_share"].Should().Be(expectedGuardShare);
         result.Metrics["fallback_share"].Should().Be(expectedGuardShare, "the guard's choices are fallback actions");
+    }
+
+    [TestCase(0.0, 5.0, TestName = "CostGuard_WithoutCharge_FeedsTheControllerTheExecutedCost")]
+    [TestCase(0.1, 15.0, TestName = "CostGuard_Charge_AddsTheCriticsExtraCostOfTheGuardedActions")]
+    public void RunIteration_CostGuardCharge(double chargePerValue, double expectedInput)
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var controller = new FixedLambdaController(0);
+
+        // Every one of the 10 steps is guarded: Q_c 15 against 5, so each charges 0.1 · 10 = 1 (hand-computed: 5 executed + 10 charged).
+        var result = loop.RunIteration(new ScriptedAgent(true, preferFallback: false, 12.0, charge: chargePerValue), env, controller, CancellationToken.None);
+
+        controller.Inputs.Should().ContainSingle().Which.Should().BeApproximately(expectedInput, 1e-9);
+        result.Metrics["mean_episode_cost"].Should().Be(5.0, "the reported episode cost is the executed one");
+        result.Episodes.Should().ContainSingle().Which.Cost.Should().Be(5.0);
+    }
+
+    [Test]
+    public void CostGuardCharge_WithoutAFinishedEpisode_CarriesOver_AndACheckpointKeepsIt()
+    {
+        using var loop = Loop(episodes: null, steps: 6);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var agent = new ScriptedAgent(true, preferFallback: false, 12.0, charge: 0.1);
+        var controller = new FixedLambdaController(0);
+
+        loop.RunIteration(agent, env, controller, CancellationToken.None);   // 6 guarded steps, no episode finished: 6 carried
+        controller.Inputs.Should().BeEmpty();
+        string dir = Directory.CreateTempSubdirectory("marvel-guard-").FullName;
+        try { loop.Save(dir).GuardCharge.Should().BeApproximately(6.0, 1e-9); }
+        finally { Directory.Delete(dir, recursive: true); }
+        loop.RunIteration(agent, env, controller, CancellationToken.None);   // steps 7–12: the episode ends at 10, 12 charged in all
+
+        controller.Inputs.Should().ContainSingle().Which.Should().BeApproximately(5.0 + 12.0, 1e-9);
+        loop.GuardCharge.Should().Be(0, "the charge was fed");
     }
 
     [Test]

@@ -224,9 +224,14 @@ public class SacLagPolicySetTests
         using var learner = new SacLagLearner(TinyDatasets.Context(5), Tiny(SafeExploration.CostGuardedPolicySet) with { Gamma = 0.99, CostScale = 2 });
         var agent = (IOffPolicyAgent)learner;
         // κ = 20 over T = 200 at γ = 0.99: 0.1 per step, 0.1 / 0.01 = 10 forever; ×2 for the cost scale.
-        agent.CostGuardThreshold(new Marvel.Core.Abstractions.CostBudget(20, 200)).Should().BeApproximately(20.0, 1e-9);
+        var guard = agent.CostGuardFor(new Marvel.Core.Abstractions.CostBudget(20, 200))!.Value;
+        guard.Threshold.Should().BeApproximately(20.0, 1e-9);
+        guard.ChargePerValue.Should().BeApproximately(0.01 / 2, 1e-12, "(1 − γ) / CostScale turns a value difference into per-step cost");
+        using var uncharged = new SacLagLearner(TinyDatasets.Context(5),
+            Tiny(SafeExploration.CostGuardedPolicySet) with { CostGuardChargesController = false });
+        ((IOffPolicyAgent)uncharged).CostGuardFor(new Marvel.Core.Abstractions.CostBudget(20, 200))!.Value.ChargePerValue.Should().Be(0);
         using var plain = new SacLagLearner(TinyDatasets.Context(5), Tiny(SafeExploration.PolicySet));
-        ((IOffPolicyAgent)plain).CostGuardThreshold(new Marvel.Core.Abstractions.CostBudget(20, 200)).Should().BeNull();
+        ((IOffPolicyAgent)plain).CostGuardFor(new Marvel.Core.Abstractions.CostBudget(20, 200)).Should().BeNull();
     }
 
     [Test]

@@ -73,7 +73,7 @@ public class RewardCostScalesTests
         public void Act(float[] observations, int count, float[] actions) => Array.Fill(actions, 0.5f, 0, count);
         public Tensor FallbackActions(Tensor observations) => throw new NotSupportedException();
         public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) => throw new NotSupportedException();
-        public double? CostGuardThreshold(Marvel.Core.Abstractions.CostBudget budget) => null;
+        public CostGuard? CostGuardFor(Marvel.Core.Abstractions.CostBudget budget) => null;
         public Tensor CostValue(Tensor observations, Tensor actions) => throw new NotSupportedException();
 
         public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda)

@@ -44,15 +44,22 @@ internal sealed class ControllerFeed
     /// Adds <paramref name="episodes"/> to the pending ones and, when there are any, updates <paramref name="controller"/> with their mean
     /// cost and writes mean_episode_cost, mean_episode_return and the controller's terms (prefixed "controller/") into <paramref name="metrics"/>.
     /// </summary>
+    /// <param name="controller">The controller to update.</param>
+    /// <param name="episodes">The episodes finished since the last call.</param>
+    /// <param name="metrics">Where the iteration's metrics go.</param>
+    /// <param name="chargedCost">Episode cost added on top of the executed episodes' total, spread over the episodes fed (a cost guard's
+    /// charge, <see cref="CostGuard"/>); the mean_episode_cost metric stays the executed mean, the controller's input includes it.</param>
     /// <returns>The λ to use now.</returns>
-    public double Feed(ILagrangeController controller, IReadOnlyList<EpisodeSummary> episodes, Dictionary<string, double> metrics)
+    public double Feed(ILagrangeController controller, IReadOnlyList<EpisodeSummary> episodes, Dictionary<string, double> metrics, double chargedCost = 0)
     {
         _pending.AddRange(episodes);
         double lambda = controller.Lambda;
         if (_pending.Count > 0)
         {
             double meanCost = _pending.Average(e => e.Cost);
-            var update = controller.Update(meanCost);
+            double charge = chargedCost / _pending.Count;
+            var update = controller.Update(meanCost + charge);
+            if (chargedCost != 0) metrics["controller/guard_charge"] = charge;
             lambda = update.Lambda;
             metrics["mean_episode_cost"] = meanCost;
             metrics["mean_episode_return"] = _pending.Average(e => e.Return);

@@ -27,9 +27,8 @@ internal interface IOffPolicyAgent
     /// <summary>The policy-set score of each row: min_j Q_r,j(s, a) − λ·Q_c(s, a) under the current critics, [B].</summary>
     Tensor Score(Tensor observations, Tensor actions, Tensor lambda);
 
-    /// <summary>The cost guard's threshold for <paramref name="budget"/> in the cost critic's units: above it an online action gives way to a
-    /// fallback action the cost critic rates lower, whatever the score says. Null when the agent does not guard.</summary>
-    double? CostGuardThreshold(CostBudget budget);
+    /// <summary>The agent's cost guard for <paramref name="budget"/> (<see cref="CostGuard"/>), or null when it does not guard.</summary>
+    CostGuard? CostGuardFor(CostBudget budget);
 
     /// <summary>The cost critic's value of each row, Q_c(s, a), [B] (in the critic's units).</summary>
     Tensor CostValue(Tensor observations, Tensor actions);
@@ -37,6 +36,14 @@ internal interface IOffPolicyAgent
     /// <summary>One gradient step on <paramref name="batch"/> with multiplier <paramref name="lambda"/>; returns its scalars by name.</summary>
     IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda);
 }
+
+/// <summary>
+/// A policy set's cost guard. Above <paramref name="Threshold"/> (in the cost critic's units) an online action gives way to a fallback action
+/// the cost critic rates lower, whatever the score says. Each such step charges the controller <paramref name="ChargePerValue"/> × (Q_c(s, a_online)
+/// − Q_c(s, a_fallback)) of episode cost, spread over the episodes it feeds: the cost the critic expects the online actor would have added,
+/// which the executed episodes no longer show. 0 charges nothing.
+/// </summary>
+internal readonly record struct CostGuard(double Threshold, double ChargePerValue);
 
 /// <summary>The schedule and data settings of an <see cref="OffPolicyLoop"/> (copied from the learner's options).</summary>
 /// <param name="EpisodesPerIteration">Episodes to finish per iteration, or null to collect <paramref name="StepsPerIteration"/> transitions.</param>
@@ -78,6 +85,7 @@ internal sealed class OffPolicyLoop : IDisposable
     private float[] _environmentActions = [];
     private Tensor? _policySetObservations, _policySetActions; // libtorch-owned inputs of the policy-set scoring
     private long _fallbackActions, _collectedActions, _guardedActions; // per iteration, for the fallback_share and cost_guard_share metrics
+    private double _guardCharge;      // episode cost the cost guard charges the controller, until the next iteration that feeds it (CostGuard)
     private long _iterations;
 
     /// <summary>Creates the loop of one learner.</summary>
@@ -116,6 +124,9 @@ internal sealed class OffPolicyLoop : IDisposable
     /// <summary>Environment transitions collected so far.</summary>
     public long EnvironmentSteps => _collector.EnvironmentSteps;
 
+    /// <summary>Episode cost the cost guard has charged and not yet fed to the controller (<see cref="CostGuard"/>); part of the checkpoint.</summary>
+    public double GuardCharge => _guardCharge;
+
     /// <summary>The cost limit of the controller of the latest iteration.</summary>
     public double CostLimit { get; private set; }
 
@@ -138,7 +149,7 @@ internal sealed class OffPolicyLoop : IDisposable
 
         var episodes = new List<EpisodeSummary>();
         double collectionLambda = controller.Lambda;
-        double? guard = agent.HasFallback ? agent.CostGuardThreshold(budget) : null;
+        CostGuard? guard = agent.HasFallback ? agent.CostGuardFor(budget) : null;
         _fallbackActions = _collectedActions = _guardedActions = 0;
         if (_settings.EpisodesPerIteration is int episodesPerIteration)
         {
@@ -160,7 +171,9 @@ internal sealed class OffPolicyLoop : IDisposable
 
         // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-        double lambda = _feed.Feed(controller, episodes, metrics);
+        bool feeds = episodes.Count > 0 || _feed.Pending.Count > 0;
+        double lambda = _feed.Feed(controller, episodes, metrics, _guardCharge);
+        if (feeds) _guardCharge = 0;
         ControllerFeed.Publish(agent.Stage, episodes, budget);
 
         int miniBatch = _settings.BatchSize / _settings.MiniBatches;
@@ -225,7 +238,7 @@ internal sealed class OffPolicyLoop : IDisposable
     }
 
     /// <summary>One vector step with the agent's stochastic actions (or the policy set); stores every transition; returns the number of transitions.</summary>
-    private int CollectStep(IOffPolicyAgent agent, List<EpisodeSummary> episodes, double lambda, double? guard)
+    private int CollectStep(IOffPolicyAgent agent, List<EpisodeSummary> episodes, double lambda, CostGuard? guard)
     {
         var env = _collector.Environment!;
         int n = env.Count;
@@ -250,9 +263,9 @@ internal sealed class OffPolicyLoop : IDisposable
     /// <summary>
     /// The policy set: replaces each row of the online actions by the fallback policy's deterministic action where that one scores higher
     /// under the agent's min_j Q_r − λ·Q_c, and, with a cost guard, also where the cost critic rates the online action above
-    /// <paramref name="guard"/> and above the fallback's action.
+    /// the guard's threshold and above the fallback's action (charging the guard's cost, <see cref="CostGuard"/>).
     /// </summary>
-    private void ChoosePolicySetActions(IOffPolicyAgent agent, float[] observations, int n, double lambda, double? guard)
+    private void ChoosePolicySetActions(IOffPolicyAgent agent, float[] observations, int n, double lambda, CostGuard? guard)
     {
         // Inputs live in memory libtorch allocated (not over managed arrays, whose GC-dependent alignment changes how CPU kernels round).
         if (_policySetObservations is null || _policySetObservations.shape[0] != n)
@@ -271,13 +284,19 @@ internal sealed class OffPolicyLoop : IDisposable
         var fallback = agent.FallbackActions(s);
         var lambdaTensor = tensor(lambda, ScalarType.Float32, _device);
         var useFallback = agent.Score(s, fallback, lambdaTensor).gt(agent.Score(s, online, lambdaTensor));
-        if (guard is double threshold)
+        if (guard is { } g)
         {
             var onlineCost = agent.CostValue(s, online);
-            var guarded = onlineCost.gt(threshold).logical_and(agent.CostValue(s, fallback).lt(onlineCost)).logical_and(useFallback.logical_not());
+            var fallbackCost = agent.CostValue(s, fallback);
+            var guarded = onlineCost.gt(g.Threshold).logical_and(fallbackCost.lt(onlineCost)).logical_and(useFallback.logical_not());
             useFallback = useFallback.logical_or(guarded);
             using var guardedCount = guarded.sum().cpu();
             _guardedActions += guardedCount.data<long>()[0];
+            if (g.ChargePerValue > 0)
+            {
+                using var excess = onlineCost.sub(fallbackCost).mul(guarded).sum().to_type(ScalarType.Float64).cpu();
+                _guardCharge += g.ChargePerValue * excess.data<double>()[0];
+            }
         }
         var chosen = where(useFallback.unsqueeze(1), fallback, online).cpu();
         chosen.data<float>().CopyTo(_squashedActions.AsSpan(0, n * _actionSize));
@@ -302,7 +321,7 @@ internal sealed class OffPolicyLoop : IDisposable
         if (_replay is not null)
             using (var f = File.Create(Path.Combine(directory, ReplayFile))) _replay.Save(f);
         return new OffPolicyLoopState(_iterations, _collector.EnvironmentSteps, CostLimit, _collector.Resets, _replayRandom.GetState(), _replay is not null,
-            _collector.PendingObservations, _feed.Pending.ToArray(), StoredRange);
+            _collector.PendingObservations, _feed.Pending.ToArray(), StoredRange, _guardCharge);
     }
 
     /// <summary>Restores the loop's part of a checkpoint: the replay buffer from <paramref name="directory"/> and the scalar state; the next
@@ -310,6 +329,7 @@ internal sealed class OffPolicyLoop : IDisposable
     /// <exception cref="InvalidDataException">A file is missing or corrupt.</exception>
     public void Load(string algorithm, string directory, OffPolicyLoopState state, string statePath)
     {
+        _guardCharge = state.GuardCharge;
         _collector.Restore(state.PendingObservations, state.EnvironmentResets, state.EnvironmentSteps, statePath);
         if (state.HasReplay)
         {
@@ -336,7 +356,7 @@ internal sealed class OffPolicyLoop : IDisposable
 
 /// <summary>The scalar part of an <see cref="OffPolicyLoop"/>'s checkpoint (the learner writes it into its own state file).</summary>
 internal sealed record OffPolicyLoopState(long Iterations, long EnvironmentSteps, double CostLimit, int EnvironmentResets, RandomSourceState? ReplayRandom,
-    bool HasReplay, float[]? PendingObservations, EpisodeSummary[]? EpisodesSinceControllerUpdate, StoredRange StoredRange);
+    bool HasReplay, float[]? PendingObservations, EpisodeSummary[]? EpisodesSinceControllerUpdate, StoredRange StoredRange, double GuardCharge = 0);
 
 /// <summary>Running [min, max] of the per-step rewards and costs a learner has stored (raw; <see cref="RewardCostScales.Apply(StoredRange)"/>
 /// gives the critics' units), 0 included (a value, so checkpoints copy it).</summary>

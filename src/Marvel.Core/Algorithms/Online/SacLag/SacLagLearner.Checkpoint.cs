@@ -51,6 +51,7 @@ public sealed partial class SacLagLearner
             EpisodesSinceControllerUpdate = loop.EpisodesSinceControllerUpdate,
             LastMetrics = _lastMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
             StoredRange = loop.StoredRange.ToArray(),
+            GuardCharge = loop.GuardCharge,
         };
         LearnerCheckpoint.WriteState(directory, state);
     }
@@ -71,7 +72,8 @@ public sealed partial class SacLagLearner
             HandoverExport.OptionsJson(_options), nameof(SacLagOptions), format => format == 1 ? ScaledReplayFormatHint : null);
         LearnerCheckpoint.Load(Algorithm, directory, CheckpointNetworks(), CheckpointOptimizers(), CheckpointGenerators());
         _loop.Load(Algorithm, directory, new OffPolicyLoopState(state.Iterations, state.EnvironmentSteps, state.CostLimit, state.EnvironmentResets,
-            state.ReplayRandom, state.HasReplay, state.PendingObservations, state.EpisodesSinceControllerUpdate, StoredRange.FromArray(state.StoredRange)), statePath);
+            state.ReplayRandom, state.HasReplay, state.PendingObservations, state.EpisodesSinceControllerUpdate, StoredRange.FromArray(state.StoredRange),
+            state.GuardCharge), statePath);
         if (_logAlpha is not null)
         {
             if (state.LogAlpha is not float logAlpha) throw new InvalidDataException($"'{statePath}' has no log α, but AutoTuneAlpha is on.");
@@ -121,5 +123,6 @@ public sealed partial class SacLagLearner
         public EpisodeSummary[]? EpisodesSinceControllerUpdate { get; init; }
         public Dictionary<string, double>? LastMetrics { get; init; }
         public float[]? StoredRange { get; init; }
+        public double GuardCharge { get; init; }
     }
 }

@@ -393,8 +393,10 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     Tensor IOffPolicyAgent.Score(Tensor observations, Tensor actions, Tensor lambda) =>
         _rewardCritic.Min(observations, actions).sub(_costCritic.Mean(observations, actions).mul(lambda));
 
-    double? IOffPolicyAgent.CostGuardThreshold(CostBudget budget) => _options.SafeExploration == SafeExploration.CostGuardedPolicySet
-        ? budget.CriticThreshold(_options.Gamma, _options.CostScale, bootstrapsThroughTruncation: !_options.TreatTruncationAsTerminal)
+    // The charge turns a value difference back into undiscounted cost: (1 − γ)·ΔQ_c is the per-step cost rate the critic expects, ÷ the scale.
+    CostGuard? IOffPolicyAgent.CostGuardFor(CostBudget budget) => _options.SafeExploration == SafeExploration.CostGuardedPolicySet
+        ? new CostGuard(budget.CriticThreshold(_options.Gamma, _options.CostScale, bootstrapsThroughTruncation: !_options.TreatTruncationAsTerminal),
+            _options.CostGuardChargesController ? (1 - _options.Gamma) / _options.CostScale : 0)
         : null;
 
     Tensor IOffPolicyAgent.CostValue(Tensor observations, Tensor actions) => _costCritic.Mean(observations, actions);

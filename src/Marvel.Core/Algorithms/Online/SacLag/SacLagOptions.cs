@@ -177,6 +177,15 @@ public sealed record SacLagOptions
     /// <see cref="SacLagLearner.InitializeFrom"/>. Default <see cref="SafeExploration.None"/> (the reference).</summary>
     public SafeExploration SafeExploration { get; set; } = SafeExploration.None;
 
+    /// <summary>
+    /// With <see cref="SafeExploration.CostGuardedPolicySet"/>: charge the controller for what the guard hides. Each guarded step adds
+    /// (1 − γ)·(Q_c(s, a_online) − Q_c(s, a_fallback)) / CostScale, the extra per-step cost the cost critic expects of the online action,
+    /// to the episode cost the controller sees (spread over the iteration's episodes; the reported episode costs and the violation stay the
+    /// executed ones). Without it the guard keeps the training episodes within the limit while the online actor drifts to unsafe actions
+    /// that λ never answers, since the controller then holds λ at 0 (round 7, docs/results.md). Default true.
+    /// </summary>
+    public bool CostGuardChargesController { get; set; } = true;
+
     /// <summary>Replay buffer capacity in transitions (float32 storage, allocated at the first iteration). Default 1 000 000.</summary>
     public int ReplayCapacity { get; set; } = 1_000_000;
 
