@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Checks the Default row of docs/results/safe-finetuning/runs.csv against the targets of the safe-finetuning issue, per task.
 
-Usage: python3 experiments/safe-finetuning-targets.py [--scratch LABEL] [--start LABEL] [runs.csv] [row ...] > targets.md
+Usage: python3 experiments/safe-finetuning-targets.py [--scratch LABEL] [--start LABEL] [--seeds 0,1,2] [runs.csv[,runs.csv...]] [row ...] > targets.md
 (rows: the algorithm labels to check, default "Default"; --scratch: the from-scratch row they are compared with, default
-"Scratch-SACLag"; --start: the offline-start row, default "Offline-BEARLag")
+"Scratch-SACLag"; --start: the offline-start row, default "Offline-BEARLag"; --seeds: only these seeds, default all)
 Targets (per task and cost limit; cells whose comparison row is missing say n/a): mean final normalized cost <= 1 and within the limit on all but at most one seed of n (>= 4 of 5,
 >= 2 of 3); final reward >= start + 0.1 when the start is within the limit (else >= the best offline start within the limit + 0.1);
 final reward >= the scratch row's when that row ends within the limit; reward AUC >= scratch's; cumulative violation <= 1/4 of scratch's.
@@ -15,17 +15,25 @@ from collections import defaultdict
 
 args = sys.argv[1:]
 scratch_label, start_label = "Scratch-SACLag", "Offline-BEARLag"
-while args and args[0] in ("--scratch", "--start"):
+seeds = None
+while args and args[0] in ("--scratch", "--start", "--seeds"):
     if args[0] == "--scratch":
         scratch_label = args[1]
+    elif args[0] == "--seeds":
+        seeds = {int(x) for x in args[1].split(",")}
     else:
         start_label = args[1]
     args = args[2:]
 path = args[0] if args else "docs/results/safe-finetuning/runs.csv"
 checked = args[1:] or ["Default"]
 rows = defaultdict(list)
-for r in csv.DictReader(open(path)):
-    rows[((r["task"], float(r["cost_limit"])), r["algorithm"])].append(r)
+seen = set()
+for part in path.split(","):   # several runs.csv files, comma-separated: a run folder listed twice counts once (the first file wins)
+    for r in csv.DictReader(open(part)):
+        if r["run"] in seen or (seeds is not None and int(r["seed"]) not in seeds):
+            continue
+        seen.add(r["run"])
+        rows[((r["task"], float(r["cost_limit"])), r["algorithm"])].append(r)
 
 
 def mean(task, algorithm, column):

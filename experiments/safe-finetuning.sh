@@ -15,10 +15,12 @@
 #   --round6     round 6's probes: VPA at 0.5·κ with both aligned critics, with the aligned cost critic alone (5 seeds), the actor
 #                learning-rate ramp, the measured critic check (stopped after 2 runs), the start rule (the aligned cost critic only from a
 #                start within the limit) (report in docs/results/safe-finetuning-round6-probe/)
+#   --round7     round 7's probes: the actor learning-rate ramp, the policy set's cost guard without and with the controller charge
+#                (report in docs/results/safe-finetuning-round7-probe/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--kappa] [--ablations]
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--kappa] [--ablations]
 #        (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
@@ -36,6 +38,8 @@ for flag in "${@:2}"; do
     --ablations) sweeps+=(safe-finetuning-ablations5 safe-finetuning-probe-critics safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-ablations); ablations=1 ;;
     --round6) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-vpa-sp05 safe-finetuning-probe-vpa-cost5 safe-finetuning-probe-actor-ramp
                        safe-finetuning-probe-critic-rule safe-finetuning-probe-start-rule safe-finetuning-probe-start-rule-kappa); round6=1 ;;
+    --round7) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-actor-ramp safe-finetuning-probe-cost-guard
+                       safe-finetuning-probe-cost-guard-charged); round7=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -87,6 +91,16 @@ if [ "${round5:-0}" = 1 ]; then
   # the reset, fresh critics at 0.5·κ, beside round 3's Default and scratch rows, round 4's 0.5·κ rows and the starts.
   "${marvel[@]}" report runs/safe-finetuning-v3/*_{Default,Scratch-SACLag,Probe-setPoint05,Scratch-setPoint05,Probe-freshCritics,Probe-fresh+sp05,Ablation+VPA,Ablation5-alignedCritics,Probe-resetExploration,Probe-fresh+explore}_cost20_seed[0-2] \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-round5-probe
+fi
+if [ "${round7:-0}" = 1 ]; then
+  # Round 7's probes against the default, its scratch twin and the starts, seeds 0-2: the actor learning-rate ramp ('Probe-actorRamp'), the
+  # cost guard without ('Probe-costGuard') and with the controller charge ('Probe-costGuardCharged').
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Probe-fresh+sp05,Scratch-setPoint05,Probe-actorRamp,Probe-costGuard,Probe-costGuardCharged}_cost20_seed[0-2] \
+    runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-round7-probe
+  # The default and scratch rows of seeds 0-2 come from round 5's table where this report lacks their folders (a run counts once).
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1,2 \
+    docs/results/safe-finetuning-round7-probe/runs.csv,docs/results/safe-finetuning-round5/runs.csv \
+    Probe-fresh+sp05 Probe-actorRamp Probe-costGuardCharged > docs/results/safe-finetuning-round7-probe/targets.md
 fi
 if [ "${round6:-0}" = 1 ]; then
   # Round 6's probes, seeds 0-4 where they exist: VPA at 0.5·κ with both aligned critics ('Ablation5-alignedCritics'), with the aligned cost
