@@ -17,10 +17,12 @@
 #                start within the limit) (report in docs/results/safe-finetuning-round6-probe/)
 #   --round7     round 7's probes: the actor learning-rate ramp, the policy set's cost guard without and with the controller charge
 #                (report in docs/results/safe-finetuning-round7-probe/)
+#   --starts     the default from CPQ and BCQ-Lag starts at the BEAR-Lag starts' budget (safe-finetuning-offline-starts.json,
+#                -from-starts.json; report in docs/results/safe-finetuning-starts/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--kappa] [--ablations]
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--starts] [--kappa] [--ablations]
 #        (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
@@ -40,6 +42,7 @@ for flag in "${@:2}"; do
                        safe-finetuning-probe-critic-rule safe-finetuning-probe-start-rule safe-finetuning-probe-start-rule-kappa); round6=1 ;;
     --round7) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-actor-ramp safe-finetuning-probe-cost-guard
                        safe-finetuning-probe-cost-guard-charged); round7=1 ;;
+    --starts) sweeps+=(safe-finetuning-offline-starts safe-finetuning-from-starts); starts=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -91,6 +94,16 @@ if [ "${round5:-0}" = 1 ]; then
   # the reset, fresh critics at 0.5·κ, beside round 3's Default and scratch rows, round 4's 0.5·κ rows and the starts.
   "${marvel[@]}" report runs/safe-finetuning-v3/*_{Default,Scratch-SACLag,Probe-setPoint05,Scratch-setPoint05,Probe-freshCritics,Probe-fresh+sp05,Ablation+VPA,Ablation5-alignedCritics,Probe-resetExploration,Probe-fresh+explore}_cost20_seed[0-2] \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-round5-probe
+fi
+if [ "${starts:-0}" = 1 ]; then
+  # The default from the CPQ and BCQ-Lag starts, beside those starts, seeds 0-2 (docs/results/safe-finetuning-starts/); targets against the
+  # scratch twin of round 5's table (seeds 0-2), each row against its own starts.
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Default-fromCPQ,Default-fromBCQLag}_cost20_seed[0-2] \
+    runs/safe-finetuning-v2/*_{Offline-CPQ,Offline-BCQLag}_cost20_seed[0-2] --out docs/results/safe-finetuning-starts
+  for start in CPQ BCQLag; do
+    python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --start "Offline-$start" --seeds 0,1,2 \
+      docs/results/safe-finetuning-starts/runs.csv,docs/results/safe-finetuning-round5/runs.csv "Default-from$start"
+  done > docs/results/safe-finetuning-starts/targets.md
 fi
 if [ "${round7:-0}" = 1 ]; then
   # Round 7's probes against the default, its scratch twin and the starts, seeds 0-2: the actor learning-rate ramp ('Probe-actorRamp'), the
