@@ -14,6 +14,8 @@ public class OffPolicyLoopTests
     /// <summary>Acts with 0.5 in [−1, 1] (7.5 on the counter's [0, 10] box); its fallback acts with −0.5 (2.5 on the box).</summary>
     private sealed class ScriptedAgent(bool hasFallback, bool preferFallback, double? guard = null, bool fallbackCostsMore = false, double charge = 0) : IOffPolicyAgent
     {
+        public bool HoldsLambda { get; set; }
+
         public List<(long Rows, double Lambda)> Updates { get; } = new();
 
         public string Stage => "test/loop";
@@ -170,6 +172,25 @@ public class OffPolicyLoopTests
 
         controller.Inputs.Should().ContainSingle().Which.Should().BeApproximately(5.0 + 12.0, 1e-9);
         loop.GuardCharge.Should().Be(0, "the charge was fed");
+    }
+
+    [Test]
+    public void RunIteration_WhileTheAgentHoldsLambda_ReportsTheEpisodesButLeavesTheControllerAlone()
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var controller = new FixedLambdaController(0.3);
+        var agent = new ScriptedAgent(false, false) { HoldsLambda = true };
+
+        var held = loop.RunIteration(agent, env, controller, CancellationToken.None);
+        agent.HoldsLambda = false;
+        var fed = loop.RunIteration(agent, env, controller, CancellationToken.None);
+
+        held.Metrics["mean_episode_cost"].Should().Be(5.0);
+        held.Metrics["controller/held"].Should().Be(1);
+        controller.Inputs.Should().Equal([5.0], "only the second iteration's episode reaches the controller; the held one is dropped, not carried");
+        fed.Metrics.Should().NotContainKey("controller/held");
     }
 
     [Test]

@@ -235,6 +235,27 @@ public class SacLagPolicySetTests
     }
 
     [Test]
+    public void HoldLambdaWhileActorFrozen_HoldsUntilTheFirstActorUpdate_AndTheControllerThenSeesTheEpisodes()
+    {
+        using var learner = new SacLagLearner(TinyDatasets.Context(5),
+            Tiny(SafeExploration.None) with { HoldLambdaWhileActorFrozen = true, CriticWarmupSteps = 4, WarmupSteps = 0 });
+        using var plain = new SacLagLearner(TinyDatasets.Context(5), Tiny(SafeExploration.None) with { CriticWarmupSteps = 4, WarmupSteps = 0 });
+        using var env = Marvel.Core.Environments.EnvironmentRegistry.Default.MakeVector("BallCircle", 1);
+        var controller = new FixedLambdaController(0.5, costLimit: 20);
+
+        ((IOffPolicyAgent)plain).HoldsLambda.Should().BeFalse("the option is off by default");
+        ((IOffPolicyAgent)learner).HoldsLambda.Should().BeTrue();
+        var first = learner.RunIteration(env, controller);    // held; then 2 batches × 2 mini-batches = updates 0-3, all critic-only
+        var second = learner.RunIteration(env, controller);   // still held: 4 updates, the actor's first is update 4
+        ((IOffPolicyAgent)learner).HoldsLambda.Should().BeFalse("update 4 trained the actor");
+        learner.RunIteration(env, controller);
+
+        first.Metrics["controller/held"].Should().Be(1);
+        second.Metrics["controller/held"].Should().Be(1);
+        controller.Inputs.Should().ContainSingle("only the third iteration's episode reaches the controller");
+    }
+
+    [Test]
     public void PolicySet_CheckpointRoundTrip_KeepsTheFallbackActor()
     {
         using var source = new SacLagLearner(TinyDatasets.Context(3), Tiny(SafeExploration.None));

@@ -74,6 +74,7 @@ public class RewardCostScalesTests
         public Tensor FallbackActions(Tensor observations) => throw new NotSupportedException();
         public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) => throw new NotSupportedException();
         public CostGuard? CostGuardFor(Marvel.Core.Abstractions.CostBudget budget) => null;
+        public bool HoldsLambda => false;
         public Tensor CostValue(Tensor observations, Tensor actions) => throw new NotSupportedException();
 
         public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda)

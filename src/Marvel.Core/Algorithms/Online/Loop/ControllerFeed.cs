@@ -49,12 +49,22 @@ internal sealed class ControllerFeed
     /// <param name="metrics">Where the iteration's metrics go.</param>
     /// <param name="chargedCost">Episode cost added on top of the executed episodes' total, spread over the episodes fed (a cost guard's
     /// charge, <see cref="CostGuard"/>); the mean_episode_cost metric stays the executed mean, the controller's input includes it.</param>
+    /// <param name="hold">Report the episodes but leave the controller as it is and drop them (anti-windup while the actor cannot
+    /// answer; metric controller/held = 1).</param>
     /// <returns>The λ to use now.</returns>
-    public double Feed(ILagrangeController controller, IReadOnlyList<EpisodeSummary> episodes, Dictionary<string, double> metrics, double chargedCost = 0)
+    public double Feed(ILagrangeController controller, IReadOnlyList<EpisodeSummary> episodes, Dictionary<string, double> metrics, double chargedCost = 0,
+        bool hold = false)
     {
         _pending.AddRange(episodes);
         double lambda = controller.Lambda;
-        if (_pending.Count > 0)
+        if (hold && _pending.Count > 0)
+        {
+            metrics["mean_episode_cost"] = _pending.Average(e => e.Cost);
+            metrics["mean_episode_return"] = _pending.Average(e => e.Return);
+            metrics["controller/held"] = 1;
+            _pending.Clear();
+        }
+        else if (_pending.Count > 0)
         {
             double meanCost = _pending.Average(e => e.Cost);
             double charge = chargedCost / _pending.Count;

@@ -27,6 +27,10 @@ internal interface IOffPolicyAgent
     /// <summary>The policy-set score of each row: min_j Q_r,j(s, a) − λ·Q_c(s, a) under the current critics, [B].</summary>
     Tensor Score(Tensor observations, Tensor actions, Tensor lambda);
 
+    /// <summary>Whether the loop should hold λ this iteration: the agent's actor has not been updated yet (it is still the policy it started
+    /// with), so a controller fed now would integrate cost its actuator cannot answer (anti-windup). False for agents that never hold.</summary>
+    bool HoldsLambda { get; }
+
     /// <summary>The agent's cost guard for <paramref name="budget"/> (<see cref="CostGuard"/>), or null when it does not guard.</summary>
     CostGuard? CostGuardFor(CostBudget budget);
 
@@ -149,6 +153,7 @@ internal sealed class OffPolicyLoop : IDisposable
 
         var episodes = new List<EpisodeSummary>();
         double collectionLambda = controller.Lambda;
+        bool holdLambda = agent.HoldsLambda;   // decided before collection: the episodes below come from an actor no update has changed
         CostGuard? guard = agent.HasFallback ? agent.CostGuardFor(budget) : null;
         _fallbackActions = _collectedActions = _guardedActions = 0;
         if (_settings.EpisodesPerIteration is int episodesPerIteration)
@@ -172,7 +177,7 @@ internal sealed class OffPolicyLoop : IDisposable
         // The controller sees the mean undiscounted, unscaled episode cost, once per iteration.
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         bool feeds = episodes.Count > 0 || _feed.Pending.Count > 0;
-        double lambda = _feed.Feed(controller, episodes, metrics, _guardCharge);
+        double lambda = _feed.Feed(controller, episodes, metrics, _guardCharge, holdLambda);
         if (feeds) _guardCharge = 0;
         ControllerFeed.Publish(agent.Stage, episodes, budget);
 

@@ -401,6 +401,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     Tensor IOffPolicyAgent.CostValue(Tensor observations, Tensor actions) => _costCritic.Mean(observations, actions);
 
+    // The actor's first update is update number CriticWarmupSteps (0-based), so it is unchanged while _updates ≤ CriticWarmupSteps.
+    bool IOffPolicyAgent.HoldsLambda => _options.HoldLambdaWhileActorFrozen && _updates <= _options.CriticWarmupSteps;
+
     IReadOnlyDictionary<string, double> IOffPolicyAgent.Update(TransitionBatch batch, double lambda) => Update(batch, lambda).ToDictionary();
 
     private Tensor ActorForward(Tensor observations, bool deterministic)

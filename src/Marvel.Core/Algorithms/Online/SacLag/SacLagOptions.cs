@@ -189,6 +189,15 @@ public sealed record SacLagOptions
     /// </summary>
     public bool CostGuardChargesController { get; set; } = true;
 
+    /// <summary>
+    /// Anti-windup for the Lagrange controller: while the actor has not had a single update (the warm-up, <see cref="WarmupSteps"/>, and the
+    /// critic warm-up, <see cref="CriticWarmupSteps"/>), the loop reports the training episodes but does not feed them to the controller,
+    /// so λ is not integrated from cost the frozen actor cannot answer. From an unsafe start the reference behaviour drives λ to 20–40
+    /// during the warm-up (BallCircle from a CPQ start at 177 cost per episode: λ 38.7 by iteration 11), and it takes the rest of the run
+    /// to unwind (λ 3.9 at iteration 96), holding the actor's reward down. Default false (the controller sees every iteration).
+    /// </summary>
+    public bool HoldLambdaWhileActorFrozen { get; set; }
+
     /// <summary>Replay buffer capacity in transitions (float32 storage, allocated at the first iteration). Default 1 000 000.</summary>
     public int ReplayCapacity { get; set; } = 1_000_000;
 
