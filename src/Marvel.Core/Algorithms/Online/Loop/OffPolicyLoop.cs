@@ -293,7 +293,8 @@ internal sealed class OffPolicyLoop : IDisposable
         {
             var onlineCost = agent.CostValue(s, online);
             var fallbackCost = agent.CostValue(s, fallback);
-            var guarded = onlineCost.gt(g.Threshold).logical_and(fallbackCost.lt(onlineCost)).logical_and(useFallback.logical_not());
+            using var threshold = g.Threshold.ToScalar();   // disposed here, not finalized on another thread while libtorch reads it
+            var guarded = onlineCost.gt(threshold).logical_and(fallbackCost.lt(onlineCost)).logical_and(useFallback.logical_not());
             useFallback = useFallback.logical_or(guarded);
             using var guardedCount = guarded.sum().cpu();
             _guardedActions += guardedCount.data<long>()[0];
