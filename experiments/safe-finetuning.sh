@@ -15,8 +15,9 @@
 #   --round6     round 6's probes: VPA at 0.5·κ with both aligned critics, with the aligned cost critic alone (5 seeds), the actor
 #                learning-rate ramp, the measured critic check (stopped after 2 runs), the start rule (the aligned cost critic only from a
 #                start within the limit) (report in docs/results/safe-finetuning-round6-probe/)
-#   --round7     round 7's probes: the actor learning-rate ramp, the policy set's cost guard without and with the controller charge
-#                (report in docs/results/safe-finetuning-round7-probe/)
+#   --round7     round 7's probes: the actor learning-rate ramp, the policy set's cost guard without and with the controller charge,
+#                the controller's anti-windup from BEAR-Lag and CPQ starts (implies --starts; reports in
+#                docs/results/safe-finetuning-round7-probe/ and docs/results/safe-finetuning-starts/)
 #   --starts     the default from CPQ starts at the BEAR-Lag starts' budget (safe-finetuning-offline-starts.json,
 #                -from-starts.json; report in docs/results/safe-finetuning-starts/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
@@ -41,7 +42,8 @@ for flag in "${@:2}"; do
     --round6) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-vpa-sp05 safe-finetuning-probe-vpa-cost5 safe-finetuning-probe-actor-ramp
                        safe-finetuning-probe-critic-rule safe-finetuning-probe-start-rule safe-finetuning-probe-start-rule-kappa); round6=1 ;;
     --round7) sweeps+=(safe-finetuning-probe-combos5 safe-finetuning-probe-actor-ramp safe-finetuning-probe-cost-guard
-                       safe-finetuning-probe-cost-guard-charged); round7=1 ;;
+                       safe-finetuning-probe-cost-guard-charged safe-finetuning-offline-starts safe-finetuning-from-starts
+                       safe-finetuning-probe-anti-windup); round7=1; starts=1 ;;
     --starts) sweeps+=(safe-finetuning-offline-starts safe-finetuning-from-starts); starts=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
@@ -98,20 +100,22 @@ fi
 if [ "${starts:-0}" = 1 ]; then
   # The default from the CPQ starts, beside those starts, seeds 0-2 (docs/results/safe-finetuning-starts/); targets against the scratch
   # twin of round 5's table (seeds 0-2). BCQ-Lag starts cannot be taken over by SAC-Lag (its actor perturbs VAE decodes).
-  "${marvel[@]}" report runs/safe-finetuning-v3/*_Default-fromCPQ_cost20_seed[0-2] runs/safe-finetuning-v2/*_Offline-CPQ_cost20_seed[0-2] \
+  # With --round7 the anti-windup probe from the same starts ('Probe-antiWindupCPQ') joins them.
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Default-fromCPQ,Probe-antiWindupCPQ}_cost20_seed[0-2] runs/safe-finetuning-v2/*_Offline-CPQ_cost20_seed[0-2] \
     --out docs/results/safe-finetuning-starts
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --start Offline-CPQ --seeds 0,1,2 \
-    docs/results/safe-finetuning-starts/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-fromCPQ > docs/results/safe-finetuning-starts/targets.md
+    docs/results/safe-finetuning-starts/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-fromCPQ Probe-antiWindupCPQ \
+    > docs/results/safe-finetuning-starts/targets.md
 fi
 if [ "${round7:-0}" = 1 ]; then
   # Round 7's probes against the default, its scratch twin and the starts, seeds 0-2: the actor learning-rate ramp ('Probe-actorRamp'), the
   # cost guard without ('Probe-costGuard') and with the controller charge ('Probe-costGuardCharged').
-  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Probe-fresh+sp05,Scratch-setPoint05,Probe-actorRamp,Probe-costGuard,Probe-costGuardCharged}_cost20_seed[0-2] \
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Probe-fresh+sp05,Scratch-setPoint05,Probe-actorRamp,Probe-costGuard,Probe-costGuardCharged,Probe-antiWindup}_cost20_seed[0-2] \
     runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-2] --out docs/results/safe-finetuning-round7-probe
   # The default and scratch rows of seeds 0-2 come from round 5's table where this report lacks their folders (a run counts once).
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1,2 \
     docs/results/safe-finetuning-round7-probe/runs.csv,docs/results/safe-finetuning-round5/runs.csv \
-    Probe-fresh+sp05 Probe-actorRamp Probe-costGuardCharged > docs/results/safe-finetuning-round7-probe/targets.md
+    Probe-fresh+sp05 Probe-actorRamp Probe-costGuardCharged Probe-antiWindup > docs/results/safe-finetuning-round7-probe/targets.md
 fi
 if [ "${round6:-0}" = 1 ]; then
   # Round 6's probes, seeds 0-4 where they exist: VPA at 0.5·κ with both aligned critics ('Ablation5-alignedCritics'), with the aligned cost
