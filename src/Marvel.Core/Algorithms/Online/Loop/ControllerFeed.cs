@@ -57,25 +57,23 @@ internal sealed class ControllerFeed
     {
         _pending.AddRange(episodes);
         double lambda = controller.Lambda;
-        if (hold && _pending.Count > 0)
+        if (_pending.Count == 0) return lambda;
+        double meanCost = _pending.Average(e => e.Cost);
+        metrics["mean_episode_cost"] = meanCost;
+        metrics["mean_episode_return"] = _pending.Average(e => e.Return);
+        if (hold)
         {
-            metrics["mean_episode_cost"] = _pending.Average(e => e.Cost);
-            metrics["mean_episode_return"] = _pending.Average(e => e.Return);
             metrics["controller/held"] = 1;
-            _pending.Clear();
         }
-        else if (_pending.Count > 0)
+        else
         {
-            double meanCost = _pending.Average(e => e.Cost);
             double charge = chargedCost / _pending.Count;
             var update = controller.Update(meanCost + charge);
             if (chargedCost != 0) metrics["controller/guard_charge"] = charge;
             lambda = update.Lambda;
-            metrics["mean_episode_cost"] = meanCost;
-            metrics["mean_episode_return"] = _pending.Average(e => e.Return);
             foreach (var (name, value) in update.Terms) metrics["controller/" + name] = value;
-            _pending.Clear();
         }
+        _pending.Clear();
         return lambda;
     }
 
