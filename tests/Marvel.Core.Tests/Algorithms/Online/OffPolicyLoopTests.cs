@@ -36,6 +36,21 @@ public class OffPolicyLoopTests
         public Tensor CostValue(Tensor observations, Tensor actions) =>
             (fallbackCostsMore ? actions.select(1, 0).neg() : actions.select(1, 0)).add(1).mul(10);
 
+        public long UpdateCount => Updates.Count;
+
+        public (long FirstActorUpdate, double Cap)? CostNeutralLambdaPlan { get; set; }
+
+        /// <summary>What <see cref="CostNeutralLambda"/> returns; the rows of each batch it was asked about.</summary>
+        public double NeutralLambda { get; set; }
+
+        public List<long> NeutralLambdaRows { get; } = new();
+
+        public double CostNeutralLambda(TransitionBatch batch)
+        {
+            NeutralLambdaRows.Add(batch.Observations.shape[0]);
+            return NeutralLambda;
+        }
+
         public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda)
         {
             Updates.Add((batch.Observations.shape[0], lambda));
@@ -191,6 +206,63 @@ public class OffPolicyLoopTests
         held.Metrics["controller/held"].Should().Be(1);
         controller.Inputs.Should().Equal([5.0], "only the second iteration's episode reaches the controller; the held one is dropped, not carried");
         fed.Metrics.Should().NotContainKey("controller/held");
+    }
+
+    [Test]
+    public void RunIteration_CostNeutralPlan_RaisesLambdaOnceBeforeTheIterationOfTheActorsFirstUpdate()
+    {
+        // 2 batches × 2 mini-batches = 4 steps per iteration: steps 0–3, 4–7, 8–11; the actor's first update is step 6.
+        using var loop = Loop(episodes: 1);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var controller = new WarmStartableController(0.3);
+        var agent = new ScriptedAgent(false, false) { CostNeutralLambdaPlan = (6, 10.0), NeutralLambda = 2.5 };
+
+        var before = loop.RunIteration(agent, env, controller, CancellationToken.None);
+        var raised = loop.RunIteration(agent, env, controller, CancellationToken.None);
+        var after = loop.RunIteration(agent, env, controller, CancellationToken.None);
+
+        before.Metrics.Should().NotContainKey("controller/cost_neutral_lambda");
+        raised.Metrics["controller/cost_neutral_lambda"].Should().Be(2.5);
+        after.Metrics.Should().NotContainKey("controller/cost_neutral_lambda", "it is set once");
+        controller.WarmStarts.Should().Equal(2.5);
+        agent.NeutralLambdaRows.Should().Equal([8L], "one whole batch, drawn as the updates draw theirs");
+        agent.Updates.Select(u => u.Lambda).Should().Equal([0.3, 0.3, 0.3, 0.3, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5]);
+        raised.Lambda.Should().Be(2.5);
+    }
+
+    [Test]
+    public void RunIteration_CostNeutralLambdaAboveTheCap_IsCapped_AndOneBelowLambdaLeavesIt()
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var capped = new WarmStartableController(0.3);
+        var agent = new ScriptedAgent(false, false) { CostNeutralLambdaPlan = (0, 4.0), NeutralLambda = 50 };
+        loop.RunIteration(agent, env, capped, CancellationToken.None).Metrics["controller/cost_neutral_lambda"].Should().Be(50, "reported uncapped");
+        capped.WarmStarts.Should().Equal(4.0);
+
+        using var loop2 = Loop(episodes: 1);
+        var (env2, _) = Counters(1);
+        using var _e2 = env2;
+        var kept = new WarmStartableController(0.3);
+        var low = new ScriptedAgent(false, false) { CostNeutralLambdaPlan = (0, 4.0), NeutralLambda = 0.1 };
+        loop2.RunIteration(low, env2, kept, CancellationToken.None);
+        kept.WarmStarts.Should().BeEmpty("λ is only ever raised");
+        low.Updates.Should().AllSatisfy(u => u.Lambda.Should().Be(0.3));
+    }
+
+    [Test]
+    public void RunIteration_CostNeutralPlanWithAControllerThatCannotWarmStart_SaysWhichOptionAndWhatToUse()
+    {
+        using var loop = Loop(episodes: 1);
+        var (env, _) = Counters(1);
+        using var _e = env;
+        var agent = new ScriptedAgent(false, false) { CostNeutralLambdaPlan = (0, 4.0), NeutralLambda = 1 };
+
+        var act = () => loop.RunIteration(agent, env, new FixedLambdaController(0.3), CancellationToken.None);
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*CostNeutralFirstLambda*FixedLambdaController*ILagrangeWarmStart*");
     }
 
     [Test]

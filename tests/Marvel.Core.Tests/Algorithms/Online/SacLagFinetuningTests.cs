@@ -6,6 +6,7 @@ using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 using Marvel.Core.Tests.Algorithms.Offline;
 using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
 
 namespace Marvel.Core.Tests.Algorithms.Online;
 
@@ -573,5 +574,134 @@ public class SacLagActorExplorationTests
 
         // 10/2 − 1.4189385 = 3.58 > LogStdMax = 2.
         Entry(learner.ExportHandover(), "log_std.bias").Should().OnlyContain(b => b == 2f);
+    }
+}
+
+/// <summary>SacLagOptions.CostNeutralFirstLambda: the λ at which the actor's gradient step leaves the cost critic flat to first order.</summary>
+public class SacLagCostNeutralLambdaTests
+{
+    private static SacLagOptions Tiny(Action<SacLagOptions>? configure = null)
+    {
+        var o = new SacLagOptions
+        {
+            ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
+            ActorLearningRate = 1e-3, CriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3,
+        };
+        configure?.Invoke(o);
+        return o;
+    }
+
+    private static float[] DeterministicActions(SacLagLearner learner, float[] observations, int rows)
+    {
+        var actions = new float[rows * 2];
+        learner.Policy.Act(observations, actions, deterministic: true);
+        return actions;
+    }
+
+    [Test]
+    public void CostNeutralLambda_OfGradientLists_IsTheClippedProjectionRatio()
+    {
+        // ⟨g_r, g_c⟩ = 3·1 + 4·0 + 1·2 = 5 and ‖g_c‖² = 1 + 0 + 4 = 5: λ* = 1.
+        SacLagLearner.CostNeutralLambda([tensor(new[] { 3f, 4f }), tensor(new[] { 1f })], [tensor(new[] { 1f, 0f }), tensor(new[] { 2f })])
+            .Should().BeApproximately(1.0, 1e-12);
+        // ⟨g_r, g_c⟩ = 0.5·2 = 1, ‖g_c‖² = 4: 0.25.
+        SacLagLearner.CostNeutralLambda([tensor(new[] { 0.5f, 7f })], [tensor(new[] { 2f, 0f })]).Should().BeApproximately(0.25, 1e-12);
+        SacLagLearner.CostNeutralLambda([tensor(new[] { -1f })], [tensor(new[] { 2f })]).Should().Be(0, "a reward gradient that lowers cost needs no λ");
+        SacLagLearner.CostNeutralLambda([tensor(new[] { 1f })], [tensor(new[] { 0f })]).Should().Be(0, "a flat cost critic gives no ratio");
+        var mismatch = () => SacLagLearner.CostNeutralLambda([tensor(new[] { 1f })], []);
+        mismatch.Should().Throw<ArgumentException>().WithMessage("*1 reward gradients against 0 cost gradients*");
+    }
+
+    [Test]
+    public void CostNeutralLambda_APlainStepOnTheLagrangianAtIt_LeavesTheCostCriticFlatToFirstOrder()
+    {
+        // Independent check of the sign and the formula: one plain gradient step on −Q_r + λ·Q_c (one backward of the combined loss, not
+        // the two the learner takes) moves mean Q_c(s, μ(s)) by O(η²) at λ*, and by η⟨g_r, g_c⟩ > 0 at λ = 0.
+        using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(64, 8, 2);
+        for (int i = 0; i < 30; i++) learner.Update(batch, 0);
+        var s = batch.Observations;
+        double neutral = learner.CostNeutralLambda(s);
+        neutral.Should().BeGreaterThan(0, "the test needs critics whose gradients conflict");
+
+        var actor = learner.ActorForTests;
+        var reward = (QEnsemble)learner.CriticsForTests.Reward;
+        var cost = (QEnsemble)learner.CriticsForTests.Cost;
+        double CostValue()
+        {
+            using var _ = no_grad();
+            return cost.Mean(s, actor.Deterministic(s)).mean().item<float>();
+        }
+        double CostChangeAfterStep(double lambda, double eta)
+        {
+            var saved = actor.parameters().Select(p => p.detach().clone()).ToArray();
+            double before = CostValue();
+            foreach (var p in actor.parameters()) p.grad?.zero_();
+            var a = actor.Deterministic(s);
+            var loss = cost.Mean(s, a).mean().mul(lambda).sub(reward.Min(s, a).mean());
+            loss.backward();
+            using (no_grad())
+            {
+                foreach (var p in actor.parameters()) p.sub_(p.grad!.mul(eta));
+            }
+            double change = CostValue() - before;
+            using (no_grad())
+            {
+                foreach (var (p, v) in actor.parameters().Zip(saved)) p.copy_(v);
+            }
+            foreach (var p in actor.parameters()) p.grad?.zero_();
+            return change;
+        }
+
+        double free = CostChangeAfterStep(0, 1e-3);
+        double neutralStep = CostChangeAfterStep(neutral, 1e-3);
+        free.Should().BeGreaterThan(0, "without λ the step raises the cost critic's value");
+        Math.Abs(neutralStep).Should().BeLessThan(0.1 * free, "at λ* the first-order change vanishes");
+        CostChangeAfterStep(2 * neutral, 1e-3).Should().BeLessThan(0, "above λ* the step lowers it");
+    }
+
+    [Test]
+    public void CostNeutralLambda_LeavesTheActorAndItsGradientsAsTheyWere()
+    {
+        using var learner = new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny());
+        using var batch = OnlineTestData.Batch(32, 8, 2);
+        var observations = batch.Observations.data<float>().ToArray();
+        var before = DeterministicActions(learner, observations, 32);
+
+        learner.CostNeutralLambda(batch.Observations);
+
+        DeterministicActions(learner, observations, 32).Should().Equal(before);
+        learner.ActorForTests.parameters().Should().AllSatisfy(p => (p.grad is null || p.grad.abs().sum().item<float>() == 0).Should().BeTrue());
+        foreach (var p in learner.CriticsForTests.Reward.parameters().Concat(learner.CriticsForTests.Cost.parameters()))
+            p.requires_grad.Should().BeTrue("the critics are unfrozen again");
+    }
+
+    [Test]
+    public void CostNeutralFirstLambda_InARun_RaisesTheControllersLambdaAtTheActorsFirstUpdate()
+    {
+        // Warm-up 0, critic warm-up 4, 2 batches × 2 mini-batches per iteration: the actor's first update is in the second iteration.
+        using var learner = new SacLagLearner(TinyDatasets.Context(5),
+            Tiny(o => { o.CostNeutralFirstLambda = true; o.CostNeutralLambdaCap = 1e6; o.CriticWarmupSteps = 4; o.WarmupSteps = 0; o.EpisodesPerIteration = 1; o.UpdatesPerIteration = 2; }));
+        using var env = Marvel.Core.Environments.EnvironmentRegistry.Default.MakeVector("BallCircle", 1);
+        var controller = new WarmStartableController(0, costLimit: 20);
+
+        var first = learner.RunIteration(env, controller);
+        var second = learner.RunIteration(env, controller);
+
+        first.Metrics.Should().NotContainKey("controller/cost_neutral_lambda");
+        double neutral = second.Metrics["controller/cost_neutral_lambda"];
+        if (neutral > 0) controller.WarmStarts.Should().Equal(neutral);
+        else controller.WarmStarts.Should().BeEmpty();
+        second.Lambda.Should().Be(Math.Max(0, neutral));
+    }
+
+    [Test]
+    public void CostNeutralLambdaCap_NotPositive_IsRefusedByName()
+    {
+        foreach (double cap in new[] { 0.0, -1.0, double.NaN, double.PositiveInfinity })
+        {
+            var act = () => new SacLagLearner(OnlineTestData.Context(8, 2, 1), Tiny(o => o.CostNeutralLambdaCap = cap));
+            act.Should().Throw<OptionsValidationException>().WithMessage("*CostNeutralLambdaCap*");
+        }
     }
 }

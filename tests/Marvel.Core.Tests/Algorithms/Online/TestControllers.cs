@@ -39,3 +39,25 @@ internal sealed class SimpleDualAscentController(double learningRate, double cos
 
     public void SetState(LagrangeControllerState state) => Lambda = state.Scalar("lambda");
 }
+
+/// <summary>A <see cref="FixedLambdaController"/>-like controller that can be warm-started; records each warm start. For tests only.</summary>
+internal sealed class WarmStartableController(double lambda, double costLimit = 10) : ILagrangeController, ILagrangeWarmStart
+{
+    public double Lambda { get; private set; } = lambda;
+
+    public double CostLimit { get; } = costLimit;
+
+    public List<double> WarmStarts { get; } = new();
+
+    public LagrangeUpdate Update(double meanEpisodeCost) => new(Lambda, meanEpisodeCost - CostLimit, new Dictionary<string, double>());
+
+    public void WarmStart(double lambda)
+    {
+        WarmStarts.Add(lambda);
+        Lambda = lambda;
+    }
+
+    public LagrangeControllerState GetState() => new("WarmStartable", new Dictionary<string, double> { ["lambda"] = Lambda }, new Dictionary<string, double[]>());
+
+    public void SetState(LagrangeControllerState state) => Lambda = state.Scalar("lambda");
+}

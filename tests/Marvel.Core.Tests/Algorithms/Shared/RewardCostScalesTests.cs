@@ -76,6 +76,9 @@ public class RewardCostScalesTests
         public CostGuard? CostGuardFor(Marvel.Core.Abstractions.CostBudget budget) => null;
         public bool HoldsLambda => false;
         public Tensor CostValue(Tensor observations, Tensor actions) => throw new NotSupportedException();
+        public long UpdateCount => Costs.Count;
+        public (long FirstActorUpdate, double Cap)? CostNeutralLambdaPlan => null;
+        public double CostNeutralLambda(TransitionBatch batch) => throw new NotSupportedException();
 
         public IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda)
         {

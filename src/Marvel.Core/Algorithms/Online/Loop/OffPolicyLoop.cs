@@ -37,6 +37,17 @@ internal interface IOffPolicyAgent
     /// <summary>The cost critic's value of each row, Q_c(s, a), [B] (in the critic's units).</summary>
     Tensor CostValue(Tensor observations, Tensor actions);
 
+    /// <summary>Gradient steps taken so far.</summary>
+    long UpdateCount { get; }
+
+    /// <summary>When the loop raises λ to <see cref="CostNeutralLambda"/> before the actor's first update: that update's number (0-based, in
+    /// <see cref="UpdateCount"/>) and the cap on the raised λ; null when it does not.</summary>
+    (long FirstActorUpdate, double Cap)? CostNeutralLambdaPlan { get; }
+
+    /// <summary>The smallest λ ≥ 0 at which the actor's gradient step on <paramref name="batch"/>'s states does not, to first order, raise the
+    /// cost critic's value of the actor's actions (uncapped; 0 when the cost critic's gradient vanishes).</summary>
+    double CostNeutralLambda(TransitionBatch batch);
+
     /// <summary>One gradient step on <paramref name="batch"/> with multiplier <paramref name="lambda"/>; returns its scalars by name.</summary>
     IReadOnlyDictionary<string, double> Update(TransitionBatch batch, double lambda);
 }
@@ -193,6 +204,7 @@ internal sealed class OffPolicyLoop : IDisposable
                     _mixedSampler = new MixedTransitionSampler(_replay, _offlineData, _settings.OfflineDataFraction);
                 sampler = _mixedSampler;
             }
+            lambda = RaiseToCostNeutralLambda(agent, controller, sampler, lambda, metrics);
             for (int u = 0; u < _settings.UpdatesPerIteration; u++)
             {
                 using var batch = sampler.Sample(_settings.BatchSize, _replayRandom, _device);
@@ -217,6 +229,34 @@ internal sealed class OffPolicyLoop : IDisposable
         foreach (var (name, sum) in sums) metrics[name] = sum / steps;
         metrics["lambda"] = lambda;
         return new OnlineIterationResult(_iterations++, _collector.EnvironmentSteps, episodes, lambda, metrics);
+    }
+
+    /// <summary>
+    /// Before the iteration whose gradient steps include the actor's first one, raises the controller's λ to the agent's cost-neutral λ (on one
+    /// batch drawn as the updates draw theirs, capped) when that is above <paramref name="lambda"/>; writes controller/cost_neutral_lambda (the
+    /// uncapped value). Returns the λ the iteration's updates use.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The agent asks for it but the controller cannot be warm-started.</exception>
+    private double RaiseToCostNeutralLambda(IOffPolicyAgent agent, ILagrangeController controller, ITransitionSampler sampler, double lambda,
+        Dictionary<string, double> metrics)
+    {
+        if (agent.CostNeutralLambdaPlan is not { } plan) return lambda;
+        long first = agent.UpdateCount, steps = (long)_settings.UpdatesPerIteration * _settings.MiniBatches;
+        if (plan.FirstActorUpdate < first || plan.FirstActorUpdate >= first + steps) return lambda;
+        if (controller is not ILagrangeWarmStart warm)
+        {
+            throw new InvalidOperationException(
+                $"{agent.Stage}: CostNeutralFirstLambda sets λ at the actor's first update, but the controller ({controller.GetType().Name}) cannot " +
+                "be warm-started (it does not implement ILagrangeWarmStart). Use the aPID, PID or dual-ascent controller, or turn the option off.");
+        }
+        using var scope = NewDisposeScope();
+        using var batch = sampler.Sample(_settings.BatchSize, _replayRandom, _device);
+        double neutral = agent.CostNeutralLambda(_settings.Scales.Apply(batch));
+        metrics["controller/cost_neutral_lambda"] = neutral;
+        double raised = Math.Min(neutral, plan.Cap);
+        if (raised <= lambda) return lambda;
+        warm.WarmStart(raised);
+        return controller.Lambda;
     }
 
     /// <summary>

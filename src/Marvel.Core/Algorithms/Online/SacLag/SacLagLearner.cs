@@ -341,6 +341,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     /// <summary>The online reward and cost critics, for tests that need a critic in a given state.</summary>
     internal (TorchSharp.torch.nn.Module Reward, TorchSharp.torch.nn.Module Cost) CriticsForTests => (_rewardCritic, _costCritic);
 
+    /// <summary>The online actor, for tests.</summary>
+    internal SquashedGaussianActor ActorForTests => _actor;
+
     /// <summary>Transitions of the attached offline dataset (0 when none).</summary>
     public int OfflineDataCount => _loop.OfflineData?.Count ?? 0;
 
@@ -403,6 +406,62 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     // The actor's first update is update number CriticWarmupSteps (0-based), so it is unchanged while _updates ≤ CriticWarmupSteps.
     bool IOffPolicyAgent.HoldsLambda => _options.HoldLambdaWhileActorFrozen && _updates <= _options.CriticWarmupSteps;
+
+    long IOffPolicyAgent.UpdateCount => _updates;
+
+    (long FirstActorUpdate, double Cap)? IOffPolicyAgent.CostNeutralLambdaPlan =>
+        _options.CostNeutralFirstLambda ? (_options.CriticWarmupSteps, _options.CostNeutralLambdaCap) : null;
+
+    double IOffPolicyAgent.CostNeutralLambda(TransitionBatch batch) => CostNeutralLambda(batch.Observations);
+
+    /// <summary>
+    /// λ* = max(0, ⟨g_r, g_c⟩ / ‖g_c‖²) over the actor's parameters, with g_r = ∇θ mean min_j Q_r,j(s, μθ(s)) and g_c = ∇θ mean Q_c(s, μθ(s))
+    /// on <paramref name="observations"/> (<see cref="SacLagOptions.CostNeutralFirstLambda"/>); 0 when g_c vanishes. Leaves no gradient behind.
+    /// </summary>
+    internal double CostNeutralLambda(Tensor observations)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var scope = NewDisposeScope();
+        var frozen = _onlineCritics.Freeze();
+        try
+        {
+            var parameters = _actor.parameters().ToArray();
+            Tensor[] Gradient(Func<Tensor, Tensor> value)
+            {
+                _actorOptimizer.zero_grad();
+                value(_actor.Deterministic(observations)).mean().backward();
+                return parameters.Select(p => p.grad is { } g ? g.detach().clone() : zeros_like(p)).ToArray();
+            }
+            var costGradient = Gradient(a => _costCritic.Mean(observations, a));
+            var rewardGradient = Gradient(a => _rewardCritic.Min(observations, a));
+            return CostNeutralLambda(rewardGradient, costGradient);
+        }
+        finally
+        {
+            _actorOptimizer.zero_grad();
+            frozen.Dispose();
+        }
+    }
+
+    /// <summary>max(0, ⟨g_r, g_c⟩ / ‖g_c‖²) over matching lists of gradient tensors, in float64; 0 when ‖g_c‖² is 0 or not finite.</summary>
+    internal static double CostNeutralLambda(IReadOnlyList<Tensor> rewardGradient, IReadOnlyList<Tensor> costGradient)
+    {
+        if (rewardGradient.Count != costGradient.Count)
+            throw new ArgumentException($"{rewardGradient.Count} reward gradients against {costGradient.Count} cost gradients; they must match.", nameof(costGradient));
+        using var scope = NewDisposeScope();
+        double dot = 0, norm = 0;
+        for (int i = 0; i < costGradient.Count; i++)
+        {
+            var r = rewardGradient[i].to_type(ScalarType.Float64);
+            var c = costGradient[i].to_type(ScalarType.Float64);
+            using var d = r.mul(c).sum().cpu();
+            using var n = c.mul(c).sum().cpu();
+            dot += d.item<double>();
+            norm += n.item<double>();
+        }
+        if (!(norm > 0 && double.IsFinite(norm) && double.IsFinite(dot))) return 0;
+        return Math.Max(0, dot / norm);
+    }
 
     IReadOnlyDictionary<string, double> IOffPolicyAgent.Update(TransitionBatch batch, double lambda) => Update(batch, lambda).ToDictionary();
 

@@ -198,6 +198,23 @@ public sealed record SacLagOptions
     /// </summary>
     public bool HoldLambdaWhileActorFrozen { get; set; }
 
+    /// <summary>
+    /// λ at the actor's first update: before the iteration whose gradient steps include the actor's first one (after
+    /// <see cref="CriticWarmupSteps"/>), the loop raises the controller's λ (through <see cref="Marvel.Core.Abstractions.ILagrangeWarmStart"/>) to the smallest value at
+    /// which that step does not, to first order, raise the cost critic's value of the actor's actions: on one batch of states, with
+    /// g_r = ∇θ mean min_j Q_r,j(s, μθ(s)) and g_c = ∇θ mean Q_c(s, μθ(s)) over the actor's parameters θ at its deterministic action μθ(s),
+    /// λ* = max(0, ⟨g_r, g_c⟩ / ‖g_c‖²), so that ⟨g_c, g_r − λ*·g_c⟩ ≤ 0 (the gradient the actor ascends is g_r − λ·g_c, whatever
+    /// <see cref="ActorLossDividedByOnePlusLambda"/> says). Capped at <see cref="CostNeutralLambdaCap"/>; a λ already above λ* is kept; the
+    /// controller then continues from it. It addresses the burst of violation when a start within the limit meets fresh critics with
+    /// λ = 0 (docs/results.md, round 8). Off by default; the controller must implement <see cref="Marvel.Core.Abstractions.ILagrangeWarmStart"/>. First order and
+    /// for the plain gradient only: Adam's per-parameter scaling changes the step's direction.
+    /// </summary>
+    public bool CostNeutralFirstLambda { get; set; }
+
+    /// <summary>Upper bound of the λ that <see cref="CostNeutralFirstLambda"/> sets (a flat cost critic gives a ratio without meaning).
+    /// Finite and &gt; 0. Default 10.</summary>
+    public double CostNeutralLambdaCap { get; set; } = 10;
+
     /// <summary>Replay buffer capacity in transitions (float32 storage, allocated at the first iteration). Default 1 000 000.</summary>
     public int ReplayCapacity { get; set; } = 1_000_000;
 

@@ -43,6 +43,7 @@ internal sealed class SacLagOptionsValidator : IValidateOptions<SacLagOptions>
         if (!(options.OfflineDataFraction >= 0 && options.OfflineDataFraction < 1))
             failures.AddError($"must be in [0, 1) (the share of each batch drawn from the offline dataset), got {options.OfflineDataFraction}.", nameof(options.OfflineDataFraction));
         OptionChecks.AtLeast(failures, options.ReplayCapacity, 1, nameof(options.ReplayCapacity));
+        OptionChecks.Positive(failures, options.CostNeutralLambdaCap, nameof(options.CostNeutralLambdaCap));
         OptionChecks.OptionalPositive(failures, options.MaxGradNorm, nameof(options.MaxGradNorm));
         OptionChecks.Device(failures, options.Device, nameof(options.Device));
         return failures.Build();
