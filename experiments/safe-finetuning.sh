@@ -20,10 +20,15 @@
 #                docs/results/safe-finetuning-round7-probe/ and docs/results/safe-finetuning-starts/)
 #   --starts     the default from CPQ starts at the BEAR-Lag starts' budget (safe-finetuning-offline-starts.json,
 #                -from-starts.json; report in docs/results/safe-finetuning-starts/)
+#   --paper      the issue's other rows from the CPQ starts, 4 tasks × 5 seeds: Marvel's paper recipe ('Paper-Marvel'), the same without
+#                alignment ('WarmStart-noVPA') and the default ('Default-fromCPQ') (safe-finetuning-offline-starts.json, -paper.json,
+#                -from-starts.json; report in docs/results/safe-finetuning-paper/)
+#   --round8     round 8's probe: λ raised to the cost-neutral value at the actor's first update (safe-finetuning-probe-cost-neutral.json;
+#                report in docs/results/safe-finetuning-round8-probe/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--starts] [--kappa] [--ablations]
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--round8] [--starts] [--paper] [--kappa] [--ablations]
 #        (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
@@ -45,6 +50,8 @@ for flag in "${@:2}"; do
                        safe-finetuning-probe-cost-guard-charged safe-finetuning-offline-starts safe-finetuning-from-starts
                        safe-finetuning-probe-anti-windup); round7=1; starts=1 ;;
     --starts) sweeps+=(safe-finetuning-offline-starts safe-finetuning-from-starts); starts=1 ;;
+    --paper) sweeps+=(safe-finetuning-offline-starts safe-finetuning-paper safe-finetuning-from-starts); paper=1 ;;
+    --round8) sweeps+=(safe-finetuning-probe-cost-neutral); round8=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -134,4 +141,22 @@ if [ "${round6:-0}" = 1 ]; then
     runs/safe-finetuning-v2/{BallCircle,CarRun}_Offline-BEARLag_cost{10,40}_seed[0-2] --out docs/results/safe-finetuning-round6-kappa
   python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-round6-kappa/runs.csv Probe-fresh+sp05 Probe-startRule \
     > docs/results/safe-finetuning-round6-kappa/targets.md
+fi
+if [ "${paper:-0}" = 1 ]; then
+  # The issue's rows from the CPQ starts, seeds 0-4: Marvel's paper recipe, the same without alignment, the default, and the starts
+  # (docs/results/safe-finetuning-paper/); targets against round 5's scratch twin (seeds 0-4).
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Paper-Marvel,WarmStart-noVPA,Default-fromCPQ}_cost20_seed[0-4] \
+    runs/safe-finetuning-v2/*_Offline-CPQ_cost20_seed[0-4] --out docs/results/safe-finetuning-paper
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --start Offline-CPQ \
+    docs/results/safe-finetuning-paper/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-fromCPQ Paper-Marvel WarmStart-noVPA \
+    > docs/results/safe-finetuning-paper/targets.md
+fi
+if [ "${round8:-0}" = 1 ]; then
+  # Round 8's probe against the default, its scratch twin and the BEAR-Lag starts, seeds 0-2 (the default and scratch rows come from
+  # round 5's table where this report lacks their folders).
+  "${marvel[@]}" report runs/safe-finetuning-v3/*_{Probe-fresh+sp05,Scratch-setPoint05,Probe-costNeutral}_cost20_seed[0-4] \
+    runs/safe-finetuning-v2/*_Offline-BEARLag_cost20_seed[0-4] --out docs/results/safe-finetuning-round8-probe
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1,2 \
+    docs/results/safe-finetuning-round8-probe/runs.csv,docs/results/safe-finetuning-round5/runs.csv \
+    Probe-fresh+sp05 Probe-costNeutral > docs/results/safe-finetuning-round8-probe/targets.md
 fi

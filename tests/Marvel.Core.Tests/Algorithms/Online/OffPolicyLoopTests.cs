@@ -26,9 +26,10 @@ public class OffPolicyLoopTests
 
         public Tensor FallbackActions(Tensor observations) => full(observations.shape[0], 1, -0.5f);
 
-        // Scores −a (or +a): the fallback's −0.5 wins under −a.
-        public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) =>
-            preferFallback ? actions.select(1, 0).neg() : actions.select(1, 0);
+        // Q_r = −100·a (or +100·a): with Q_c below, the fallback's −0.5 scores 50 − 5λ against the online 0.5's −50 − 15λ (or the reverse
+        // wins for λ < 10), so the preferred action wins for every λ the tests use.
+        public Tensor RewardValue(Tensor observations, Tensor actions) =>
+            (preferFallback ? actions.select(1, 0).neg() : actions.select(1, 0)).mul(100);
 
         public CostGuard? CostGuardFor(Marvel.Core.Abstractions.CostBudget budget) => guard is double t ? new CostGuard(t, charge) : null;
 

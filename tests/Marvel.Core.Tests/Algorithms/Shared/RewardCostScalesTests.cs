@@ -72,7 +72,7 @@ public class RewardCostScalesTests
         public bool HasFallback => false;
         public void Act(float[] observations, int count, float[] actions) => Array.Fill(actions, 0.5f, 0, count);
         public Tensor FallbackActions(Tensor observations) => throw new NotSupportedException();
-        public Tensor Score(Tensor observations, Tensor actions, Tensor lambda) => throw new NotSupportedException();
+        public Tensor RewardValue(Tensor observations, Tensor actions) => throw new NotSupportedException();
         public CostGuard? CostGuardFor(Marvel.Core.Abstractions.CostBudget budget) => null;
         public bool HoldsLambda => false;
         public Tensor CostValue(Tensor observations, Tensor actions) => throw new NotSupportedException();

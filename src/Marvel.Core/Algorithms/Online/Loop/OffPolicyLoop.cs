@@ -8,7 +8,7 @@ namespace Marvel.Core.Algorithms.Online.Loop;
 
 /// <summary>
 /// What an off-policy learner gives <see cref="OffPolicyLoop"/>: actions in its actor's [−1, 1] space (mapped onto the action box by the
-/// loop), the scores of the policy set, and one gradient step on a batch. The learner keeps its networks, optimizers and generators.
+/// loop), its critics' values (the policy set's scores and cost guard), and one gradient step on a batch. The learner keeps its networks, optimizers and generators.
 /// </summary>
 internal interface IOffPolicyAgent
 {
@@ -24,8 +24,9 @@ internal interface IOffPolicyAgent
     /// <summary>The fallback policy's deterministic actions in [−1, 1] for <paramref name="observations"/> [B, obs] on the learner's device.</summary>
     Tensor FallbackActions(Tensor observations);
 
-    /// <summary>The policy-set score of each row: min_j Q_r,j(s, a) − λ·Q_c(s, a) under the current critics, [B].</summary>
-    Tensor Score(Tensor observations, Tensor actions, Tensor lambda);
+    /// <summary>The reward critic's value of each row, min_j Q_r,j(s, a), [B] (in the critic's units); the policy set scores
+    /// min_j Q_r,j − λ·<see cref="CostValue"/>.</summary>
+    Tensor RewardValue(Tensor observations, Tensor actions);
 
     /// <summary>Whether the loop should hold λ this iteration: the agent's actor has not been updated yet (it is still the policy it started
     /// with), so a controller fed now would integrate cost its actuator cannot answer (anti-windup). False for agents that never hold.</summary>
@@ -328,11 +329,14 @@ internal sealed class OffPolicyLoop : IDisposable
         var online = _device.type == DeviceType.CPU ? _policySetActions : _policySetActions.to(_device);
         var fallback = agent.FallbackActions(s);
         var lambdaTensor = tensor(lambda, ScalarType.Float32, _device);
-        var useFallback = agent.Score(s, fallback, lambdaTensor).gt(agent.Score(s, online, lambdaTensor));
+        // Each critic is evaluated once per action; the score and the cost guard share the cost values.
+        var fallbackCost = agent.CostValue(s, fallback);
+        var onlineCost = agent.CostValue(s, online);
+        var fallbackScore = agent.RewardValue(s, fallback).sub(fallbackCost.mul(lambdaTensor));
+        var onlineScore = agent.RewardValue(s, online).sub(onlineCost.mul(lambdaTensor));
+        var useFallback = fallbackScore.gt(onlineScore);
         if (guard is { } g)
         {
-            var onlineCost = agent.CostValue(s, online);
-            var fallbackCost = agent.CostValue(s, fallback);
             using var threshold = g.Threshold.ToScalar();   // disposed here, not finalized on another thread while libtorch reads it
             var guarded = onlineCost.gt(threshold).logical_and(fallbackCost.lt(onlineCost)).logical_and(useFallback.logical_not());
             useFallback = useFallback.logical_or(guarded);

@@ -393,8 +393,7 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     Tensor IOffPolicyAgent.FallbackActions(Tensor observations) => _fallbackActor!.Deterministic(observations);
 
-    Tensor IOffPolicyAgent.Score(Tensor observations, Tensor actions, Tensor lambda) =>
-        _rewardCritic.Min(observations, actions).sub(_costCritic.Mean(observations, actions).mul(lambda));
+    Tensor IOffPolicyAgent.RewardValue(Tensor observations, Tensor actions) => _rewardCritic.Min(observations, actions);
 
     // The charge turns a value difference back into undiscounted cost: (1 − γ)·ΔQ_c is the per-step cost rate the critic expects, ÷ the scale.
     CostGuard? IOffPolicyAgent.CostGuardFor(CostBudget budget) => _options.SafeExploration == SafeExploration.CostGuardedPolicySet
