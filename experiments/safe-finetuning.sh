@@ -25,10 +25,12 @@
 #                -from-starts.json; report in docs/results/safe-finetuning-paper/)
 #   --round8     round 8's probe: λ raised to the cost-neutral value at the actor's first update (safe-finetuning-probe-cost-neutral.json;
 #                report in docs/results/safe-finetuning-round8-probe/)
+#   --ds1        the default, unchanged, on dataset seed 1 (the recipe was chosen on dataset seed 0): BEAR-Lag starts and finetuning,
+#                4 tasks × seeds 0-1 (safe-finetuning-offline-ds1.json, -ds1.json; report in docs/results/safe-finetuning-ds1/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--round8] [--starts] [--paper] [--kappa] [--ablations]
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--round8] [--starts] [--paper] [--ds1] [--kappa] [--ablations]
 #        (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
@@ -52,6 +54,7 @@ for flag in "${@:2}"; do
     --starts) sweeps+=(safe-finetuning-offline-starts safe-finetuning-from-starts); starts=1 ;;
     --paper) sweeps+=(safe-finetuning-offline-starts safe-finetuning-paper safe-finetuning-from-starts); paper=1 ;;
     --round8) sweeps+=(safe-finetuning-probe-cost-neutral); round8=1 ;;
+    --ds1) sweeps+=(safe-finetuning-offline-ds1 safe-finetuning-ds1); ds1=1 ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -159,4 +162,12 @@ if [ "${round8:-0}" = 1 ]; then
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1,2 \
     docs/results/safe-finetuning-round8-probe/runs.csv,docs/results/safe-finetuning-round5/runs.csv \
     Probe-fresh+sp05 Probe-costNeutral > docs/results/safe-finetuning-round8-probe/targets.md
+fi
+if [ "${ds1:-0}" = 1 ]; then
+  # The default on dataset seed 1, seeds 0-1, beside its starts (docs/results/safe-finetuning-ds1/); targets against round 5's scratch twin
+  # (seeds 0-1; the scratch row uses no offline data). The ds1 report comes first so that its start folders win over round 5's same names.
+  "${marvel[@]}" report runs/safe-finetuning-ds1/*_Default-datasetSeed1_cost20_seed[0-1] runs/safe-finetuning-ds1-offline/*_Offline-BEARLag_cost20_seed[0-1] \
+    --out docs/results/safe-finetuning-ds1
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1 \
+    docs/results/safe-finetuning-ds1/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-datasetSeed1 > docs/results/safe-finetuning-ds1/targets.md
 fi
