@@ -8,7 +8,8 @@ namespace Marvel.Core.Algorithms.Online.Loop;
 
 /// <summary>
 /// What an off-policy learner gives <see cref="OffPolicyLoop"/>: actions in its actor's [−1, 1] space (mapped onto the action box by the
-/// loop), its critics' values (the policy set's scores and cost guard), and one gradient step on a batch. The learner keeps its networks, optimizers and generators.
+/// loop), its critics' values (for the policy set's scores and cost guard), and one gradient step on a batch. The learner keeps its networks,
+/// optimizers and generators.
 /// </summary>
 internal interface IOffPolicyAgent
 {
