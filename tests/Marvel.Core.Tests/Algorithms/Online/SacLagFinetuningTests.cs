@@ -13,7 +13,7 @@ namespace Marvel.Core.Tests.Algorithms.Online;
 /// <summary>The finetuning mechanisms of SAC-Lag: critic warm-up and offline-data mixing.</summary>
 public class SacLagFinetuningTests
 {
-    private static SacLagOptions Tiny(Action<SacLagOptions>? configure = null)
+    internal static SacLagOptions Tiny(Action<SacLagOptions>? configure = null)
     {
         var o = new SacLagOptions
         {
@@ -24,7 +24,7 @@ public class SacLagFinetuningTests
         return o;
     }
 
-    private static float[] DeterministicActions(SacLagLearner learner, float[] observations, int rows)
+    internal static float[] DeterministicActions(SacLagLearner learner, float[] observations, int rows)
     {
         var actions = new float[rows * 2];
         learner.Policy.Act(observations, actions, deterministic: true);
@@ -580,23 +580,10 @@ public class SacLagActorExplorationTests
 /// <summary>SacLagOptions.CostNeutralFirstLambda: the λ at which the actor's gradient step leaves the cost critic flat to first order.</summary>
 public class SacLagCostNeutralLambdaTests
 {
-    private static SacLagOptions Tiny(Action<SacLagOptions>? configure = null)
-    {
-        var o = new SacLagOptions
-        {
-            ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
-            ActorLearningRate = 1e-3, CriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3,
-        };
-        configure?.Invoke(o);
-        return o;
-    }
+    private static SacLagOptions Tiny(Action<SacLagOptions>? configure = null) => SacLagFinetuningTests.Tiny(configure);
 
-    private static float[] DeterministicActions(SacLagLearner learner, float[] observations, int rows)
-    {
-        var actions = new float[rows * 2];
-        learner.Policy.Act(observations, actions, deterministic: true);
-        return actions;
-    }
+    private static float[] DeterministicActions(SacLagLearner learner, float[] observations, int rows) =>
+        SacLagFinetuningTests.DeterministicActions(learner, observations, rows);
 
     [Test]
     public void CostNeutralLambda_OfGradientLists_IsTheClippedProjectionRatio()
