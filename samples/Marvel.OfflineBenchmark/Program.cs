@@ -1,6 +1,9 @@
-// Marvel.Core offline benchmark: every offline learner on one generated BallCircle dataset.
-//   1. generate one BallCircle dataset (scripted controllers at a cost sweep plus random episodes, fixed seed)
-//   2. for each algorithm × cost limit κ × seed: train for a fixed step budget, evaluate deterministically
+// Marvel.Core offline benchmark: every offline learner on one dataset of one task (BallCircle unless --task says otherwise).
+//   1. generate one built-in dataset (scripted controllers at a cost sweep plus random episodes, fixed seed), or read a DSRL
+//      HDF5 file (--dataset; e.g. a frontier dataset from `marvel collect --recipe frontier`), refused if recorded on another task
+//   2. for each algorithm × cost limit κ × seed: train for a fixed step budget, evaluate deterministically. BC-All and CDT do not
+//      use κ in training, so each seed trains once and is evaluated at every κ (CDT with κ as its initial cost-to-go and the best
+//      dataset return within κ as its initial return-to-go), as one CDT model serves every threshold in DSRL's protocol
 //   3. write runs.csv (one row per run) and summary.md (mean ± std over seeds of DSRL-normalized reward and cost)
 // Budgets are small on purpose (reduced widths, a few thousand steps): the table shows whether the safety mechanisms
 // work at all on a shared 2-core machine, not paper-level scores.
@@ -9,6 +12,8 @@
 //   --steps <all algorithms>   --budget cpq=1000,cdt=500 (per algorithm)   --episodes 300   --dataset-seed 7
 //   --hidden 64,64   --batch 256   --cdt-batch 64   --eval-episodes 10
 //   --first-seed 0   run only seeds first-seed .. seeds − 1
+//   --task BallCircle   the task (short or DSRL id)   --dataset file.hdf5   train on this DSRL file instead of a generated one
+//   --resume true   keep the rows of <outputDir>/runs.csv and run only the (algorithm, κ, seed) cells it lacks
 //   --bcq-candidates N   BCQ-Lag's SelectionCandidates (default: the options' default, 10)
 //   --coptidice-lr L   COptiDICE's actor and ν/χ learning rate (default: the options' default, 1e-4)
 //   --coptidice-scalar-lr L   COptiDICE's λ/τ learning rate (default: the options' default, 1e-4)
@@ -38,12 +43,11 @@ using Marvel.Core.Algorithms.Offline.COptiDice;
 using Marvel.Core.Algorithms.Offline.Cpq;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Data;
+using Marvel.Core.Data.Dsrl;
 using Marvel.Core.Environments;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-const string task = "BallCircle";
-
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     Console.Error.WriteLine("usage: Marvel.OfflineBenchmark <outputDir> [--algorithms a,b] [--limits 10,20,40] [--seeds 3] [--steps N] " +
@@ -63,6 +67,10 @@ for (int i = 1; i < args.Length; i += 2)
 }
 string Opt(string key, string fallback) => opts.TryGetValue(key, out var v) ? v : fallback;
 static string[] List(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+string task = Opt("task", "BallCircle");
+string? datasetPath = opts.TryGetValue("dataset", out var dp) ? dp : null;
+bool resume = bool.Parse(Opt("resume", "false"));
 
 string[] algorithms = List(Opt("algorithms", "bc-all,bc-safe,cpq,bear-lag,bcq-lag,coptidice,cdt")).Select(a => a.ToLowerInvariant()).ToArray();
 double[] limits = List(Opt("limits", "10,20,40")).Select(double.Parse).ToArray();
@@ -116,11 +124,13 @@ Directory.CreateDirectory(outputDir);
 var clock = Stopwatch.StartNew();
 
 // 1. One dataset for every run.
-var dataset = DatasetCollector.GenerateBuiltIn(task, datasetEpisodes, datasetSeed);
+using var evalEnv = EnvironmentRegistry.Default.MakeVector(task, Math.Min(evalEpisodes, 10));
+var dataset = datasetPath is null
+    ? DatasetCollector.GenerateBuiltIn(task, datasetEpisodes, datasetSeed)
+    : DsrlFile.ReadForTask(datasetPath, evalEnv.Spec, evalEnv.ObservationSpace.Dimension, evalEnv.ActionSpace.Dimension);
 var episodes = dataset.Episodes;
 Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] dataset: {episodes.Count} {task} episodes ({dataset.Count} transitions), " +
                   $"cost {episodes.Min(e => e.Cost):F0}..{episodes.Max(e => e.Cost):F0}, return {episodes.Min(e => e.Return):F0}..{episodes.Max(e => e.Return):F0}");
-using var evalEnv = EnvironmentRegistry.Default.MakeVector(task, Math.Min(evalEpisodes, 10));
 int horizon = evalEnv.Spec.MaxEpisodeSteps;
 var reference = NormalizedScore.GetReference(task);
 
@@ -128,16 +138,26 @@ var reference = NormalizedScore.GetReference(task);
 var runs = new List<Run>();
 var csv = new StringBuilder("algorithm,cost_limit,seed,steps,train_seconds,ms_per_step,mean_return,std_return,mean_cost,std_cost,normalized_reward,normalized_cost,safe\n");
 bool summarizeOnly = opts.TryGetValue("summarize", out var csvFiles);
+void LoadRows(string file)
+{
+    foreach (var line in File.ReadLines(file).Skip(1).Where(l => l.Length > 0))
+    {
+        var f = line.Split(',');
+        runs.Add(new Run(f[0], double.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), double.Parse(f[4]),
+            double.Parse(f[6]), double.Parse(f[8]), double.Parse(f[10]), double.Parse(f[11])));
+        csv.AppendLine(line);
+    }
+}
+string runsFile = Path.Combine(outputDir, "runs.csv");
+if (resume && !summarizeOnly && File.Exists(runsFile))
+{
+    LoadRows(runsFile);
+    Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] resuming: {runs.Count} rows kept from {runsFile}");
+}
+bool Done(string algorithm, double limit, int seed) => runs.Any(r => r.Algorithm == algorithm && r.Limit == limit && r.Seed == seed);
 if (summarizeOnly)
 {
-    foreach (var file in List(csvFiles!))
-        foreach (var line in File.ReadLines(file).Skip(1).Where(l => l.Length > 0))
-        {
-            var f = line.Split(',');
-            runs.Add(new Run(f[0], double.Parse(f[1]), int.Parse(f[2]), int.Parse(f[3]), double.Parse(f[4]),
-                double.Parse(f[6]), double.Parse(f[8]), double.Parse(f[10]), double.Parse(f[11])));
-            csv.AppendLine(line);
-        }
+    foreach (var file in List(csvFiles!)) LoadRows(file);
     algorithms = runs.Select(r => r.Algorithm).Distinct().ToArray();
     limits = runs.Select(r => r.Limit).Distinct().Order().ToArray();
     seedCount = runs.Select(r => r.Seed).Distinct().Count();
@@ -147,30 +167,44 @@ if (summarizeOnly)
 // Seed-major within an algorithm, so a run stopped early still covers every limit with its first seeds.
 foreach (var algorithm in summarizeOnly ? [] : algorithms)
     for (int seed = firstSeed; seed < seedCount; seed++)
-        foreach (var limit in limits)
+    {
+        // BC-All and CDT do not use κ in training: one model per seed, evaluated at every κ (the same seed streams as the
+        // per-κ runs before, so the rows are the ones those runs gave).
+        bool sharedTraining = algorithm is "bc-all" or "cdt";
+        var pending = limits.Where(l => !Done(algorithm, l, seed)).ToArray();
+        foreach (var group in sharedTraining ? (pending.Length > 0 ? [pending] : []) : pending.Select(l => new[] { l }))
         {
             var seeds = new SeedStreams((ulong)(1000 + seed));
             var context = new LearnerContext(evalEnv.ObservationSpace, evalEnv.ActionSpace, seeds, horizon, task);
-            using var learner = Create(algorithm, context, limit);
+            using var learner = Create(algorithm, context, group[0]);
             learner.Attach(dataset);
             int steps = budgets[algorithm];
             var watch = Stopwatch.StartNew();
             var last = learner.Train(steps);
             double trainSeconds = watch.Elapsed.TotalSeconds;
             ulong evalSeed = seeds.Derive("eval");
-            var result = learner.Policy is CdtPolicy cdt
-                ? EvaluateCdt(cdt, evalEnv, evalEpisodes, limit, evalSeed, reference)
-                : PolicyEvaluator.Evaluate(learner.Policy, evalEnv, evalEpisodes, limit, evalSeed, reference: reference);
-            var run = new Run(algorithm, limit, seed, steps, trainSeconds, result.MeanReturn, result.MeanCost, result.NormalizedReward, result.NormalizedCost);
-            runs.Add(run);
-            csv.Append(CultureInfo.InvariantCulture, $"{algorithm},{limit},{seed},{steps},{trainSeconds:F2},{1000 * trainSeconds / Math.Max(steps, 1):F2},")
-               .Append(CultureInfo.InvariantCulture, $"{result.MeanReturn:F2},{result.StdReturn:F2},{result.MeanCost:F2},{result.StdCost:F2},")
-               .Append(CultureInfo.InvariantCulture, $"{result.NormalizedReward:F4},{result.NormalizedCost:F4},{result.IsSafe}\n");
-            File.WriteAllText(Path.Combine(outputDir, "runs.csv"), csv.ToString());   // rewritten after every run: partial results survive
-            Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {algorithm,-9} κ={limit,-3} seed {seed}: {steps} steps in {trainSeconds,5:F1}s, " +
-                              $"return {result.MeanReturn,6:F1} cost {result.MeanCost,6:F1} → norm. reward {result.NormalizedReward,6:F3} norm. cost {result.NormalizedCost,5:F2}");
+            foreach (var limit in group)
+            {
+                EvaluationResult result;
+                if (learner.Policy is CdtPolicy cdt)
+                {
+                    cdt.TargetReturn = TargetReturn(limit);
+                    cdt.TargetCost = limit;
+                    result = EvaluateCdt(cdt, evalEnv, evalEpisodes, limit, evalSeed, reference);
+                }
+                else result = PolicyEvaluator.Evaluate(learner.Policy, evalEnv, evalEpisodes, limit, evalSeed, reference: reference);
+                var run = new Run(algorithm, limit, seed, steps, trainSeconds, result.MeanReturn, result.MeanCost, result.NormalizedReward, result.NormalizedCost);
+                runs.Add(run);
+                csv.Append(CultureInfo.InvariantCulture, $"{algorithm},{limit},{seed},{steps},{trainSeconds:F2},{1000 * trainSeconds / Math.Max(steps, 1):F2},")
+                   .Append(CultureInfo.InvariantCulture, $"{result.MeanReturn:F2},{result.StdReturn:F2},{result.MeanCost:F2},{result.StdCost:F2},")
+                   .Append(CultureInfo.InvariantCulture, $"{result.NormalizedReward:F4},{result.NormalizedCost:F4},{result.IsSafe}\n");
+                WriteAtomically(runsFile, csv.ToString());   // rewritten after every run: partial results survive
+                Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {algorithm,-9} κ={limit,-3} seed {seed}: {steps} steps in {trainSeconds,5:F1}s, " +
+                                  $"return {result.MeanReturn,6:F1} cost {result.MeanCost,6:F1} → norm. reward {result.NormalizedReward,6:F3} norm. cost {result.NormalizedCost,5:F2}");
+            }
             Console.WriteLine("           last update: " + string.Join(" ", last.Select(kv => $"{kv.Key}={kv.Value:G3}")));
         }
+    }
 
 // 3. Summary table.
 var md = new StringBuilder();
@@ -180,7 +214,8 @@ var withinLimits = string.Join(", ", limits.Select(l =>
     return within.Length == 0 ? $"none with C ≤ {l}"
         : $"{within.Length} with C ≤ {l} (return mean {within.Average(e => e.Return):F0}, max {within.Max(e => e.Return):F0})";
 }));
-md.AppendLine(CultureInfo.InvariantCulture, $"Dataset: {task}, {episodes.Count} episodes generated with seed {datasetSeed} ({dataset.Count} transitions); " +
+var source = datasetPath is null ? $"generated with seed {datasetSeed}" : $"read from {Path.GetFileName(datasetPath)}";
+md.AppendLine(CultureInfo.InvariantCulture, $"Dataset: {task}, {episodes.Count} episodes {source} ({dataset.Count} transitions); " +
               $"episode cost {episodes.Min(e => e.Cost):F0}–{episodes.Max(e => e.Cost):F0} (median {Median(episodes.Select(e => e.Cost)):F0}), " +
               $"return {episodes.Min(e => e.Return):F0}–{episodes.Max(e => e.Return):F0}; episodes {withinLimits}.");
 md.AppendLine();
@@ -331,6 +366,14 @@ static string Cell(IEnumerable<double> rewards, IEnumerable<double> costs)
     var (cm, cs) = MeanStd(costs.ToArray());
     string cost = $"{cm:F2} ± {cs:F2}";
     return $"{rm:F3} ± {rs:F3} / {(cm > 1 ? $"**{cost}**" : cost)}";
+}
+
+// A crash while writing never leaves a half-written runs.csv that a resumed run would read.
+static void WriteAtomically(string path, string text)
+{
+    string temporary = path + ".tmp";
+    File.WriteAllText(temporary, text);
+    File.Move(temporary, path, overwrite: true);
 }
 
 static (double Mean, double Std) MeanStd(double[] values)
