@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Marvel.Core.Algorithms.Online.PpoLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Data;
 using Marvel.Core.Data.Dsrl;
@@ -24,7 +25,8 @@ public sealed record FrontierDatasetResult(OfflineDataset Dataset, DsrlFileAttri
     int KeptEpisodes, long EnvironmentSteps);
 
 /// <summary>
-/// The frontier dataset recipe: datasets made the way DSRL made its own. An online Lagrangian learner (SAC-Lag) trains on the task
+/// The frontier dataset recipe: datasets made the way DSRL made its own. An online Lagrangian learner (SAC-Lag, or PPO-Lag by
+/// <see cref="FrontierDatasetOptions.LearnerKind"/>) trains on the task
 /// while its cost limit follows a schedule (<see cref="FrontierDatasetOptions.Schedule"/>); every training episode is kept, and at each
 /// checkpoint the current policy adds deterministic and noise-perturbed episodes; then a grid over (episode cost, episode return)
 /// with a cap per cell picks episodes until the target size is reached.
@@ -75,7 +77,15 @@ public static class FrontierDataset
         var recorder = new RecordingVectorEnvironment(environment);
         var spec = environment.Spec;
         var context = new LearnerContext(environment.ObservationSpace, environment.ActionSpace, seeds.Fork("frontier/learner"), spec.MaxEpisodeSteps, spec.Id);
-        using var learner = new SacLagLearner(context, o.Learner);
+        using IOnlineSafeLearner learner = o.LearnerKind == FrontierLearner.PpoLag
+            ? new PpoLagLearner(context, o.PpoLearner ?? FrontierDatasetOptions.DefaultPpoLearner())
+            : new SacLagLearner(context, o.Learner);
+        long TrainingStepsDone() => learner switch
+        {
+            SacLagLearner sac => sac.EnvironmentSteps,
+            PpoLagLearner ppo => ppo.EnvironmentSteps,
+            _ => throw new InvalidOperationException("unreachable: the recipe makes only SAC-Lag and PPO-Lag learners"),
+        };
 
         var candidates = new List<RecordedEpisode>();
         int trainingEpisodes = 0, checkpointEpisodes = 0, checkpoint = 0;
@@ -90,10 +100,10 @@ public static class FrontierDataset
             candidates.AddRange(episodes);
         }
 
-        while (learner.EnvironmentSteps < o.TrainingSteps)
+        while (TrainingStepsDone() < o.TrainingSteps)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            costLimit = CostLimitSchedule.At(o, (double)learner.EnvironmentSteps / o.TrainingSteps, seed);
+            costLimit = CostLimitSchedule.At(o, (double)TrainingStepsDone() / o.TrainingSteps, seed);
             // Plain dual ascent keeps only λ, so the controller is rebuilt at each iteration's limit and continues from the last λ.
             var controller = new DualAscentController(new DualAscentOptions
             {
@@ -103,12 +113,12 @@ public static class FrontierDataset
             lambda = controller.Lambda;
             trainingEpisodes += recorder.FinishedCount;
             candidates.AddRange(recorder.TakeFinished());
-            if (learner.EnvironmentSteps >= nextCheckpoint && learner.EnvironmentSteps < o.TrainingSteps)
+            if (TrainingStepsDone() >= nextCheckpoint && TrainingStepsDone() < o.TrainingSteps)
             {
                 Checkpoint();
                 nextCheckpoint += o.CheckpointEvery;
             }
-            progress?.Report(new TrainingProgress("frontier", Math.Min(learner.EnvironmentSteps, o.TrainingSteps), o.TrainingSteps,
+            progress?.Report(new TrainingProgress("frontier", Math.Min(TrainingStepsDone(), o.TrainingSteps), o.TrainingSteps,
                 new Dictionary<string, double> { ["cost_limit"] = costLimit, ["lambda"] = lambda, ["candidate_episodes"] = candidates.Count }));
         }
         Checkpoint(); // the final policy
@@ -125,7 +135,7 @@ public static class FrontierDataset
             TaskId = spec.Id, Recipe = RecipeName, RecipeOptions = OptionsJson(o),
             LibraryVersion = DsrlFileAttributes.CurrentLibraryVersion, Seed = seed,
         };
-        return new FrontierDatasetResult(dataset, attributes, trainingEpisodes, checkpointEpisodes, kept.Count, learner.EnvironmentSteps + rolloutSteps);
+        return new FrontierDatasetResult(dataset, attributes, trainingEpisodes, checkpointEpisodes, kept.Count, TrainingStepsDone() + rolloutSteps);
     }
 
     /// <summary>
@@ -184,7 +194,11 @@ public static class FrontierDataset
         ArgumentNullException.ThrowIfNull(options);
         var result = new FrontierDatasetOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
         if (result.Failed) throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(FrontierDatasetOptions), result.Failures);
-        return options with { NoiseStandardDeviations = options.NoiseStandardDeviations.ToArray(), Learner = options.Learner with { } };
+        return options with
+        {
+            NoiseStandardDeviations = options.NoiseStandardDeviations.ToArray(), Learner = options.Learner with { },
+            PpoLearner = options.PpoLearner is { } ppo ? ppo with { } : null,
+        };
     }
 
     /// <summary>The checkpoint's episodes: <see cref="FrontierDatasetOptions.DeterministicEpisodes"/> of the deterministic action, then

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Marvel.Core.Algorithms.Online.PpoLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 
 namespace Marvel.Core.Pipeline.Datasets;
@@ -15,6 +17,15 @@ public enum CostLimitScheduleKind
     /// <summary>Each cycle holds one limit drawn uniformly between <see cref="FrontierDatasetOptions.CostLimitStart"/> and
     /// <see cref="FrontierDatasetOptions.CostLimitEnd"/> (from the seed's "frontier/schedule" stream).</summary>
     Random,
+}
+
+/// <summary>Which online Lagrangian learner the frontier recipe trains (see <see cref="FrontierDatasetOptions.LearnerKind"/>).</summary>
+public enum FrontierLearner
+{
+    /// <summary>SAC-Lag with <see cref="FrontierDatasetOptions.Learner"/> (the default).</summary>
+    SacLag,
+    /// <summary>PPO-Lag with <see cref="FrontierDatasetOptions.PpoLearner"/> (on-policy, as DSRL's TRPO-Lag; cheaper per transition).</summary>
+    PpoLag,
 }
 
 /// <summary>
@@ -97,8 +108,16 @@ public sealed record FrontierDatasetOptions
     /// the size of DSRL's file).</summary>
     public int TargetTransitions { get; set; } = 100_000;
 
-    /// <summary>The learner's settings. Default <see cref="DefaultLearner"/>.</summary>
+    /// <summary>Which learner trains: <see cref="FrontierLearner.SacLag"/> (default) or <see cref="FrontierLearner.PpoLag"/>. docs/datasets.md
+    /// compares their coverage per CPU minute.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]   // absent from the JSON (and the cache key) at its default
+    public FrontierLearner LearnerKind { get; set; }
+    /// <summary>SAC-Lag's settings, used when <see cref="LearnerKind"/> is <see cref="FrontierLearner.SacLag"/>. Default <see cref="DefaultLearner"/>.</summary>
     public SacLagOptions Learner { get; set; } = DefaultLearner();
+    /// <summary>PPO-Lag's settings, used when <see cref="LearnerKind"/> is <see cref="FrontierLearner.PpoLag"/>; null means
+    /// <see cref="DefaultPpoLearner"/>. Default null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PpoLagOptions? PpoLearner { get; set; }
 
     /// <summary>
     /// SAC-Lag as it learned BallCircle from scratch (docs/algorithms/sac-lag.md, "Evidence"): [256, 256] actor and critics, Adam 3e-4,
@@ -112,6 +131,15 @@ public sealed record FrontierDatasetOptions
         Schedule = SacLagSchedule.StepBased, UpdateEveryNSteps = 40, UpdatesPerIteration = 10, MiniBatches = 1, BatchSize = 256,
         WarmupSteps = 2_000, ReplayCapacity = 200_000,
     };
+
+    /// <summary>
+    /// PPO-Lag for the recipe: the library's PPO-Lag defaults ([64, 64] tanh networks, clip 0.2, GAE 0.95, KL stop 0.02) with 4 000
+    /// transitions and 10 epochs per iteration, so that the cost limit, which changes once per iteration, follows the schedule in
+    /// small steps. λ moves once per iteration that finishes episodes: with SAC-Lag's default that is once per episode length × 4
+    /// transitions, with this PPO-Lag once per 4 000, so raise <see cref="LambdaLearningRate"/> 3–10× (by the task's episode length)
+    /// when switching learners (docs/datasets.md's comparison uses 0.02 on BallRun).
+    /// </summary>
+    public static PpoLagOptions DefaultPpoLearner() => new() { StepsPerIteration = 4_000, UpdateEpochs = 10 };
 
     /// <summary>
     /// The defaults with DSRL's size for <paramref name="taskId"/>: target transitions and cost maximum of DSRL's file (BallCircle

@@ -1,10 +1,11 @@
+using Marvel.Core.Algorithms.Online.PpoLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Microsoft.Extensions.Options;
 
 namespace Marvel.Core.Pipeline.Datasets;
 
 /// <summary>Checks every field of <see cref="FrontierDatasetOptions"/> (the learner's through its own validator, prefixed
-/// "Learner.") and reports all failures at once, each naming its property.</summary>
+/// "Learner." or "PpoLearner.") and reports all failures at once, each naming its property.</summary>
 internal sealed class FrontierDatasetOptionsValidator : IValidateOptions<FrontierDatasetOptions>
 {
     public ValidateOptionsResult Validate(string? name, FrontierDatasetOptions options)
@@ -35,18 +36,23 @@ internal sealed class FrontierDatasetOptionsValidator : IValidateOptions<Frontie
         OptionChecks.AtLeast(failures, options.MaxEpisodesPerBin, 1, nameof(options.MaxEpisodesPerBin));
         OptionChecks.OptionalPositive(failures, options.MaxEpisodeCost, nameof(options.MaxEpisodeCost));
         OptionChecks.AtLeast(failures, options.TargetTransitions, 1, nameof(options.TargetTransitions));
+        OptionChecks.Defined(failures, options.LearnerKind, nameof(options.LearnerKind));
         if (options.Learner is null)
             failures.AddError("must be SAC-Lag options, got null.", nameof(options.Learner));
         else
-        {
-            var learner = new SacLagOptionsValidator().Validate(name, options.Learner);
-            // The learner's failures read "Property X: ..."; they become "Property Learner.X: ...".
-            if (learner.Failed)
-                foreach (var failure in learner.Failures ?? [])
-                    failures.AddError(failure.StartsWith("Property ", StringComparison.Ordinal)
-                        ? "Property Learner." + failure["Property ".Length..]
-                        : "Property Learner: " + failure);
-        }
+            AddNested(failures, new SacLagOptionsValidator().Validate(name, options.Learner), nameof(options.Learner));
+        if (options.PpoLearner is not null)
+            AddNested(failures, new PpoLagOptionsValidator().Validate(name, options.PpoLearner), nameof(options.PpoLearner));
         return failures.Build();
+    }
+
+    /// <summary>A nested validator's failures read "Property X: ..."; they become "Property Learner.X: ..." (with <paramref name="prefix"/>).</summary>
+    private static void AddNested(ValidateOptionsResultBuilder failures, ValidateOptionsResult nested, string prefix)
+    {
+        if (!nested.Failed) return;
+        foreach (var failure in nested.Failures ?? [])
+            failures.AddError(failure.StartsWith("Property ", StringComparison.Ordinal)
+                ? $"Property {prefix}." + failure["Property ".Length..]
+                : $"Property {prefix}: " + failure);
     }
 }

@@ -48,6 +48,8 @@ public sealed class FrontierDatasetOptionsValidatorTests
         (nameof(FrontierDatasetOptions.TargetTransitions), o => o.TargetTransitions = 0),
         (nameof(FrontierDatasetOptions.Learner), o => o.Learner = null!),
         ("Learner.ActorLearningRate", o => o.Learner.ActorLearningRate = -1),
+        (nameof(FrontierDatasetOptions.LearnerKind), o => o.LearnerKind = (FrontierLearner)5),
+        ("PpoLearner.StepsPerIteration", o => o.PpoLearner = FrontierDatasetOptions.DefaultPpoLearner() with { StepsPerIteration = 0 }),
     ];
 
     private static IEnumerable<TestCaseData> BadFieldCases() => BadFields.Select(b => new TestCaseData(b.Field).SetName($"Validate_Bad{b.Field}_IsReportedByName"));

@@ -1,4 +1,5 @@
 using Marvel.Core.Abstractions;
+using Marvel.Core.Algorithms.Online.PpoLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Data.Dsrl;
 using Marvel.Core.Pipeline.Datasets;
@@ -129,5 +130,51 @@ public sealed class FrontierDatasetTests
         var learner = Tiny();
         learner.Learner.BatchSize = 64;
         FrontierDataset.CacheKey("BallCircle", learner, 3).Should().NotBe(key, "the learner's options are part of the recipe");
+    }
+
+    [Test]
+    public void OptionsJson_LeavesOutTheLearnerChoiceAtItsDefault_SoSacLagCacheKeysStay()
+    {
+        // Files made before PPO-Lag could be chosen carry the same JSON (and cache key) as SAC-Lag files made now.
+        string json = FrontierDataset.OptionsJson(Tiny());
+
+        json.Should().NotContain("LearnerKind").And.NotContain("PpoLearner");
+        FrontierDataset.OptionsJson(Tiny() with { LearnerKind = FrontierLearner.PpoLag }).Should().Contain("\"LearnerKind\":\"PpoLag\"");
+        FrontierDataset.CacheKey("BallCircle", Tiny() with { LearnerKind = FrontierLearner.PpoLag }, 3)
+            .Should().NotBe(FrontierDataset.CacheKey("BallCircle", Tiny(), 3));
+    }
+
+    /// <summary>PPO-Lag at a tiny budget: 2 environments, 400 transitions per iteration, 1 200 in all (2 × 3 episodes of 200 steps).</summary>
+    private static FrontierDatasetOptions TinyPpo() => Tiny() with
+    {
+        TrainingSteps = 1_200, CheckpointEvery = 600, LearnerKind = FrontierLearner.PpoLag,
+        PpoLearner = new PpoLagOptions { ActorHiddenSizes = [16], CriticHiddenSizes = [16], StepsPerIteration = 400, UpdateEpochs = 2, MiniBatchSize = 64 },
+    };
+
+    [Test]
+    public void Generate_WithPpoLag_RecordsItsEpisodes_Deterministically_AndNamesTheLearnerInTheFile()
+    {
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1);
+        FrontierDatasetResult first, again, sac;
+        try
+        {
+            first = FrontierDataset.Generate("BallCircle", TinyPpo(), seed: 3);
+            again = FrontierDataset.Generate("BallCircle", TinyPpo(), seed: 3);
+            sac = Generated();
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+
+        // 1 200 transitions over 2 environments: 3 episodes each; checkpoints at 600 and at the end, 1 deterministic + 1 noisy each.
+        first.TrainingEpisodes.Should().Be(6);
+        first.CheckpointEpisodes.Should().Be(4);
+        first.EnvironmentSteps.Should().Be(1_200 + 4 * 200);
+        first.Dataset.Observations.ToArray().Should().Equal(again.Dataset.Observations.ToArray());
+        first.Dataset.Actions.ToArray().Should().Equal(again.Dataset.Actions.ToArray());
+        first.Dataset.Actions[..400].ToArray().Should().NotEqual(sac.Dataset.Actions[..400].ToArray(), "another learner acts");
+        first.Attributes.RecipeOptions.Should().Contain("\"LearnerKind\":\"PpoLag\"").And.Contain("\"StepsPerIteration\":400");
     }
 }
