@@ -60,8 +60,12 @@ internal sealed class FlatParameters : IDisposable
     /// <param name="gradients">Also give the gradients one buffer (false for a network that is never trained by gradient, e.g. a Polyak target).</param>
     /// <param name="layout">Where each parameter's slice starts, given the parameters in <c>module.parameters()</c> order (slices must not
     /// overlap); by default each one after the previous, at the next multiple of <see cref="AlignmentElements"/>.</param>
+    /// <param name="storage">Supplies the two buffers given their length (zero-filled, 1-D, float32, on the parameters' device; the gradient
+    /// buffer only when <paramref name="gradients"/>), e.g. slices of a larger buffer (<see cref="SeedStackedNetwork"/>); fresh buffers when null.
+    /// The returned object owns the tensors it was given (disposing a view frees only the view).</param>
     /// <exception cref="ArgumentException">A parameter is not float32, the parameters are on different devices, or there are none.</exception>
-    public static FlatParameters Flatten(nn.Module module, bool gradients = true, Func<Parameter[], long[]>? layout = null)
+    public static FlatParameters Flatten(nn.Module module, bool gradients = true, Func<Parameter[], long[]>? layout = null,
+        Func<long, (Tensor Values, Tensor? Gradients)>? storage = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         if (Of(module) is { } existing) return existing;
@@ -84,8 +88,20 @@ internal sealed class FlatParameters : IDisposable
             length = parameters.Select((p, i) => offsets[i] + p.numel()).Max();
             length = (length + AlignmentElements - 1) / AlignmentElements * AlignmentElements;
         }
-        var values = zeros(new[] { length }, dtype, device).DetachFromDisposeScope();
-        var gradientBuffer = gradients ? zeros(new[] { length }, dtype, device).DetachFromDisposeScope() : null;
+        Tensor values;
+        Tensor? gradientBuffer;
+        if (storage is null)
+        {
+            values = zeros(new[] { length }, dtype, device).DetachFromDisposeScope();
+            gradientBuffer = gradients ? zeros(new[] { length }, dtype, device).DetachFromDisposeScope() : null;
+        }
+        else
+        {
+            (values, gradientBuffer) = storage(length);
+            if (values.shape.Length != 1 || values.shape[0] != length || (gradients && (gradientBuffer is null || gradientBuffer.shape.Length != 1 || gradientBuffer.shape[0] != length)))
+                throw new ArgumentException($"The supplied buffers must be 1-D of length {length}.", nameof(storage));
+            if (!gradients) gradientBuffer = null;
+        }
         using (no_grad())
         {
             for (int i = 0; i < parameters.Length; i++)
@@ -112,13 +128,14 @@ internal sealed class FlatParameters : IDisposable
         get
         {
             IntPtr valueBase = StorageOf(Values), gradientBase = Gradients is null ? IntPtr.Zero : StorageOf(Gradients);
+            long valueStart = Values.storage_offset(), gradientStart = Gradients?.storage_offset() ?? 0;
             for (int i = 0; i < _parameters.Length; i++)
             {
                 var p = _parameters[i];
-                if (StorageOf(p) != valueBase || p.storage_offset() != _offsets[i]) return false;
+                if (StorageOf(p) != valueBase || p.storage_offset() != valueStart + _offsets[i]) return false;
                 if (Gradients is null) continue;
                 using var g = p.grad;
-                if (g is null || StorageOf(g) != gradientBase || g.storage_offset() != _offsets[i]) return false;
+                if (g is null || StorageOf(g) != gradientBase || g.storage_offset() != gradientStart + _offsets[i]) return false;
             }
             return true;
         }

@@ -167,7 +167,8 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         return logp.sum(-1);
     }
 
-    private static Tensor LogProbPreSquash(Tensor noise, Tensor logStd, Tensor u)
+    /// <summary>Per-dimension log-density of the squashed sample: log N(u; μ, σ) − log(1 − tanh² u), from ε, log σ and u = μ + σ·ε.</summary>
+    internal static Tensor LogProbPreSquash(Tensor noise, Tensor logStd, Tensor u)
     {
         // log N(u; μ, σ) = −ε²/2 − log σ − ½ log 2π; tanh correction log(1 − tanh² u) = 2(ln 2 − u − softplus(−2u)).
         using var gauss = noise.Squared().mul(TorchScalars.Of(-0.5)).sub(logStd).sub(TorchScalars.Of(HalfLogTwoPi));

@@ -107,6 +107,13 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">Some option is invalid; the message lists every bad field.</exception>
     /// <exception cref="TorchNativeLibraryException">TorchSharp's native library cannot load.</exception>
     public SacLagLearner(LearnerContext context, SacLagOptions? options = null)
+        : this(context, options, null)
+    {
+    }
+
+    /// <summary>Builds the networks; with <paramref name="slot"/> their flat buffers are seed <see cref="SeedSlot.Seed"/>'s slices of the
+    /// stacks of a <see cref="SacLagSeedBatch"/> (the weights are drawn exactly as without it).</summary>
+    internal SacLagLearner(LearnerContext context, SacLagOptions? options, SeedSlot? slot)
     {
         ArgumentNullException.ThrowIfNull(context);
         _options = (options ?? new SacLagOptions()) with { };
@@ -130,11 +137,14 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _costCritic = NewCostCritic(init).to(_device);
         _costTarget = NewCostCritic(init).to(_device);
         // One buffer per network for parameters (and gradients): Adam, zero_grad and Polyak run over whole networks, bit-identically.
-        _flatNetworks =
-        [
-            FlatParameters.Flatten(_actor), FlatParameters.Flatten(_rewardCritic), FlatParameters.Flatten(_rewardTarget, gradients: false),
-            FlatParameters.Flatten(_costCritic), FlatParameters.Flatten(_costTarget, gradients: false),
-        ];
+        _flatNetworks = slot is { } s
+            ? [s.Flatten(SeedSlot.Actor, _actor), s.Flatten(SeedSlot.RewardCritic, _rewardCritic), s.Flatten(SeedSlot.RewardTarget, _rewardTarget),
+               s.Flatten(SeedSlot.CostCritic, _costCritic), s.Flatten(SeedSlot.CostTarget, _costTarget)]
+            :
+            [
+                FlatParameters.Flatten(_actor), FlatParameters.Flatten(_rewardCritic), FlatParameters.Flatten(_rewardTarget, gradients: false),
+                FlatParameters.Flatten(_costCritic), FlatParameters.Flatten(_costTarget, gradients: false),
+            ];
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
         FreezeParameters(_rewardTarget);

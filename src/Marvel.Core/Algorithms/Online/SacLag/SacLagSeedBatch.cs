@@ -1,0 +1,306 @@
+using Marvel.Core.Algorithms.Shared;
+using Marvel.Core.Networks;
+
+namespace Marvel.Core.Algorithms.Online.SacLag;
+
+/// <summary>
+/// K independent seeds of SAC-Lag in one process (issue 21 item 5): K ordinary <see cref="SacLagLearner"/>s, each built from its own context
+/// (its own seed streams, hence its own initial weights, generators, replay sampler and environment seeds), whose networks' flat buffers
+/// are the K slices of one stacked buffer per network, so that <see cref="Update"/> runs the gradient step of all K seeds as one set of
+/// batched products (<c>baddbmm</c> over [K, batch, ·]) instead of K.
+/// </summary>
+/// <remarks>
+/// <para>What a seed shares with the others: nothing but the memory its weights live in and the kernel launches. Each seed keeps its own
+/// Adam optimizers (stepped one seed after another on its own slice, so their moments and step counts are those of a single-seed run and
+/// save as they do), its own α, its own λ (an argument per seed) and its own update-noise generator (the noise of every seed is drawn
+/// from that seed's generator in the single-seed order). A loss Σ_k loss_k leaves in seed k's gradients exactly ∂loss_k/∂θ_k.</para>
+/// <para>What is guaranteed: at construction every seed's weights equal those of <c>new SacLagLearner(context_k, options)</c> bit for bit;
+/// after updates they agree with K separate single-seed learners fed the same batches and λ within float32 rounding of reordered sums
+/// (a batched product sums in another order than a single one; tested to 1e-5 relative to each quantity's scale over several steps).
+/// Bit identity is not promised: rounding differences grow as training goes on, as they do between two BLAS builds.</para>
+/// <para>Not supported here: <see cref="SacLagOptions.MaxGradNorm"/> (its norm is per seed; refused at construction).</para>
+/// </remarks>
+internal sealed class SacLagSeedBatch : IDisposable
+{
+    private static readonly string[] ScalarNames =
+        ["reward_critic_loss", "cost_critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "reward_q", "cost_q"];
+
+    private readonly SacLagOptions _options;
+    private readonly SacLagLearner[] _seeds;
+    private readonly SeedStackedNetwork[] _stacks;
+    private readonly Device _device;
+    private readonly int _actorLayers;          // hidden layers of the actor's trunk
+    private readonly int _rewardMembers, _rewardLayers, _costMembers, _costLayers;
+    private bool _disposed;
+
+    /// <summary>Builds one learner per context, their networks stacked.</summary>
+    /// <param name="contexts">One context per seed (K ≥ 1), with the same spaces.</param>
+    /// <param name="options">Settings shared by every seed; defaults when null.</param>
+    /// <exception cref="ArgumentException">No contexts, or their spaces differ.</exception>
+    /// <exception cref="NotSupportedException"><see cref="SacLagOptions.MaxGradNorm"/> is set.</exception>
+    public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(contexts);
+        if (contexts.Count == 0) throw new ArgumentException("A seed batch needs at least one context.", nameof(contexts));
+        _options = (options ?? new SacLagOptions()) with { };
+        if (_options.MaxGradNorm is > 0)
+            throw new NotSupportedException("SacLagSeedBatch does not clip gradients (MaxGradNorm); run such seeds one by one.");
+        int k = contexts.Count;
+        _stacks =
+        [
+            new SeedStackedNetwork(k, gradients: true), new SeedStackedNetwork(k, gradients: true), new SeedStackedNetwork(k, gradients: false),
+            new SeedStackedNetwork(k, gradients: true), new SeedStackedNetwork(k, gradients: false),
+        ];
+        _seeds = new SacLagLearner[k];
+        try
+        {
+            for (int i = 0; i < k; i++)
+            {
+                if (i > 0 && (contexts[i].ObservationSpace.Dimension != contexts[0].ObservationSpace.Dimension
+                              || contexts[i].ActionSpace.Dimension != contexts[0].ActionSpace.Dimension))
+                    throw new ArgumentException($"Context {i} has other spaces than context 0; a seed batch runs one task.", nameof(contexts));
+                _seeds[i] = new SacLagLearner(contexts[i], _options, new SeedSlot(_stacks, i));
+            }
+        }
+        catch
+        {
+            foreach (var s in _seeds) s?.Dispose();
+            foreach (var s in _stacks) s.Dispose();
+            throw;
+        }
+        _options = _seeds[0].Options;
+        _device = _seeds[0].SeedDevice;
+        _actorLayers = _options.ActorHiddenSizes.Length;
+        _rewardMembers = _options.RewardCriticCount;
+        _rewardLayers = _options.CriticHiddenSizes.Length + 1;
+        _costMembers = _options.CostCriticCount;
+        _costLayers = _options.CostCriticHiddenSizes.Length + 1;
+    }
+
+    /// <summary>K.</summary>
+    public int Count => _seeds.Length;
+
+    /// <summary>The seeds' learners, in context order (owned by the batch: do not dispose them; do not call their
+    /// <see cref="SacLagLearner.Update"/> while they are batched, use <see cref="Update"/>).</summary>
+    public IReadOnlyList<SacLagLearner> Seeds => _seeds;
+
+    /// <summary>
+    /// One SAC-Lag gradient step for every seed (algorithms.md §7.1 steps 1–7, as <see cref="SacLagLearner.Update"/>), seed k on
+    /// <paramref name="batches"/>[k] with λ = <paramref name="lambdas"/>[k], all seeds' products batched.
+    /// </summary>
+    /// <param name="batches">One batch per seed, all of the same size, on the learners' device (rewards and costs already scaled).</param>
+    /// <param name="lambdas">One λ ≥ 0 per seed.</param>
+    /// <returns>Each seed's step scalars (one host read for all seeds).</returns>
+    /// <exception cref="ArgumentException">Wrong counts or shapes, or the seeds are at different update counts.</exception>
+    /// <exception cref="TrainingDivergedException">A seed's loss or value became NaN or infinite; names the quantity and the seed.</exception>
+    public SacLagUpdateMetrics[] Update(IReadOnlyList<TransitionBatch> batches, IReadOnlyList<double> lambdas)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(batches);
+        ArgumentNullException.ThrowIfNull(lambdas);
+        int k = _seeds.Length;
+        if (batches.Count != k || lambdas.Count != k)
+            throw new ArgumentException($"A batch of {k} seeds needs {k} batches and {k} λ; got {batches.Count} and {lambdas.Count}.");
+        long step = _seeds[0].Steps;
+        for (int i = 0; i < k; i++)
+        {
+            if (!(double.IsFinite(lambdas[i]) && lambdas[i] >= 0))
+                throw new ArgumentOutOfRangeException(nameof(lambdas), lambdas[i], $"λ of seed {i} must be finite and >= 0.");
+            if (_seeds[i].Steps != step) throw new ArgumentException($"Seed {i} is at update {_seeds[i].Steps}, seed 0 at {step}; batched seeds step together.");
+            if (batches[i].Observations.shape[0] != batches[0].Observations.shape[0])
+                throw new ArgumentException("Every seed's batch must have the same size.", nameof(batches));
+        }
+        using var scope = NewDisposeScope();
+        var s = Stack(batches, b => b.Observations);          // [K, B, obs]
+        var a = Stack(batches, b => b.Actions);               // [K, B, act]
+        var s2 = Stack(batches, b => b.NextObservations);
+        var lambda = tensor(lambdas.ToArray(), new long[] { k, 1 }, ScalarType.Float64).to_type(ScalarType.Float32).to(_device);
+        Tensor alpha; // [K, 1]
+        if (_options.AutoTuneAlpha)
+        {
+            using var logAlphas = stack(_seeds.Select(x => x.SeedLogAlpha!.detach()).ToArray());
+            alpha = logAlphas.exp().unsqueeze(1);
+        }
+        else alpha = full(new long[] { k, 1 }, _options.Alpha, ScalarType.Float32, _device);
+
+        // Steps 1–3: soft Bellman targets from each seed's current actor; a' drawn with each seed's own update-noise generator.
+        Tensor rewardTarget, costTarget;
+        using (no_grad())
+        {
+            var (nextAction, nextLogProb) = SampleActions(s2);
+            var terminated = Stack(batches, b => b.Terminated);
+            var done = _options.TreatTruncationAsTerminal ? maximum(terminated, Stack(batches, b => b.Truncated)) : terminated;
+            var continues = done.neg().add(TorchScalars.One, TorchScalars.One).mul(TorchScalars.Of(_options.Gamma));
+            var nextReward = Critic(_stacks[SeedSlot.RewardTarget], _rewardMembers, _rewardLayers, s2, nextAction).min(1).values;
+            var nextCost = Critic(_stacks[SeedSlot.CostTarget], _costMembers, _costLayers, s2, nextAction).mean(new long[] { 1 });
+            rewardTarget = Stack(batches, b => b.Rewards).add(continues * (nextReward - alpha * nextLogProb), TorchScalars.One);
+            costTarget = Stack(batches, b => b.Costs).add(continues * nextCost, TorchScalars.One);
+            if (_options.BoundedTargets) (rewardTarget, costTarget) = Bound(rewardTarget, costTarget);
+        }
+
+        // Step 4: critic regressions, Σ_k Σ_j mean_b (Q_kj − y_k)², then each seed's Adam step on its slice.
+        var rewardLoss = CriticLoss(_stacks[SeedSlot.RewardCritic], _rewardMembers, _rewardLayers, s, a, rewardTarget);
+        Backward(_stacks[SeedSlot.RewardCritic], rewardLoss);
+        foreach (var seed in _seeds) seed.SeedRewardOptimizer.step();
+        var costLoss = CriticLoss(_stacks[SeedSlot.CostCritic], _costMembers, _costLayers, s, a, costTarget);
+        Backward(_stacks[SeedSlot.CostCritic], costLoss);
+        foreach (var seed in _seeds) seed.SeedCostOptimizer.step();
+
+        // Step 5: the actor on each seed's Lagrangian with the online critics, frozen.
+        _stacks[SeedSlot.RewardCritic].SetRequiresGrad(false);
+        _stacks[SeedSlot.CostCritic].SetRequiresGrad(false);
+        var (action, logProb) = SampleActions(s);
+        var rewardQ = Critic(_stacks[SeedSlot.RewardCritic], _rewardMembers, _rewardLayers, s, action).min(1).values;
+        var costQ = Critic(_stacks[SeedSlot.CostCritic], _costMembers, _costLayers, s, action).mean(new long[] { 1 });
+        var actorLoss = (alpha * logProb - rewardQ).add(costQ.mul(lambda), TorchScalars.One).mean(new long[] { 1 });
+        if (_options.ActorLossDividedByOnePlusLambda)
+            actorLoss = actorLoss.div(tensor(lambdas.Select(x => 1 + x).ToArray(), ScalarType.Float64).to_type(ScalarType.Float32).to(_device));
+        bool updateActor = step >= _options.CriticWarmupSteps;
+        if (updateActor)
+        {
+            foreach (var seed in _seeds) seed.SetActorLearningRateForNextUpdate();
+            Backward(_stacks[SeedSlot.Actor], actorLoss);
+            foreach (var seed in _seeds) seed.SeedActorOptimizer.step();
+        }
+        _stacks[SeedSlot.RewardCritic].SetRequiresGrad(true);
+        _stacks[SeedSlot.CostCritic].SetRequiresGrad(true);
+
+        // Step 6: each seed's temperature, −log α_k · mean(log π + H̄).
+        var logProbDetached = logProb.detach();
+        Tensor alphaLoss;
+        if (_options.AutoTuneAlpha && updateActor)
+        {
+            var shifted = logProbDetached.add(TorchScalars.Of(_seeds[0].SeedTargetEntropy), TorchScalars.One);
+            var logAlpha = stack(_seeds.Select(x => x.SeedLogAlpha!.detach()).ToArray()).requires_grad_(true);
+            alphaLoss = -(logAlpha.unsqueeze(1) * shifted).mean(new long[] { 1 });
+            alphaLoss.sum().backward();
+            var gradient = logAlpha.grad!;
+            for (int i = 0; i < k; i++)
+            {
+                var optimizer = _seeds[i].SeedAlphaOptimizer!;
+                optimizer.zero_grad();
+                _seeds[i].SeedLogAlpha!.grad = gradient[i];
+                optimizer.step();
+            }
+        }
+        else alphaLoss = zeros(new long[] { k }, ScalarType.Float32, _device);
+
+        // Step 7: Polyak averaging of all seeds' target critics, one pass per stack (the per-seed flat Polyak, element for element).
+        PolyakStacks(_stacks[SeedSlot.RewardCritic], _stacks[SeedSlot.RewardTarget]);
+        PolyakStacks(_stacks[SeedSlot.CostCritic], _stacks[SeedSlot.CostTarget]);
+
+        // One host read for all seeds.
+        using var read = stack(
+            [rewardLoss.detach(), costLoss.detach(), actorLoss.detach(), alphaLoss.detach(), alpha.squeeze(1),
+             logProbDetached.mean(new long[] { 1 }).neg(), rewardQ.detach().mean(new long[] { 1 }), costQ.detach().mean(new long[] { 1 })])
+            .to_type(ScalarType.Float64).cpu();
+        var values = read.data<double>().ToArray(); // [8, K]
+        var metrics = new SacLagUpdateMetrics[k];
+        for (int i = 0; i < k; i++)
+        {
+            for (int q = 0; q < ScalarNames.Length; q++)
+            {
+                double v = values[q * k + i];
+                if (!double.IsFinite(v))
+                    throw new TrainingDivergedException(SacLagLearner.Stage, $"{ScalarNames[q]} (seed {i})", step, v, _seeds[i].SeedLastMetrics);
+            }
+            metrics[i] = new SacLagUpdateMetrics(step, values[i], values[k + i], values[2 * k + i], values[3 * k + i], values[4 * k + i], lambdas[i],
+                values[5 * k + i], values[6 * k + i], values[7 * k + i]);
+            _seeds[i].CompleteBatchedUpdate(metrics[i]);
+        }
+        return metrics;
+    }
+
+    /// <summary>a = tanh(μ + σ·ε) of every seed's actor on <paramref name="observations"/> [K, B, obs], with ε of seed k drawn from seed k's
+    /// update-noise generator as <see cref="SquashedGaussianActor.Sample"/> draws it; returns [K, B, act] and log π [K, B].</summary>
+    private (Tensor Action, Tensor LogProb) SampleActions(Tensor observations)
+    {
+        var actor = _stacks[SeedSlot.Actor];
+        var h = observations;
+        for (int l = 0; l < _actorLayers; l++) h = Linear(actor, 2 * l, h).relu();
+        var mean = Linear(actor, 2 * _actorLayers, h);
+        var logStd = Linear(actor, 2 * _actorLayers + 2, h).clamp(TorchScalars.Of(SquashedGaussianActor.LogStdMin), TorchScalars.Of(SquashedGaussianActor.LogStdMax));
+        long batch = observations.shape[1], actions = mean.shape[2];
+        var noise = stack(_seeds.Select(x => randn(new[] { batch, actions }, ScalarType.Float32, _device, generator: x.SeedUpdateNoise)).ToArray());
+        var u = mean.add(logStd.exp() * noise, TorchScalars.One);
+        var logProb = SquashedGaussianActor.LogProbPreSquash(noise, logStd, u).sum(-1);
+        return (u.tanh(), logProb);
+    }
+
+    /// <summary>All members' values of every seed's critic, [K, members, B].</summary>
+    private static Tensor Critic(SeedStackedNetwork critic, int members, int layers, Tensor observations, Tensor actions)
+    {
+        var input = cat(new[] { observations, actions }, 2);
+        var outputs = new Tensor[members];
+        for (int j = 0; j < members; j++)
+        {
+            var h = input;
+            for (int l = 0; l < layers; l++)
+            {
+                h = Linear(critic, 2 * (j * layers + l), h);
+                if (l < layers - 1) h = h.relu();
+            }
+            outputs[j] = h.squeeze(-1);
+        }
+        return stack(outputs, 1);
+    }
+
+    /// <summary>Per seed Σ_j mean_b (Q_kj(s, a) − y_k)², [K].</summary>
+    private static Tensor CriticLoss(SeedStackedNetwork critic, int members, int layers, Tensor observations, Tensor actions, Tensor target)
+    {
+        var all = Critic(critic, members, layers, observations, actions);
+        return (all - target.unsqueeze(1)).Squared().mean(new long[] { 2 }).sum(1);
+    }
+
+    /// <summary>h W_kᵀ + b_k for every seed: one <c>baddbmm</c> over the stacked weight (parameter <paramref name="weight"/>) and bias.</summary>
+    private static Tensor Linear(SeedStackedNetwork network, int weight, Tensor input) =>
+        input.baddbmm(network.Stacked(weight).transpose(1, 2), network.Stacked(weight + 1));
+
+    /// <summary>Zeroes the stack's gradients and back-propagates Σ_k loss_k into them.</summary>
+    private static void Backward(SeedStackedNetwork network, Tensor perSeedLoss)
+    {
+        network.Gradients!.zero_();
+        perSeedLoss.sum().backward();
+    }
+
+    /// <summary>θ̄ ← (1 − τ)·θ̄ + τ·θ over all seeds' slices at once.</summary>
+    private void PolyakStacks(SeedStackedNetwork source, SeedStackedNetwork target)
+    {
+        using var noGrad = no_grad();
+        target.Values!.mul_(TorchScalars.Of(1 - _options.Tau)).add_(source.Values!, alpha: TorchScalars.Of(_options.Tau));
+    }
+
+    /// <summary>Clamps each seed's targets to its own value bounds (<see cref="SacLagOptions.BoundedTargets"/>); a seed that stored nothing yet
+    /// is not clamped, as a single learner is not.</summary>
+    private (Tensor Reward, Tensor Cost) Bound(Tensor rewardTarget, Tensor costTarget)
+    {
+        int k = _seeds.Length;
+        double horizon = 1.0 / (1.0 - _options.Gamma);
+        var bounds = new float[4 * k];
+        for (int i = 0; i < k; i++)
+        {
+            var loop = _seeds[i].SeedLoop;
+            var r = loop.ScaledRange;
+            bool any = loop.StoredRange.Any;
+            // The single learner clamps with float32 tensors of min·horizon; the same float32 values here.
+            bounds[i] = any ? (float)(r.RewardMin * horizon) : float.NegativeInfinity;
+            bounds[k + i] = any ? (float)(r.RewardMax * horizon) : float.PositiveInfinity;
+            bounds[2 * k + i] = any ? (float)(r.CostMin * horizon) : float.NegativeInfinity;
+            bounds[3 * k + i] = any ? (float)(r.CostMax * horizon) : float.PositiveInfinity;
+        }
+        var b = tensor(bounds, new long[] { 4, k, 1 }).to(_device);
+        return (rewardTarget.clamp(b[0], b[1]), costTarget.clamp(b[2], b[3]));
+    }
+
+    private static Tensor Stack(IReadOnlyList<TransitionBatch> batches, Func<TransitionBatch, Tensor> part) =>
+        stack(batches.Select(part).ToArray());
+
+    /// <summary>Frees every seed's learner and the stacks.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var s in _seeds) s.Dispose();
+        foreach (var s in _stacks) s.Dispose();
+    }
+}
