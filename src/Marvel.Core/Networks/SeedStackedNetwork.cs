@@ -83,14 +83,16 @@ internal sealed class SeedStackedNetwork : IDisposable
     /// <summary>The number of parameters of one seed's network.</summary>
     public int ParameterCount => Seed(0).Parameters.Count;
 
-    /// <summary>Switches gradients of the stacked views on or off (off while a loss must not train this network, e.g. the critics in the
-    /// actor step); the seeds' own parameters are not touched.</summary>
+    /// <summary>Switches gradients of the stacked views and of every seed's own parameters on or off (off while a loss must not train
+    /// this network, e.g. the critics in the actor step).</summary>
     public void SetRequiresGrad(bool requiresGrad)
     {
         if (!HasGradients) return;
         _stacked ??= MakeStacked();
         if (_requiresGrad == requiresGrad) return;
         foreach (var t in _stacked) t.requires_grad = requiresGrad;
+        foreach (var seed in _seeds)
+            foreach (var p in seed!.Parameters) p.requires_grad = requiresGrad;
         _requiresGrad = requiresGrad;
     }
 

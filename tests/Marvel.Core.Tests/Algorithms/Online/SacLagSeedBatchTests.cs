@@ -78,14 +78,17 @@ public class SacLagSeedBatchTests
         Networks(batch.Seeds[0]).First().Values.Should().NotEqual(Networks(batch.Seeds[1]).First().Values);
     }
 
-    [TestCase(true)]
-    [TestCase(false)]
-    public void Update_OnFixedBatches_MatchesSeparateSingleSeedLearners_ForEverySeed(bool autoTuneAlpha)
+    [TestCase(true, false)]
+    [TestCase(false, false)]
+    [TestCase(true, true)]
+    [TestCase(false, true)]
+    public void Update_OnFixedBatches_MatchesSeparateSingleSeedLearners_ForEverySeed(bool autoTuneAlpha, bool bmm)
     {
+        var products = bmm ? SacLagSeedBatch.Products.Batched : SacLagSeedBatch.Products.PerSeed;
         const int seeds = 3, steps = 4;
         var contexts = Contexts(seeds);
         var options = Options(o => o.AutoTuneAlpha = autoTuneAlpha);
-        using var batch = new SacLagSeedBatch(contexts, options);
+        using var batch = new SacLagSeedBatch(contexts, options, products);
         var singles = contexts.Select(c => new SacLagLearner(c, options)).ToArray();
         double[] lambdas = [0.0, 0.7, 2.5];
         try

@@ -22,6 +22,16 @@ namespace Marvel.Core.Algorithms.Online.SacLag;
 /// </remarks>
 internal sealed class SacLagSeedBatch : IDisposable
 {
+    /// <summary>How the seeds' matrix products run.</summary>
+    internal enum Products
+    {
+        /// <summary>One product per seed on the seed's own parameters (<c>addmm</c>, the single-seed kernel and shapes); every other
+        /// operation (activations, losses, targets, Polyak) runs once for all seeds.</summary>
+        PerSeed,
+        /// <summary>One <c>baddbmm</c> per layer over the stacked [K, out, in] weights for all seeds.</summary>
+        Batched,
+    }
+
     private static readonly string[] ScalarNames =
         ["reward_critic_loss", "cost_critic_loss", "actor_loss", "alpha_loss", "alpha", "entropy", "reward_q", "cost_q"];
 
@@ -31,6 +41,7 @@ internal sealed class SacLagSeedBatch : IDisposable
     private readonly Device _device;
     private readonly int _actorLayers;          // hidden layers of the actor's trunk
     private readonly int _rewardMembers, _rewardLayers, _costMembers, _costLayers;
+    private readonly Products _products;
     private bool _disposed;
 
     /// <summary>Builds one learner per context, their networks stacked.</summary>
@@ -38,8 +49,10 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <param name="options">Settings shared by every seed; defaults when null.</param>
     /// <exception cref="ArgumentException">No contexts, or their spaces differ.</exception>
     /// <exception cref="NotSupportedException"><see cref="SacLagOptions.MaxGradNorm"/> is set.</exception>
-    public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null)
+    /// <param name="products">How the matrix products run (<see cref="Products.PerSeed"/> unless measuring).</param>
+    public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null, Products products = Products.PerSeed)
     {
+        _products = products;
         ArgumentNullException.ThrowIfNull(contexts);
         if (contexts.Count == 0) throw new ArgumentException("A seed batch needs at least one context.", nameof(contexts));
         _options = (options ?? new SacLagOptions()) with { };
@@ -228,7 +241,7 @@ internal sealed class SacLagSeedBatch : IDisposable
     }
 
     /// <summary>All members' values of every seed's critic, [K, members, B].</summary>
-    private static Tensor Critic(SeedStackedNetwork critic, int members, int layers, Tensor observations, Tensor actions)
+    private Tensor Critic(SeedStackedNetwork critic, int members, int layers, Tensor observations, Tensor actions)
     {
         var input = cat(new[] { observations, actions }, 2);
         var outputs = new Tensor[members];
@@ -246,15 +259,27 @@ internal sealed class SacLagSeedBatch : IDisposable
     }
 
     /// <summary>Per seed Σ_j mean_b (Q_kj(s, a) − y_k)², [K].</summary>
-    private static Tensor CriticLoss(SeedStackedNetwork critic, int members, int layers, Tensor observations, Tensor actions, Tensor target)
+    private Tensor CriticLoss(SeedStackedNetwork critic, int members, int layers, Tensor observations, Tensor actions, Tensor target)
     {
         var all = Critic(critic, members, layers, observations, actions);
         return (all - target.unsqueeze(1)).Squared().mean(new long[] { 2 }).sum(1);
     }
 
-    /// <summary>h W_kᵀ + b_k for every seed: one <c>baddbmm</c> over the stacked weight (parameter <paramref name="weight"/>) and bias.</summary>
-    private static Tensor Linear(SeedStackedNetwork network, int weight, Tensor input) =>
-        input.baddbmm(network.Stacked(weight).transpose(1, 2), network.Stacked(weight + 1));
+    /// <summary>h_k W_kᵀ + b_k for every seed k of <paramref name="input"/> [K, B, in] (parameter <paramref name="weight"/> and its bias):
+    /// one <c>baddbmm</c> over the stacked weights, or one <c>addmm</c> per seed on its own parameters (<see cref="Products"/>).</summary>
+    private Tensor Linear(SeedStackedNetwork network, int weight, Tensor input)
+    {
+        if (_products == Products.Batched) return input.baddbmm(network.Stacked(weight).transpose(1, 2), network.Stacked(weight + 1));
+        // unbind/stack rather than select: their backward passes copy each activation once, select's would zero-fill K-fold.
+        var rows = input.unbind(0);
+        var outputs = new Tensor[rows.Length];
+        for (int k = 0; k < rows.Length; k++)
+        {
+            var parameters = network.Seed(k).Parameters;
+            outputs[k] = nn.functional.linear(rows[k], parameters[weight], parameters[weight + 1]);
+        }
+        return stack(outputs);
+    }
 
     /// <summary>Zeroes the stack's gradients and back-propagates Σ_k loss_k into them.</summary>
     private static void Backward(SeedStackedNetwork network, Tensor perSeedLoss)
