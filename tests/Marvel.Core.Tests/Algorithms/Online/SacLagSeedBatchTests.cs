@@ -1,5 +1,7 @@
+using Marvel.Core.Abstractions;
 using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.SacLag;
+using Marvel.Core.Environments;
 using static TorchSharp.torch;
 
 namespace Marvel.Core.Tests.Algorithms.Online;
@@ -137,6 +139,107 @@ public class SacLagSeedBatchTests
         finally
         {
             foreach (var s in singles) s.Dispose();
+        }
+    }
+
+    private static SacLagOptions LoopOptions() => new()
+    {
+        ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], CostCriticHiddenSizes = [16, 16], BatchSize = 32, MiniBatches = 2,
+        EpisodesPerIteration = 1, UpdatesPerIteration = 3, ActorLearningRate = 1e-3, CriticLearningRate = 1e-3, CostCriticLearningRate = 1e-3,
+        ReplayCapacity = 5000, AutoTuneAlpha = true, BoundedTargets = true, CriticWarmupSteps = 2,
+    };
+
+    private static (IVectorEnvironment[] Environments, ILagrangeController[] Controllers) Runs(int seeds) =>
+        (Enumerable.Range(0, seeds).Select(_ => (IVectorEnvironment)EnvironmentRegistry.Default.MakeVector("BallRun", 2)).ToArray(),
+         Enumerable.Range(0, seeds).Select(_ => (ILagrangeController)new SimpleDualAscentController(0.05, costLimit: 5)).ToArray());
+
+    [Test]
+    public void RunIteration_GivesEachSeedTheSingleSeedRunsIterations_WithinTolerance()
+    {
+        const int seeds = 3, iterations = 3;
+        var contexts = Enumerable.Range(0, seeds).Select(k => OnlineTestData.Context("BallRun", (ulong)(5 + k))).ToArray();
+        using var batch = new SacLagSeedBatch(contexts, LoopOptions());
+        var singles = contexts.Select(c => new SacLagLearner(c, LoopOptions())).ToArray();
+        var (batchEnvironments, batchControllers) = Runs(seeds);
+        var (singleEnvironments, singleControllers) = Runs(seeds);
+        try
+        {
+            for (int it = 0; it < iterations; it++)
+            {
+                var batched = batch.RunIteration(batchEnvironments, batchControllers);
+                for (int k = 0; k < seeds; k++)
+                {
+                    var expected = singles[k].RunIteration(singleEnvironments[k], singleControllers[k]);
+                    var actual = batched[k];
+                    string at = $"seed {k}, iteration {it}";
+                    actual.Iteration.Should().Be(expected.Iteration, at);
+                    actual.EnvironmentSteps.Should().Be(expected.EnvironmentSteps, at);
+                    actual.Episodes.Select(e => e.Length).Should().Equal(expected.Episodes.Select(e => e.Length), at);
+                    actual.Episodes.Select(e => e.Cost).Should().Equal(expected.Episodes.Select(e => e.Cost), $"{at}: episode costs");
+                    if (it == 0) actual.Episodes.Select(e => e.Return).Should().Equal(expected.Episodes.Select(e => e.Return), "no update precedes the first episodes");
+                    for (int e = 0; e < expected.Episodes.Count; e++)
+                        ShouldBeClose(actual.Episodes[e].Return, expected.Episodes[e].Return, $"{at}: return of episode {e}");
+                    ShouldBeClose(actual.Lambda, expected.Lambda, $"{at}: λ");
+                    actual.Metrics.Keys.Should().BeEquivalentTo(expected.Metrics.Keys, at);
+                    foreach (var (name, value) in expected.Metrics) ShouldBeClose(actual.Metrics[name], value, $"{at}: {name}");
+                }
+            }
+            batch.Seeds.Select(x => x.Steps).Should().AllBeEquivalentTo(iterations * 3 * 2L, "3 updates of 2 mini-batches per iteration");
+            // The seeds differ from one another (their own environment seeds, noise and weights).
+            batch.Seeds[0].Alpha.Should().NotBe(batch.Seeds[1].Alpha);
+        }
+        finally
+        {
+            foreach (var s in singles) s.Dispose();
+            foreach (var e in batchEnvironments.Concat(singleEnvironments)) e.Dispose();
+        }
+    }
+
+    [Test]
+    public void Checkpoint_RoundTrip_ContinuesEverySeedExactlyAsTheUninterruptedBatch()
+    {
+        const int seeds = 2;
+        var contexts = Enumerable.Range(0, seeds).Select(k => OnlineTestData.Context("BallRun", (ulong)(21 + k))).ToArray();
+        var dir = Path.Combine(Path.GetTempPath(), "marvel-seed-batch-" + Guid.NewGuid().ToString("N"));
+        var (uninterruptedEnvironments, uninterruptedControllers) = Runs(seeds);
+        var (resumedEnvironments, resumedControllers) = Runs(seeds);
+        try
+        {
+            using var uninterrupted = new SacLagSeedBatch(contexts, LoopOptions());
+            for (int it = 0; it < 3; it++) uninterrupted.RunIteration(uninterruptedEnvironments, uninterruptedControllers);
+            var expected = uninterrupted.RunIteration(uninterruptedEnvironments, uninterruptedControllers);
+
+            using (var first = new SacLagSeedBatch(contexts, LoopOptions()))
+            {
+                for (int it = 0; it < 3; it++) first.RunIteration(resumedEnvironments, resumedControllers);
+                first.SaveCheckpoint(dir);
+            }
+            File.Exists(Path.Combine(dir, SacLagSeedBatch.CheckpointFile)).Should().BeTrue();
+            using var resumed = new SacLagSeedBatch(contexts, LoopOptions());
+            resumed.LoadCheckpoint(dir);
+            resumed.Seeds.Select(x => x.Steps).Should().Equal(uninterrupted.Seeds.Select(x => x.Steps - 6));
+            // The environments and controllers live beside the learners (as the pipeline restores them); here they simply continue.
+            var actual = resumed.RunIteration(resumedEnvironments, resumedControllers);
+
+            for (int k = 0; k < seeds; k++)
+            {
+                actual[k].Metrics.Should().Equal(expected[k].Metrics, $"seed {k} resumes bit for bit");
+                actual[k].Episodes.Should().Equal(expected[k].Episodes, $"seed {k}'s episodes");
+                foreach (var ((name, a), (_, e)) in Networks(resumed.Seeds[k]).Zip(Networks(uninterrupted.Seeds[k])))
+                    a.Should().Equal(e, $"seed {k}'s {name} after the resumed iteration");
+            }
+
+            // A seed's folder is a single-seed checkpoint: it loads into a lone learner of that seed's context.
+            using var lone = new SacLagLearner(contexts[1], LoopOptions());
+            lone.LoadCheckpoint(SacLagSeedBatch.SeedDirectory(dir, 1));
+            lone.Steps.Should().Be(6 * 3);
+            using var other = new SacLagSeedBatch(Contexts(3), Options());
+            other.Invoking(b => b.LoadCheckpoint(dir)).Should().Throw<InvalidDataException>();
+        }
+        finally
+        {
+            foreach (var e in uninterruptedEnvironments.Concat(resumedEnvironments)) e.Dispose();
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         }
     }
 

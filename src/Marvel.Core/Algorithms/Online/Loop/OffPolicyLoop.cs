@@ -155,6 +155,34 @@ internal sealed class OffPolicyLoop : IDisposable
     /// </summary>
     public OnlineIterationResult RunIteration(IOffPolicyAgent agent, IVectorEnvironment environment, ILagrangeController controller, CancellationToken cancellationToken)
     {
+        var iteration = BeginIteration(agent, environment, controller, cancellationToken);
+        if (iteration.Sampler is not null)
+        {
+            for (int u = 0; u < _settings.UpdatesPerIteration; u++)
+            {
+                using var batch = SampleBatch(iteration);
+                for (int m = 0; m < _settings.MiniBatches; m++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    using var scope = NewDisposeScope();
+                    Record(iteration, agent.Update(MiniBatch(batch, m), iteration.Lambda));
+                }
+            }
+        }
+        return EndIteration(agent, iteration);
+    }
+
+    /// <summary>The schedule and data settings.</summary>
+    public OffPolicyLoopSettings Settings => _settings;
+
+    /// <summary>
+    /// The first part of <see cref="RunIteration"/>: collection, the controller's update and the episodes' telemetry; then, once the replay
+    /// buffer holds the warm-up, the sampler of the iteration's batches (and the cost-neutral λ when the agent plans it). The gradient steps
+    /// follow with <see cref="SampleBatch"/>, <see cref="MiniBatch"/> and <see cref="Record"/>, and <see cref="EndIteration"/> closes it;
+    /// <see cref="RunIteration"/> does exactly this, and a caller that steps several agents' updates together does the same per agent.
+    /// </summary>
+    public PendingIteration BeginIteration(IOffPolicyAgent agent, IVectorEnvironment environment, ILagrangeController controller, CancellationToken cancellationToken)
+    {
         if (_collector.Attach(environment))
         {
             _squashedActions = new float[environment.Count * _actionSize];
@@ -194,12 +222,10 @@ internal sealed class OffPolicyLoop : IDisposable
         if (feeds) _guardCharge = 0;
         ControllerFeed.Publish(agent.Stage, episodes, budget);
 
-        int miniBatch = _settings.BatchSize / _settings.MiniBatches;
-        int steps = 0;
-        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        ITransitionSampler? sampler = null;
         if (_replay.Count >= Math.Max(_settings.WarmupSteps, 1))
         {
-            ITransitionSampler sampler = _replay;
+            sampler = _replay;
             if (_offlineData is not null && _settings.OfflineDataFraction > 0)
             {
                 if (_mixedSampler is null || !ReferenceEquals(_mixedSampler.Primary, _replay))
@@ -207,30 +233,48 @@ internal sealed class OffPolicyLoop : IDisposable
                 sampler = _mixedSampler;
             }
             lambda = RaiseToCostNeutralLambda(agent, controller, sampler, lambda, metrics);
-            for (int u = 0; u < _settings.UpdatesPerIteration; u++)
-            {
-                using var batch = sampler.Sample(_settings.BatchSize, _replayRandom, _device);
-                for (int m = 0; m < _settings.MiniBatches; m++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var scope = NewDisposeScope();
-                    // Rows are i.i.d. draws with replacement, so consecutive slices are already shuffled mini-batches. The one scaling point:
-                    // the replay and the offline data hold raw rewards and costs; the update sees them scaled (both halves of a mixed batch once).
-                    var slice = _settings.Scales.Apply(Slice(batch, m * miniBatch, miniBatch));
-                    foreach (var (name, value) in agent.Update(slice, lambda))
-                        sums[name] = sums.GetValueOrDefault(name) + value;
-                    steps++;
-                }
-            }
         }
+        return new PendingIteration(episodes, metrics, lambda, sampler, guard);
+    }
+
+    /// <summary>The next batch of <paramref name="iteration"/> (<see cref="OffPolicyLoopSettings.BatchSize"/> rows, raw rewards and costs),
+    /// drawn with the loop's replay sampler; its <see cref="OffPolicyLoopSettings.MiniBatches"/> slices are the gradient steps' batches.</summary>
+    public TransitionBatch SampleBatch(PendingIteration iteration) =>
+        (iteration.Sampler ?? throw new InvalidOperationException("The replay buffer is still warming up; this iteration has no batches."))
+            .Sample(_settings.BatchSize, _replayRandom, _device);
+
+    /// <summary>
+    /// Mini-batch <paramref name="index"/> of <paramref name="batch"/>, scaled. Rows are i.i.d. draws with replacement, so consecutive slices
+    /// are already shuffled mini-batches. The one scaling point: the replay and the offline data hold raw rewards and costs; the update sees
+    /// them scaled (both halves of a mixed batch once).
+    /// </summary>
+    public TransitionBatch MiniBatch(TransitionBatch batch, int index)
+    {
+        int miniBatch = _settings.BatchSize / _settings.MiniBatches;
+        return _settings.Scales.Apply(Slice(batch, index * miniBatch, miniBatch));
+    }
+
+    /// <summary>Adds one gradient step's scalars to <paramref name="iteration"/>'s means.</summary>
+    public static void Record(PendingIteration iteration, IReadOnlyDictionary<string, double> values)
+    {
+        foreach (var (name, value) in values)
+            iteration.Sums[name] = iteration.Sums.GetValueOrDefault(name) + value;
+        iteration.Steps++;
+    }
+
+    /// <summary>Closes <paramref name="iteration"/>: publishes the loop's metrics and returns the iteration's result.</summary>
+    public OnlineIterationResult EndIteration(IOffPolicyAgent agent, PendingIteration iteration)
+    {
+        var metrics = iteration.Metrics;
+        int steps = iteration.Steps;
         metrics["gradient_steps"] = steps;
         if (agent.HasFallback) metrics["fallback_share"] = _collectedActions == 0 ? 0 : (double)_fallbackActions / _collectedActions;
-        if (guard is not null) metrics["cost_guard_share"] = _collectedActions == 0 ? 0 : (double)_guardedActions / _collectedActions;
+        if (iteration.Guard is not null) metrics["cost_guard_share"] = _collectedActions == 0 ? 0 : (double)_guardedActions / _collectedActions;
         metrics["environment_steps"] = _collector.EnvironmentSteps;
         MarvelTelemetry.Publish(agent.Stage, metrics); // per-update scalars were published by the agent's update
-        foreach (var (name, sum) in sums) metrics[name] = sum / steps;
-        metrics["lambda"] = lambda;
-        return new OnlineIterationResult(_iterations++, _collector.EnvironmentSteps, episodes, lambda, metrics);
+        foreach (var (name, sum) in iteration.Sums) metrics[name] = sum / steps;
+        metrics["lambda"] = iteration.Lambda;
+        return new OnlineIterationResult(_iterations++, _collector.EnvironmentSteps, iteration.Episodes, iteration.Lambda, metrics);
     }
 
     /// <summary>
@@ -403,6 +447,19 @@ internal sealed class OffPolicyLoop : IDisposable
         _policySetObservations?.Dispose();
         _policySetActions?.Dispose();
     }
+}
+
+/// <summary>An <see cref="OffPolicyLoop"/> iteration between its collection and its end: the finished episodes, the metrics so far, the λ
+/// of its gradient steps, the sampler of its batches (null while the replay buffer warms up) and the running sums of the steps' scalars.</summary>
+internal sealed class PendingIteration(List<EpisodeSummary> episodes, Dictionary<string, double> metrics, double lambda, ITransitionSampler? sampler, CostGuard? guard)
+{
+    public List<EpisodeSummary> Episodes { get; } = episodes;
+    public Dictionary<string, double> Metrics { get; } = metrics;
+    public double Lambda { get; } = lambda;
+    public ITransitionSampler? Sampler { get; } = sampler;
+    public CostGuard? Guard { get; } = guard;
+    public Dictionary<string, double> Sums { get; } = new(StringComparer.Ordinal);
+    public int Steps { get; set; }
 }
 
 /// <summary>The scalar part of an <see cref="OffPolicyLoop"/>'s checkpoint (the learner writes it into its own state file).</summary>

@@ -1,3 +1,4 @@
+using Marvel.Core.Algorithms.Online.Loop;
 using Marvel.Core.Algorithms.Shared;
 using Marvel.Core.Networks;
 
@@ -223,6 +224,134 @@ internal sealed class SacLagSeedBatch : IDisposable
         }
         return metrics;
     }
+
+    /// <summary>
+    /// One online iteration of every seed, as <see cref="SacLagLearner.RunIteration"/> runs it for one: seed k collects on
+    /// <paramref name="environments"/>[k] with its own actor and exploration noise, feeds <paramref name="controllers"/>[k] and samples its
+    /// own replay buffer with its own sampler; the gradient steps of all seeds then run together through <see cref="Update"/>, seed k with
+    /// its own λ. While some seed is still warming up (or the seeds' update counts differ), the seeds that have data step one by one with
+    /// their own <see cref="SacLagLearner.Update"/>, so each seed's schedule is the single-seed schedule.
+    /// </summary>
+    /// <param name="environments">One vector environment per seed (not shared), reset on first use from the seed's own streams.</param>
+    /// <param name="controllers">One controller per seed (not shared).</param>
+    /// <param name="cancellationToken">Checked between environment steps and between gradient steps.</param>
+    /// <returns>Each seed's iteration result, as its learner's <see cref="SacLagLearner.RunIteration"/> would return it.</returns>
+    /// <exception cref="ArgumentException">Wrong counts, or an environment or controller given to two seeds.</exception>
+    public OnlineIterationResult[] RunIteration(IReadOnlyList<IVectorEnvironment> environments, IReadOnlyList<ILagrangeController> controllers,
+        CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(environments);
+        ArgumentNullException.ThrowIfNull(controllers);
+        int k = _seeds.Length;
+        if (environments.Count != k || controllers.Count != k)
+            throw new ArgumentException($"A batch of {k} seeds needs {k} environments and {k} controllers; got {environments.Count} and {controllers.Count}.");
+        if (environments.Distinct(ReferenceEqualityComparer.Instance).Count() != k || controllers.Distinct(ReferenceEqualityComparer.Instance).Count() != k)
+            throw new ArgumentException("Every seed needs its own environment and its own controller.");
+
+        var pending = new PendingIteration[k];
+        for (int i = 0; i < k; i++)
+        {
+            ArgumentNullException.ThrowIfNull(environments[i]);
+            ArgumentNullException.ThrowIfNull(controllers[i]);
+            pending[i] = _seeds[i].SeedLoop.BeginIteration(_seeds[i], environments[i], controllers[i], cancellationToken);
+        }
+        var settings = _seeds[0].SeedLoop.Settings;
+        bool together = pending.All(p => p.Sampler is not null) && _seeds.All(x => x.Steps == _seeds[0].Steps);
+        if (together)
+        {
+            var lambdas = pending.Select(p => p.Lambda).ToArray();
+            var batches = new TransitionBatch[k];
+            var miniBatches = new TransitionBatch[k];
+            for (int u = 0; u < settings.UpdatesPerIteration; u++)
+            {
+                for (int i = 0; i < k; i++) batches[i] = _seeds[i].SeedLoop.SampleBatch(pending[i]);
+                try
+                {
+                    for (int m = 0; m < settings.MiniBatches; m++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        using var scope = NewDisposeScope();
+                        for (int i = 0; i < k; i++) miniBatches[i] = _seeds[i].SeedLoop.MiniBatch(batches[i], m);
+                        var metrics = Update(miniBatches, lambdas);
+                        for (int i = 0; i < k; i++) OffPolicyLoop.Record(pending[i], metrics[i].ToDictionary());
+                    }
+                }
+                finally
+                {
+                    foreach (var b in batches) b?.Dispose();
+                }
+            }
+        }
+        else
+        {
+            for (int i = 0; i < k; i++)
+            {
+                if (pending[i].Sampler is null) continue;
+                var loop = _seeds[i].SeedLoop;
+                for (int u = 0; u < settings.UpdatesPerIteration; u++)
+                {
+                    using var batch = loop.SampleBatch(pending[i]);
+                    for (int m = 0; m < settings.MiniBatches; m++)
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        using var scope = NewDisposeScope();
+                        OffPolicyLoop.Record(pending[i], _seeds[i].Update(loop.MiniBatch(batch, m), pending[i].Lambda).ToDictionary());
+                    }
+                }
+            }
+        }
+        var results = new OnlineIterationResult[k];
+        for (int i = 0; i < k; i++) results[i] = _seeds[i].SeedLoop.EndIteration(_seeds[i], pending[i]);
+        return results;
+    }
+
+    /// <summary>The file beside the seeds' folders that records a seed batch checkpoint.</summary>
+    public const string CheckpointFile = "seed-batch.json";
+
+    /// <summary>The folder of seed <paramref name="seed"/>'s checkpoint inside a batch checkpoint.</summary>
+    public static string SeedDirectory(string directory, int seed) => Path.Combine(directory, $"seed-{seed}");
+
+    /// <summary>
+    /// Writes every seed's complete state (<see cref="SacLagLearner.SaveCheckpoint"/>, the single-seed format) into <c>seed-k/</c> of
+    /// <paramref name="directory"/>, then <see cref="CheckpointFile"/> with K. Each seed's folder also loads into a lone
+    /// <see cref="SacLagLearner"/> built from that seed's context.
+    /// </summary>
+    public void SaveCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        for (int i = 0; i < _seeds.Length; i++)
+        {
+            var seedDirectory = SeedDirectory(directory, i);
+            Directory.CreateDirectory(seedDirectory);
+            _seeds[i].SaveCheckpoint(seedDirectory);
+        }
+        // Written last: a folder without it is an interrupted save.
+        File.WriteAllText(Path.Combine(directory, CheckpointFile), System.Text.Json.JsonSerializer.Serialize(new SeedBatchCheckpoint(1, _seeds.Length)));
+    }
+
+    /// <summary>Restores a checkpoint written by <see cref="SaveCheckpoint"/> into this batch (built from the same contexts and options);
+    /// every seed continues where it stopped.</summary>
+    /// <exception cref="InvalidDataException">The folder is not a complete seed batch checkpoint, holds another number of seeds, or a seed's
+    /// checkpoint does not load (see <see cref="SacLagLearner.LoadCheckpoint"/>).</exception>
+    public void LoadCheckpoint(string directory)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var path = Path.Combine(directory, CheckpointFile);
+        if (!File.Exists(path))
+            throw new InvalidDataException($"'{directory}' has no {CheckpointFile}: it is not a seed batch checkpoint, or its save was interrupted.");
+        var saved = System.Text.Json.JsonSerializer.Deserialize<SeedBatchCheckpoint>(File.ReadAllText(path))
+            ?? throw new InvalidDataException($"'{path}' is empty.");
+        if (saved.Format != 1) throw new InvalidDataException($"'{path}' has format {saved.Format}; this version reads format 1.");
+        if (saved.Seeds != _seeds.Length)
+            throw new InvalidDataException($"'{path}' holds {saved.Seeds} seeds but this batch has {_seeds.Length}.");
+        for (int i = 0; i < _seeds.Length; i++) _seeds[i].LoadCheckpoint(SeedDirectory(directory, i));
+    }
+
+    private sealed record SeedBatchCheckpoint(int Format, int Seeds);
 
     /// <summary>a = tanh(μ + σ·ε) of every seed's actor on <paramref name="observations"/> [K, B, obs], with ε of seed k drawn from seed k's
     /// update-noise generator as <see cref="SquashedGaussianActor.Sample"/> draws it; returns [K, B, act] and log π [K, B].</summary>
