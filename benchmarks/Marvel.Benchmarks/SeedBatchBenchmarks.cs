@@ -15,7 +15,7 @@ namespace Marvel.Benchmarks;
 public class SeedBatchBenchmarks
 {
     private SacLagSeedBatch _batch = null!;
-    private SacLagSeedBatch _batchedProducts = null!;
+    private SacLagSeedBatch _perSeedProducts = null!;
     private SacLagLearner[] _singles = null!;
     private TransitionBatch[] _batches = null!;
     private double[] _lambdas = null!;
@@ -34,8 +34,8 @@ public class SeedBatchBenchmarks
         torch.set_num_threads(1);
         var contexts = Enumerable.Range(1, Seeds).Select(k => SacLagBenchSetup.Context((ulong)k)).ToArray();
         var options = SacLagBenchSetup.Options(Hidden);
-        _batch = new SacLagSeedBatch(contexts, options, SacLagSeedBatch.Products.PerSeed);
-        _batchedProducts = new SacLagSeedBatch(contexts, options, SacLagSeedBatch.Products.Batched);
+        _batch = new SacLagSeedBatch(contexts, options, SacLagSeedBatch.Products.Batched);
+        _perSeedProducts = new SacLagSeedBatch(contexts, options, SacLagSeedBatch.Products.PerSeed);
         _singles = contexts.Select(c => new SacLagLearner(c, options)).ToArray();
         _batches = Enumerable.Range(0, Seeds).Select(k => SacLagBenchSetup.SampleBatch((ulong)(100 + k))).ToArray();
         _lambdas = Enumerable.Range(0, Seeds).Select(k => 0.1 * (k + 1)).ToArray();
@@ -50,13 +50,13 @@ public class SeedBatchBenchmarks
         return sum;
     }
 
-    /// <summary>One update of all K seeds: products per seed, everything else batched (the default).</summary>
+    /// <summary>One update of all K seeds with one baddbmm per layer for all seeds (the default).</summary>
     [Benchmark]
     public double Batched() => _batch.Update(_batches, _lambdas)[0].RewardCriticLoss;
 
-    /// <summary>One update of all K seeds with one baddbmm per layer for all seeds.</summary>
+    /// <summary>One update of all K seeds: one addmm per seed, everything else batched.</summary>
     [Benchmark]
-    public double BatchedBmm() => _batchedProducts.Update(_batches, _lambdas)[0].RewardCriticLoss;
+    public double PerSeedProducts() => _perSeedProducts.Update(_batches, _lambdas)[0].RewardCriticLoss;
 
     [GlobalCleanup]
     public void Cleanup()
@@ -64,6 +64,6 @@ public class SeedBatchBenchmarks
         foreach (var b in _batches) b.Dispose();
         foreach (var s in _singles) s.Dispose();
         _batch.Dispose();
-        _batchedProducts.Dispose();
+        _perSeedProducts.Dispose();
     }
 }

@@ -80,13 +80,14 @@ public class SacLagSeedBatchTests
         Networks(batch.Seeds[0]).First().Values.Should().NotEqual(Networks(batch.Seeds[1]).First().Values);
     }
 
-    [TestCase(true, false)]
-    [TestCase(false, false)]
-    [TestCase(true, true)]
-    [TestCase(false, true)]
-    public void Update_OnFixedBatches_MatchesSeparateSingleSeedLearners_ForEverySeed(bool autoTuneAlpha, bool bmm)
+    [TestCase(true, "Batched")]
+    [TestCase(false, "Batched")]
+    [TestCase(true, "PerSeed")]
+    [TestCase(false, "PerSeed")]
+    [TestCase(true, "Sequential")]
+    public void Update_OnFixedBatches_MatchesSeparateSingleSeedLearners_ForEverySeed(bool autoTuneAlpha, string mode)
     {
-        var products = bmm ? SacLagSeedBatch.Products.Batched : SacLagSeedBatch.Products.PerSeed;
+        var products = Enum.Parse<SacLagSeedBatch.Products>(mode);
         const int seeds = 3, steps = 4;
         var contexts = Contexts(seeds);
         var options = Options(o => o.AutoTuneAlpha = autoTuneAlpha);
@@ -118,7 +119,10 @@ public class SacLagSeedBatchTests
                         ShouldBeClose(actual.RewardQ, expected.RewardQ, $"{at}: reward Q");
                         ShouldBeClose(actual.CostQ, expected.CostQ, $"{at}: cost Q");
                         foreach (var ((name, a), (_, e)) in Networks(batch.Seeds[k]).Zip(Networks(singles[k])))
+                        {
                             ShouldBeClose(a, e, $"{at}: {name} after the step");
+                            if (products == SacLagSeedBatch.Products.Sequential) a.Should().Equal(e, "sequential seeds run the single-seed update itself");
+                        }
                         ShouldBeClose(batch.Seeds[k].Alpha, singles[k].Alpha, $"{at}: α after the step");
                     }
                 }

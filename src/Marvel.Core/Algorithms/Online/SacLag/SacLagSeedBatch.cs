@@ -23,14 +23,18 @@ namespace Marvel.Core.Algorithms.Online.SacLag;
 /// </remarks>
 internal sealed class SacLagSeedBatch : IDisposable
 {
-    /// <summary>How the seeds' matrix products run.</summary>
+    /// <summary>How the seeds' gradient steps run (docs/benchmarks.md, "Several seeds in one process", has the measurements).</summary>
     internal enum Products
     {
-        /// <summary>One product per seed on the seed's own parameters (<c>addmm</c>, the single-seed kernel and shapes); every other
-        /// operation (activations, losses, targets, Polyak) runs once for all seeds.</summary>
-        PerSeed,
-        /// <summary>One <c>baddbmm</c> per layer over the stacked [K, out, in] weights for all seeds.</summary>
+        /// <summary>One <c>baddbmm</c> per layer over the stacked [K, out, in] weights for all seeds, every other operation once for all
+        /// seeds: the fewest kernel launches (the default; what a GPU wants).</summary>
         Batched,
+        /// <summary>One product per seed on the seed's own parameters (<c>addmm</c>, the single-seed kernel and shapes), every other
+        /// operation once for all seeds. Measured slower than both other modes on a CPU; kept for comparison.</summary>
+        PerSeed,
+        /// <summary>Each seed's own <see cref="SacLagLearner.Update"/>, one after another: bit-identical to single-seed runs, and on one CPU
+        /// thread as fast as the batched form (the seeds' arithmetic dominates there).</summary>
+        Sequential,
     }
 
     private static readonly string[] ScalarNames =
@@ -50,8 +54,8 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <param name="options">Settings shared by every seed; defaults when null.</param>
     /// <exception cref="ArgumentException">No contexts, or their spaces differ.</exception>
     /// <exception cref="NotSupportedException"><see cref="SacLagOptions.MaxGradNorm"/> is set.</exception>
-    /// <param name="products">How the matrix products run (<see cref="Products.PerSeed"/> unless measuring).</param>
-    public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null, Products products = Products.PerSeed)
+    /// <param name="products">How the gradient steps run.</param>
+    public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null, Products products = Products.Batched)
     {
         _products = products;
         ArgumentNullException.ThrowIfNull(contexts);
@@ -124,6 +128,7 @@ internal sealed class SacLagSeedBatch : IDisposable
             if (batches[i].Observations.shape[0] != batches[0].Observations.shape[0])
                 throw new ArgumentException("Every seed's batch must have the same size.", nameof(batches));
         }
+        if (_products == Products.Sequential) return _seeds.Select((seed, i) => seed.Update(batches[i], lambdas[i])).ToArray();
         using var scope = NewDisposeScope();
         var s = Stack(batches, b => b.Observations);          // [K, B, obs]
         var a = Stack(batches, b => b.Actions);               // [K, B, act]
