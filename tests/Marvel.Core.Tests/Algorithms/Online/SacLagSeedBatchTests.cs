@@ -248,6 +248,53 @@ public class SacLagSeedBatchTests
     }
 
     [Test]
+    public void InitializeFrom_PerSeed_KeepsTheStacks_AndTheBatchedUpdateStillMatchesSingleSeedLearners()
+    {
+        const int seeds = 2;
+        var contexts = Contexts(seeds);
+        var options = Options(o => o.SafeExploration = SafeExploration.PolicySet);
+        HandoverArtifact artifact;
+        using (var producer = new SacLagLearner(OnlineTestData.Context(ObservationSize, ActionSize, 99), options)) artifact = producer.ExportHandover();
+        using var batch = new SacLagSeedBatch(contexts, options);
+        var singles = contexts.Select(c => new SacLagLearner(c, options)).ToArray();
+        try
+        {
+            for (int k = 0; k < seeds; k++)
+            {
+                batch.Seeds[k].InitializeFrom(artifact, HandoverLoadOptions.SafeFinetuning());
+                singles[k].InitializeFrom(artifact, HandoverLoadOptions.SafeFinetuning());
+                Networks(batch.Seeds[k]).First().Values.Should().Equal(Networks(singles[k]).First().Values, "the handed-over actor was copied into the seed's slice");
+                Marvel.Core.Networks.FlatParameters.Of(batch.Seeds[k].ActorForTests)!.IsIntact.Should().BeTrue("the handover copies into the stacked storage");
+            }
+            for (int step = 0; step < 3; step++)
+            {
+                var batches = Enumerable.Range(0, seeds)
+                    .Select(k => OnlineTestData.Batch(BatchSize, ObservationSize, ActionSize, seed: (ulong)(300 + 10 * step + k))).ToArray();
+                try
+                {
+                    var batched = batch.Update(batches, [0.3, 1.1]);
+                    for (int k = 0; k < seeds; k++)
+                    {
+                        var expected = singles[k].Update(batches[k], k == 0 ? 0.3 : 1.1);
+                        ShouldBeClose(batched[k].ActorLoss, expected.ActorLoss, $"seed {k}, step {step}: actor loss");
+                        ShouldBeClose(batched[k].RewardCriticLoss, expected.RewardCriticLoss, $"seed {k}, step {step}: reward critic loss");
+                        foreach (var ((name, a), (_, e)) in Networks(batch.Seeds[k]).Zip(Networks(singles[k])))
+                            ShouldBeClose(a, e, $"seed {k}, step {step}: {name}");
+                    }
+                }
+                finally
+                {
+                    foreach (var b in batches) b.Dispose();
+                }
+            }
+        }
+        finally
+        {
+            foreach (var s in singles) s.Dispose();
+        }
+    }
+
+    [Test]
     public void Update_RefusesWrongCountsAndNegativeLambda()
     {
         using var batch = new SacLagSeedBatch(Contexts(2), Options());
