@@ -13,8 +13,12 @@ namespace Marvel.Core.Tests.Algorithms.Online;
 /// </summary>
 public class SacLagSeedBatchTests
 {
-    // Batched products sum in another order than one seed's product; over a few Adam steps the weights stay within this of their scale.
+    // Batched products sum in another order than one seed's product. Losses, values and returns stay within 1e-5 of their scale (worst
+    // seen 3.4e-6, an episode return after two iterations); weights within 3e-5 of the largest weight (worst seen 7.7e-6, the cost critic
+    // after the first Adam step from fresh critics: a first Adam step divides each gradient by its own magnitude, so the rounding of a
+    // near-cancelling gradient reaches the weight almost undamped). Plain updates from the initial weights stay below 2e-7.
     private const double Tolerance = 1e-5;
+    private const double WeightTolerance = 3e-5;
     private const int ObservationSize = 7, ActionSize = 3, BatchSize = 48;
 
     private static SacLagOptions Options(Action<SacLagOptions>? configure = null)
@@ -61,7 +65,7 @@ public class SacLagSeedBatchTests
         actual.Length.Should().Be(expected.Length, what);
         double scale = Math.Max(1e-3, expected.Max(x => Math.Abs((double)x)));
         double worst = actual.Zip(expected, (a, e) => Math.Abs((double)a - e)).Max();
-        worst.Should().BeLessThanOrEqualTo(Tolerance * scale, $"{what}: max |batched − single| relative to max |single| = {scale}");
+        worst.Should().BeLessThanOrEqualTo(WeightTolerance * scale, $"{what}: max |batched − single| relative to max |single| = {scale}");
     }
 
     [Test]
