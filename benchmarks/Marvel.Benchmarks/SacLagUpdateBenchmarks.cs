@@ -77,7 +77,7 @@ public class SacLagUpdateBenchmarks
         return shapes;
     }
 
-    private static List<(Tensor, Tensor)> BuildChain(int hidden)
+    internal static List<(Tensor, Tensor)> BuildChain(int hidden)
     {
         var shapes = ChainShapes(hidden);
         Console.WriteLine($"// SAC-Lag update at hidden {hidden}: {shapes.Count} matrix products, {UpdateFlops(hidden) / 1e6:F1} MFLOP");

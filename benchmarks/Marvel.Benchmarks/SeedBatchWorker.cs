@@ -17,7 +17,7 @@ namespace Marvel.Benchmarks;
 /// <item><c>--seed-batch update [--hidden H] [--rounds R] [--updates N]</c>: one seed's update against five seeds' (one by one, batched with
 /// per-seed products, batched with baddbmm), each round running every variant N times in a rotating order; prints per-round process-CPU
 /// ratios to the one-seed update and their medians.
-/// With <c>--only v</c> it runs variant v (0–3) alone, R × N times, for a profiler.</item>
+/// With <c>--only v</c> it runs variant v (0–4) alone, R × N times, for a profiler.</item>
 /// <item><c>--seed-batch online [--hidden H] [--iterations T] [--warmup W]</c>: the quickstart's online stage (SAC-Lag with the safe-finetuning
 /// recipe's schedule on BallCircle, 5 environments per seed, offline-data mixing) for one seed, five seeds batched and five seeds one
 /// after another; W untimed iterations (the replay warm-up), then T timed ones.</item>
@@ -57,12 +57,16 @@ internal static class SeedBatchWorker
         using var bmm = new SacLagSeedBatch(contexts, options, SacLagSeedBatch.Products.Batched);
         var batches = Enumerable.Range(0, Seeds).Select(k => SacLagBenchSetup.SampleBatch((ulong)(100 + k))).ToArray();
         var lambdas = Enumerable.Range(0, Seeds).Select(k => 0.1 * (k + 1)).ToArray();
+        var chain = SacLagUpdateBenchmarks.BuildChain(hidden);
         (string Name, Action Step)[] variants =
         [
             ("one seed", () => singles[0].Update(batches[0], lambdas[0])),
             ("5 one by one", () => { for (int k = 0; k < Seeds; k++) singles[k].Update(batches[k], lambdas[k]); }),
             ("5 batched, per-seed products", () => perSeed.Update(batches, lambdas)),
             ("5 batched, baddbmm", () => bmm.Update(batches, lambdas)),
+            // The yardstick of SacLagUpdateBenchmarks: one seed's matrix products alone, each freed before the next (5× it is the least
+            // five seeds' updates can cost on one thread at this GEMM rate).
+            ("matmul chain of one seed", () => { using var scope = torch.NewDisposeScope(); foreach (var (a, b) in chain) a.mm(b).Dispose(); }),
         ];
         foreach (var (_, step) in variants) for (int i = 0; i < 20; i++) step();
         if (only >= 0)
@@ -101,6 +105,7 @@ internal static class SeedBatchWorker
         }
         foreach (var b in batches) b.Dispose();
         foreach (var s in singles) s.Dispose();
+        foreach (var (a, b) in chain) { a.Dispose(); b.Dispose(); }
         return 0;
     }
 

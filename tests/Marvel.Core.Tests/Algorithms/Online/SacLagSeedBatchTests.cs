@@ -252,6 +252,61 @@ public class SacLagSeedBatchTests
     }
 
     [Test]
+    public void Update_WithSeedsAtDifferentUpdateCounts_FollowsEachSeedsOwnCriticWarmup()
+    {
+        // Seed 0 took one step alone (as RunIteration does while another seed still fills its replay buffer); with a critic warm-up of 1 its
+        // actor and α move from the next batched step on, seed 1's one step later.
+        const int seeds = 2;
+        var contexts = Contexts(seeds);
+        var options = Options(o => o.CriticWarmupSteps = 1);
+        using var batch = new SacLagSeedBatch(contexts, options);
+        var singles = contexts.Select(c => new SacLagLearner(c, options)).ToArray();
+        try
+        {
+            using (var first = OnlineTestData.Batch(BatchSize, ObservationSize, ActionSize, seed: 7))
+            {
+                batch.Seeds[0].Update(first, 0.5);
+                singles[0].Update(first, 0.5);
+            }
+            var actorBefore = Networks(batch.Seeds[1]).First().Values;
+            for (int step = 0; step < 2; step++)
+            {
+                var batches = Enumerable.Range(0, seeds)
+                    .Select(k => OnlineTestData.Batch(BatchSize, ObservationSize, ActionSize, seed: (ulong)(500 + 10 * step + k))).ToArray();
+                try
+                {
+                    var batched = batch.Update(batches, [0.5, 1.5]);
+                    batched.Select(m => m.Step).Should().Equal(step + 1L, step);
+                    for (int k = 0; k < seeds; k++)
+                    {
+                        var expected = singles[k].Update(batches[k], k == 0 ? 0.5 : 1.5);
+                        ShouldBeClose(batched[k].AlphaLoss, expected.AlphaLoss, $"seed {k}, step {step}: α loss");
+                        ShouldBeClose(batched[k].ActorLoss, expected.ActorLoss, $"seed {k}, step {step}: actor loss");
+                        foreach (var ((name, a), (_, e)) in Networks(batch.Seeds[k]).Zip(Networks(singles[k])))
+                            ShouldBeClose(a, e, $"seed {k}, step {step}: {name}");
+                        ShouldBeClose(batch.Seeds[k].Alpha, singles[k].Alpha, $"seed {k}, step {step}: α");
+                    }
+                    if (step == 0)
+                    {
+                        Networks(batch.Seeds[1]).First().Values.Should().Equal(actorBefore, "seed 1 is still in its critic warm-up");
+                        batched[1].AlphaLoss.Should().Be(0, "α is held with the actor");
+                        batched[0].AlphaLoss.Should().NotBe(0);
+                    }
+                }
+                finally
+                {
+                    foreach (var b in batches) b.Dispose();
+                }
+            }
+            Networks(batch.Seeds[1]).First().Values.Should().NotEqual(actorBefore, "seed 1's actor moved at its own second update");
+        }
+        finally
+        {
+            foreach (var s in singles) s.Dispose();
+        }
+    }
+
+    [Test]
     public void InitializeFrom_PerSeed_KeepsTheStacks_AndTheBatchedUpdateStillMatchesSingleSeedLearners()
     {
         const int seeds = 2;

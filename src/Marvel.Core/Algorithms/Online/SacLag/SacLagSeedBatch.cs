@@ -112,7 +112,7 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <param name="batches">One batch per seed, all of the same size, on the learners' device (rewards and costs already scaled).</param>
     /// <param name="lambdas">One λ ≥ 0 per seed.</param>
     /// <returns>Each seed's step scalars (one host read for all seeds).</returns>
-    /// <exception cref="ArgumentException">Wrong counts or shapes, or the seeds are at different update counts.</exception>
+    /// <exception cref="ArgumentException">Wrong counts, or batches of different sizes.</exception>
     /// <exception cref="TrainingDivergedException">A seed's loss or value became NaN or infinite; names the quantity and the seed.</exception>
     public SacLagUpdateMetrics[] Update(IReadOnlyList<TransitionBatch> batches, IReadOnlyList<double> lambdas)
     {
@@ -122,12 +122,14 @@ internal sealed class SacLagSeedBatch : IDisposable
         int k = _seeds.Length;
         if (batches.Count != k || lambdas.Count != k)
             throw new ArgumentException($"A batch of {k} seeds needs {k} batches and {k} λ; got {batches.Count} and {lambdas.Count}.");
-        long step = _seeds[0].Steps;
+        // Seeds may be at different update counts (one warmed up earlier and stepped alone): the critic warm-up and the actor's learning-rate
+        // ramp follow each seed's own count.
+        var steps = _seeds.Select(x => x.Steps).ToArray();
+        var updatesActor = steps.Select(x => x >= _options.CriticWarmupSteps).ToArray();
         for (int i = 0; i < k; i++)
         {
             if (!(double.IsFinite(lambdas[i]) && lambdas[i] >= 0))
                 throw new ArgumentOutOfRangeException(nameof(lambdas), lambdas[i], $"λ of seed {i} must be finite and >= 0.");
-            if (_seeds[i].Steps != step) throw new ArgumentException($"Seed {i} is at update {_seeds[i].Steps}, seed 0 at {step}; batched seeds step together.");
             if (batches[i].Observations.shape[0] != batches[0].Observations.shape[0])
                 throw new ArgumentException("Every seed's batch must have the same size.", nameof(batches));
         }
@@ -177,12 +179,16 @@ internal sealed class SacLagSeedBatch : IDisposable
         var actorLoss = (alpha * logProb - rewardQ).add(costQ.mul(lambda), TorchScalars.One).mean(new long[] { 1 });
         if (_options.ActorLossDividedByOnePlusLambda)
             actorLoss = actorLoss.div(tensor(lambdas.Select(x => 1 + x).ToArray(), ScalarType.Float64).to_type(ScalarType.Float32).to(_device));
-        bool updateActor = step >= _options.CriticWarmupSteps;
-        if (updateActor)
+        // A seed still in its critic warm-up gets an actor gradient like the others but no step: its actor stays as handed over.
+        if (updatesActor.Any(x => x))
         {
-            foreach (var seed in _seeds) seed.SetActorLearningRateForNextUpdate();
             Backward(_stacks[SeedSlot.Actor], actorLoss);
-            foreach (var seed in _seeds) seed.SeedActorOptimizer.step();
+            for (int i = 0; i < k; i++)
+            {
+                if (!updatesActor[i]) continue;
+                _seeds[i].SetActorLearningRateForNextUpdate();
+                _seeds[i].SeedActorOptimizer.step();
+            }
         }
         _stacks[SeedSlot.RewardCritic].SetRequiresGrad(true);
         _stacks[SeedSlot.CostCritic].SetRequiresGrad(true);
@@ -190,15 +196,18 @@ internal sealed class SacLagSeedBatch : IDisposable
         // Step 6: each seed's temperature, −log α_k · mean(log π + H̄).
         var logProbDetached = logProb.detach();
         Tensor alphaLoss;
-        if (_options.AutoTuneAlpha && updateActor)
+        if (_options.AutoTuneAlpha && updatesActor.Any(x => x))
         {
             var shifted = logProbDetached.add(TorchScalars.Of(_seeds[0].SeedTargetEntropy), TorchScalars.One);
             var logAlpha = stack(_seeds.Select(x => x.SeedLogAlpha!.detach()).ToArray()).requires_grad_(true);
             alphaLoss = -(logAlpha.unsqueeze(1) * shifted).mean(new long[] { 1 });
             alphaLoss.sum().backward();
             var gradient = logAlpha.grad!;
+            if (!updatesActor.All(x => x))
+                alphaLoss = alphaLoss.mul(tensor(updatesActor.Select(x => x ? 1f : 0f).ToArray(), ScalarType.Float32, _device)); // 0 where α held
             for (int i = 0; i < k; i++)
             {
+                if (!updatesActor[i]) continue;
                 var optimizer = _seeds[i].SeedAlphaOptimizer!;
                 optimizer.zero_grad();
                 _seeds[i].SeedLogAlpha!.grad = gradient[i];
@@ -224,9 +233,9 @@ internal sealed class SacLagSeedBatch : IDisposable
             {
                 double v = values[q * k + i];
                 if (!double.IsFinite(v))
-                    throw new TrainingDivergedException(SacLagLearner.Stage, $"{ScalarNames[q]} (seed {i})", step, v, _seeds[i].SeedLastMetrics);
+                    throw new TrainingDivergedException(SacLagLearner.Stage, $"{ScalarNames[q]} (seed {i})", steps[i], v, _seeds[i].SeedLastMetrics);
             }
-            metrics[i] = new SacLagUpdateMetrics(step, values[i], values[k + i], values[2 * k + i], values[3 * k + i], values[4 * k + i], lambdas[i],
+            metrics[i] = new SacLagUpdateMetrics(steps[i], values[i], values[k + i], values[2 * k + i], values[3 * k + i], values[4 * k + i], lambdas[i],
                 values[5 * k + i], values[6 * k + i], values[7 * k + i]);
             _seeds[i].CompleteBatchedUpdate(metrics[i]);
         }
@@ -237,8 +246,9 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// One online iteration of every seed, as <see cref="SacLagLearner.RunIteration"/> runs it for one: seed k collects on
     /// <paramref name="environments"/>[k] with its own actor and exploration noise, feeds <paramref name="controllers"/>[k] and samples its
     /// own replay buffer with its own sampler; the gradient steps of all seeds then run together through <see cref="Update"/>, seed k with
-    /// its own λ. While some seed is still warming up (or the seeds' update counts differ), the seeds that have data step one by one with
-    /// their own <see cref="SacLagLearner.Update"/>, so each seed's schedule is the single-seed schedule.
+    /// its own λ. While some seed's replay buffer is still warming up, the seeds that have data step one by one with their own
+    /// <see cref="SacLagLearner.Update"/>, so each seed's schedule is the single-seed schedule (their update counts may then differ, which
+    /// <see cref="Update"/> allows).
     /// </summary>
     /// <param name="environments">One vector environment per seed (not shared), reset on first use from the seed's own streams.</param>
     /// <param name="controllers">One controller per seed (not shared).</param>
@@ -265,7 +275,7 @@ internal sealed class SacLagSeedBatch : IDisposable
             pending[i] = _seeds[i].SeedLoop.BeginIteration(_seeds[i], environments[i], controllers[i], cancellationToken);
         }
         var settings = _seeds[0].SeedLoop.Settings;
-        bool together = pending.All(p => p.Sampler is not null) && _seeds.All(x => x.Steps == _seeds[0].Steps);
+        bool together = pending.All(p => p.Sampler is not null);
         if (together)
         {
             var lambdas = pending.Select(p => p.Lambda).ToArray();
