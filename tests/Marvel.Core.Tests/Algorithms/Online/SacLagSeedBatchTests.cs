@@ -89,12 +89,13 @@ public class SacLagSeedBatchTests
     [TestCase(true, "PerSeed")]
     [TestCase(false, "PerSeed")]
     [TestCase(true, "Sequential")]
-    public void Update_OnFixedBatches_MatchesSeparateSingleSeedLearners_ForEverySeed(bool autoTuneAlpha, string mode)
+    [TestCase(true, "Batched", 0.05)]
+    public void Update_OnFixedBatches_MatchesSeparateSingleSeedLearners_ForEverySeed(bool autoTuneAlpha, string mode, double? maxGradNorm = null)
     {
         var products = Enum.Parse<SacLagSeedBatch.Products>(mode);
         const int seeds = 3, steps = 4;
         var contexts = Contexts(seeds);
-        var options = Options(o => o.AutoTuneAlpha = autoTuneAlpha);
+        var options = Options(o => { o.AutoTuneAlpha = autoTuneAlpha; o.MaxGradNorm = maxGradNorm; });
         using var batch = new SacLagSeedBatch(contexts, options, products);
         var singles = contexts.Select(c => new SacLagLearner(c, options)).ToArray();
         double[] lambdas = [0.0, 0.7, 2.5];

@@ -22,7 +22,7 @@ namespace Marvel.Core.Algorithms.Online.SacLag;
 /// and weights to 3e-5 of the largest weight over several steps and iterations (worst seen 3.4e-6 and 7.7e-6). Bit identity is not
 /// promised across kernel shapes, and the differences grow as training goes on, as between two BLAS builds; <see cref="Products.Sequential"/>
 /// is bit-identical (each seed runs its own update). Checkpoints are the seeds' own and resume bit for bit.</para>
-/// <para>Not supported here: <see cref="SacLagOptions.MaxGradNorm"/> (its norm is per seed; refused at construction).</para>
+/// <para><see cref="SacLagOptions.MaxGradNorm"/> clips each seed's gradient by that seed's own norm, as a single learner does.</para>
 /// </remarks>
 internal sealed class SacLagSeedBatch : IDisposable
 {
@@ -56,7 +56,6 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <param name="contexts">One context per seed (K ≥ 1), with the same spaces.</param>
     /// <param name="options">Settings shared by every seed; defaults when null.</param>
     /// <exception cref="ArgumentException">No contexts, or their spaces differ.</exception>
-    /// <exception cref="NotSupportedException"><see cref="SacLagOptions.MaxGradNorm"/> is set.</exception>
     /// <param name="products">How the gradient steps run.</param>
     public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null, Products products = Products.Batched)
     {
@@ -64,8 +63,6 @@ internal sealed class SacLagSeedBatch : IDisposable
         ArgumentNullException.ThrowIfNull(contexts);
         if (contexts.Count == 0) throw new ArgumentException("A seed batch needs at least one context.", nameof(contexts));
         _options = (options ?? new SacLagOptions()) with { };
-        if (_options.MaxGradNorm is > 0)
-            throw new NotSupportedException("SacLagSeedBatch does not clip gradients (MaxGradNorm); run such seeds one by one.");
         int k = contexts.Count;
         _stacks =
         [
@@ -428,11 +425,19 @@ internal sealed class SacLagSeedBatch : IDisposable
         return stack(outputs);
     }
 
-    /// <summary>Zeroes the stack's gradients and back-propagates Σ_k loss_k into them.</summary>
-    private static void Backward(SeedStackedNetwork network, Tensor perSeedLoss)
+    /// <summary>Zeroes the stack's gradients, back-propagates Σ_k loss_k into them and, with <see cref="SacLagOptions.MaxGradNorm"/>, scales
+    /// each seed's gradient by min(1, max / (‖g_k‖ + 1e-6)), <c>clip_grad_norm_</c>'s rule with each seed's own norm (the gaps of a slice are 0).</summary>
+    private void Backward(SeedStackedNetwork network, Tensor perSeedLoss)
     {
         network.Gradients!.zero_();
         perSeedLoss.sum().backward();
+        if (_options.MaxGradNorm is not > 0) return;
+        using var noGrad = no_grad();
+        var perSeed = network.Gradients.view(network.Seeds, network.SeedLength);
+        var norms = perSeed.norm(1, keepdim: true);
+        var scale = norms.add(TorchScalars.Of(1e-6), TorchScalars.One).reciprocal().mul(TorchScalars.Of(_options.MaxGradNorm.Value))
+            .clamp_max(TorchScalars.One);
+        perSeed.mul_(scale);
     }
 
     /// <summary>θ̄ ← (1 − τ)·θ̄ + τ·θ over all seeds' slices at once.</summary>
