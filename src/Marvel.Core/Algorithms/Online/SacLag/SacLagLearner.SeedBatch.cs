@@ -9,11 +9,12 @@ namespace Marvel.Core.Algorithms.Online.SacLag;
 public sealed partial class SacLagLearner
 {
     internal SquashedGaussianActor SeedActor => _actor;
-    internal TorchSharp.Modules.Adam SeedActorOptimizer => _actorOptimizer;
-    internal TorchSharp.Modules.Adam SeedRewardOptimizer => _rewardOptimizer;
-    internal TorchSharp.Modules.Adam SeedCostOptimizer => _costOptimizer;
+    // Typed as the base optimizer: its step dispatches to the kept-scalar Adam the learner made (KeptScalarOptimizer).
+    internal optim.Optimizer SeedActorOptimizer => _actorOptimizer;
+    internal optim.Optimizer SeedRewardOptimizer => _rewardOptimizer;
+    internal optim.Optimizer SeedCostOptimizer => _costOptimizer;
     internal Parameter? SeedLogAlpha => _logAlpha;
-    internal TorchSharp.Modules.Adam? SeedAlphaOptimizer => _alphaOptimizer;
+    internal optim.Optimizer? SeedAlphaOptimizer => _alphaOptimizer;
     internal Generator SeedUpdateNoise => _updateNoise;
     internal double SeedTargetEntropy => _targetEntropy;
     internal Device SeedDevice => _device;

@@ -142,7 +142,7 @@ internal sealed class SacLagSeedBatch : IDisposable
             using var logAlphas = stack(_seeds.Select(x => x.SeedLogAlpha!.detach()).ToArray());
             alpha = logAlphas.exp().unsqueeze(1);
         }
-        else alpha = full(new long[] { k, 1 }, _options.Alpha, ScalarType.Float32, _device);
+        else alpha = full(new long[] { k, 1 }, TorchScalars.Of(_options.Alpha), ScalarType.Float32, _device);
 
         // Steps 1–3: soft Bellman targets from each seed's current actor; a' drawn with each seed's own update-noise generator.
         Tensor rewardTarget, costTarget;
