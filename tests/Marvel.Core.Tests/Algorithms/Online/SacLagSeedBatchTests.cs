@@ -354,6 +354,26 @@ public class SacLagSeedBatchTests
         }
     }
 
+    [TestCase("Batched")]
+    [TestCase("PerSeed")]
+    public void NativeTensors_DoNotLeakAcrossBatchedUpdates(string mode)
+    {
+        using var batch = new SacLagSeedBatch(Contexts(3), Options(o => o.MaxGradNorm = 1), Enum.Parse<SacLagSeedBatch.Products>(mode));
+        var batches = Enumerable.Range(0, 3).Select(k => OnlineTestData.Batch(16, ObservationSize, ActionSize, seed: (ulong)(k + 1))).ToArray();
+        double[] lambdas = [0.1, 0.2, 0.3];
+        try
+        {
+            for (int i = 0; i < 5; i++) batch.Update(batches, lambdas);
+            long before = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            for (int i = 0; i < 100; i++) batch.Update(batches, lambdas);
+            TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+        }
+        finally
+        {
+            foreach (var b in batches) b.Dispose();
+        }
+    }
+
     [Test]
     public void Update_RefusesWrongCountsAndNegativeLambda()
     {
