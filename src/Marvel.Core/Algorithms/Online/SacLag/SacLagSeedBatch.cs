@@ -55,12 +55,12 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <summary>Builds one learner per context, their networks stacked.</summary>
     /// <param name="contexts">One context per seed (K ≥ 1), with the same spaces.</param>
     /// <param name="options">Settings shared by every seed; defaults when null.</param>
-    /// <exception cref="ArgumentException">No contexts, or their spaces differ.</exception>
     /// <param name="products">How the gradient steps run.</param>
+    /// <exception cref="ArgumentException">No contexts, or their spaces differ.</exception>
     public SacLagSeedBatch(IReadOnlyList<LearnerContext> contexts, SacLagOptions? options = null, Products products = Products.Batched)
     {
-        _products = products;
         ArgumentNullException.ThrowIfNull(contexts);
+        _products = products;
         if (contexts.Count == 0) throw new ArgumentException("A seed batch needs at least one context.", nameof(contexts));
         _options = (options ?? new SacLagOptions()) with { };
         int k = contexts.Count;
@@ -98,13 +98,14 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <summary>K.</summary>
     public int Count => _seeds.Length;
 
-    /// <summary>The seeds' learners, in context order (owned by the batch: do not dispose them; do not call their
-    /// <see cref="SacLagLearner.Update"/> while they are batched, use <see cref="Update"/>).</summary>
+    /// <summary>The seeds' learners, in context order, owned by the batch (do not dispose them). Everything but the joint gradient step is
+    /// theirs: acting, <see cref="SacLagLearner.InitializeFrom"/>, <see cref="SacLagLearner.AttachOfflineData"/>, checkpoints, the handover
+    /// export; a seed's own <see cref="SacLagLearner.Update"/> steps that seed alone.</summary>
     public IReadOnlyList<SacLagLearner> Seeds => _seeds;
 
     /// <summary>
     /// One SAC-Lag gradient step for every seed (algorithms.md §7.1 steps 1–7, as <see cref="SacLagLearner.Update"/>), seed k on
-    /// <paramref name="batches"/>[k] with λ = <paramref name="lambdas"/>[k], all seeds' products batched.
+    /// <paramref name="batches"/>[k] with λ = <paramref name="lambdas"/>[k], run as <see cref="Products"/> says.
     /// </summary>
     /// <param name="batches">One batch per seed, all of the same size, on the learners' device (rewards and costs already scaled).</param>
     /// <param name="lambdas">One λ ≥ 0 per seed.</param>
