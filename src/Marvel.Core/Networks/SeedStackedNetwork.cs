@@ -53,6 +53,12 @@ internal sealed class SeedStackedNetwork : IDisposable
     {
         ArgumentNullException.ThrowIfNull(module);
         if (_seeds[seed] is not null) throw new InvalidOperationException($"Seed {seed} already joined the stack.");
+        if (_seeds.FirstOrDefault(x => x is not null) is { } joined)
+        {
+            var shapes = module.parameters().Select(p => p.shape).ToArray();
+            if (shapes.Length != joined.Parameters.Count || shapes.Where((shape, i) => !shape.AsSpan().SequenceEqual(joined.Parameters[i].shape)).Any())
+                throw new InvalidOperationException($"Seed {seed}'s network has other parameter shapes than the seeds already stacked; all seeds need the same sizes.");
+        }
         var flat = FlatParameters.Flatten(module, HasGradients, storage: length =>
         {
             if (Values is null)
