@@ -11,6 +11,9 @@ namespace Marvel.Core.Networks;
 /// A 1-D parameter (a bias) [n] is stacked as [K, 1, n] so that it broadcasts over the batch in <c>baddbmm</c>.</para>
 /// <para>Seeds join with <see cref="Flatten"/> in any order; every seed's network must have the same layout (same sizes). The stacked views
 /// exist once all K seeds have joined.</para>
+/// <para>The stacked views are not dense (stride L between seeds), so the first backward pass through them makes libtorch print once per
+/// process "grad and param do not obey the gradient layout contract": it then accumulates into the given gradient views in place, which
+/// is what is wanted here (a dense gradient of its own would not be the seeds' gradients).</para>
 /// </remarks>
 internal sealed class SeedStackedNetwork : IDisposable
 {
