@@ -55,6 +55,44 @@ public sealed class CollectRecipeTests
     }
 
     [Test]
+    public void CollectFrontier_ResumesAnInterruptedGeneration_FromItsWorkFolder_ThenRemovesIt()
+    {
+        // The same tiny options with a checkpoint at 400 transitions; a library run stopped after it leaves the work folder that the
+        // tool uses beside the cached file.
+        string json = File.ReadAllText(TinyOptions()).Replace("\"CheckpointEvery\": 800", "\"CheckpointEvery\": 400", StringComparison.Ordinal);
+        string options = P("resumable.json"), cache = P("cache");
+        File.WriteAllText(options, json);
+        var parsed = Marvel.Core.Pipeline.Datasets.FrontierDataset.OptionsFromJson(json);
+        string work = Path.Combine(cache, $"BallRun-frontier-{Marvel.Core.Pipeline.Datasets.FrontierDataset.CacheKey("BallRun", parsed, 5)[..16]}.partial");
+        using (var stop = new CancellationTokenSource())
+        {
+            Action interrupted = () => Marvel.Core.Pipeline.Datasets.FrontierDataset.GenerateResumable("BallRun", parsed, 5, work,
+                progress: new Stop(500, stop), cancellationToken: stop.Token);
+            interrupted.Should().Throw<OperationCanceledException>();
+        }
+        Directory.Exists(Path.Combine(work, "checkpoint")).Should().BeTrue();
+
+        var resumed = CliHarness.Run("collect", "--task", "BallRun", "--recipe", "frontier", "--recipe-options", options, "--cache", cache, "--seed", "5",
+            "--quiet", "--out", P("resumed.hdf5"));
+        var fresh = CliHarness.Run("collect", "--task", "BallRun", "--recipe", "frontier", "--recipe-options", options, "--no-cache", "--seed", "5",
+            "--quiet", "--out", P("fresh.hdf5"));
+
+        resumed.ExitCode.Should().Be(0, resumed.All);
+        resumed.Out.Should().Contain("Resuming the generation from its last checkpoint").And.Contain("Cache: stored");
+        fresh.ExitCode.Should().Be(0, fresh.All);
+        File.ReadAllBytes(P("resumed.hdf5")).Should().Equal(File.ReadAllBytes(P("fresh.hdf5")));
+        Directory.Exists(work).Should().BeFalse("the work folder is removed once the file is stored");
+    }
+
+    private sealed class Stop(long steps, CancellationTokenSource source) : IProgress<Marvel.Core.Abstractions.Learning.TrainingProgress>
+    {
+        public void Report(Marvel.Core.Abstractions.Learning.TrainingProgress value)
+        {
+            if (value.Step >= steps) source.Cancel();
+        }
+    }
+
+    [Test]
     public void CollectFrontier_BadOptions_Exit2_ListingEveryBadField()
     {
         var outcome = CliHarness.Run("collect", "--recipe", "frontier", "--training-steps", "0", "--target-transitions", "-1", "--out", P("x.hdf5"), "--no-cache");

@@ -185,7 +185,14 @@ internal static class DataCommands
         TorchSharp.torch.set_num_threads(1);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var progress = quiet ? null : new TenthsProgress(context.Out, clock);
-        var result = FrontierDataset.Generate(taskId, options, seed, progress: progress, cancellationToken: ct);
+        // With a cache the generation checkpoints into a work folder beside the file, so that an interrupted run resumes when the same
+        // command runs again; the folder is removed once the file is stored.
+        string? work = cached is null ? null : Path.ChangeExtension(cached, ".partial");
+        if (work is not null && File.Exists(Path.Combine(work, "checkpoint", "state.json")))
+            context.Out.WriteLine($"Resuming the generation from its last checkpoint in {work}.");
+        var result = work is null
+            ? FrontierDataset.Generate(taskId, options, seed, progress: progress, cancellationToken: ct)
+            : FrontierDataset.GenerateResumable(taskId, options, seed, work, progress: progress, cancellationToken: ct);
         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Frontier: {result.TrainingEpisodes} training and {result.CheckpointEpisodes} checkpoint episodes ({result.EnvironmentSteps} transitions), " +
             $"kept {result.KeptEpisodes} ({result.Dataset.Count} transitions) in {clock.Elapsed.TotalSeconds:F0} s."));
@@ -194,6 +201,7 @@ internal static class DataCommands
             Directory.CreateDirectory(cacheFolder!);
             DsrlFile.Write(result.Dataset, cached, result.Attributes);
             context.Out.WriteLine($"Cache: stored {cached}.");
+            if (work is not null && Directory.Exists(work)) Directory.Delete(work, recursive: true);
         }
         return (result.Dataset, result.Attributes);
     }

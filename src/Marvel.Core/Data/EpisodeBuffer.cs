@@ -41,6 +41,18 @@ internal sealed class EpisodeBuffer
     {
         _obs.Clear(); _next.Clear(); _act.Clear(); _rew.Clear(); _cost.Clear(); _term.Clear(); _tout.Clear();
     }
+
+    /// <summary>Writes the transitions recorded so far (for a checkpoint of an unfinished episode).</summary>
+    public void Write(BinaryWriter writer) => ToEpisode().Write(writer);
+
+    /// <summary>Replaces the contents with an episode written by <see cref="Write"/>.</summary>
+    public void Read(BinaryReader reader, int observationSize, int actionSize)
+    {
+        var e = RecordedEpisode.Read(reader, observationSize, actionSize);
+        Clear();
+        _obs.AddRange(e.Observations); _next.AddRange(e.NextObservations); _act.AddRange(e.Actions); _rew.AddRange(e.Rewards);
+        _cost.AddRange(e.Costs); _term.AddRange(e.Terminals); _tout.AddRange(e.Timeouts);
+    }
 }
 
 /// <summary>One finished episode's transitions, flat and row-major as in <see cref="Abstractions.Learning.OfflineDataset"/>.</summary>
@@ -60,6 +72,56 @@ internal sealed record RecordedEpisode(float[] Observations, float[] Actions, fl
         double s = 0;
         foreach (var v in values) s += v;
         return s;
+    }
+
+    /// <summary>Writes the episode: its length, then each array in full (little-endian floats and bytes).</summary>
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(Length);
+        WriteFloats(writer, Observations);
+        WriteFloats(writer, Actions);
+        WriteFloats(writer, Rewards);
+        WriteFloats(writer, Costs);
+        WriteFloats(writer, NextObservations);
+        foreach (var b in Terminals) writer.Write(b);
+        foreach (var b in Timeouts) writer.Write(b);
+    }
+
+    /// <summary>Reads an episode written by <see cref="Write"/>.</summary>
+    /// <exception cref="InvalidDataException">The length is negative or the data end early.</exception>
+    public static RecordedEpisode Read(BinaryReader reader, int observationSize, int actionSize)
+    {
+        try
+        {
+            int n = reader.ReadInt32();
+            if (n < 0) throw new InvalidDataException($"an episode length of {n} was read; the file is corrupt.");
+            var obs = ReadFloats(reader, n * observationSize);
+            var act = ReadFloats(reader, n * actionSize);
+            var rew = ReadFloats(reader, n);
+            var cost = ReadFloats(reader, n);
+            var next = ReadFloats(reader, n * observationSize);
+            var term = new bool[n];
+            for (int i = 0; i < n; i++) term[i] = reader.ReadBoolean();
+            var tout = new bool[n];
+            for (int i = 0; i < n; i++) tout[i] = reader.ReadBoolean();
+            return new RecordedEpisode(obs, act, rew, cost, next, term, tout);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("the recorded episodes end early; the file is truncated.", e);
+        }
+    }
+
+    private static void WriteFloats(BinaryWriter writer, float[] values)
+    {
+        foreach (var v in values) writer.Write(v);
+    }
+
+    private static float[] ReadFloats(BinaryReader reader, int count)
+    {
+        var values = new float[count];
+        for (int i = 0; i < count; i++) values[i] = reader.ReadSingle();
+        return values;
     }
 
     /// <summary>The episodes back to back as one dataset.</summary>

@@ -73,6 +73,41 @@ internal sealed class RecordingVectorEnvironment : IVectorEnvironment
 
     public ReadOnlySpan<float> FinalObservation(int index) => _inner.FinalObservation(index);
 
+    /// <summary>Writes what the recorder holds between steps: whether it has observations, the current ones and each row's unfinished
+    /// episode. Finished episodes must have been taken first (they belong to whoever took them).</summary>
+    /// <exception cref="InvalidOperationException">Finished episodes are still waiting in the recorder.</exception>
+    public void SaveState(BinaryWriter writer)
+    {
+        if (_finished.Count > 0)
+            throw new InvalidOperationException($"The recorder still holds {_finished.Count} finished episodes; take them before saving its state.");
+        writer.Write(_hasObservations);
+        writer.Write(_current.Length);
+        foreach (var v in _current) writer.Write(v);
+        foreach (var p in _pending) p.Write(writer);
+    }
+
+    /// <summary>Restores a state written by <see cref="SaveState"/> for an inner environment of the same sizes.</summary>
+    /// <exception cref="InvalidDataException">The state was written for other sizes, or is truncated.</exception>
+    public void LoadState(BinaryReader reader)
+    {
+        try
+        {
+            bool has = reader.ReadBoolean();
+            int length = reader.ReadInt32();
+            if (length != _current.Length)
+                throw new InvalidDataException($"The recorder's state holds {length} observation values; this environment has {_current.Length} " +
+                                               $"({Count} rows of {ObservationSpace.Dimension}). It was saved for another task or environment count.");
+            for (int i = 0; i < length; i++) _current[i] = reader.ReadSingle();
+            foreach (var p in _pending) p.Read(reader, ObservationSpace.Dimension, ActionSpace.Dimension);
+            _hasObservations = has;
+            _finished.Clear();
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException("The recorder's state ends early; the file is truncated.", e);
+        }
+    }
+
     /// <summary>Leaves the inner environment to its owner.</summary>
     public void Dispose()
     {

@@ -65,7 +65,43 @@ public static class FrontierDataset
     /// <exception cref="InvalidOperationException">No candidate episode is at most <see cref="FrontierDatasetOptions.MaxEpisodeCost"/>.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public static FrontierDatasetResult Generate(string taskId, FrontierDatasetOptions options, ulong seed, EnvironmentRegistry? registry = null,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(taskId, options, seed, workFolder: null, registry, progress, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Generate"/> that survives interruption: at every checkpoint (each <see cref="FrontierDatasetOptions.CheckpointEvery"/>
+    /// training transitions) the learner, the training environments, the recorder's unfinished episodes, the counters and the episodes
+    /// recorded since the previous checkpoint are written into <paramref name="workFolder"/>; called again with the same folder and
+    /// inputs, it continues from the newest checkpoint and returns the same dataset, byte for byte, as an uninterrupted run (same machine
+    /// and torch thread count). The folder is not deleted; remove it once the result is stored.
+    /// </summary>
+    /// <param name="taskId">A task of <paramref name="registry"/>.</param>
+    /// <param name="options">The recipe's settings; validated, then copied.</param>
+    /// <param name="seed">The one seed of the whole dataset.</param>
+    /// <param name="workFolder">The folder of this generation's checkpoints (created when missing). It holds one generation only: a
+    /// folder written for another task, options, seed or library version is refused.</param>
+    /// <param name="registry">Where the task is found; <see cref="EnvironmentRegistry.Default"/> when null.</param>
+    /// <param name="progress">As <see cref="Generate"/>'s; a resumed run reports from where it continues.</param>
+    /// <param name="cancellationToken">Checked between iterations and rollout steps; work after the newest checkpoint is lost.</param>
+    /// <returns>The dataset, its file attributes and counts (the counts of the whole generation, resumed parts included).</returns>
+    /// <exception cref="ArgumentException"><paramref name="taskId"/> or <paramref name="workFolder"/> is empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="OptionsValidationException">A field of <paramref name="options"/> is invalid; the message names every bad field.</exception>
+    /// <exception cref="KeyNotFoundException">The task is not registered.</exception>
+    /// <exception cref="InvalidDataException">The work folder belongs to another generation, or its checkpoint is incomplete or corrupt; the
+    /// message says which and how to start over (delete the folder).</exception>
+    /// <exception cref="NotSupportedException">The task's environment cannot save its state (<see cref="ICheckpointableEnvironment"/>).</exception>
+    /// <exception cref="InvalidOperationException">No candidate episode is at most <see cref="FrontierDatasetOptions.MaxEpisodeCost"/>.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public static FrontierDatasetResult GenerateResumable(string taskId, FrontierDatasetOptions options, ulong seed, string workFolder,
+        EnvironmentRegistry? registry = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workFolder);
+        return Run(taskId, options, seed, workFolder, registry, progress, cancellationToken);
+    }
+
+    private static FrontierDatasetResult Run(string taskId, FrontierDatasetOptions options, ulong seed, string? workFolder, EnvironmentRegistry? registry,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(taskId);
         var o = Validated(options);
@@ -74,10 +110,13 @@ public static class FrontierDataset
 
         using var environment = registry.MakeVector(taskId, o.Environments);
         using var rollouts = registry.MakeVector(taskId, o.Environments);
+        if (workFolder is not null && !environment.CanSaveState)
+            throw new NotSupportedException($"Frontier dataset of '{environment.Spec.Id}': the task's environment cannot save its state, so the " +
+                                            "generation cannot be resumed; implement ICheckpointableEnvironment on it, or call Generate.");
         var recorder = new RecordingVectorEnvironment(environment);
         var spec = environment.Spec;
         var context = new LearnerContext(environment.ObservationSpace, environment.ActionSpace, seeds.Fork("frontier/learner"), spec.MaxEpisodeSteps, spec.Id);
-        using IOnlineSafeLearner learner = o.LearnerKind == FrontierLearner.PpoLag
+        using ICheckpointableOnlineLearner learner = o.LearnerKind == FrontierLearner.PpoLag
             ? new PpoLagLearner(context, o.PpoLearner ?? FrontierDatasetOptions.DefaultPpoLearner())
             : new SacLagLearner(context, o.Learner);
         long TrainingStepsDone() => learner switch
@@ -87,16 +126,18 @@ public static class FrontierDataset
             _ => throw new InvalidOperationException("unreachable: the recipe makes only SAC-Lag and PPO-Lag learners"),
         };
 
+        var work = workFolder is null ? null : new FrontierWorkFolder(workFolder, spec.Id, OptionsJson(o), seed);
         var candidates = new List<RecordedEpisode>();
-        int trainingEpisodes = 0, checkpointEpisodes = 0, checkpoint = 0;
-        long rolloutSteps = 0, nextCheckpoint = o.CheckpointEvery;
-        double lambda = o.InitialLambda, costLimit = o.CostLimitStart;
+        var counters = new FrontierCounters { NextCheckpoint = o.CheckpointEvery, Lambda = o.InitialLambda };
+        if (work?.TryResume(learner, environment, recorder, candidates) is { } resumed) counters = resumed;
+        int savedCandidates = candidates.Count;
+        double costLimit = o.CostLimitStart;
 
         void Checkpoint()
         {
-            var episodes = CheckpointRollouts(learner.Policy, rollouts, o, seed, checkpoint++, cancellationToken);
-            checkpointEpisodes += episodes.Count;
-            rolloutSteps += episodes.Sum(e => (long)e.Length);
+            var episodes = CheckpointRollouts(learner.Policy, rollouts, o, seed, counters.Checkpoint++, cancellationToken);
+            counters.CheckpointEpisodes += episodes.Count;
+            counters.RolloutSteps += episodes.Sum(e => (long)e.Length);
             candidates.AddRange(episodes);
         }
 
@@ -107,19 +148,24 @@ public static class FrontierDataset
             // Plain dual ascent keeps only λ, so the controller is rebuilt at each iteration's limit and continues from the last λ.
             var controller = new DualAscentController(new DualAscentOptions
             {
-                CostLimit = costLimit, Optimizer = DualAscentOptimizer.Sgd, LearningRate = o.LambdaLearningRate, InitialLambda = lambda,
+                CostLimit = costLimit, Optimizer = DualAscentOptimizer.Sgd, LearningRate = o.LambdaLearningRate, InitialLambda = counters.Lambda,
             });
             learner.RunIteration(recorder, controller, cancellationToken);
-            lambda = controller.Lambda;
-            trainingEpisodes += recorder.FinishedCount;
+            counters.Lambda = controller.Lambda;
+            counters.TrainingEpisodes += recorder.FinishedCount;
             candidates.AddRange(recorder.TakeFinished());
-            if (TrainingStepsDone() >= nextCheckpoint && TrainingStepsDone() < o.TrainingSteps)
+            if (TrainingStepsDone() >= counters.NextCheckpoint && TrainingStepsDone() < o.TrainingSteps)
             {
                 Checkpoint();
-                nextCheckpoint += o.CheckpointEvery;
+                counters.NextCheckpoint += o.CheckpointEvery;
+                if (work is not null)
+                {
+                    work.Save(learner, environment, recorder, candidates, savedCandidates, counters);
+                    savedCandidates = candidates.Count;
+                }
             }
             progress?.Report(new TrainingProgress("frontier", Math.Min(TrainingStepsDone(), o.TrainingSteps), o.TrainingSteps,
-                new Dictionary<string, double> { ["cost_limit"] = costLimit, ["lambda"] = lambda, ["candidate_episodes"] = candidates.Count }));
+                new Dictionary<string, double> { ["cost_limit"] = costLimit, ["lambda"] = counters.Lambda, ["candidate_episodes"] = candidates.Count }));
         }
         Checkpoint(); // the final policy
 
@@ -135,7 +181,8 @@ public static class FrontierDataset
             TaskId = spec.Id, Recipe = RecipeName, RecipeOptions = OptionsJson(o),
             LibraryVersion = DsrlFileAttributes.CurrentLibraryVersion, Seed = seed,
         };
-        return new FrontierDatasetResult(dataset, attributes, trainingEpisodes, checkpointEpisodes, kept.Count, TrainingStepsDone() + rolloutSteps);
+        return new FrontierDatasetResult(dataset, attributes, counters.TrainingEpisodes, counters.CheckpointEpisodes, kept.Count,
+            TrainingStepsDone() + counters.RolloutSteps);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Marvel.Core.Abstractions;
+using Marvel.Core.Abstractions.Learning;
 using Marvel.Core.Algorithms.Online.PpoLag;
 using Marvel.Core.Algorithms.Online.SacLag;
 using Marvel.Core.Data.Dsrl;
@@ -176,5 +177,106 @@ public sealed class FrontierDatasetTests
         first.Dataset.Actions.ToArray().Should().Equal(again.Dataset.Actions.ToArray());
         first.Dataset.Actions[..400].ToArray().Should().NotEqual(sac.Dataset.Actions[..400].ToArray(), "another learner acts");
         first.Attributes.RecipeOptions.Should().Contain("\"LearnerKind\":\"PpoLag\"").And.Contain("\"StepsPerIteration\":400");
+    }
+
+    /// <summary>Stops a generation at the first progress report at or past <paramref name="steps"/> training transitions.</summary>
+    private sealed class StopAt(long steps, CancellationTokenSource source) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value)
+        {
+            if (value.Step >= steps) source.Cancel();
+        }
+    }
+
+    /// <summary>Runs <paramref name="generate"/> on one torch thread (the bytes are promised at a fixed thread count).</summary>
+    private static T OneThread<T>(Func<T> generate)
+    {
+        int threads = TorchSharp.torch.get_num_threads();
+        TorchSharp.torch.set_num_threads(1);
+        try
+        {
+            return generate();
+        }
+        finally
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+    }
+
+    private byte[] Bytes(FrontierDatasetResult result, string name)
+    {
+        string path = Path.Combine(_folder, name);
+        DsrlFile.Write(result.Dataset, path, result.Attributes);
+        return File.ReadAllBytes(path);
+    }
+
+    private static IEnumerable<TestCaseData> ResumeCases()
+    {
+        // SAC-Lag: checkpoints at 320 and 640 transitions (iterations of 40), both in the middle of the 200-step episodes, so the
+        // recorder's unfinished episodes cross the checkpoint. PPO-Lag: one checkpoint at 800 transitions.
+        yield return new TestCaseData(Tiny() with { CheckpointEvery = 300 }, 500L).SetName("GenerateResumable_SacLag_InterruptedAndResumed_GivesTheSameBytes");
+        yield return new TestCaseData(TinyPpo(), 900L).SetName("GenerateResumable_PpoLag_InterruptedAndResumed_GivesTheSameBytes");
+    }
+
+    [TestCaseSource(nameof(ResumeCases))]
+    public void GenerateResumable_InterruptedAndResumed_GivesTheSameBytes(FrontierDatasetOptions options, long stopAt)
+    {
+        string work = Path.Combine(_folder, "work");
+        var whole = OneThread(() => FrontierDataset.Generate("BallCircle", options, seed: 3));
+
+        using var stop = new CancellationTokenSource();
+        Action interrupted = () => OneThread(() => FrontierDataset.GenerateResumable("BallCircle", options, seed: 3, work,
+            progress: new StopAt(stopAt, stop), cancellationToken: stop.Token));
+        interrupted.Should().Throw<OperationCanceledException>();
+        File.Exists(Path.Combine(work, "checkpoint", "state.json")).Should().BeTrue("a checkpoint was due before the stop");
+        var resumed = OneThread(() => FrontierDataset.GenerateResumable("BallCircle", options, seed: 3, work));
+
+        Bytes(resumed, "resumed.hdf5").Should().Equal(Bytes(whole, "whole.hdf5"));
+        resumed.TrainingEpisodes.Should().Be(whole.TrainingEpisodes);
+        resumed.CheckpointEpisodes.Should().Be(whole.CheckpointEpisodes);
+        resumed.EnvironmentSteps.Should().Be(whole.EnvironmentSteps);
+    }
+
+    [Test]
+    public void GenerateResumable_WorkFolderOfAnotherSeed_IsRefused_NamingItAndHowToStartOver()
+    {
+        string work = Path.Combine(_folder, "work");
+        var options = Tiny() with { CheckpointEvery = 300 };
+        using var stop = new CancellationTokenSource();
+        Action interrupted = () => FrontierDataset.GenerateResumable("BallCircle", options, seed: 3, work, progress: new StopAt(400, stop), cancellationToken: stop.Token);
+        interrupted.Should().Throw<OperationCanceledException>();
+
+        Action otherSeed = () => FrontierDataset.GenerateResumable("BallCircle", options, seed: 4, work);
+        Action otherOptions = () => FrontierDataset.GenerateResumable("BallCircle", options with { CostBins = 5 }, seed: 3, work);
+
+        otherSeed.Should().Throw<InvalidDataException>().WithMessage("*seed 3 (this run: 4)*Delete*");
+        otherOptions.Should().Throw<InvalidDataException>().WithMessage("*other recipe options*");
+    }
+
+    [Test]
+    public void GenerateResumable_CorruptState_IsRefused()
+    {
+        string work = Path.Combine(_folder, "work");
+        Directory.CreateDirectory(Path.Combine(work, "checkpoint"));
+        File.WriteAllText(Path.Combine(work, "checkpoint", "state.json"), "{ not json");
+
+        Action act = () => FrontierDataset.GenerateResumable("BallCircle", Tiny(), seed: 3, work);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*state.json*not a frontier checkpoint*Delete*");
+    }
+
+    [Test]
+    public void GenerateResumable_MissingEpisodeFile_IsRefused()
+    {
+        string work = Path.Combine(_folder, "work");
+        var options = Tiny() with { CheckpointEvery = 300 };
+        using var stop = new CancellationTokenSource();
+        Action interrupted = () => FrontierDataset.GenerateResumable("BallCircle", options, seed: 3, work, progress: new StopAt(400, stop), cancellationToken: stop.Token);
+        interrupted.Should().Throw<OperationCanceledException>();
+        File.Delete(Path.Combine(work, "episodes-00000.bin"));
+
+        Action act = () => FrontierDataset.GenerateResumable("BallCircle", options, seed: 3, work);
+
+        act.Should().Throw<InvalidDataException>().WithMessage("*missing or unreadable*episodes-00000.bin*");
     }
 }
