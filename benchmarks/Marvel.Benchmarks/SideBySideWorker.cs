@@ -22,13 +22,16 @@ namespace Marvel.Benchmarks;
 internal static class SideBySideWorker
 {
     /// <summary>Usage: <c>Marvel.Benchmarks --side-by-side [--hidden H] [--learner sac-lag|cpq|bear-lag|bcq-lag] [--net-hidden H1,H2]
-    /// [--vae-hidden V] [--batch B]</c>.</summary>
+    /// [--vae-hidden V] [--batch B] [--phases]</c>; <c>--phases</c> (CPQ, BEAR-Lag) runs the update through
+    /// <see cref="OfflinePhaseReplicas"/> and appends wall ms per phase to each answer.</summary>
     public static int Run(string[] args)
     {
         int hidden = 256;
         string learnerName = "sac-lag";
         int[]? netHidden = null;
         int? vaeHidden = null, batchSize = null;
+        bool phases = args.Contains("--phases");
+        OfflinePhaseReplicas? replica = null;
         for (int i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--hidden") hidden = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
@@ -57,16 +60,28 @@ internal static class SideBySideWorker
                 ActorHiddenSizes = netHidden ?? o.ActorHiddenSizes, CriticHiddenSizes = netHidden ?? o.CriticHiddenSizes,
                 VaeHiddenSize = vaeHidden ?? o.VaeHiddenSize, BatchSize = batchSize ?? o.BatchSize,
             };
-            IOfflineSafeLearner offline = learnerName switch
+            IOfflineSafeLearner Create() => learnerName switch
             {
                 "cpq" => new CpqLearner(context, Sized(new CpqOptions())),
                 "bear-lag" => new BearLagLearner(context, Sized(new BearLagOptions())),
                 "bcq-lag" => new BcqLagLearner(context, Sized(new BcqLagOptions())),
                 _ => throw new ArgumentException($"Unknown learner '{learnerName}'."),
             };
+            var offline = Create();
             offline.Attach(dataset);
             update = () => offline.TrainStep();
             owner = offline;
+            if (phases)
+            {
+                // The phase clock runs on a copy of the update; first make sure the copy does the learner's work, bit for bit.
+                using (var twin = Create())
+                {
+                    twin.Attach(dataset);
+                    OfflinePhaseReplicas.Check(offline, twin, steps: 5);
+                }
+                replica = OfflinePhaseReplicas.For(offline);
+                update = () => replica.Step();
+            }
         }
         using var process = Process.GetCurrentProcess();
         Console.WriteLine($"ready TorchSharp libtorch threads {torch.get_num_threads()}");
@@ -82,7 +97,8 @@ internal static class SideBySideWorker
             double wall = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / n;
             process.Refresh();
             double cpu = (process.TotalProcessorTime - cpu0).TotalMilliseconds / n;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{wall:F4} {cpu:F4}"));
+            string extra = replica is null ? "" : " " + replica.Take(n);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{wall:F4} {cpu:F4}{extra}"));
         }
         owner.Dispose();
         return 0;
