@@ -42,6 +42,12 @@ def start(cmd, env):
     return p, line.strip()
 
 
+def minor_faults(p):
+    """Minor page faults of a worker so far (Linux /proc/<pid>/stat field 10)."""
+    with open(f"/proc/{p.pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 def ask(p, n, phases=None):
     p.stdin.write(f"{n}\n")
     p.stdin.flush()
@@ -121,6 +127,7 @@ def main():
     ask(net, args.warmup)
     ask(py, args.warmup)
     cpu_ratios, wall_ratios = [], []
+    faults0 = {"net": minor_faults(net), "py": minor_faults(py)}
     print("round | A ms/update (cpu, wall) | B ms/update (cpu, wall) | ratio A/B cpu | ratio A/B wall")
     for r in range(args.rounds):
         order = [(net, "net"), (py, "py")] if r % 2 == 0 else [(py, "py"), (net, "net")]
@@ -134,6 +141,8 @@ def main():
             print(f"#   phases A: {phase_text['net'][0]}\n#   phases B: {phase_text['py'][0]}", flush=True)
     print(f"median ratio A/B: cpu {statistics.median(cpu_ratios):.3f}, wall {statistics.median(wall_ratios):.3f}; "
           f"cpu ratios min {min(cpu_ratios):.3f}, max {max(cpu_ratios):.3f}; load average at the end {os.getloadavg()[0]:.2f}")
+    per_update = {k: (minor_faults(p) - faults0[k]) / (args.rounds * args.updates) for k, p in (("net", net), ("py", py))}
+    print(f"minor page faults per update over the rounds: A {per_update['net']:.0f}, B {per_update['py']:.0f}")
     for p in (net, py):
         p.stdin.write("quit\n")
         p.stdin.flush()
