@@ -8,7 +8,7 @@ namespace Marvel.Benchmarks;
 /// <summary>
 /// <c>Marvel.Benchmarks --gemm-shapes</c>: libtorch's matrix-product rates (one thread) at the shapes that dominate the CPQ and BEAR-Lag
 /// updates, the .NET half of <c>benchmarks/side-by-side/gemm_shapes.py</c> (same shapes, same three products per Linear layer: forward
-/// addmm with Wᵀ, weight gradient gyᵀ x, input gradient gy W).
+/// addmm with Wᵀ, weight gradient gyᵀ x, input gradient gy W; and the weight gradient computed transposed, xᵀ gy).
 /// </summary>
 internal static class GemmShapes
 {
@@ -32,8 +32,10 @@ internal static class GemmShapes
             double fwd = Rate(() => addmm(b, x, wt, 1f, 1f), flop);
             double wgrad = Rate(() => gyt.mm(x), flop);
             double xgrad = Rate(() => gy.mm(w), flop);
+            using var xt = x.t();
+            double wgradT = Rate(() => xt.mm(gy), flop);   // the same weight gradient, transposed: xᵀ gy = (gyᵀ x)ᵀ
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{rows}x{fanIn}->{fanOut}: forward {fwd:F1}, weight grad {wgrad:F1}, input grad {xgrad:F1} GFLOP/s"));
+                $"{rows}x{fanIn}->{fanOut}: forward {fwd:F1}, weight grad {wgrad:F1}, input grad {xgrad:F1}, weight grad transposed {wgradT:F1} GFLOP/s"));
         }
         return 0;
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Matrix-product rates at the shapes that dominate the CPQ and BEAR-Lag updates, one thread: the forward product of a Linear layer
-(addmm with W^T), its weight gradient (gy^T x) and its input gradient (gy W).  The .NET side runs the same list with
+(addmm with W^T), its weight gradient (gy^T x) and its input gradient (gy W), and the weight gradient computed transposed (x^T gy).  The .NET side runs the same list with
 `Marvel.Benchmarks --gemm-shapes`; compare the two within one window (docs/benchmarks.md, Issue 21).
 
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread OPENBLAS_CORETYPE=Haswell /usr/bin/python3 gemm_shapes.py
@@ -34,7 +34,9 @@ def main():
         fwd = rate(lambda: torch.addmm(b, x, w.t()), flop)
         wgrad = rate(lambda: gy.t().mm(x), flop)
         xgrad = rate(lambda: gy.mm(w), flop)
-        print(f"{rows}x{fan_in}->{fan_out}: forward {fwd:.1f}, weight grad {wgrad:.1f}, input grad {xgrad:.1f} GFLOP/s", flush=True)
+        wgrad_t = rate(lambda: x.t().mm(gy), flop)  # the same weight gradient, transposed
+        print(f"{rows}x{fan_in}->{fan_out}: forward {fwd:.1f}, weight grad {wgrad:.1f}, input grad {xgrad:.1f}, "
+              f"weight grad transposed {wgrad_t:.1f} GFLOP/s", flush=True)
 
 
 if __name__ == "__main__":
