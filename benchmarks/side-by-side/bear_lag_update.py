@@ -23,11 +23,10 @@ image is written directly with max instead of Marvel's negate-min-negate (a few 
 
 Protocol: see offline_twin.serve.  Alone: `python3 bear_lag_update.py --hidden 64,64 --vae-hidden 64 --batch 256` then type 20.
 """
-import argparse
 
 import torch
 
-from offline_twin import Dataset, Phases, QEnsemble, SquashedActor, Vae, common_args, polyak, report, serve, set_requires_grad, \
+from offline_twin import run_main, Dataset, Phases, QEnsemble, SquashedActor, Vae, common_args, polyak, report, serve, set_requires_grad, \
     setup_threads, step
 
 
@@ -151,15 +150,5 @@ class BearLag:
         return values
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    common_args(parser)
-    args = parser.parse_args()
-    hidden = setup_threads(args)
-    phases = Phases(args.phases)
-    learner = BearLag(args.obs, args.act, hidden, args.vae_hidden, args.batch, args.foreach, phases)
-    serve(learner, phases, f"bear-lag hidden {args.hidden} vae {args.vae_hidden} batch {args.batch} foreach {args.foreach}")
-
-
 if __name__ == "__main__":
-    main()
+    run_main(BearLag, "bear-lag")

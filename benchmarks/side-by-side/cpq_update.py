@@ -21,11 +21,10 @@ other pairs; the work does not depend on which).
 
 Protocol: see offline_twin.serve.  Alone: `python3 cpq_update.py --hidden 64,64 --vae-hidden 64 --batch 256` then type 20.
 """
-import argparse
 
 import torch
 
-from offline_twin import Dataset, Phases, QEnsemble, SquashedActor, Vae, common_args, kl_terms, polyak, report, serve, \
+from offline_twin import run_main, Dataset, Phases, QEnsemble, SquashedActor, Vae, common_args, kl_terms, polyak, report, serve, \
     set_requires_grad, setup_threads, step
 
 
@@ -120,15 +119,5 @@ class Cpq:
         return values
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    common_args(parser)
-    args = parser.parse_args()
-    hidden = setup_threads(args)
-    phases = Phases(args.phases)
-    learner = Cpq(args.obs, args.act, hidden, args.vae_hidden, args.batch, args.foreach, phases)
-    serve(learner, phases, f"cpq hidden {args.hidden} vae {args.vae_hidden} batch {args.batch} foreach {args.foreach}")
-
-
 if __name__ == "__main__":
-    main()
+    run_main(Cpq, "cpq")

@@ -13,6 +13,7 @@ The networks, as in src/Marvel.Core/Networks:
 Optimizers are torch.optim.Adam with PyTorch's defaults (one per network), as a PyTorch user would write it; Marvel steps Adam over
 one flat buffer per network (same arithmetic, fewer calls).  Polyak is per tensor in PyTorch (Marvel: two ops over one buffer).
 """
+import argparse
 import math
 import sys
 import time
@@ -20,32 +21,13 @@ import time
 import torch
 from torch import nn
 
-LOG_TWO = math.log(2)
-HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
-
-
-def linear(inputs, outputs, gen):
-    layer = nn.Linear(inputs, outputs)
-    bound = 1.0 / math.sqrt(inputs)
-    with torch.no_grad():
-        layer.weight.uniform_(-bound, bound, generator=gen)
-        layer.bias.uniform_(-bound, bound, generator=gen)
-    return layer
-
-
-def mlp(sizes, gen, relu_last):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(linear(sizes[i], sizes[i + 1], gen))
-        if i < len(sizes) - 2 or relu_last:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+from sac_lag_update import HALF_LOG_TWO_PI, LOG_TWO, linear, mlp  # the SAC-Lag twin's constants, layer initialisation and MLP
 
 
 class SquashedActor(nn.Module):
     def __init__(self, obs, act, hidden, gen):
         super().__init__()
-        self.trunk = mlp([obs] + hidden, gen, relu_last=True)
+        self.trunk = mlp([obs] + hidden, gen, output_relu=True)
         self.mu = linear(hidden[-1], act, gen)
         self.log_std = linear(hidden[-1], act, gen)
 
@@ -72,7 +54,7 @@ class SquashedActor(nn.Module):
 class QEnsemble(nn.Module):
     def __init__(self, obs, act, hidden, k, gen):
         super().__init__()
-        self.members = nn.ModuleList([mlp([obs + act] + hidden + [1], gen, relu_last=False) for _ in range(k)])
+        self.members = nn.ModuleList([mlp([obs + act] + hidden + [1], gen, output_relu=False) for _ in range(k)])
 
     def forward(self, s, a):
         x = torch.cat([s, a], 1)
@@ -225,3 +207,15 @@ def setup_threads(args):
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     return [int(x) for x in args.hidden.split(",")]
+
+
+def run_main(learner_class, name):
+    """The twins' entry point: parse the common arguments, build the learner and serve timing requests."""
+
+    parser = argparse.ArgumentParser()
+    common_args(parser)
+    args = parser.parse_args()
+    hidden = setup_threads(args)
+    phases = Phases(args.phases)
+    learner = learner_class(args.obs, args.act, hidden, args.vae_hidden, args.batch, args.foreach, phases)
+    serve(learner, phases, f"{name} hidden {args.hidden} vae {args.vae_hidden} batch {args.batch} foreach {args.foreach}")

@@ -49,19 +49,9 @@ public sealed class FrontierDatasetTests
     {
         string a = Path.Combine(_folder, "a.hdf5"), b = Path.Combine(_folder, "b.hdf5"), c = Path.Combine(_folder, "c.hdf5");
         // One torch thread, as the tool generates (the bytes are promised at a fixed thread count).
-        int threads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-        FrontierDatasetResult first, again, other;
-        try
-        {
-            first = FrontierDataset.Generate("BallCircle", Tiny(), seed: 3);
-            again = FrontierDataset.Generate("BallCircle", Tiny(), seed: 3);
-            other = FrontierDataset.Generate("BallCircle", Tiny(), seed: 4);
-        }
-        finally
-        {
-            TorchSharp.torch.set_num_threads(threads);
-        }
+        var first = OneThread(() => FrontierDataset.Generate("BallCircle", Tiny(), seed: 3));
+        var again = OneThread(() => FrontierDataset.Generate("BallCircle", Tiny(), seed: 3));
+        var other = OneThread(() => FrontierDataset.Generate("BallCircle", Tiny(), seed: 4));
         DsrlFile.Write(first.Dataset, a, first.Attributes);
         DsrlFile.Write(again.Dataset, b, again.Attributes);
         DsrlFile.Write(other.Dataset, c, other.Attributes);
@@ -155,19 +145,9 @@ public sealed class FrontierDatasetTests
     [Test]
     public void Generate_WithPpoLag_RecordsItsEpisodes_Deterministically_AndNamesTheLearnerInTheFile()
     {
-        int threads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-        FrontierDatasetResult first, again, sac;
-        try
-        {
-            first = FrontierDataset.Generate("BallCircle", TinyPpo(), seed: 3);
-            again = FrontierDataset.Generate("BallCircle", TinyPpo(), seed: 3);
-            sac = Generated();
-        }
-        finally
-        {
-            TorchSharp.torch.set_num_threads(threads);
-        }
+        var first = OneThread(() => FrontierDataset.Generate("BallCircle", TinyPpo(), seed: 3));
+        var again = OneThread(() => FrontierDataset.Generate("BallCircle", TinyPpo(), seed: 3));
+        var sac = OneThread(Generated);
 
         // 1 200 transitions over 2 environments: 3 episodes each; checkpoints at 600 and at the end, 1 deterministic + 1 noisy each.
         first.TrainingEpisodes.Should().Be(6);
