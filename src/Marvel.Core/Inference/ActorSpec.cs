@@ -97,6 +97,17 @@ internal sealed record ActorSpec(ActorFamily Family, NetworkDescriptor Descripto
         return layers;
     }
 
+    /// <summary>The entry <paramref name="key"/> of the actor's weights, checked to have <paramref name="shape"/>.</summary>
+    /// <exception cref="InvalidDataException">The entry is missing or has another shape; the message names the key and both shapes.</exception>
+    public static NamedTensor Weight(StateDict weights, string key, long[] shape, string receiver)
+    {
+        if (!weights.TryGet(key, out var entry))
+            throw new InvalidDataException($"{receiver}: the actor's weights have no '{key}'. Re-export the artifact from its learner.");
+        if (!entry.Shape.SequenceEqual(shape))
+            throw new InvalidDataException($"{receiver}: the actor's '{key}' is {entry.ShapeText}, but its descriptor needs [{string.Join(", ", shape)}].");
+        return entry;
+    }
+
     /// <summary>Whether actions are mapped from [−1, 1] onto the box (true) or clipped into it (false).</summary>
     public bool Squashed => Family != ActorFamily.Gaussian;
 

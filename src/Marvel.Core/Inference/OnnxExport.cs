@@ -89,8 +89,8 @@ public static class OnnxExport
         {
             var (prefix, after) = layers[i];
             long outputs = i == layers.Count - 1 ? m.ActionSize : spec.Descriptor.HiddenSizes[i];
-            var w = Entry(weights, prefix + ".weight", [outputs, inputs], receiver);
-            var b = Entry(weights, prefix + ".bias", [outputs], receiver);
+            var w = ActorSpec.Weight(weights, prefix + ".weight", [outputs, inputs], receiver);
+            var b = ActorSpec.Weight(weights, prefix + ".bias", [outputs], receiver);
             string layer = string.Create(CultureInfo.InvariantCulture, $"layer{i}");
             graph.Initializer(layer + "_weight", w.Shape, w.Values);
             graph.Initializer(layer + "_bias", b.Shape, b.Values);
@@ -145,15 +145,6 @@ public static class OnnxExport
             ["marvel_version"] = typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0.0.0",
         };
         return graph.Model(m.ObservationSize, m.ActionSize, metadata);
-    }
-
-    private static NamedTensor Entry(StateDict weights, string key, long[] shape, string receiver)
-    {
-        if (!weights.TryGet(key, out var entry))
-            throw new InvalidDataException($"{receiver}: the actor's weights have no '{key}'. Re-export the artifact from its learner.");
-        if (!entry.Shape.SequenceEqual(shape))
-            throw new InvalidDataException($"{receiver}: the actor's '{key}' is {entry.ShapeText}, but its descriptor needs [{string.Join(", ", shape)}].");
-        return entry;
     }
 
     /// <summary>Collects nodes and initializers, then writes the <c>ModelProto</c>.</summary>

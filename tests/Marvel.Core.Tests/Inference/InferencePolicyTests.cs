@@ -98,11 +98,14 @@ public class InferencePolicyTests
 
     // ---- the same actions as the learner that trained the actor ---------------------------------------------------
 
+    /// <summary>The backend that runs the learner's own TorchSharp module, so its actions are the learner's bits.</summary>
+    private static readonly InferencePolicyOptions LearnersBits = new() { Backend = InferenceBackend.TorchSharp };
+
     [Test]
     public void Act_SacLagArtifact_MatchesTheLearnersOwnPolicy()
     {
         using var learner = new SacLagLearner(Context(AsymmetricBox), TinySacLag());
-        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover());
+        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover(), LearnersBits);
         var obs = Observations(64);
         var expected = new float[64 * ActionSize];
         learner.Policy.Act(obs, expected, deterministic: true);
@@ -112,13 +115,27 @@ public class InferencePolicyTests
     }
 
     [Test]
+    public void Act_SacLagArtifactOnTheManagedBackend_MatchesTheLearnersOwnPolicyToRounding()
+    {
+        using var learner = new SacLagLearner(Context(AsymmetricBox), TinySacLag());
+        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover());
+        policy.Backend.Should().Be(InferenceBackend.Managed);
+        var obs = Observations(64);
+        var expected = new float[64 * ActionSize];
+        learner.Policy.Act(obs, expected, deterministic: true);
+        var actual = policy.Act(obs);
+        for (int i = 0; i < expected.Length; i++) actual[i].Should().BeApproximately(expected[i], 1e-5f);
+    }
+
+    [Test]
     public void Act_RepeatedOnSmallBatches_IsBitIdenticalToTheLearnersPolicyEveryTime()
     {
         // Regression: the input tensor wrapped a managed copy of the observations, whose address (and so the alignment libtorch's
         // matrix kernels see) changes from call to call; the last bits of the actions then did too (a resumed pipeline run's final
-        // evaluation differed from the uninterrupted one's in the 9th digit). The input now lives in libtorch memory.
+        // evaluation differed from the uninterrupted one's in the 9th digit). The input now lives in libtorch memory. (The managed
+        // backend's counterpart: ManagedInferenceTests.Act_Managed_GivesTheSameBitsForARowAloneAndInAnyBatch.)
         using var learner = new SacLagLearner(Context(AsymmetricBox), TinySacLag());
-        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover());
+        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover(), LearnersBits);
         var obs = Observations(64);
         var junk = new List<float[]>();
         for (int call = 0; call < 200; call++)
@@ -150,12 +167,15 @@ public class InferencePolicyTests
     public void Act_PpoLagArtifact_MatchesTheLearnersOwnPolicy_ClippedIntoTheBox()
     {
         using var learner = new PpoLagLearner(Context(AsymmetricBox), TinyPpoLag());
-        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover());
+        using var policy = InferencePolicy.FromArtifact(learner.ExportHandover(), LearnersBits);
+        using var managed = InferencePolicy.FromArtifact(learner.ExportHandover());
         var obs = Observations(64, scale: 30);
         var expected = new float[64 * ActionSize];
         learner.Policy.Act(obs, expected, deterministic: true);
         var actual = policy.Act(obs);
         actual.Should().Equal(expected);
+        var fromManaged = managed.Act(obs);
+        for (int i = 0; i < expected.Length; i++) fromManaged[i].Should().BeApproximately(expected[i], 1e-5f);
         for (int i = 0; i < actual.Length; i += ActionSize)
         {
             actual[i].Should().BeInRange(-2f, 4f);
