@@ -42,7 +42,7 @@ public sealed class AdaptivePidLagrangeController : ILagrangeController, ILagran
     {
         _options = LagrangeGuard.Validated(options, new AdaptivePidLagrangeOptionsValidator()) with { };
         _core = new PidLagrangeCore(_options.CostLimit * _options.SetPointFraction, _options.DerivativeDelay, _options.ProportionalEmaAlpha,
-            _options.DerivativeEmaAlpha, _options.InitialLambda, _options.UpperBound, _options.DelayInit);
+            _options.DerivativeEmaAlpha, _options.InitialLambda, _options.UpperBound, _options.DelayInit, !_options.ReferenceUnboundedIntegral);
         _kp = _options.Kp;
         _ki = _options.Ki;
         _kd = _options.Kd;

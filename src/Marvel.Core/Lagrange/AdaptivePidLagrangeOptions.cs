@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Marvel.Core.Lagrange;
 
 /// <summary>How <see cref="AdaptivePidLagrangeController"/> adapts its gains after each update.</summary>
@@ -127,8 +129,21 @@ public sealed record AdaptivePidLagrangeOptions
     /// <summary>λ₀: the initial integral I₀ and output before the first update (λ units). Default 0: Marvel restarts λ online (marvel.md §4.2).</summary>
     public double InitialLambda { get; set; }
 
-    /// <summary>Optional upper bound on λ; null (default) means none, as in the reference (its <c>penalty_max</c> is inactive).</summary>
+    /// <summary>
+    /// Optional upper bound on λ (λ ← min(λ, bound) after the non-negativity projection); null (default) means none, as in the
+    /// reference (its <c>penalty_max</c> is inactive). The bound also caps the integral term (anti-windup), so that λ leaves the bound as
+    /// soon as the cost falls below the set point; <see cref="ReferenceUnboundedIntegral"/> restores OmniSafe's unbounded integral.
+    /// </summary>
     public double? UpperBound { get; set; }
+
+    /// <summary>
+    /// Reproduction option: with an <see cref="UpperBound"/>, let the integral grow past the bound as OmniSafe's <c>penalty_max</c> does
+    /// (only λ is clipped). Then a long costly phase winds the integral far above the bound and λ stays pinned there for many updates
+    /// after the cost has fallen (measured on DroneRun, issue 23: the integral reached 40.7 under a bound of 2 and λ stayed at 2 from
+    /// iteration 45 to 100 at episode cost 0). Default false: the integral is capped at the bound. No effect without a bound.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]   // absent from the options JSON at its default
+    public bool ReferenceUnboundedIntegral { get; set; }
 
     /// <summary>The gain adaptation rule. Default <see cref="GainAdaptationRule.Reference"/> (marvel.md §3.2, §3.3).</summary>
     public GainAdaptationRule GainAdaptation { get; set; } = GainAdaptationRule.Reference;

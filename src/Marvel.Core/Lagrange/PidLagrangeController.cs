@@ -31,7 +31,7 @@ public sealed class PidLagrangeController : ILagrangeController, ILagrangeWarmSt
     {
         _options = LagrangeGuard.Validated(options, new PidLagrangeOptionsValidator()) with { };
         _core = new PidLagrangeCore(_options.CostLimit * _options.SetPointFraction, _options.DerivativeDelay, _options.ProportionalEmaAlpha,
-            _options.DerivativeEmaAlpha, _options.InitialLambda, _options.UpperBound, DelayLineInit.ZeroSeeded);
+            _options.DerivativeEmaAlpha, _options.InitialLambda, _options.UpperBound, DelayLineInit.ZeroSeeded, !_options.ReferenceUnboundedIntegral);
     }
 
     /// <summary>Creates the controller from configured options (the dependency-injection path).</summary>

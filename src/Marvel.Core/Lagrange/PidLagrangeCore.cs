@@ -58,6 +58,7 @@ internal sealed class PidLagrangeCore
     private readonly double _costEmaAlpha;
     private readonly double? _upperBound;
     private readonly DelayLineInit _delayInit;
+    private readonly bool _boundIntegral;
 
     // Ring buffer of past cost averages c_d, oldest first; capacity = d_delay, never empty.
     private readonly double[] _delay;
@@ -65,8 +66,9 @@ internal sealed class PidLagrangeCore
     private int _delayCount;
 
     public PidLagrangeCore(double costLimit, int derivativeDelay, double errorEmaAlpha, double costEmaAlpha,
-        double initialLambda, double? upperBound, DelayLineInit delayInit)
+        double initialLambda, double? upperBound, DelayLineInit delayInit, bool boundIntegral = true)
     {
+        _boundIntegral = boundIntegral;
         _costLimit = costLimit;
         _errorEmaAlpha = errorEmaAlpha;
         _costEmaAlpha = costEmaAlpha;
@@ -106,6 +108,8 @@ internal sealed class PidLagrangeCore
         double costAlpha = updatesPerCall == 1 ? _costEmaAlpha : Math.Pow(_costEmaAlpha, updatesPerCall);
         double error = cost - _costLimit;                                             // 1. e = J − d
         Integral = Math.Max(0.0, Integral + updatesPerCall * ki * error);             // 2. I ← max(0, I + k·K_I·e)
+        if (_boundIntegral && _upperBound is double bound && Integral > bound)
+            Integral = bound;                                                         //    anti-windup: I ≤ UpperBound
         ErrorEma = errorAlpha * ErrorEma + (1 - errorAlpha) * error;                  // 3. Δp ← a_p·Δp + (1 − a_p)·e
         CostEma = costAlpha * CostEma + (1 - costAlpha) * cost;                       // 4. c_d ← a_d·c_d + (1 − a_d)·J
         if (Updates == 0 && _delayInit == DelayLineInit.FirstValue)

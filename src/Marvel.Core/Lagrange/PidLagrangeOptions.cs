@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Marvel.Core.Lagrange;
 
 /// <summary>Settings of <see cref="PidLagrangeController"/> (the PID Lagrangian of Stooke et al. as in OmniSafe).</summary>
@@ -56,8 +58,17 @@ public sealed record PidLagrangeOptions
     public double InitialLambda { get; set; } = 0.001;
 
     /// <summary>
-    /// Optional upper bound on λ (λ ← min(λ, bound) after the non-negativity projection). The integral itself is
-    /// not bounded, as in OmniSafe's <c>penalty_max</c>. Default null: no bound (OmniSafe default <c>sum_norm</c> = true).
+    /// Optional upper bound on λ (λ ← min(λ, bound) after the non-negativity projection); null (default) means none (OmniSafe's default). The bound also caps the integral term (anti-windup), so that λ leaves the bound as
+    /// soon as the cost falls below the set point; <see cref="ReferenceUnboundedIntegral"/> restores OmniSafe's unbounded integral.
     /// </summary>
     public double? UpperBound { get; set; }
+
+    /// <summary>
+    /// Reproduction option: with an <see cref="UpperBound"/>, let the integral grow past the bound as OmniSafe's <c>penalty_max</c> does
+    /// (only λ is clipped). Then a long costly phase winds the integral far above the bound and λ stays pinned there for many updates
+    /// after the cost has fallen (measured on DroneRun, issue 23: the integral reached 40.7 under a bound of 2 and λ stayed at 2 from
+    /// iteration 45 to 100 at episode cost 0). Default false: the integral is capped at the bound. No effect without a bound.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]   // absent from the options JSON at its default
+    public bool ReferenceUnboundedIntegral { get; set; }
 }

@@ -393,4 +393,27 @@ public class AdaptivePidLagrangeControllerTests
 
         act.Should().Throw<ArgumentException>().WithMessage("*kp*bounds*");
     }
+
+    [Test]
+    public void Update_CostFallsAfterLongViolation_LambdaLeavesTheBoundAtOnce()
+    {
+        // K_P = K_D = 0 stay 0 under adaptation; the Bounded rule keeps K_I within 5 % per update of K⁰ = 1, so K_I ∈ [0.85, 1.16]
+        // after three updates. Three updates at cost 100 (limit 10): each would add ≥ 76 to the integral; capped, it is 2 (the bound).
+        // A cost-0 update: I = max(0, 2 − K_I·10) = 0, so λ = 0. Without the cap I ≥ 228 − 12 and λ would stay at the bound 2.
+        var controller = new AdaptivePidLagrangeController(new AdaptivePidLagrangeOptions
+        {
+            CostLimit = 10, Kp = 0, Ki = 1, Kd = 0, UpperBound = 2, GainAdaptation = GainAdaptationRule.Bounded,
+        });
+        for (int i = 0; i < 3; i++)
+        {
+            var costly = controller.Update(100);
+            costly.Lambda.Should().Be(2);
+            costly.Terms[LagrangeTermNames.Integral].Should().Be(2, "the integral is capped at the bound");
+        }
+
+        var safe = controller.Update(0);
+
+        safe.Terms[LagrangeTermNames.Integral].Should().Be(0);
+        safe.Lambda.Should().Be(0);
+    }
 }

@@ -167,4 +167,41 @@ public class PidLagrangeControllerTests
 
         act.Should().Throw<ArgumentException>().WithMessage("*delayLine*DerivativeDelay*");
     }
+
+    // Anti-windup (issue 23's DroneRun probe): with K_P = K_D = 0 and K_I = 1, limit 10, bound 2, three updates at cost 20 would wind
+    // the integral to 10, 20, 30 (λ clipped to 2 each time); capped, it stays at 2. A cost-0 update then gives I = max(0, 2 − 10) = 0,
+    // so λ = 0 at once, where the unbounded integral (30 − 10 = 20) would keep λ at the bound.
+    private static PidLagrangeOptions IntegralOnly(bool referenceUnbounded) => new()
+    {
+        CostLimit = 10, Kp = 0, Ki = 1, Kd = 0, InitialLambda = 0, UpperBound = 2, ReferenceUnboundedIntegral = referenceUnbounded,
+    };
+
+    [Test]
+    public void Update_CostFallsAfterLongViolation_LambdaLeavesTheBoundAtOnce()
+    {
+        var controller = new PidLagrangeController(IntegralOnly(referenceUnbounded: false));
+        for (int i = 0; i < 3; i++)
+        {
+            var costly = controller.Update(20);
+            costly.Lambda.Should().Be(2);
+            costly.Terms[LagrangeTermNames.Integral].Should().Be(2, "the integral is capped at the bound");
+        }
+
+        var safe = controller.Update(0);
+
+        safe.Terms[LagrangeTermNames.Integral].Should().Be(0);
+        safe.Lambda.Should().Be(0);
+    }
+
+    [Test]
+    public void Update_ReferenceUnboundedIntegral_WindsUpPastTheBound()
+    {
+        var controller = new PidLagrangeController(IntegralOnly(referenceUnbounded: true));
+        for (int i = 0; i < 3; i++) controller.Update(20);
+
+        var safe = controller.Update(0);
+
+        safe.Terms[LagrangeTermNames.Integral].Should().Be(20);
+        safe.Lambda.Should().Be(2);
+    }
 }
