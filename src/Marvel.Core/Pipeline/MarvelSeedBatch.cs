@@ -156,11 +156,13 @@ public static class MarvelSeedBatch
         SacLagSeedBatch? batch = null;
         try
         {
+            // The stages before the online one, one seed after another (each alone, as in a single run); a run's clock starts with them.
             foreach (var i in todo)
-                slots.Add(new Slot(i, members[i].Pipeline.Begin(members[i].Dataset, resume[i], members[i].Progress, cancellationToken)));
-
-            // The stages before the online one, one seed after another (each alone, as in a single run).
-            foreach (var slot in slots) Guard(slot, outcomes, () => slot.Execution.Prepare());
+            {
+                var slot = new Slot(i, members[i].Pipeline.Begin(members[i].Dataset, resume[i], members[i].Progress, cancellationToken));
+                slots.Add(slot);
+                Guard(slot, outcomes, () => slot.Execution.Prepare());
+            }
             foreach (var slot in Active(slots)) Guard(slot, outcomes, () => OnlineStage.Enter(slot.Run));
             foreach (var slot in Active(slots)) Guard(slot, outcomes, () => slot.Probe = slot.Online.CreateLearner(slot.Run));
 
