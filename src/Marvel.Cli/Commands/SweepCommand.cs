@@ -16,7 +16,7 @@ internal static class SweepCommand
         var set = CommandKit.SetOption();
         var workers = new Option<int>("--workers", "-j") { Description = "Parallel worker processes, each single-threaded.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var inProcess = new Option<bool>("--in-process") { Description = "Run the runs one after another in this process instead of worker processes." };
-        var runIndex = new Option<int?>("--run-index") { Description = "Run only run i of the matrix (what a worker and a Slurm array task run).", HelpName = "i" };
+        var runIndex = new Option<int?>("--run-index") { Description = "Run only run i of the matrix (what a worker and a Slurm array task run); with --batch-seeds, run i and the runs that differ from it only in seed, as one seed batch.", HelpName = "i" };
         var emit = new Option<string?>("--emit") { Description = "Write a cluster script instead of running: 'slurm' (a job array, one task per run, and manifest.json).", HelpName = "slurm" };
         emit.AcceptOnlyFromAmong("slurm");
         var dryRun = new Option<bool>("--dry-run") { Description = "List the runs and their state without running anything." };
