@@ -27,6 +27,13 @@ internal sealed record RunRequest(string RunDirectory, string? Artifact = null, 
 /// <summary>The outcome of one run request.</summary>
 internal sealed record RunOutcome(bool Skipped, MarvelRunResult? Result);
 
+/// <summary>The outcome of one request of a seed batch: its outcome, or the failure <c>RunAsync</c> would have thrown for it.</summary>
+internal sealed record BatchRunOutcome(RunOutcome? Outcome, Exception? Failure);
+
+/// <summary>A request checked and set up, with its composed pipeline: what <see cref="PipelineRunner"/> runs and then finishes.</summary>
+internal sealed record PreparedRun(CliConfiguration Config, string RunDirectory, bool Resume, MarvelPipeline Pipeline, OfflineDataset Dataset, string TaskId,
+    IProgress<TrainingProgress>? TensorBoard, IProgress<TrainingProgress> Sink);
+
 /// <summary>Runs one pipeline into a run folder: the shared body of <c>run</c>, <c>finetune</c> and a sweep's runs.</summary>
 internal static class PipelineRunner
 {
@@ -35,18 +42,106 @@ internal static class PipelineRunner
     public static async Task<RunOutcome> RunAsync(CliConfiguration config, RunRequest request, TextWriter output, IProgress<TrainingProgress>? progress,
         CancellationToken cancellationToken)
     {
+        var prepared = Prepare(config, request, output, progress);
+        if (prepared is null) return new RunOutcome(true, null);
+        var pipeline = prepared.Pipeline;
+        try
+        {
+            MarvelRunResult result;
+            if (!prepared.Resume) result = await pipeline.RunAsync(prepared.Dataset, prepared.Sink, cancellationToken).ConfigureAwait(false);
+            else
+            {
+                try
+                {
+                    result = await pipeline.ResumeAsync(prepared.Dataset, prepared.Sink, cancellationToken).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw CannotResume(prepared, e);
+                }
+            }
+            return Finish(prepared, result, output);
+        }
+        catch (TrainingDivergedException e)
+        {
+            throw Diverged(prepared, e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new RunFailedException(DescribeCancellation(prepared.RunDirectory) + " Run the same command again to resume.", e);
+        }
+    }
+
+    /// <summary>
+    /// Runs several requests that differ only in seed as one <see cref="MarvelSeedBatch"/>: each is checked and set up as
+    /// <see cref="RunAsync"/> does it (a complete or diverged run is skipped), their pipelines run in one process with the SAC-Lag online
+    /// stages in lockstep, and each finished run is finished as <see cref="RunAsync"/> finishes it (Q bias, plots, <c>run.json</c>).
+    /// </summary>
+    /// <returns>Per request, in order: its outcome, or the failure (<see cref="RunFailedException"/> or <see cref="UsageException"/>) that
+    /// <see cref="RunAsync"/> would have thrown for it.</returns>
+    /// <exception cref="UsageException">A request's configuration, dataset or device is unusable (checked before anything runs).</exception>
+    /// <exception cref="RunFailedException">Cancelled; every started run holds its resume point.</exception>
+    public static async Task<IReadOnlyList<BatchRunOutcome>> RunBatchAsync(IReadOnlyList<(CliConfiguration Config, RunRequest Request)> runs, TextWriter output,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var outcomes = new BatchRunOutcome[runs.Count];
+        var prepared = new List<(int Index, PreparedRun Run)>();
+        for (int i = 0; i < runs.Count; i++)
+        {
+            if (Prepare(runs[i].Config, runs[i].Request, output, progress) is { } p) prepared.Add((i, p));
+            else outcomes[i] = new BatchRunOutcome(new RunOutcome(true, null), null);
+        }
+        if (prepared.Count == 0) return outcomes;
+        var members = prepared.Select(p => new MarvelSeedBatchMember(p.Run.Pipeline, p.Run.Dataset) { Resume = p.Run.Resume, Progress = p.Run.Sink }).ToArray();
+        IReadOnlyList<MarvelSeedBatchOutcome> results;
+        try
+        {
+            results = await MarvelSeedBatch.RunAsync(members, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException("bad configuration: these runs cannot share a seed batch: " + e.Message, e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw new RunFailedException("the seed batch was cancelled: " + string.Join(" ", prepared.Select(p => DescribeCancellation(p.Run.RunDirectory))) +
+                                         " Run the same command again to resume.", e);
+        }
+        for (int k = 0; k < prepared.Count; k++)
+        {
+            var (index, run) = prepared[k];
+            var result = results[k];
+            if (result.RanAlone is { } alone) output.WriteLine($"Run '{run.RunDirectory}': online iterations not batched: {alone}");
+            outcomes[index] = result switch
+            {
+                { Result: { } r } => new BatchRunOutcome(Finish(run, r, output), null),
+                { Error: TrainingDivergedException e } => new BatchRunOutcome(null, Diverged(run, e)),
+                { Error: InvalidOperationException e } when run.Resume => new BatchRunOutcome(null, CannotResume(run, e)),
+                { Error: var e } => new BatchRunOutcome(null, new RunFailedException($"run '{run.RunDirectory}' failed: {e!.Message}", e)),
+            };
+        }
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Checks <paramref name="request"/> and sets its run up: skips a complete or diverged run (null, with a line saying so), checks the task,
+    /// device and dataset before the folder is touched, clears a folder to start over, writes <c>config.json</c> and <c>run.json</c>, and
+    /// composes the pipeline.
+    /// </summary>
+    private static PreparedRun? Prepare(CliConfiguration config, RunRequest request, TextWriter output, IProgress<TrainingProgress>? progress)
+    {
         var runDirectory = Path.GetFullPath(request.RunDirectory);
         var status = RunDirectory.ReadStatus(runDirectory);
         if (status.State == RunState.Completed && !request.Force)
         {
             output.WriteLine($"Run '{runDirectory}' is already complete (result.json); skipped. Pass --force to run it again.");
-            return new RunOutcome(true, null);
+            return null;
         }
         if (status.State == RunState.Diverged && !request.Force)
         {
             output.WriteLine($"Run '{runDirectory}' diverged earlier ({status.Message ?? "see status.json"}); skipped, since the same seed diverges again. " +
                              "Pass --force to start it over.");
-            return new RunOutcome(true, null);
+            return null;
         }
         bool resume = status.State == RunState.Resumable && !request.Force;
         var run = config.Run;
@@ -92,38 +187,30 @@ internal static class PipelineRunner
         }
 
         IProgress<TrainingProgress>? tensorBoard = run.TensorBoard ? new TensorBoardProgress(Path.Combine(runDirectory, "tensorboard")) : null;
-        try
-        {
-            var sink = new FanOutProgress(tensorBoard, progress);
-            MarvelRunResult result;
-            if (!resume) result = await pipeline.RunAsync(dataset, sink, cancellationToken).ConfigureAwait(false);
-            else
-            {
-                try
-                {
-                    result = await pipeline.ResumeAsync(dataset, sink, cancellationToken).ConfigureAwait(false);
-                }
-                catch (InvalidOperationException e)
-                {
-                    throw new UsageException($"cannot resume run '{runDirectory}': {e.Message} Pass --force to start it over.", e);
-                }
-            }
-            if (run.QBias) MeasureQBias(config, runDirectory, dataset, options.TaskId, tensorBoard, output);
-            if (run.Plots) DrawPlots(runDirectory, output);
-            UpdateIdentity(runDirectory, "finished_utc", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-            return new RunOutcome(false, result);
-        }
-        catch (TrainingDivergedException e)
-        {
-            throw new RunFailedException($"run '{runDirectory}' diverged: {e.Message}", e);
-        }
-        catch (OperationCanceledException e)
-        {
-            // Say what a rerun will find, by stage: the online, alignment or offline checkpoint, or only the completed stages.
-            var after = RunDirectory.ReadStatus(runDirectory);
-            string where = " " + MarvelPipeline.DescribeResumePoint(after);
-            throw new RunFailedException($"run '{runDirectory}' was cancelled in stage '{after.Stage ?? "setup"}'.{where} Run the same command again to resume.", e);
-        }
+        return new PreparedRun(config, runDirectory, resume, pipeline, dataset, options.TaskId, tensorBoard, new FanOutProgress(tensorBoard, progress));
+    }
+
+    /// <summary>After the pipeline returned: the Q-bias measurement and plots when asked, the finish time in <c>run.json</c>.</summary>
+    private static RunOutcome Finish(PreparedRun prepared, MarvelRunResult result, TextWriter output)
+    {
+        var run = prepared.Config.Run;
+        if (run.QBias) MeasureQBias(prepared.Config, prepared.RunDirectory, prepared.Dataset, prepared.TaskId, prepared.TensorBoard, output);
+        if (run.Plots) DrawPlots(prepared.RunDirectory, output);
+        UpdateIdentity(prepared.RunDirectory, "finished_utc", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        return new RunOutcome(false, result);
+    }
+
+    private static RunFailedException Diverged(PreparedRun prepared, TrainingDivergedException e) =>
+        new($"run '{prepared.RunDirectory}' diverged: {e.Message}", e);
+
+    private static UsageException CannotResume(PreparedRun prepared, InvalidOperationException e) =>
+        new($"cannot resume run '{prepared.RunDirectory}': {e.Message} Pass --force to start it over.", e);
+
+    /// <summary>What a rerun will find, by stage: the online, alignment or offline checkpoint, or only the completed stages.</summary>
+    private static string DescribeCancellation(string runDirectory)
+    {
+        var after = RunDirectory.ReadStatus(runDirectory);
+        return $"run '{runDirectory}' was cancelled in stage '{after.Stage ?? "setup"}'. {MarvelPipeline.DescribeResumePoint(after)}";
     }
 
     /// <summary>A CUDA device needs a CUDA backend (TorchSharp-cuda-*) and a GPU; checked before anything runs.</summary>

@@ -123,6 +123,9 @@ public sealed class MarvelPipeline
     /// <summary>The settings in use (a copy).</summary>
     public MarvelPipelineOptions Options => _options with { };
 
+    /// <summary>The online stage's Lagrange controller (a seed batch checks that its pipelines do not share one).</summary>
+    internal ILagrangeController Controller => _controller;
+
     /// <summary>
     /// Where the pipeline logs stage starts and ends, resumes, evaluations, divergence, cancellation and warnings (e.g. an artifact
     /// trained for another cost limit); <see cref="NullLogger.Instance"/> by default. <c>AddMarvel</c>'s <c>MarvelPipelineFactory</c>
@@ -228,42 +231,102 @@ public sealed class MarvelPipeline
 
     private MarvelRunResult Execute(OfflineDataset dataset, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        using var run = new PipelineRun(_options, dataset, resume, _logger, progress, cancellationToken);
-        var evaluation = new EvaluationStage(_environments);
-        var online = new OnlineStage(_onlineFactory, _controller, evaluation, CheckpointFault, _environments);
-        IPipelineStage[] stages =
-        [
-            new OfflineStage(_offlineFactory, _offlineArtifact),
-            new HandoverStage(),
-            new AlignmentStage(_aligner, _onlineFactory, _environments),
-            online,
-            evaluation,
-        ];
+        using var execution = Begin(dataset, resume, progress, cancellationToken);
         try
         {
-            SetUp(run);
-            foreach (var stage in stages)
-            {
-                if (run.Resuming && stage.IsComplete(run)) stage.Load(run);
-                else stage.Run(run);
-            }
-            return Complete(run);
+            execution.Prepare();
+            execution.OnlineStage.Run(execution.Run);
+            return execution.Finish();
         }
         catch (TrainingDivergedException e)
         {
-            var last = run.Folder.FindLatestCheckpoint();
-            var where = last is null ? $"The metrics so far are in '{run.Folder.Root}'." : $"The metrics so far are in '{run.Folder.Root}'; the last good checkpoint is '{last}'.";
-            run.Folder.WriteStatus("diverged", run.Stage, e.Message + " " + where);
-            _logger.Diverged(run.Stage, e.Message + " " + where);
-            throw new TrainingDivergedException(run.Stage, e, where);
+            throw execution.Diverged(e);
         }
         catch (OperationCanceledException e)
         {
-            online.SaveResumePoint(run);
-            run.Folder.WriteStatus("cancelled", run.Stage, e.Message);
-            _logger.Cancelled(run.Stage, DescribeResumePoint(run.Folder));
+            execution.Cancelled(e);
             throw;
         }
+    }
+
+    /// <summary>One <see cref="Run"/> or <see cref="Resume"/> of this pipeline, in the phases a <see cref="MarvelSeedBatch"/> interleaves
+    /// across its pipelines; <see cref="Execute"/> runs them in a row.</summary>
+    internal Execution Begin(OfflineDataset dataset, bool resume, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken) =>
+        new(this, new PipelineRun(_options, dataset, resume, _logger, progress, cancellationToken));
+
+    /// <summary>
+    /// The phases of one run: <see cref="Prepare"/> (set-up, then the offline, handover and alignment stages, each loaded instead when a
+    /// resume finds its output), the online stage (<see cref="OnlineStage"/>, driven by the caller), <see cref="Finish"/> (the returned
+    /// policy and <c>result.json</c>); <see cref="Diverged"/> and <see cref="Cancelled"/> record how a run stopped, as <see cref="Run"/> does.
+    /// </summary>
+    internal sealed class Execution : IDisposable
+    {
+        private readonly MarvelPipeline _pipeline;
+        private readonly EvaluationStage _evaluation;
+        private readonly IPipelineStage[] _beforeOnline;
+
+        internal Execution(MarvelPipeline pipeline, PipelineRun run)
+        {
+            _pipeline = pipeline;
+            Run = run;
+            _evaluation = new EvaluationStage(pipeline._environments);
+            OnlineStage = new OnlineStage(pipeline._onlineFactory, pipeline._controller, _evaluation, pipeline.CheckpointFault, pipeline._environments);
+            _beforeOnline =
+            [
+                new OfflineStage(pipeline._offlineFactory, pipeline._offlineArtifact),
+                new HandoverStage(),
+                new AlignmentStage(pipeline._aligner, pipeline._onlineFactory, pipeline._environments),
+            ];
+        }
+
+        /// <summary>The run's shared state.</summary>
+        public PipelineRun Run { get; }
+
+        /// <summary>The online stage of this run (its controller is the pipeline's).</summary>
+        public OnlineStage OnlineStage { get; }
+
+        /// <summary>True once <see cref="Prepare"/> began: from then on the run folder belongs to this run.</summary>
+        public bool Started { get; private set; }
+
+        /// <summary>Set-up, then every stage before the online one (loaded when a resume finds its output).</summary>
+        public void Prepare()
+        {
+            Started = true;
+            _pipeline.SetUp(Run);
+            foreach (var stage in _beforeOnline)
+            {
+                if (Run.Resuming && stage.IsComplete(Run)) stage.Load(Run);
+                else stage.Run(Run);
+            }
+        }
+
+        /// <summary>After the online stage: chooses and evaluates the returned policy, writes <c>result.json</c>.</summary>
+        public MarvelRunResult Finish()
+        {
+            _evaluation.Run(Run);
+            return _pipeline.Complete(Run);
+        }
+
+        /// <summary>Records a divergence (<c>status.json</c> "diverged", the log) and returns the exception <see cref="Run"/> throws for it.</summary>
+        public TrainingDivergedException Diverged(TrainingDivergedException e)
+        {
+            var folder = Run.Folder;
+            var last = folder.FindLatestCheckpoint();
+            var where = last is null ? $"The metrics so far are in '{folder.Root}'." : $"The metrics so far are in '{folder.Root}'; the last good checkpoint is '{last}'.";
+            folder.WriteStatus("diverged", Run.Stage, e.Message + " " + where);
+            _pipeline._logger.Diverged(Run.Stage, e.Message + " " + where);
+            return new TrainingDivergedException(Run.Stage, e, where);
+        }
+
+        /// <summary>Records a cancellation: the online resume point (when checkpoints are on), <c>status.json</c> "cancelled", the log.</summary>
+        public void Cancelled(OperationCanceledException e)
+        {
+            OnlineStage.SaveResumePoint(Run);
+            Run.Folder.WriteStatus("cancelled", Run.Stage, e.Message);
+            _pipeline._logger.Cancelled(Run.Stage, DescribeResumePoint(Run.Folder));
+        }
+
+        public void Dispose() => Run.Dispose();
     }
 
     /// <summary>

@@ -22,19 +22,64 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
 
     public void Load(PipelineRun run) => throw new InvalidOperationException("Marvel pipeline: the online stage resumes from its checkpoint, it is never loaded.");
 
+    /// <summary>The controller the online stage feeds.</summary>
+    public ILagrangeController Controller => controller;
+
+    /// <summary>Runs the whole online stage: <see cref="Enter"/>, <see cref="Start"/> with the factory's learner, then one iteration after
+    /// another, each followed by <see cref="Count"/> and <see cref="Conclude"/>.</summary>
     public void Run(PipelineRun run)
+    {
+        Enter(run);
+        var online = Start(run, CreateLearner(run), ownsLearner: true);
+        var environment = run.TrainEnvironment!;
+        while (run.Session.Iterations < run.Options.OnlineIterations)
+        {
+            run.Cancellation.ThrowIfCancellationRequested();
+            var r = online.RunIteration(environment, controller, IterationToken(run));
+            Count(run, r);
+            Conclude(run);
+        }
+    }
+
+    /// <summary>The context the online learner is built from: the run's, with seed stream "online".</summary>
+    public static LearnerContext LearnerContext(PipelineRun run) => run.Context with { Seeds = run.Seeds.Fork("online") };
+
+    /// <summary>The online learner from the factory, for the aligned artifact (<see cref="PipelineRun.Aligned"/>; its stage ran or loaded).</summary>
+    public IOnlineSafeLearner CreateLearner(PipelineRun run) =>
+        factory(LearnerContext(run), run.Aligned) ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
+
+    /// <summary>
+    /// The token an iteration of the learner is given: none while checkpoints are on (the learner is then never interrupted inside an
+    /// iteration, so every cancellation leaves an exact resume point), the run's otherwise.
+    /// </summary>
+    public static CancellationToken IterationToken(PipelineRun run) => run.OnlineCheckpoints ? CancellationToken.None : run.Cancellation;
+
+    /// <summary>Enters the stage: counts the alignment's rollouts (the first online interactions; a checkpoint's totals already include
+    /// them) and names the stage in <c>status.json</c>. Once per run, before <see cref="CreateLearner"/>.</summary>
+    public static void Enter(PipelineRun run)
+    {
+        run.Session.CountAlignmentRollouts(run.Alignment, includeInTotals: run.Checkpoint is null);
+        run.Enter(MarvelPipelineStages.Online);
+    }
+
+    /// <summary>
+    /// Everything else before the first iteration (after <see cref="Enter"/>): takes <paramref name="online"/> as the run's learner, initializes it from the aligned artifact (with the critic-handover rules), restores the newest checkpoint on a resume, warm-starts
+    /// the controller and evaluates iteration 0 (or the evaluation a cancellation interrupted).
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="online">The learner, built from <see cref="LearnerContext"/> for <see cref="PipelineRun.Aligned"/> (by
+    /// <see cref="CreateLearner"/>, or a seed of a seed batch built from the same context and options).</param>
+    /// <param name="ownsLearner">Whether the run disposes <paramref name="online"/> (false for a seed batch's learner, which the batch owns).</param>
+    /// <returns><paramref name="online"/>.</returns>
+    public IOnlineSafeLearner Start(PipelineRun run, IOnlineSafeLearner online, bool ownsLearner)
     {
         var o = run.Options;
         var folder = run.Folder;
         var session = run.Session;
         var checkpoint = run.Checkpoint;
         var environment = run.TrainEnvironment!;
-        // The alignment's rollout episodes are the first online interactions; a checkpoint's totals already include them.
-        session.CountAlignmentRollouts(run.Alignment, includeInTotals: checkpoint is null);
-        run.Enter(MarvelPipelineStages.Online);
         var aligned = run.Aligned;
-        var online = run.Online = factory(run.Context with { Seeds = run.Seeds.Fork("online") }, aligned)
-            ?? throw new InvalidOperationException("Marvel pipeline: the online learner factory returned null.");
+        run.SetOnline(online, ownsLearner);
         var load = o.HandoverLoad;
         if (o.CriticHandover == CriticHandoverRule.MeasuredCostError)
             load = load with { LoadCritics = CheckCritics(run).CriticsTakenOver };
@@ -76,21 +121,31 @@ internal sealed class OnlineStage(Func<LearnerContext, HandoverArtifact, IOnline
             evaluation.Evaluate(run, online, 0);
         else if (EvaluationStage.IsEvaluationIteration(o, session.Iterations) && folder.Evaluations[^1].Iteration != session.Iterations)
             evaluation.Evaluate(run, online, session.Iterations); // cancelled during this evaluation
-        // With checkpoints on, the learner is never interrupted inside an iteration, so every cancellation leaves an exact resume point.
-        var iterationToken = run.OnlineCheckpoints ? CancellationToken.None : run.Cancellation;
-        while (session.Iterations < o.OnlineIterations)
-        {
-            run.Cancellation.ThrowIfCancellationRequested();
-            var r = online.RunIteration(environment, controller, iterationToken);
-            var row = session.Add(r, run.Budget);
-            folder.AppendOnline(row);
-            run.Bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, session.Iterations);
-            run.Progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, session.Iterations, o.OnlineIterations, row));
-            if (EvaluationStage.IsEvaluationIteration(o, session.Iterations))
-                evaluation.Evaluate(run, online, session.Iterations);
-            if (run.OnlineCheckpoints && session.Iterations % o.CheckpointEvery == 0)
-                WriteCheckpoint(run, resumable!);
-        }
+        return online;
+    }
+
+    /// <summary>
+    /// Counts the learner's iteration <paramref name="r"/>: the totals, the <c>online.csv</c> row, the exploding-Q guard (which throws
+    /// <see cref="TrainingDivergedException"/>) and the progress report.
+    /// </summary>
+    public static void Count(PipelineRun run, OnlineIterationResult r)
+    {
+        var session = run.Session;
+        var row = session.Add(r, run.Budget);
+        run.Folder.AppendOnline(row);
+        run.Bounds.Check(r.Metrics, "reward_q", "cost_q", MarvelPipelineStages.Online, session.Iterations);
+        run.Progress?.Report(new TrainingProgress(MarvelPipelineStages.Online, session.Iterations, run.Options.OnlineIterations, row));
+    }
+
+    /// <summary>After <see cref="Count"/>: the evaluation and the checkpoint that fall on this iteration.</summary>
+    public void Conclude(PipelineRun run)
+    {
+        var o = run.Options;
+        long iteration = run.Session.Iterations;
+        if (EvaluationStage.IsEvaluationIteration(o, iteration))
+            evaluation.Evaluate(run, run.Online, iteration);
+        if (run.OnlineCheckpoints && iteration % o.CheckpointEvery == 0)
+            WriteCheckpoint(run, (ICheckpointableOnlineLearner)run.Online);
     }
 
     /// <summary>

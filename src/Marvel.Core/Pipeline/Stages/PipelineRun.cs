@@ -16,6 +16,7 @@ internal sealed class PipelineRun : IDisposable
     private AlignmentInfo? _alignment;
     private QDivergenceBounds? _bounds;
     private IOnlineSafeLearner? _online;
+    private bool _ownsOnline;
     private EvaluationPoint? _final;
 
     public PipelineRun(MarvelPipelineOptions options, OfflineDataset dataset, bool resuming, ILogger logger, IProgress<TrainingProgress>? progress,
@@ -91,7 +92,15 @@ internal sealed class PipelineRun : IDisposable
     public IOnlineSafeLearner? OnlineOrNull => _online;
 
     /// <summary>The online learner.</summary>
-    public IOnlineSafeLearner Online { get => _online ?? throw NotYet("online learner"); set => _online = value; }
+    public IOnlineSafeLearner Online => _online ?? throw NotYet("online learner");
+
+    /// <summary>Makes <paramref name="online"/> the run's online learner; the run disposes it when <paramref name="owned"/> (a seed of a
+    /// <see cref="Marvel.Core.Algorithms.Online.SacLag.SacLagSeedBatch"/> is the batch's to dispose).</summary>
+    public void SetOnline(IOnlineSafeLearner online, bool owned)
+    {
+        _online = online;
+        _ownsOnline = owned;
+    }
 
     /// <summary>The evaluation of the policy the run returns (set by the evaluation stage).</summary>
     public EvaluationPoint Final { get => _final ?? throw NotYet("returned policy"); set => _final = value; }
@@ -113,7 +122,7 @@ internal sealed class PipelineRun : IDisposable
 
     public void Dispose()
     {
-        _online?.Dispose();
+        if (_ownsOnline) _online?.Dispose();
         TrainEnvironment?.Dispose();
     }
 

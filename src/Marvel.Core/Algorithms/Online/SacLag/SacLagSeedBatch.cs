@@ -98,6 +98,10 @@ internal sealed class SacLagSeedBatch : IDisposable
     /// <summary>K.</summary>
     public int Count => _seeds.Length;
 
+    /// <summary>The seed whose loss or value diverged in the last <see cref="Update"/> or <see cref="RunIteration"/> that threw a
+    /// <see cref="TrainingDivergedException"/>, or null. After such a throw the other seeds are part-way through their step or iteration.</summary>
+    public int? DivergedSeed { get; private set; }
+
     /// <summary>The seeds' learners, in context order, owned by the batch (do not dispose them). Everything but the joint gradient step is
     /// theirs: acting, <see cref="SacLagLearner.InitializeFrom"/>, <see cref="SacLagLearner.AttachOfflineData"/>, checkpoints, the handover
     /// export; a seed's own <see cref="SacLagLearner.Update"/> steps that seed alone.</summary>
@@ -117,6 +121,7 @@ internal sealed class SacLagSeedBatch : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(batches);
         ArgumentNullException.ThrowIfNull(lambdas);
+        DivergedSeed = null;
         int k = _seeds.Length;
         if (batches.Count != k || lambdas.Count != k)
             throw new ArgumentException($"A batch of {k} seeds needs {k} batches and {k} λ; got {batches.Count} and {lambdas.Count}.");
@@ -131,7 +136,7 @@ internal sealed class SacLagSeedBatch : IDisposable
             if (batches[i].Observations.shape[0] != batches[0].Observations.shape[0])
                 throw new ArgumentException("Every seed's batch must have the same size.", nameof(batches));
         }
-        if (_products == Products.Sequential) return _seeds.Select((seed, i) => seed.Update(batches[i], lambdas[i])).ToArray();
+        if (_products == Products.Sequential) return _seeds.Select((seed, i) => StepAlone(i, batches[i], lambdas[i])).ToArray();
         using var scope = NewDisposeScope();
         var s = Stack(batches, b => b.Observations);          // [K, B, obs]
         var a = Stack(batches, b => b.Actions);               // [K, B, act]
@@ -231,7 +236,10 @@ internal sealed class SacLagSeedBatch : IDisposable
             {
                 double v = values[q * k + i];
                 if (!double.IsFinite(v))
+                {
+                    DivergedSeed = i;
                     throw new TrainingDivergedException(SacLagLearner.Stage, $"{ScalarNames[q]} (seed {i})", steps[i], v, _seeds[i].SeedLastMetrics);
+                }
             }
             metrics[i] = new SacLagUpdateMetrics(steps[i], values[i], values[k + i], values[2 * k + i], values[3 * k + i], values[4 * k + i], lambdas[i],
                 values[5 * k + i], values[6 * k + i], values[7 * k + i]);
@@ -259,6 +267,7 @@ internal sealed class SacLagSeedBatch : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(environments);
         ArgumentNullException.ThrowIfNull(controllers);
+        DivergedSeed = null;
         int k = _seeds.Length;
         if (environments.Count != k || controllers.Count != k)
             throw new ArgumentException($"A batch of {k} seeds needs {k} environments and {k} controllers; got {environments.Count} and {controllers.Count}.");
@@ -312,7 +321,7 @@ internal sealed class SacLagSeedBatch : IDisposable
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         using var scope = NewDisposeScope();
-                        OffPolicyLoop.Record(pending[i], _seeds[i].Update(loop.MiniBatch(batch, m), pending[i].Lambda).ToDictionary());
+                        OffPolicyLoop.Record(pending[i], StepAlone(i, loop.MiniBatch(batch, m), pending[i].Lambda).ToDictionary());
                     }
                 }
             }
@@ -320,6 +329,20 @@ internal sealed class SacLagSeedBatch : IDisposable
         var results = new OnlineIterationResult[k];
         for (int i = 0; i < k; i++) results[i] = _seeds[i].SeedLoop.EndIteration(_seeds[i], pending[i]);
         return results;
+    }
+
+    /// <summary>Seed <paramref name="seed"/>'s own <see cref="SacLagLearner.Update"/>, noting the seed when it diverges.</summary>
+    private SacLagUpdateMetrics StepAlone(int seed, TransitionBatch batch, double lambda)
+    {
+        try
+        {
+            return _seeds[seed].Update(batch, lambda);
+        }
+        catch (TrainingDivergedException)
+        {
+            DivergedSeed = seed;
+            throw;
+        }
     }
 
     /// <summary>The file beside the seeds' folders that records a seed batch checkpoint.</summary>
