@@ -120,6 +120,7 @@ public sealed class ValuePreAligner : ICheckpointableValueAligner
         ArtifactNetworks.Freeze(networks.Actor);
         ArtifactNetworks.Freeze(rewardTarget);
         ArtifactNetworks.Freeze(costTarget);
+        using var fused = o.FusedCriticEnsembles ? new FusedCritics(networks, rewardTarget, costTarget) : null;   // before the optimizers
         using var rewardOptimizer = NewOptimizer(networks.RewardCritic, o.RewardCriticLearningRate, artifact, HandoverRoles.RewardCritic);
         using var costOptimizer = NewOptimizer(networks.CostCritic, o.CostCriticLearningRate, artifact, HandoverRoles.CostCritic);
 
@@ -191,6 +192,19 @@ public sealed class ValuePreAligner : ICheckpointableValueAligner
     private Adam NewOptimizer(QEnsemble critic, double learningRate, HandoverArtifact artifact, string role) =>
         KeptScalarOptimizer.AdamFrom(critic.parameters(), learningRate,
             _options.LoadCriticOptimizerStates && artifact.OptimizerStates.TryGetValue(role, out var state) ? state : null, role);
+
+    /// <summary>The flat buffers of <see cref="ValuePreAlignmentOptions.FusedCriticEnsembles"/>: both critics and both targets fused
+    /// (<see cref="QEnsemble.Fuse"/>), the targets without gradient buffers.</summary>
+    private sealed class FusedCritics(ArtifactNetworks networks, QEnsemble rewardTarget, QEnsemble costTarget) : IDisposable
+    {
+        private readonly FlatParameters[] _buffers =
+            [networks.RewardCritic.Fuse(), networks.CostCritic.Fuse(), rewardTarget.Fuse(gradients: false), costTarget.Fuse(gradients: false)];
+
+        public void Dispose()
+        {
+            foreach (var buffer in _buffers) buffer.Dispose();
+        }
+    }
 
     /// <summary>One mini-batch gradient step of both critics; holds references only, owns nothing.</summary>
     private sealed class AlignmentStep(ValuePreAlignmentOptions options, ArtifactNetworks networks, QEnsemble rewardTarget, QEnsemble costTarget,

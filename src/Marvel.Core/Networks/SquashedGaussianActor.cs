@@ -20,6 +20,7 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     private readonly Mlp trunk;
     private readonly Linear mu;
     private readonly Linear log_std;
+    private FusedHeads? _fusedHeads; // set by FuseHeads: [W_μ; W_σ] and [b_μ; b_σ] as one weight and one bias over the same memory
 
     /// <summary>Creates the actor.</summary>
     /// <param name="observationSize">Observation length.</param>
@@ -84,6 +85,58 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
         return entropy / actionSize - HalfLogTwoPi - 0.5;
     }
 
+    /// <summary>True after <see cref="FuseHeads"/>: μ and log σ come from one linear product.</summary>
+    internal bool HeadsFused => _fusedHeads is not null;
+
+    /// <summary>
+    /// Opt-in (off by default: the product rounds as a [2|A|, H] matrix rather than two [|A|, H] ones): flattens the actor into one
+    /// <see cref="FlatParameters"/> buffer whose layout puts W_μ and W_σ next to each other, and b_μ and b_σ next to each other, so that
+    /// [W_μ; W_σ] is one [2|A|, H] weight and [b_μ; b_σ] one [2|A|] bias over the same memory; from then on
+    /// <see cref="Distribution"/> (hence <see cref="Sample"/>, <see cref="SampleAction"/>, <see cref="LogProb"/>) computes both heads with one
+    /// linear product and splits its output. <see cref="Deterministic"/> still reads μ alone. The parameters keep their names, shapes and
+    /// order, so state dicts, checkpoints, handover artifacts and Adam states are unchanged in format; gradients of the fused weight land in
+    /// the heads' own gradient memory. Call it once the actor is on its device and before its optimizer is made, instead of
+    /// <see cref="FlatParameters.Flatten"/>; a target actor is fused with <paramref name="gradients"/> false.
+    /// </summary>
+    /// <param name="gradients">Give the gradients a buffer (false for a target actor that is never trained by gradient).</param>
+    /// <returns>The flat buffers (owned by the caller, like those of <see cref="FlatParameters.Flatten"/>).</returns>
+    /// <exception cref="InvalidOperationException">The actor was already flattened with the default layout.</exception>
+    internal FlatParameters FuseHeads(bool gradients = true)
+    {
+        if (_fusedHeads is not null) return _fusedHeads.Buffers;
+        if (FlatParameters.Of(this) is not null) throw new InvalidOperationException("The actor is already flattened with the default layout; fuse its heads instead of flattening it.");
+        var heads = new Parameter[] { mu.weight!, log_std.weight!, mu.bias!, log_std.bias! };
+        var buffers = FlatParameters.Flatten(this, gradients, HeadsTogether);
+        _fusedHeads = new FusedHeads(buffers, Index(mu.weight!), Index(mu.bias!), 2 * ActionSize, HiddenSizes[^1]);
+        return buffers;
+
+        int Index(Parameter p) => buffers.Parameters.Select((q, i) => (q, i)).First(x => x.q.Handle == p.Handle).i;
+
+        // The trunk's parameters one after another as in the default layout, then W_μ directly followed by W_σ, then b_μ directly followed
+        // by b_σ; each block starts on the buffer's alignment.
+        long[] HeadsTogether(Parameter[] parameters)
+        {
+            static long Aligned(long n) => (n + FlatParameters.AlignmentElements - 1) / FlatParameters.AlignmentElements * FlatParameters.AlignmentElements;
+            var offsets = new long[parameters.Length];
+            long next = 0;
+            int[] headIndex = heads.Select(h => Array.FindIndex(parameters, p => p.Handle == h.Handle)).ToArray();
+            for (int i = 0; i < parameters.Length; i++)
+            {
+                if (Array.IndexOf(headIndex, i) >= 0) continue;
+                offsets[i] = next;
+                next += Aligned(parameters[i].numel());
+            }
+            for (int pair = 0; pair < 2; pair++)
+            {
+                int first = headIndex[2 * pair], second = headIndex[2 * pair + 1];
+                offsets[first] = next;
+                offsets[second] = next + parameters[first].numel();
+                next += Aligned(parameters[first].numel() + parameters[second].numel());
+            }
+            return offsets;
+        }
+    }
+
     /// <summary>Observation length.</summary>
     public int ObservationSize { get; }
 
@@ -110,6 +163,14 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     public (Tensor Mean, Tensor LogStd) Distribution(Tensor observations)
     {
         using var h = trunk.forward(observations);
+        if (_fusedHeads is not null)
+        {
+            // One product for both heads: [μ ‖ raw log σ] = h·[W_μ; W_σ]ᵀ + [b_μ; b_σ], then two column views of it.
+            using var both = _fusedHeads.Forward(h, mu.weight!.requires_grad);
+            var fusedMean = both.narrow(1, 0, ActionSize);
+            using var fusedRaw = both.narrow(1, ActionSize, ActionSize);
+            return (fusedMean, fusedRaw.clamp(TorchScalars.Of(LogStdMin), TorchScalars.Of(LogStdMax)));
+        }
         var m = mu.forward(h);
         using var raw = log_std.forward(h);
         return (m, raw.clamp(TorchScalars.Of(LogStdMin), TorchScalars.Of(LogStdMax)));
@@ -182,10 +243,64 @@ public sealed class SquashedGaussianActor : Module<Tensor, Tensor>
     {
         if (disposing)
         {
+            _fusedHeads?.Dispose();
             trunk.Dispose();
             mu.Dispose();
             log_std.Dispose();
         }
         base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// The fused heads: a [2|A|, H] weight and a [2|A|] bias that are views of the flat value buffer and autograd leaves of their own, with
+    /// their gradients views of the flat gradient buffer (the heads' own gradients are the same memory).
+    /// </summary>
+    private sealed class FusedHeads : IDisposable
+    {
+        private readonly Tensor _weight;
+        private readonly Tensor _bias;
+        private bool _requiresGrad;
+
+        public FusedHeads(FlatParameters buffers, int weightIndex, int biasIndex, int outputs, int inputs)
+        {
+            Buffers = buffers;
+            using var noGrad = no_grad();
+            _weight = View(buffers.Values, buffers.Offsets[weightIndex], [outputs, inputs]);
+            _bias = View(buffers.Values, buffers.Offsets[biasIndex], [outputs]);
+            if (buffers.Gradients is null) return;
+            using var weightGradient = View(buffers.Gradients, buffers.Offsets[weightIndex], [outputs, inputs]);
+            using var biasGradient = View(buffers.Gradients, buffers.Offsets[biasIndex], [outputs]);
+            _weight.requires_grad = true;
+            _bias.requires_grad = true;
+            _weight.grad = weightGradient;
+            _bias.grad = biasGradient;
+            _requiresGrad = true;
+        }
+
+        public FlatParameters Buffers { get; }
+
+        private static Tensor View(Tensor buffer, long offset, long[] shape)
+        {
+            using var slice = buffer.narrow(0, offset, shape.Aggregate(1L, (a, x) => a * x));
+            return slice.view(shape).DetachFromDisposeScope();
+        }
+
+        /// <summary>[batch, 2|A|] = h·Wᵀ + b; <paramref name="train"/> mirrors the heads' requires_grad (false while frozen or a target).</summary>
+        public Tensor Forward(Tensor h, bool train)
+        {
+            if (Buffers.Gradients is not null && train != _requiresGrad)
+            {
+                _weight.requires_grad = train;
+                _bias.requires_grad = train;
+                _requiresGrad = train;
+            }
+            return functional.linear(h, _weight, _bias);
+        }
+
+        public void Dispose()
+        {
+            _weight.Dispose();
+            _bias.Dispose();
+        }
     }
 }

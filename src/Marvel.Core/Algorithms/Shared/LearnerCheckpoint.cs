@@ -60,7 +60,14 @@ internal static class LearnerCheckpoint
     public static void WriteState<T>(string directory, T state) =>
         File.WriteAllText(Path.Combine(directory, StateFile), JsonSerializer.Serialize(state, Json));
 
-    /// <summary>Reads <c>learner.json</c> and checks its format and options; the message names the first option that differs. A format other
+    /// <summary>
+    /// Options that change only how the products are computed (the fused ensembles and actor heads of issue 21), not what a checkpoint
+    /// holds: the parameters keep their names and shapes, so a checkpoint written with either setting loads with the other (the run then
+    /// continues within float32 rounding of the uninterrupted one, not bit for bit).
+    /// </summary>
+    internal static readonly string[] LayoutOnlyOptions = ["FusedCriticEnsembles", "FusedActorHeads"];
+
+    /// <summary>Reads <c>learner.json</c> and checks its format and options (except <see cref="LayoutOnlyOptions"/>); the message names the first option that differs. A format other
     /// than <paramref name="format"/> is refused with <paramref name="formatHint"/>'s text for it appended (what changed, what to do).</summary>
     public static T ReadState<T>(string algorithm, string directory, int format, Func<T, int> formatOf, Func<T, string> optionsOf, string currentOptionsJson,
         string optionsTypeName, Func<int, string?>? formatHint = null)
@@ -80,7 +87,7 @@ internal static class LearnerCheckpoint
         if (formatOf(state) != format)
             throw new InvalidDataException($"'{path}' has checkpoint format {formatOf(state)}; this library reads format {format}." +
                 (formatHint?.Invoke(formatOf(state)) is { } hint ? " " + hint : ""));
-        var difference = JsonComparison.FirstDifference(optionsOf(state), currentOptionsJson);
+        var difference = JsonComparison.FirstDifference(optionsOf(state), currentOptionsJson, LayoutOnlyOptions);
         if (difference is not null)
             throw new InvalidDataException($"{algorithm} checkpoint '{directory}' was written with other options: {optionsTypeName}.{difference}. Resume with the options of the checkpointed run.");
         return state;

@@ -124,6 +124,16 @@ internal static class OfflineLearning
     public static void Flatten(OfflineLearnerLifecycle life, TorchSharp.torch.nn.Module module, bool gradients = true) =>
         life.Owns(FlatParameters.Flatten(module, gradients));
 
+    /// <summary>
+    /// As <see cref="Flatten"/> for a squashed Gaussian actor; with <paramref name="fusedHeads"/> the layout joins the μ and log σ heads so
+    /// that both come from one product (<see cref="SquashedGaussianActor.FuseHeads"/>).
+    /// </summary>
+    public static void FlattenActor(OfflineLearnerLifecycle life, SquashedGaussianActor actor, bool fusedHeads, bool gradients = true)
+    {
+        if (fusedHeads) life.Owns(actor.FuseHeads(gradients));
+        else Flatten(life, actor, gradients);
+    }
+
     /// <summary>Moves a module to the device (no-op on CPU).</summary>
     public static T To<T>(T module, Device device) where T : TorchSharp.torch.nn.Module
     {

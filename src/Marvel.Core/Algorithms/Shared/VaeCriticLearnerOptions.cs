@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Marvel.Core.Algorithms.Shared;
 
 /// <summary>
@@ -61,4 +63,14 @@ public abstract record VaeCriticLearnerOptions
     /// value. Nothing else keeps a bootstrapped estimate on weakly supported actions inside that range (an OOD push, bootstrapping
     /// through the actor's own or perturbed actions); the learners' pages give the runs where Q_c ran past its largest possible value.</summary>
     public bool ReferenceUnboundedCostTarget { get; set; }
+
+    /// <summary>
+    /// Run the reward and cost ensembles and their targets as one batched product per layer for all members (<c>baddbmm</c>) instead of one
+    /// product per member (issue 21 item 2). Opt-in: the batched product sums in another order, so the numbers agree with the default
+    /// within float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPUs measured (docs/benchmarks.md, "Fused critic
+    /// ensembles") it was not faster. Parameter names, shapes, checkpoints and handover artifacts are the same either way, and a checkpoint
+    /// written with one setting loads with the other. Absent from the options JSON while false. Default false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool FusedCriticEnsembles { get; set; }
 }

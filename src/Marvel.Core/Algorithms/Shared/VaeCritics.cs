@@ -13,6 +13,9 @@ internal interface IVaeCriticLearnerOptions : IOfflineOptions, IScaledOfflineOpt
 
     /// <summary>Leave the cost target unclamped (OSRL).</summary>
     bool ReferenceUnboundedCostTarget { get; }
+
+    /// <summary>Run each ensemble as one batched product per layer (<see cref="QEnsemble.Fuse"/>).</summary>
+    bool FusedCriticEnsembles { get; }
 }
 
 /// <summary>
@@ -54,11 +57,12 @@ internal sealed class VaeCritics
         CostCritic = life.Network("cost_critic", OfflineLearning.To(new QEnsemble(obs, act, options.CriticHiddenSizes, costMembers, init), device));
         CostTarget = life.Network("cost_target", OfflineLearning.To(new QEnsemble(obs, act, options.CriticHiddenSizes, costMembers, init), device));
         Vae = life.Network("vae", OfflineLearning.To(new ConditionalVae(obs, act, options.VaeHiddenSize, 2 * act, maxAction, init), device));
-        // One buffer per network (bit-identical Adam, zero_grad and Polyak over whole networks); the targets need no gradient buffer.
-        OfflineLearning.Flatten(life, RewardCritic);
-        OfflineLearning.Flatten(life, RewardTarget, gradients: false);
-        OfflineLearning.Flatten(life, CostCritic);
-        OfflineLearning.Flatten(life, CostTarget, gradients: false);
+        // One buffer per network (bit-identical Adam, zero_grad and Polyak over whole networks); the targets need no gradient buffer. The
+        // opt-in fused ensembles are such buffers too, laid out layer by layer for one batched product per layer.
+        FlattenCritic(life, RewardCritic, gradients: true);
+        FlattenCritic(life, RewardTarget, gradients: false);
+        FlattenCritic(life, CostCritic, gradients: true);
+        FlattenCritic(life, CostTarget, gradients: false);
         OfflineLearning.Flatten(life, Vae);
         CopyTargets();
         _onlineCritics = new ParameterFreeze(RewardCritic, CostCritic);
@@ -67,6 +71,12 @@ internal sealed class VaeCritics
         VaeOptimizer = life.Optimizer("vae", OfflineLearning.Adam(Vae, options.VaeLearningRate));
         Noise = life.Generator("noise", OfflineLearning.Generator(seeds, "noise", device));
         life.OnAttach(Attach);
+    }
+
+    private void FlattenCritic(OfflineLearnerLifecycle life, QEnsemble critic, bool gradients)
+    {
+        if (_options.FusedCriticEnsembles) life.Owns(critic.Fuse(gradients));
+        else OfflineLearning.Flatten(life, critic, gradients);
     }
 
     /// <summary>The reward ensemble Q_r.</summary>

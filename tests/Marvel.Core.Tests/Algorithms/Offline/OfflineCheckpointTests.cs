@@ -44,6 +44,10 @@ public class OfflineCheckpointTests
             BatchSize = 32, ActorHiddenSizes = [16, 16], CriticHiddenSizes = [16, 16], VaeHiddenSize = 16, SampleActionCount = 4,
             RewardCriticsPerGroup = 1, CostCriticsPerGroup = 1, CostLimit = 0,
         }))).SetArgDisplayNames("BCQ-Lag");
+        // The opt-in fused products (issue 21) keep the checkpoint exact.
+        yield return new TestCaseData((Func<LearnerContext, ICheckpointableOfflineLearner>)(c => new CpqLearner(c, FusedOptionsTests.Cpq(true, true)))).SetArgDisplayNames("CPQ, fused");
+        yield return new TestCaseData((Func<LearnerContext, ICheckpointableOfflineLearner>)(c => new BearLagLearner(c, FusedOptionsTests.BearLag(true, true)))).SetArgDisplayNames("BEAR-Lag, fused");
+        yield return new TestCaseData((Func<LearnerContext, ICheckpointableOfflineLearner>)(c => new BcqLagLearner(c, FusedOptionsTests.BcqLag(true)))).SetArgDisplayNames("BCQ-Lag, fused");
         yield return new TestCaseData((Func<LearnerContext, ICheckpointableOfflineLearner>)(c => new BcLearner(c, new BcOptions
         {
             Mode = BcMode.All, BatchSize = 32, HiddenSizes = [16, 16], CostLimit = 10,

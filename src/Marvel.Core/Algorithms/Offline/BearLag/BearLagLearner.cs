@@ -54,8 +54,8 @@ public sealed class BearLagLearner : OfflineLearner<BearLagOptions>
             _actorTarget = Life.Network("actor_target", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
             _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, 2 * Settings.RewardCriticsPerGroup, 2 * Settings.CostCriticsPerGroup);
         }
-        OfflineLearning.Flatten(Life, _actor);
-        OfflineLearning.Flatten(Life, _actorTarget, gradients: false);
+        OfflineLearning.FlattenActor(Life, _actor, Settings.FusedActorHeads);
+        OfflineLearning.FlattenActor(Life, _actorTarget, Settings.FusedActorHeads, gradients: false);   // same layout: Polyak stays flat
         Polyak.Copy(_actor, _actorTarget);
         _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
         _logAlpha = Life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marvel.Core.Algorithms.Shared;
 
 namespace Marvel.Core.Algorithms.Offline.BearLag;
@@ -21,6 +22,15 @@ public sealed record BearLagOptions : VaeCriticLearnerOptions, IBatchPidCriticOp
 
     /// <summary>Adam learning rate of the actor. Default 1e-3 (OSRL).</summary>
     public double ActorLearningRate { get; set; } = 1e-3;
+
+    /// <summary>
+    /// Compute the actor's μ and log σ heads with one linear product over [W_μ; W_σ] (issue 21 item 4) instead of two. Opt-in: the joined
+    /// product may round differently (tested to 1e-5 of their scale); the deterministic action, which reads μ alone, is unchanged.
+    /// Parameter names, shapes, checkpoints and handover artifacts are the same either way, and a checkpoint written with one setting loads
+    /// with the other. Absent from the options JSON while false. Default false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool FusedActorHeads { get; set; }
 
     /// <summary>Step size of the manual update of log α, the MMD dual. Default 1e-3 (OSRL trainer default).</summary>
     public double AlphaLearningRate { get; set; } = 1e-3;

@@ -53,7 +53,7 @@ public sealed class CpqLearner : OfflineLearner<CpqOptions>
             _actor = Life.Network("actor", OfflineLearning.To(new SquashedGaussianActor(obs, act, Settings.ActorHiddenSizes, init), device));
             _critics = new VaeCritics(Life, Seeds, init, Settings, obs, act, _maxAction, Settings.RewardEnsembleSize, Settings.CostEnsembleSize);
         }
-        OfflineLearning.Flatten(Life, _actor);
+        OfflineLearning.FlattenActor(Life, _actor, Settings.FusedActorHeads);
         _actorOptimizer = Life.Optimizer("actor", OfflineLearning.Adam(_actor, Settings.ActorLearningRate));
         _logAlpha = Life.Tensor("log_alpha", zeros(Array.Empty<long>(), device: device));   // α = 1 at the start (OSRL)
         _policyNoise = Life.Generator("policy", OfflineLearning.Generator(Seeds, "policy", device));

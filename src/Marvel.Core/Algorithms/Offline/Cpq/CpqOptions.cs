@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Marvel.Core.Algorithms.Shared;
 
 namespace Marvel.Core.Algorithms.Offline.Cpq;
@@ -25,6 +26,15 @@ public sealed record CpqOptions : VaeCriticLearnerOptions, IVaeCriticLearnerOpti
 
     /// <summary>Adam learning rate of the actor. Default 1e-4 (OSRL).</summary>
     public double ActorLearningRate { get; set; } = 1e-4;
+
+    /// <summary>
+    /// Compute the actor's μ and log σ heads with one linear product over [W_μ; W_σ] (issue 21 item 4) instead of two. Opt-in: the joined
+    /// product may round differently (tested to 1e-5 of their scale); the deterministic action, which reads μ alone, is unchanged.
+    /// Parameter names, shapes, checkpoints and handover artifacts are the same either way, and a checkpoint written with one setting loads
+    /// with the other. Absent from the options JSON while false. Default false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool FusedActorHeads { get; set; }
 
     /// <summary>Step size of the manual update of log α, the OOD dual variable. Default 1e-4 (OSRL).</summary>
     public double AlphaLearningRate { get; set; } = 1e-4;

@@ -137,13 +137,17 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
         _costCritic = NewCostCritic(init).to(_device);
         _costTarget = NewCostCritic(init).to(_device);
         // One buffer per network for parameters (and gradients): Adam, zero_grad and Polyak run over whole networks, bit-identically.
+        // The opt-in fused layouts (FusedActorHeads, FusedCriticEnsembles) are such buffers too, laid out for their batched products.
+        if (slot is not null && (_options.FusedActorHeads || _options.FusedCriticEnsembles))
+            throw new ArgumentException("SacLagSeedBatch stacks the seeds' networks in its own layout; set FusedActorHeads and FusedCriticEnsembles to false.", nameof(options));
         _flatNetworks = slot is { } s
             ? [s.Flatten(SeedSlot.Actor, _actor), s.Flatten(SeedSlot.RewardCritic, _rewardCritic), s.Flatten(SeedSlot.RewardTarget, _rewardTarget),
                s.Flatten(SeedSlot.CostCritic, _costCritic), s.Flatten(SeedSlot.CostTarget, _costTarget)]
             :
             [
-                FlatParameters.Flatten(_actor), FlatParameters.Flatten(_rewardCritic), FlatParameters.Flatten(_rewardTarget, gradients: false),
-                FlatParameters.Flatten(_costCritic), FlatParameters.Flatten(_costTarget, gradients: false),
+                _options.FusedActorHeads ? _actor.FuseHeads() : FlatParameters.Flatten(_actor),
+                FlattenCritic(_rewardCritic, gradients: true), FlattenCritic(_rewardTarget, gradients: false),
+                FlattenCritic(_costCritic, gradients: true), FlattenCritic(_costTarget, gradients: false),
             ];
         Polyak.Copy(_rewardCritic, _rewardTarget);
         Polyak.Copy(_costCritic, _costTarget);
@@ -486,6 +490,9 @@ public sealed partial class SacLagLearner : ICheckpointableOnlineLearner, IOffli
 
     private QEnsemble NewCostCritic(Generator generator) =>
         new(_observationSize, _actionSize, _options.CostCriticHiddenSizes, _options.CostCriticCount, generator);
+
+    private FlatParameters FlattenCritic(QEnsemble critic, bool gradients) =>
+        _options.FusedCriticEnsembles ? critic.Fuse(gradients) : FlatParameters.Flatten(critic, gradients);
 
     private static void FreezeParameters(nn.Module module)
     {
