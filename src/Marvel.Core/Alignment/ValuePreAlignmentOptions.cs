@@ -87,7 +87,7 @@ public sealed record ValuePreAlignmentOptions
     /// <summary>
     /// Run both critic ensembles and their targets as one batched product per layer for all members (<c>baddbmm</c>) instead of one product
     /// per member (issue 21 item 2). Opt-in: the batched product sums in another order, so the aligned critics agree with the default within
-    /// float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPUs measured (docs/benchmarks.md, "Fused critic
+    /// float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPU measured (docs/benchmarks.md, "Fused critic
     /// ensembles") it was not faster. The aligned artifact and the checkpoints have the same format either way, and a checkpoint written
     /// with one setting loads with the other. Absent from the options JSON while false. Default false.
     /// </summary>

@@ -67,7 +67,7 @@ public abstract record VaeCriticLearnerOptions
     /// <summary>
     /// Run the reward and cost ensembles and their targets as one batched product per layer for all members (<c>baddbmm</c>) instead of one
     /// product per member (issue 21 item 2). Opt-in: the batched product sums in another order, so the numbers agree with the default
-    /// within float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPUs measured (docs/benchmarks.md, "Fused critic
+    /// within float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPU measured (docs/benchmarks.md, "Fused critic
     /// ensembles") it was not faster. Parameter names, shapes, checkpoints and handover artifacts are the same either way, and a checkpoint
     /// written with one setting loads with the other. Absent from the options JSON while false. Default false.
     /// </summary>

@@ -238,8 +238,8 @@ public sealed record SacLagOptions
     /// <summary>
     /// Run each critic ensemble (reward critics, cost critics and their targets) as one batched product per layer for all members
     /// (<c>baddbmm</c>) instead of one product per member (issue 21 item 2). Opt-in: the batched product sums in another order, so the
-    /// numbers agree with the default within float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPUs measured
-    /// (docs/benchmarks.md, "Fused critic ensembles") it was not faster. Parameter names, shapes, checkpoints and handover artifacts are
+    /// numbers agree with the default within float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPU measured
+    /// (docs/benchmarks.md, "Fused critic ensembles and joined actor heads") it was not faster. Parameter names, shapes, checkpoints and handover artifacts are
     /// the same either way, and a checkpoint written with one setting loads with the other. Not supported by the seed-stacked
     /// <c>SacLagSeedBatch</c>, which batches the seeds itself. Absent from the options JSON while false. Default false.
     /// </summary>
