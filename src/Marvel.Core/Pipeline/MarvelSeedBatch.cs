@@ -45,7 +45,8 @@ public sealed record MarvelSeedBatchOutcome(MarvelRunResult? Result, Exception? 
 /// each run's own; a cancelled batch writes every run's resume point at the same iteration and continues bit for bit when resumed as a
 /// batch.</para>
 /// <para>Batched are the members whose online learners, as their pipelines' factories build them, are <see cref="SacLagLearner"/>s with
-/// equal options (the same network sizes from the same offline configuration). Otherwise, or for a single member, each online stage runs
+/// equal options (the same network sizes from the same offline configuration) and neither <see cref="SacLagOptions.FusedCriticEnsembles"/>
+/// nor <see cref="SacLagOptions.FusedActorHeads"/> on. Otherwise, or for a single member, each online stage runs
 /// alone, one after another, and <see cref="MarvelSeedBatchOutcome.RanAlone"/> says why. A resumed member whose newest checkpoint is behind
 /// the others' runs alone until it has caught up. When a member stops (it diverged), the others continue alone; when a seed diverges
 /// inside a batched iteration, the others, part-way through theirs, are resumed from their newest checkpoints (or from the start of the
@@ -288,6 +289,9 @@ public static class MarvelSeedBatch
         var other = slots.FirstOrDefault(s => s.Probe is not SacLagLearner);
         if (other is not null)
             return $"its online learner is {other.Probe!.Algorithm} ({other.Probe.GetType().Name}); only SacLagLearner seeds run as a batch.";
+        if (slots.Select(s => ((SacLagLearner)s.Probe!).Options).FirstOrDefault(o => o.FusedCriticEnsembles || o.FusedActorHeads) is not null)
+            return "its SAC-Lag options turn on FusedCriticEnsembles or FusedActorHeads, which the seed batch does not run (it lays the seeds' " +
+                   "networks out in its own stacked buffers).";
         string Json(Slot s) => JsonSerializer.Serialize(((SacLagLearner)s.Probe!).Options, RunDirectory.Json);
         var first = Json(slots[0]);
         var differing = slots.Skip(1).FirstOrDefault(s => !string.Equals(Json(s), first, StringComparison.Ordinal));

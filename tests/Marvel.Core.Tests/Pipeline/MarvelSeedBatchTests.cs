@@ -220,6 +220,21 @@ public class MarvelSeedBatchTests
     }
 
     [Test]
+    public void Batch_OfSacLagLearnersWithFusedOptions_RunsEachOnlineStageAlone_AndSaysWhy()
+    {
+        var options = Seeds.Take(2).Select(s => Options(s, iterations: 2, checkpointEvery: 0)).ToArray();
+        var members = options.Select(o => new MarvelSeedBatchMember(new MarvelPipeline(o, PipelineTestData.Artifact(), new NoAlignment(), Controller(),
+            SacLagHandover.Factory(new SacLagOptions
+            {
+                EpisodesPerIteration = 2, UpdatesPerIteration = 2, BatchSize = 64, MiniBatches = 2, FusedCriticEnsembles = true,
+            })),
+            PipelineTestData.Dataset)).ToArray();
+        var outcomes = MarvelSeedBatch.Run(members);
+        outcomes.Should().OnlyContain(o => o.Result != null && o.Error == null && o.RanAlone!.Contains("FusedCriticEnsembles"));
+        foreach (var o in options) File.ReadAllLines(Path.Combine(o.RunDirectory, "metrics", "online.csv")).Should().HaveCount(3);
+    }
+
+    [Test]
     public void Batch_RefusesMembersThatDifferInMoreThanTheSeed_OrShareAController()
     {
         var a = Options(11);

@@ -239,9 +239,10 @@ public sealed record SacLagOptions
     /// Run each critic ensemble (reward critics, cost critics and their targets) as one batched product per layer for all members
     /// (<c>baddbmm</c>) instead of one product per member (issue 21 item 2). Opt-in: the batched product sums in another order, so the
     /// numbers agree with the default within float32 rounding (tested to 1e-5 of their scale), not bit for bit, and on the CPU measured
-    /// (docs/benchmarks.md, "Fused critic ensembles and joined actor heads") it was not faster. Parameter names, shapes, checkpoints and handover artifacts are
-    /// the same either way, and a checkpoint written with one setting loads with the other. Not supported by the seed-stacked
-    /// <c>SacLagSeedBatch</c>, which batches the seeds itself. Absent from the options JSON while false. Default false.
+    /// (docs/benchmarks.md, "Fused critic ensembles and joined actor heads") it was not faster. Parameter names, shapes, checkpoints and
+    /// handover artifacts are the same either way, and a checkpoint written with one setting loads with the other. Not supported by the
+    /// seed-stacked <c>SacLagSeedBatch</c>, which batches the seeds itself (<c>MarvelSeedBatch</c> runs such seeds alone). Absent from
+    /// the options JSON while false. Default false.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool FusedCriticEnsembles { get; set; }
@@ -250,7 +251,8 @@ public sealed record SacLagOptions
     /// Compute the actor's μ and log σ heads with one linear product over [W_μ; W_σ] (issue 21 item 4) instead of two. Opt-in: the
     /// joined product may round differently (tested to 1e-5 of their scale); the deterministic action, which reads μ alone, is unchanged.
     /// Parameter names, shapes, checkpoints and handover artifacts are the same either way, and a checkpoint written with one setting
-    /// loads with the other. Not supported by <c>SacLagSeedBatch</c>. Absent from the options JSON while false. Default false.
+    /// loads with the other. Not supported by <c>SacLagSeedBatch</c> (<c>MarvelSeedBatch</c> runs such seeds alone). Absent from the
+    /// options JSON while false. Default false.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool FusedActorHeads { get; set; }
