@@ -143,7 +143,9 @@ public sealed record FrontierDatasetOptions
 
     /// <summary>
     /// The defaults with DSRL's size for <paramref name="taskId"/>: target transitions and cost maximum of DSRL's file (BallCircle
-    /// 177 000 and 80, BallRun 94 000 and 80, CarCircle 435 000 and 100, CarRun 130 000 and 40; spec §3.1), and three times the
+    /// 177 000 and 80, BallRun 94 000 and 80, CarCircle 435 000 and 100, CarRun 130 000 and 40; spec §3.1; for the Drone and Ant tasks DSRL's trajectory count times the episode
+    /// length, an upper bound, and its cost maximum: AntCircle 2 864 000 and 200, AntRun 363 200 and 150, DroneCircle 576 900 and 100,
+    /// DroneRun 398 000 and 140; environments spec §5.5), and three times the
     /// target as training transitions, so that the grid chooses among about three candidate episodes per kept one. Other tasks get
     /// the plain defaults.
     /// </summary>
@@ -160,6 +162,12 @@ public sealed record FrontierDatasetOptions
             "BallRun" => (94_000, 80),
             "CarCircle" => (435_000, 100),
             "CarRun" => (130_000, 40),
+            // Drone and Ant (environments spec §5.5): DSRL's trajectory count × the episode length, an upper bound on its transitions
+            // (episodes that end early are shorter), and its cost maximum.
+            "AntCircle" => (5_728 * 500, 200),
+            "AntRun" => (1_816 * 200, 150),
+            "DroneCircle" => (1_923 * 300, 100),
+            "DroneRun" => (1_990 * 200, 140),
             _ => null,
         };
         var options = new FrontierDatasetOptions();

@@ -25,6 +25,17 @@ public sealed class FrontierDatasetOptionsValidatorTests
         FrontierDatasetOptions.ForTask("OfflineCarCircle-v0").TargetTransitions.Should().Be(435_000);
     }
 
+    [TestCase("DroneRun", 398_000, 140.0)]             // 1 990 trajectories × 200 steps
+    [TestCase("OfflineDroneCircle-v0", 576_900, 100.0)] // 1 923 × 300
+    [TestCase("AntRun", 363_200, 150.0)]               // 1 816 × 200
+    [TestCase("AntCircle", 2_864_000, 200.0)]          // 5 728 × 500
+    public void ForTask_DroneAndAnt_SetDsrlSizes(string task, int transitions, double costMax)
+    {
+        var o = FrontierDatasetOptions.ForTask(task);
+        (o.TargetTransitions, o.MaxEpisodeCost, o.TrainingSteps).Should().Be((transitions, costMax, 3 * transitions));
+        Validate(o).Succeeded.Should().BeTrue();
+    }
+
     private static readonly (string Field, Action<FrontierDatasetOptions> Break)[] BadFields =
     [
         (nameof(FrontierDatasetOptions.TrainingSteps), o => o.TrainingSteps = 0),
