@@ -12,22 +12,12 @@ namespace Marvel.Core.Tests.Alignment;
 /// </summary>
 public class ValuePreAlignerFusedTests
 {
-    private readonly List<string> _folders = new();
+    private readonly TempFolders _folders = new("marvel-fused-vpa");
 
     [TearDown]
-    public void DeleteFolders()
-    {
-        foreach (var f in _folders)
-            try { if (Directory.Exists(f)) Directory.Delete(f, recursive: true); } catch (IOException) { }
-        _folders.Clear();
-    }
+    public void DeleteFolders() => _folders.DeleteAll();
 
-    private string NewFolder()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "marvel-fused-vpa-" + Guid.NewGuid().ToString("N"));
-        _folders.Add(path);
-        return path;
-    }
+    private string NewFolder() => _folders.New();
 
     private static ValuePreAlignmentOptions Options(bool fused) => new()
     {

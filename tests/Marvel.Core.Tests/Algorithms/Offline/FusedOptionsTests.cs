@@ -15,22 +15,12 @@ namespace Marvel.Core.Tests.Algorithms.Offline;
 /// </summary>
 public class FusedOptionsTests
 {
-    private readonly List<string> _folders = new();
+    private readonly TempFolders _folders = new("marvel-fused-offline");
 
     [TearDown]
-    public void DeleteFolders()
-    {
-        foreach (var f in _folders)
-            try { if (Directory.Exists(f)) Directory.Delete(f, recursive: true); } catch (IOException) { }
-        _folders.Clear();
-    }
+    public void DeleteFolders() => _folders.DeleteAll();
 
-    private string NewFolder()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "marvel-fused-offline-" + Guid.NewGuid().ToString("N"));
-        _folders.Add(path);
-        return path;
-    }
+    private string NewFolder() => _folders.New();
 
     internal static CpqOptions Cpq(bool fusedCritics, bool fusedHeads) => CpqLearnerTests.Tiny() with
     {

@@ -14,22 +14,12 @@ namespace Marvel.Core.Tests.Algorithms.Offline;
 /// </summary>
 public class OfflineCheckpointTests
 {
-    private readonly List<string> _folders = new();
+    private readonly TempFolders _folders = new("marvel-offline-checkpoint");
 
     [TearDown]
-    public void DeleteFolders()
-    {
-        foreach (var f in _folders)
-            try { if (Directory.Exists(f)) Directory.Delete(f, recursive: true); } catch (IOException) { }
-        _folders.Clear();
-    }
+    public void DeleteFolders() => _folders.DeleteAll();
 
-    private string NewFolder()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "marvel-offline-checkpoint-" + Guid.NewGuid().ToString("N"));
-        _folders.Add(path);
-        return path;
-    }
+    private string NewFolder() => _folders.New();
 
     public static IEnumerable<TestCaseData> Learners()
     {

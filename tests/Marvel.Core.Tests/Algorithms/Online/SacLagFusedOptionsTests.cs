@@ -15,22 +15,12 @@ namespace Marvel.Core.Tests.Algorithms.Online;
 public class SacLagFusedOptionsTests
 {
     private const int ObservationSize = 7, ActionSize = 3, BatchSize = 48;
-    private readonly List<string> _folders = new();
+    private readonly TempFolders _folders = new("marvel-fused-sac");
 
     [TearDown]
-    public void DeleteFolders()
-    {
-        foreach (var f in _folders)
-            try { if (Directory.Exists(f)) Directory.Delete(f, recursive: true); } catch (IOException) { }
-        _folders.Clear();
-    }
+    public void DeleteFolders() => _folders.DeleteAll();
 
-    private string NewFolder()
-    {
-        var path = Path.Combine(Path.GetTempPath(), "marvel-fused-sac-" + Guid.NewGuid().ToString("N"));
-        _folders.Add(path);
-        return path;
-    }
+    private string NewFolder() => _folders.New();
 
     private static SacLagOptions Options(bool fusedCritics = false, bool fusedHeads = false, double? maxGradNorm = null) => new()
     {
