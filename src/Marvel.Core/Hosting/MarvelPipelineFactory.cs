@@ -21,6 +21,7 @@ public sealed class MarvelPipelineFactory
 {
     private readonly IMarvelComponents _components;
     private readonly IOptionsMonitor<MarvelPipelineOptions> _pipelineOptions;
+    private readonly IOptionsMonitor<SacLagOptions> _sacLagOptions;
     private readonly ILogger _logger;
 
     /// <summary>Created by dependency injection when no <see cref="ILoggerFactory"/> is registered: pipelines log to <see cref="NullLogger"/>.</summary>
@@ -55,6 +56,7 @@ public sealed class MarvelPipelineFactory
         ArgumentNullException.ThrowIfNull(sacLagOptions);
         _components = components;
         _pipelineOptions = pipelineOptions;
+        _sacLagOptions = sacLagOptions;
     }
 
     /// <summary>Composes a pipeline: offline learner × aligner × controller × online learner, all by catalog name.</summary>
@@ -87,9 +89,33 @@ public sealed class MarvelPipelineFactory
         var environments = new EnvironmentRegistry();
         environments.Register(o.TaskId, () => _components.CreateEnvironment(o.TaskId));
         // Each online method sizes itself from the artifact's manifest through its factory (SAC-Lag: SacLagHandover.MatchArtifact).
-        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> onlineFactory = (context, artifact) => _components.CreateOnlineLearner(online, context, artifact.Manifest);
+        Func<LearnerContext, HandoverArtifact, IOnlineSafeLearner> onlineFactory = (context, artifact) =>
+        {
+            if (online == MarvelComponentNames.SacLag) WarnIfScalesAreReplaced(_sacLagOptions.CurrentValue, artifact.Manifest);
+            return _components.CreateOnlineLearner(online, context, artifact.Manifest);
+        };
         return new MarvelPipeline(o, context => _components.CreateOfflineLearner(offline, context), _components.CreateAligner(aligner),
             controllerInstance, onlineFactory, environments) { Logger = _logger };
+    }
+
+    // SacLagHandover.MatchArtifact replaces SAC-Lag's reward and cost scales with the artifact's (its critics were trained at them), so a
+    // scale set under Marvel:SacLag has no effect. Said once per run when the configured value is not the default and differs from the
+    // artifact's (a default left alone is not the user's choice).
+    private void WarnIfScalesAreReplaced(SacLagOptions configured, HandoverManifest manifest)
+    {
+        var defaults = new SacLagOptions();
+        foreach (var (name, value, fallback, used) in new[]
+                 {
+                     ("RewardScale", configured.RewardScale, defaults.RewardScale, manifest.RewardScale),
+                     ("CostScale", configured.CostScale, defaults.CostScale, manifest.CostScale),
+                 })
+        {
+            if (value != fallback && value != used)
+                _logger.LogWarning(
+                    "Marvel:SacLag:{Name} = {Value} is not used: the online stage takes the handover artifact's {Name} ({Used}, from {Algorithm}), because the handed-over critics were trained at it. Set the offline learner's {Name} instead (e.g. Marvel:BearLag:{Name} or Marvel:Cpq:{Name}).",
+                    name, value.ToString(System.Globalization.CultureInfo.InvariantCulture), name, used.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    manifest.Algorithm, name, name, name);
+        }
     }
 
     private void EnsureKnown(MarvelComponentKind kind, string name)

@@ -63,6 +63,34 @@ public class PipelineLoggingTests
     }
 
     [Test]
+    public void AddMarvel_SacLagScaleSetInConfiguration_WarnsThatTheArtifactsScaleIsUsed()
+    {
+        // CPQ's artifact carries its own scales (reward 0.1, cost 1, the VaeCriticLearnerOptions defaults); Marvel:SacLag:CostScale = 0.1
+        // differs from both SAC-Lag's default (1) and the artifact's (1), so the setting has no effect and the run must say so, once.
+        var capture = new CapturingLoggerProvider();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Marvel:Pipeline:TaskId"] = "BallRun", ["Marvel:Pipeline:CostLimit"] = "20", ["Marvel:Pipeline:OfflineSteps"] = "2",
+            ["Marvel:Pipeline:OnlineIterations"] = "1", ["Marvel:Pipeline:EvalEvery"] = "1", ["Marvel:Pipeline:EvalEpisodes"] = "1",
+            ["Marvel:Pipeline:EnvironmentCount"] = "1", ["Marvel:Pipeline:RunDirectory"] = NewRunDirectory(),
+            ["Marvel:Cpq:ActorHiddenSizes:0"] = "16", ["Marvel:Cpq:CriticHiddenSizes:0"] = "16", ["Marvel:Cpq:VaeHiddenSize"] = "16", ["Marvel:Cpq:BatchSize"] = "32",
+            ["Marvel:ValuePreAlignment:Steps"] = "2", ["Marvel:ValuePreAlignment:BatchSize"] = "32",
+            ["Marvel:SacLag:EpisodesPerIteration"] = "1", ["Marvel:SacLag:UpdatesPerIteration"] = "1", ["Marvel:SacLag:BatchSize"] = "32", ["Marvel:SacLag:MiniBatches"] = "1",
+            ["Marvel:SacLag:CostScale"] = "0.1",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+        services.AddMarvel(configuration);
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+
+        provider.GetRequiredService<MarvelPipelineFactory>().Create().Run(DatasetCollector.GenerateBuiltIn("BallRun", episodes: 10, seed: 2, environments: 2));
+
+        capture.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).Should().ContainSingle().Which.Should()
+            .Be("Marvel:SacLag:CostScale = 0.1 is not used: the online stage takes the handover artifact's CostScale (1, from CPQ), because the "
+                + "handed-over critics were trained at it. Set the offline learner's CostScale instead (e.g. Marvel:BearLag:CostScale or Marvel:Cpq:CostScale).");
+    }
+
+    [Test]
     public void MarvelPipelineFactory_WithoutHostLogging_GivesPipelinesTheNullLogger()
     {
         var services = new ServiceCollection();

@@ -103,10 +103,10 @@ public sealed record SacLagOptions
     /// <summary>Target entropy H̄ in nats; null means −|A| (the action dimension). Default null.</summary>
     public double? TargetEntropy { get; set; }
 
-    /// <summary>Multiplies rewards before they are stored for the critics (episode returns are reported unscaled). Default 0.1 (reference). In the pipeline (<c>SacLagHandover.MatchArtifact</c>, which the DI registration and <c>MarvelPipelineFactory</c> use) the handover artifact's scale replaces this value, because the handed-over critics were trained at it: set the offline learner's scale instead.</summary>
+    /// <summary>Multiplies rewards before they are stored for the critics (episode returns are reported unscaled). Default 0.1 (reference). In the pipeline (<c>SacLagHandover.MatchArtifact</c>, which the DI registration and <c>MarvelPipelineFactory</c> use) the handover artifact's scale replaces this value, because the handed-over critics were trained at it: set the offline learner's scale instead (a pipeline from <c>MarvelPipelineFactory</c> logs a warning when this value was changed and is not the artifact's).</summary>
     public double RewardScale { get; set; } = 0.1;
 
-    /// <summary>Multiplies costs before they are stored for the critics (the controller always sees unscaled episode costs). Default 1. In the pipeline (<c>SacLagHandover.MatchArtifact</c>, which the DI registration and <c>MarvelPipelineFactory</c> use) the handover artifact's scale replaces this value, because the handed-over critics were trained at it: set the offline learner's scale instead.</summary>
+    /// <summary>Multiplies costs before they are stored for the critics (the controller always sees unscaled episode costs). Default 1. In the pipeline (<c>SacLagHandover.MatchArtifact</c>, which the DI registration and <c>MarvelPipelineFactory</c> use) the handover artifact's scale replaces this value, because the handed-over critics were trained at it: set the offline learner's scale instead (a pipeline from <c>MarvelPipelineFactory</c> logs a warning when this value was changed and is not the artifact's).</summary>
     public double CostScale { get; set; } = 1.0;
 
     /// <summary>The rollout schedule. Default <see cref="SacLagSchedule.EpisodesThenUpdates"/> (reference).</summary>
