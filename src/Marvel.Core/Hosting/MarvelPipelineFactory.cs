@@ -98,8 +98,8 @@ public sealed class MarvelPipelineFactory
             controllerInstance, onlineFactory, environments) { Logger = _logger };
     }
 
-    // SacLagHandover.MatchArtifact replaces SAC-Lag's reward and cost scales with the artifact's (its critics were trained at them), so a
-    // scale set under Marvel:SacLag has no effect. Said once per run when the configured value is not the default and differs from the
+    // SacLagHandover.MatchArtifact replaces SAC-Lag's reward and cost scales and network sizes with the artifact's (its networks were
+    // trained at them), so those set under Marvel:SacLag have no effect. Said once per run when the configured value is not the default and differs from the
     // artifact's (a default left alone is not the user's choice).
     private void WarnIfScalesAreReplaced(SacLagOptions configured, HandoverManifest manifest)
     {
@@ -115,6 +115,19 @@ public sealed class MarvelPipelineFactory
                     "Marvel:SacLag:{Name} = {Value} is not used: the online stage takes the handover artifact's {Name} ({Used}, from {Algorithm}), because the handed-over critics were trained at it. Set the offline learner's {Name} instead (e.g. Marvel:BearLag:{Name} or Marvel:Cpq:{Name}).",
                     name, value.ToString(System.Globalization.CultureInfo.InvariantCulture), name, used.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     manifest.Algorithm, name, name, name);
+        }
+        foreach (var (name, value, fallback, role) in new[]
+                 {
+                     ("ActorHiddenSizes", configured.ActorHiddenSizes, defaults.ActorHiddenSizes, HandoverRoles.Actor),
+                     ("CriticHiddenSizes", configured.CriticHiddenSizes, defaults.CriticHiddenSizes, HandoverRoles.RewardCritic),
+                     ("CostCriticHiddenSizes", configured.CostCriticHiddenSizes, defaults.CostCriticHiddenSizes, HandoverRoles.CostCritic),
+                 })
+        {
+            if (!manifest.Networks.TryGetValue(role, out var descriptor)) continue;   // MatchArtifact refuses the artifact with the reason
+            if (!value.SequenceEqual(fallback) && !value.SequenceEqual(descriptor.HiddenSizes))
+                _logger.LogWarning(
+                    "Marvel:SacLag:{Name} = [{Value}] is not used: the online stage takes the handover artifact's sizes ([{Used}], from {Algorithm}), because it starts from the artifact's networks. Set the offline learner's sizes instead.",
+                    name, string.Join(", ", value), string.Join(", ", descriptor.HiddenSizes), manifest.Algorithm);
         }
     }
 

@@ -63,10 +63,11 @@ public class PipelineLoggingTests
     }
 
     [Test]
-    public void AddMarvel_SacLagScaleSetInConfiguration_WarnsThatTheArtifactsScaleIsUsed()
+    public void AddMarvel_SacLagScaleAndSizesSetInConfiguration_WarnThatTheArtifactsAreUsed()
     {
         // CPQ's artifact carries its own scales (reward 0.1, cost 1, the VaeCriticLearnerOptions defaults); Marvel:SacLag:CostScale = 0.1
-        // differs from both SAC-Lag's default (1) and the artifact's (1), so the setting has no effect and the run must say so, once.
+        // differs from both SAC-Lag's default (1) and the artifact's (1), so the setting has no effect and the run must say so, once; the same
+        // for ActorHiddenSizes [32, 32] against the default [256, 256] and CPQ's [16].
         var capture = new CapturingLoggerProvider();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -76,7 +77,7 @@ public class PipelineLoggingTests
             ["Marvel:Cpq:ActorHiddenSizes:0"] = "16", ["Marvel:Cpq:CriticHiddenSizes:0"] = "16", ["Marvel:Cpq:VaeHiddenSize"] = "16", ["Marvel:Cpq:BatchSize"] = "32",
             ["Marvel:ValuePreAlignment:Steps"] = "2", ["Marvel:ValuePreAlignment:BatchSize"] = "32",
             ["Marvel:SacLag:EpisodesPerIteration"] = "1", ["Marvel:SacLag:UpdatesPerIteration"] = "1", ["Marvel:SacLag:BatchSize"] = "32", ["Marvel:SacLag:MiniBatches"] = "1",
-            ["Marvel:SacLag:CostScale"] = "0.1",
+            ["Marvel:SacLag:CostScale"] = "0.1", ["Marvel:SacLag:ActorHiddenSizes:0"] = "32", ["Marvel:SacLag:ActorHiddenSizes:1"] = "32",
         }).Build();
         var services = new ServiceCollection();
         services.AddLogging(b => b.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
@@ -85,9 +86,11 @@ public class PipelineLoggingTests
 
         provider.GetRequiredService<MarvelPipelineFactory>().Create().Run(DatasetCollector.GenerateBuiltIn("BallRun", episodes: 10, seed: 2, environments: 2));
 
-        capture.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).Should().ContainSingle().Which.Should()
-            .Be("Marvel:SacLag:CostScale = 0.1 is not used: the online stage takes the handover artifact's CostScale (1, from CPQ), because the "
-                + "handed-over critics were trained at it. Set the offline learner's CostScale instead (e.g. Marvel:BearLag:CostScale or Marvel:Cpq:CostScale).");
+        capture.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).Should().Equal(
+            "Marvel:SacLag:CostScale = 0.1 is not used: the online stage takes the handover artifact's CostScale (1, from CPQ), because the "
+            + "handed-over critics were trained at it. Set the offline learner's CostScale instead (e.g. Marvel:BearLag:CostScale or Marvel:Cpq:CostScale).",
+            "Marvel:SacLag:ActorHiddenSizes = [32, 32] is not used: the online stage takes the handover artifact's sizes ([16], from CPQ), because "
+            + "it starts from the artifact's networks. Set the offline learner's sizes instead.");
     }
 
     [Test]
