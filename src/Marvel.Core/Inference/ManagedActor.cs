@@ -151,19 +151,7 @@ internal sealed class PackedLinear
             y[v + 2] = a2;
             y[v + 3] = a3;
         }
-        // The last, narrower tile (1–3 vectors; the heads' only tile): one chain per vector.
-        int rest = vectors - v;
-        for (int k = 0; k < rest; k++)
-        {
-            ref Vector<float> p = ref Unsafe.Add(ref w, v * n + k);
-            var a = _bias[v + k];
-            for (int i = 0; i < n; i++)
-            {
-                a = Vector.FusedMultiplyAdd(new Vector<float>(Unsafe.Add(ref x, i)), p, a);
-                p = ref Unsafe.Add(ref p, rest);
-            }
-            y[v + k] = a;
-        }
+        LastTile(ref x, y, v);
         Activate(y, output[..PaddedOutputs], After);
     }
 
@@ -220,23 +208,28 @@ internal sealed class PackedLinear
             y1[v + 2] = b2;
             y1[v + 3] = b3;
         }
-        int rest = vectors - v;
+        LastTile(ref x0, y0, v);   // at most 3 vectors (the heads' only tile): reading their weights twice costs nothing measurable
+        LastTile(ref x1, y1, v);
+        Activate(y0, output0[..PaddedOutputs], After);
+        Activate(y1, output1[..PaddedOutputs], After);
+    }
+
+    // The last, narrower tile (1–3 vectors, starting at vector v): one chain per vector, the same chains as the full tiles.
+    private void LastTile(ref float x, Span<Vector<float>> y, int v)
+    {
+        int n = Inputs, rest = _bias.Length - v;
+        ref Vector<float> w = ref MemoryMarshal.GetArrayDataReference(_weights);
         for (int k = 0; k < rest; k++)
         {
             ref Vector<float> p = ref Unsafe.Add(ref w, v * n + k);
             var a = _bias[v + k];
-            var b = a;
             for (int i = 0; i < n; i++)
             {
-                a = Vector.FusedMultiplyAdd(new Vector<float>(Unsafe.Add(ref x0, i)), p, a);
-                b = Vector.FusedMultiplyAdd(new Vector<float>(Unsafe.Add(ref x1, i)), p, b);
+                a = Vector.FusedMultiplyAdd(new Vector<float>(Unsafe.Add(ref x, i)), p, a);
                 p = ref Unsafe.Add(ref p, rest);
             }
-            y0[v + k] = a;
-            y1[v + k] = b;
+            y[v + k] = a;
         }
-        Activate(y0, output0[..PaddedOutputs], After);
-        Activate(y1, output1[..PaddedOutputs], After);
     }
 
     private void Check(ReadOnlySpan<float> input, Span<float> output)
