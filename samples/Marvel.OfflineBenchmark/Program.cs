@@ -26,6 +26,8 @@
 //   --cpq-cost-reduction mean|max|min   CPQ's CostEnsembleReduction (default: the options' default, mean)
 //   --bear-constraint-states batch|episode-starts   BEAR-Lag's ConstraintStates (default: the options' default, batch)
 //   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
+//   --cdt-target-fractions 1,0.75,0.5   evaluate each trained CDT model with the initial return-to-go at these fractions of the
+//                                       best dataset return within κ (default 1); a fraction f ≠ 1 gives rows named cdt-r<f>
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
 using System.Diagnostics;
@@ -97,6 +99,7 @@ int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().Selectio
 var coptiDefaults = new COptiDiceOptions();
 double coptiLr = double.Parse(Opt("coptidice-lr", coptiDefaults.CriticLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double coptiScalarLr = double.Parse(Opt("coptidice-scalar-lr", coptiDefaults.ScalarLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+double[] cdtTargetFractions = List(Opt("cdt-target-fractions", "1")).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 double tau = double.Parse(Opt("tau", new BearLagOptions().Tau.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
 // Default step budgets, chosen so the whole default table (7 algorithms × 3 limits × 3 seeds) fits in about 40 minutes
@@ -183,30 +186,37 @@ foreach (var algorithm in summarizeOnly ? [] : algorithms)
             var last = learner.Train(steps);
             double trainSeconds = watch.Elapsed.TotalSeconds;
             ulong evalSeed = seeds.Derive("eval");
-            foreach (var limit in group)
+            foreach (var (limit, fraction) in group.SelectMany(l => (learner.Policy is CdtPolicy ? cdtTargetFractions : [1.0]).Select(f => (l, f))))
             {
                 EvaluationResult result;
+                string rowName = fraction == 1 ? algorithm : $"{algorithm}-r{fraction.ToString(CultureInfo.InvariantCulture)}";
                 if (learner.Policy is CdtPolicy cdt)
                 {
-                    cdt.TargetReturn = TargetReturn(limit);
+                    cdt.TargetReturn = fraction * TargetReturn(limit);
                     cdt.TargetCost = limit;
                     result = EvaluateCdt(cdt, evalEnv, evalEpisodes, limit, evalSeed, reference);
                 }
                 else result = PolicyEvaluator.Evaluate(learner.Policy, evalEnv, evalEpisodes, limit, evalSeed, reference: reference);
-                var run = new Run(algorithm, limit, seed, steps, trainSeconds, result.MeanReturn, result.MeanCost, result.NormalizedReward, result.NormalizedCost);
+                var run = new Run(rowName, limit, seed, steps, trainSeconds, result.MeanReturn, result.MeanCost, result.NormalizedReward, result.NormalizedCost);
                 runs.Add(run);
-                csv.Append(CultureInfo.InvariantCulture, $"{algorithm},{limit},{seed},{steps},{trainSeconds:F2},{1000 * trainSeconds / Math.Max(steps, 1):F2},")
+                csv.Append(CultureInfo.InvariantCulture, $"{rowName},{limit},{seed},{steps},{trainSeconds:F2},{1000 * trainSeconds / Math.Max(steps, 1):F2},")
                    .Append(CultureInfo.InvariantCulture, $"{result.MeanReturn:F2},{result.StdReturn:F2},{result.MeanCost:F2},{result.StdCost:F2},")
                    .Append(CultureInfo.InvariantCulture, $"{result.NormalizedReward:F4},{result.NormalizedCost:F4},{result.IsSafe}\n");
                 WriteAtomically(runsFile, csv.ToString());   // rewritten after every run: partial results survive
-                Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {algorithm,-9} κ={limit,-3} seed {seed}: {steps} steps in {trainSeconds,5:F1}s, " +
+                Console.WriteLine($"[{clock.Elapsed.TotalSeconds,6:F1}s] {rowName,-9} κ={limit,-3} seed {seed}: {steps} steps in {trainSeconds,5:F1}s, " +
                                   $"return {result.MeanReturn,6:F1} cost {result.MeanCost,6:F1} → norm. reward {result.NormalizedReward,6:F3} norm. cost {result.NormalizedCost,5:F2}");
             }
             Console.WriteLine("           last update: " + string.Join(" ", last.Select(kv => $"{kv.Key}={kv.Value:G3}")));
         }
     }
 
-// 3. Summary table.
+// 3. Summary table (CDT evaluated at other return targets adds its cdt-r<f> rows after CDT's).
+if (!summarizeOnly && algorithms.Contains("cdt"))
+{
+    var extra = cdtTargetFractions.Where(f => f != 1).Select(f => $"cdt-r{f.ToString(CultureInfo.InvariantCulture)}").ToArray();
+    foreach (var row in extra) budgets[row] = budgets["cdt"];
+    algorithms = algorithms.SelectMany(a => a == "cdt" ? new[] { a }.Concat(extra) : [a]).ToArray();
+}
 var md = new StringBuilder();
 var withinLimits = string.Join(", ", limits.Select(l =>
 {
@@ -221,7 +231,7 @@ md.AppendLine(CultureInfo.InvariantCulture, $"Dataset: {task}, {episodes.Count} 
 md.AppendLine();
 var stepList = string.Join(", ", algorithms.Select(a => $"{Name(a)} {budgets[a]}"));
 var timeNote = summarizeOnly ? $"Summed training time {runs.Sum(r => r.TrainSeconds) / 60:F1} min." : $"Total wall time {clock.Elapsed.TotalMinutes:F1} min.";
-var cdtNote = algorithms.Contains("cdt") ? $" CDT: E 64, 2 layers, 4 heads, batch {cdtBatch}, warm-up {Math.Clamp(budgets["cdt"] / 4, 1, 500)} steps, target return = best dataset return within κ." : "";
+var cdtNote = algorithms.Contains("cdt") ? $" CDT: E 64, 2 layers, 4 heads, batch {cdtBatch}, warm-up {Math.Clamp(budgets["cdt"] / 4, 1, 500)} steps, target return = {(cdtTargetFractions is [1.0] ? "" : "f × ")}best dataset return within κ{(cdtTargetFractions is [1.0] ? "" : " (rows cdt-r<f>; CDT: f = 1)")}." : "";
 md.AppendLine(CultureInfo.InvariantCulture, $"Budgets: hidden {string.Join("×", hidden)} (VAE hidden {hidden[0]}), batch {batch}, one torch thread; steps " +
               $"{stepList}; {seedCount} seeds; {evalEpisodes} deterministic evaluation episodes per run.{cdtNote} {timeNote}");
 md.AppendLine();
@@ -349,6 +359,7 @@ static string Name(string algorithm) => algorithm switch
     "coptidice" => "COptiDICE", "cdt" => "CDT",
     // Variants relabelled in merged tables (--summarize): the same learner with a non-default option.
     "cpq-descent" => "CPQ + cost descent (w = 1)", "bear-lag-starts" => "BEAR-Lag, PID at episode starts", "cdt-2000" => "CDT, 2 000 updates",
+    _ when algorithm.StartsWith("cdt-r", StringComparison.Ordinal) => $"CDT, target return × {algorithm[5..]}",
     _ => algorithm,
 };
 
