@@ -44,6 +44,34 @@ public sealed class MuJoCoTaskTests
         Ok("inspect", data, "--no-plot", "--cost-limit", "20").Out.Should().Contain("33 / 8");
     }
 
+    /// <summary>Issue 23: the frontier recipe runs on the Ant tasks through the tool (a tiny budget: two episodes per environment, one
+    /// checkpoint rollout set, a width-16 learner); the file names its task and a run on the other Ant task refuses it.</summary>
+    [TestCase("AntRun", "AntCircle", 200)]
+    [TestCase("AntCircle", "AntRun", 500)]
+    public void CollectFrontier_AntTask_WritesAFileNamedForTheTask(string task, string other, int horizon)
+    {
+        var options = Path.Combine(_folder, "tiny.json");
+        File.WriteAllText(options, $$"""
+        {
+          "TrainingSteps": {{4 * horizon}}, "Environments": 2, "CheckpointEvery": {{4 * horizon}}, "DeterministicEpisodes": 1,
+          "NoiseStandardDeviations": [0.3], "NoisyEpisodes": 1, "CostBins": 4, "ReturnBins": 4, "MaxEpisodesPerBin": 3, "TargetTransitions": 100000,
+          "Learner": { "ActorHiddenSizes": [16], "CriticHiddenSizes": [16], "CostCriticHiddenSizes": [16], "Schedule": "StepBased",
+                       "UpdateEveryNSteps": 100, "UpdatesPerIteration": 2, "MiniBatches": 1, "BatchSize": 32, "WarmupSteps": 100, "ReplayCapacity": 2000 }
+        }
+        """);
+        var data = Path.Combine(_folder, "ant-frontier.hdf5");
+
+        Ok("collect", "--task", task, "--recipe", "frontier", "--recipe-options", options, "--no-cache", "--seed", "5", "--quiet", "--out", data);
+
+        var attributes = Marvel.Core.Data.Dsrl.DsrlFile.ReadAttributes(data);
+        (attributes.TaskId, attributes.Recipe, attributes.Seed).Should().Be((task, "frontier", 5UL));
+        Ok("inspect", data, "--no-plot").Out.Should().Contain(task == "AntRun" ? "33 / 8" : "34 / 8");
+        var refused = CliHarness.Run("train-offline", "--set", $"Marvel:Pipeline:TaskId={other}", "--set", $"Run:Dataset={data}",
+            "--set", "Marvel:Pipeline:OfflineSteps=1", "--out", Path.Combine(_folder, "refused"), "--quiet");
+        refused.ExitCode.Should().Be(2, refused.All);
+        refused.Error.Should().Contain($"recorded on task '{task}'").And.Contain($"task '{other}' was requested");
+    }
+
     [Test]
     public void Collect_VelocityTaskWithoutSweep_IsBadUsage()
     {

@@ -108,6 +108,30 @@ public sealed class FrontierDatasetTests
         act.Should().Throw<InvalidDataException>().WithMessage("*'BallCircle'*'CarCircle'*");
     }
 
+    /// <summary>Issue 23: the recipe runs on the Drone tasks (episodes end early when the drone is not alive, so lengths are at most
+    /// the horizon), writes a file named for the task and that file is read back for it and refused for the other Drone task.</summary>
+    [TestCase("DroneRun", 200, 17)]
+    [TestCase("DroneCircle", 300, 18)]
+    public void Generate_OnTheDroneTasks_WritesAFileForThatTask(string task, int horizon, int observations)
+    {
+        var options = Tiny();
+        options.TrainingSteps = 2 * horizon * 2;   // two environments, at least two episodes each
+        options.CheckpointEvery = 2 * horizon;
+        var result = FrontierDataset.Generate(task, options, seed: 5);
+        var path = Path.Combine(_folder, task + ".hdf5");
+        DsrlFile.Write(result.Dataset, path, result.Attributes);
+
+        result.Attributes.TaskId.Should().Be(task);
+        result.TrainingEpisodes.Should().BeGreaterThanOrEqualTo(4);
+        result.KeptEpisodes.Should().BePositive();
+        result.Dataset.Episodes.Should().OnlyContain(e => e.Length >= 1 && e.Length <= horizon);
+        var back = DsrlFile.ReadForTask(path, new EnvironmentSpec(task, horizon), observations, 4);
+        back.Count.Should().Be(result.Dataset.Count);
+        string other = task == "DroneRun" ? "DroneCircle" : "DroneRun";
+        FluentActions.Invoking(() => DsrlFile.ReadForTask(path, new EnvironmentSpec(other, horizon)))
+            .Should().Throw<InvalidDataException>().WithMessage($"*'{task}'*'{other}'*");
+    }
+
     [Test]
     public void CacheKey_FollowsTaskOptionsAndSeed()
     {
