@@ -206,6 +206,18 @@ public class CdtLearnerTests
     [TestCase(nameof(CdtOptions.TemperatureLearningRate), 0.0)]
     [TestCase(nameof(CdtOptions.CostTokenOffset), double.PositiveInfinity)]
     [TestCase(nameof(CdtOptions.CostSamplingOffset), 0.0)]
+    [TestCase(nameof(CdtOptions.AugmentationFraction), -0.1)]
+    [TestCase(nameof(CdtOptions.AugmentationFraction), 1.5)]
+    [TestCase(nameof(CdtOptions.AugmentationCostBins), 0)]
+    [TestCase(nameof(CdtOptions.AugmentationReturnBins), 0)]
+    [TestCase(nameof(CdtOptions.AugmentationMaxPerBin), 0)]
+    [TestCase(nameof(CdtOptions.AugmentationMinPerBin), 0)]
+    [TestCase(nameof(CdtOptions.AugmentationMinPerBin), 11)]
+    [TestCase(nameof(CdtOptions.AugmentationPolynomialDegree), -1)]
+    [TestCase(nameof(CdtOptions.AugmentationMaxReturn), double.NaN)]
+    [TestCase(nameof(CdtOptions.AugmentationMinReturnAboveFrontier), -1.0)]
+    [TestCase(nameof(CdtOptions.AugmentationMaxReturnDecrease), -1.0)]
+    [TestCase(nameof(CdtOptions.AugmentationResampleBeta), 0.0)]
     public void Constructor_InvalidOption_NamesTheField(string field, object? value)
     {
         var act = () => new CdtLearner(TinyDatasets.Context(), OptionSetter.With(Tiny(), field, value));

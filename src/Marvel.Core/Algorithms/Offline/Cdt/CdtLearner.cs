@@ -38,6 +38,8 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
     private readonly int _observationSize;
     private readonly int _actionSize;
     private DatasetEpisode[] _episodes = [];
+    // What a batch samples: the dataset's episodes, then the relabelled copies (episode index, shift of R̂, shift of Ĉ).
+    private (int Episode, float ReturnShift, float CostShift)[] _sources = [];
     private double[] _cumulativeWeights = [];
     private float[] _returnsToGo = [];
     private float[] _costsToGo = [];
@@ -72,6 +74,10 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
 
     /// <summary>Episode length T: training episodes may not be longer.</summary>
     public int EpisodeLength { get; }
+
+    /// <summary>Relabelled copies added to the attached dataset's episodes by the augmentation (0 before <see cref="Attach"/> and with
+    /// <see cref="CdtOptions.AugmentationFraction"/> 0).</summary>
+    public int AugmentedEpisodes { get; private set; }
 
     /// <summary>Bound m of the action box.</summary>
     public double MaxAction { get; }
@@ -112,7 +118,14 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
                 costsToGo[e.Start + t] = (float)c;
             }
         }
-        _cumulativeWeights = SamplingWeights(episodes.Select(e => e.Cost).ToArray(), Settings.CostWeightedSampling, Settings.CostSamplingOffset);
+        // Relabelled copies (spec §6.1): planned from the episodes' (cost, return) points by a stream of their own, so re-attaching the
+        // same data plans the same copies; a copy is sampled like an episode of cost C*.
+        var relabels = CdtAugmentation.Plan(episodes.Select(e => e.Cost).ToArray(), episodes.Select(e => e.Return).ToArray(), Settings,
+            Seeds.CreateRandom("augmentation"));
+        _sources = [.. episodes.Select((_, i) => (i, 0f, 0f)),
+                    .. relabels.Select(x => (x.Episode, (float)(x.TargetReturn - episodes[x.Episode].Return), (float)(x.TargetCost - episodes[x.Episode].Cost)))];
+        _cumulativeWeights = SamplingWeights([.. episodes.Select(e => e.Cost), .. relabels.Select(x => x.TargetCost)], Settings.CostWeightedSampling, Settings.CostSamplingOffset);
+        AugmentedEpisodes = relabels.Length;
         _episodes = episodes;
         _returnsToGo = returnsToGo;
         _costsToGo = costsToGo;
@@ -183,7 +196,8 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
         var scales = RewardCostScales.Of(Settings);
         for (int i = 0; i < n; i++)
         {
-            var e = _episodes[PickEpisode(Life.Batches.NextDouble())];
+            var (episode, returnShift, costShift) = _sources[PickEpisode(Life.Batches.NextDouble())];
+            var e = _episodes[episode];
             int t0 = Life.Batches.NextInt(e.Length);
             for (int j = 0; j < l; j++)
             {
@@ -193,8 +207,8 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
                 int row = e.Start + t;
                 d.Observations.Slice(row * os, os).CopyTo(states.AsSpan(k * os));
                 d.Actions.Slice(row * az, az).CopyTo(actions.AsSpan(k * az));
-                rtg[k] = scales.Reward(_returnsToGo[row]);
-                ctg[k] = scales.Cost(_costsToGo[row]);
+                rtg[k] = scales.Reward(_returnsToGo[row] + returnShift);
+                ctg[k] = scales.Cost(_costsToGo[row] + costShift);
                 labels[k] = d.Costs[row] > 0 ? 1 : 0;
                 mask[k] = 1;
             }

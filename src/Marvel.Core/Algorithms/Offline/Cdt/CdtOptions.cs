@@ -5,7 +5,7 @@ namespace Marvel.Core.Algorithms.Offline.Cdt;
 /// <summary>
 /// Settings of <see cref="CdtLearner"/> (Constrained Decision Transformer, Liu et al., ICML 2023). Defaults are OSRL's
 /// <c>cdt_configs.py</c> (algorithms spec §6.5) with the reference's quirks fixed; <see cref="Reference"/> turns every
-/// reproduction switch on. Return/cost relabelling augmentation is not implemented.
+/// reproduction switch on. The return/cost relabelling augmentation (the <c>Augmentation*</c> settings) follows spec §6.1.
 /// </summary>
 public sealed record CdtOptions : IOfflineOptions, IScaledOfflineOptions
 {
@@ -72,6 +72,40 @@ public sealed record CdtOptions : IOfflineOptions, IScaledOfflineOptions
 
     /// <summary>The offset of <see cref="CostWeightedSampling"/> (OSRL: 70 − C). Default 70.</summary>
     public double CostSamplingOffset { get; set; } = 70;
+
+    /// <summary>Relabelled copies added to the training episodes, as a fraction of the episodes the augmentation grid keeps
+    /// (0 turns the augmentation off). Default 0.2 (OSRL augment_percent). See docs/algorithms/cdt.md, "Augmentation".</summary>
+    public double AugmentationFraction { get; set; } = 0.2;
+
+    /// <summary>Cost bins of the augmentation grid over (episode cost, episode return). Default 10 (OSRL).</summary>
+    public int AugmentationCostBins { get; set; } = 10;
+
+    /// <summary>Return bins of the augmentation grid. Default 50 (OSRL).</summary>
+    public int AugmentationReturnBins { get; set; } = 50;
+
+    /// <summary>At most this many episodes of one grid cell take part (a uniform draw). Default 10 (OSRL).</summary>
+    public int AugmentationMaxPerBin { get; set; } = 10;
+
+    /// <summary>Grid cells with fewer episodes than this are left out. Default 3 (OSRL drops cells of 2 or fewer).</summary>
+    public int AugmentationMinPerBin { get; set; } = 3;
+
+    /// <summary>Degree of the polynomial fitted to the reward-cost frontier (lowered to the number of distinct frontier costs − 1).
+    /// Default 4 (OSRL deg; its per-task configs use 0–4).</summary>
+    public int AugmentationPolynomialDegree { get; set; } = 4;
+
+    /// <summary>Largest target return of a relabelled copy (episode return units); null takes the best dataset return plus 15 % of
+    /// the dataset's return range. Default null (OSRL sets max_reward by hand per task, 12–13 % above DSRL's best on the Circle tasks).</summary>
+    public double? AugmentationMaxReturn { get; set; }
+
+    /// <summary>Target returns start this far above the fitted frontier. Default 1 (OSRL min_reward).</summary>
+    public double AugmentationMinReturnAboveFrontier { get; set; } = 1;
+
+    /// <summary>An episode claimed by several targets is replaced, for the later ones, by a kept episode that costs no more and
+    /// returns at most this much less. Default 100 (OSRL max_rew_decrease).</summary>
+    public double AugmentationMaxReturnDecrease { get; set; } = 100;
+
+    /// <summary>β of the replacement draw, probability ∝ 1 / (distance + β). Default 1 (OSRL beta).</summary>
+    public double AugmentationResampleBeta { get; set; } = 1;
 
     /// <summary>Reproduction switch: leave log σ of the Gaussian head unclamped (OSRL ignores its bounds). Default false (clamped to [−5, 2]).</summary>
     public bool ReferenceUnclampedLogStd { get; set; }

@@ -27,6 +27,18 @@ internal sealed class CdtOptionsValidator : IValidateOptions<CdtOptions>
         OptionChecks.Positive(b, options.TemperatureLearningRate, nameof(options.TemperatureLearningRate));
         if (!double.IsFinite(options.CostTokenOffset)) b.AddError($"must be finite, got {options.CostTokenOffset}.", nameof(options.CostTokenOffset));
         OptionChecks.Positive(b, options.CostSamplingOffset, nameof(options.CostSamplingOffset));
+        if (!(options.AugmentationFraction >= 0 && options.AugmentationFraction <= 1)) b.AddError($"must be in [0, 1] (0 turns the augmentation off), got {options.AugmentationFraction}.", nameof(options.AugmentationFraction));
+        OptionChecks.AtLeast(b, options.AugmentationCostBins, 1, nameof(options.AugmentationCostBins));
+        OptionChecks.AtLeast(b, options.AugmentationReturnBins, 1, nameof(options.AugmentationReturnBins));
+        OptionChecks.AtLeast(b, options.AugmentationMaxPerBin, 1, nameof(options.AugmentationMaxPerBin));
+        OptionChecks.AtLeast(b, options.AugmentationMinPerBin, 1, nameof(options.AugmentationMinPerBin));
+        if (options.AugmentationMinPerBin > options.AugmentationMaxPerBin && options.AugmentationMaxPerBin >= 1)
+            b.AddError($"must be at most AugmentationMaxPerBin ({options.AugmentationMaxPerBin}), got {options.AugmentationMinPerBin}; no grid cell could take part.", nameof(options.AugmentationMinPerBin));
+        OptionChecks.NonNegative(b, options.AugmentationPolynomialDegree, nameof(options.AugmentationPolynomialDegree));
+        if (options.AugmentationMaxReturn is { } maxReturn && !double.IsFinite(maxReturn)) b.AddError($"must be finite or null, got {maxReturn}.", nameof(options.AugmentationMaxReturn));
+        OptionChecks.NonNegative(b, options.AugmentationMinReturnAboveFrontier, nameof(options.AugmentationMinReturnAboveFrontier));
+        OptionChecks.NonNegative(b, options.AugmentationMaxReturnDecrease, nameof(options.AugmentationMaxReturnDecrease));
+        OptionChecks.Positive(b, options.AugmentationResampleBeta, nameof(options.AugmentationResampleBeta));
         return b.Build();
     }
 }
