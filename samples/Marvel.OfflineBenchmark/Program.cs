@@ -28,6 +28,7 @@
 //   --tau T   Polyak rate of the critic targets of CPQ, BEAR-Lag and BCQ-Lag (default: the options' default, 0.005)
 //   --cdt-target-fractions 1,0.75,0.5   evaluate each trained CDT model with the initial return-to-go at these fractions of the
 //                                       best dataset return within κ (default 1); a fraction f ≠ 1 gives rows named cdt-r<f>
+//   --cdt-augmentation F   CDT's AugmentationFraction (default: the options' default, 0 = off; OSRL 0.2)
 //   --summarize a/runs.csv,b/runs.csv   only rebuild runs.csv and summary.md in <outputDir> from earlier runs (pass the same
 //                                       size options they ran with; steps, limits and seeds are read from the rows)
 using System.Diagnostics;
@@ -99,6 +100,7 @@ int bcqCandidates = int.Parse(Opt("bcq-candidates", new BcqLagOptions().Selectio
 var coptiDefaults = new COptiDiceOptions();
 double coptiLr = double.Parse(Opt("coptidice-lr", coptiDefaults.CriticLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double coptiScalarLr = double.Parse(Opt("coptidice-scalar-lr", coptiDefaults.ScalarLearningRate.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+double cdtAugmentation = double.Parse(Opt("cdt-augmentation", new CdtOptions().AugmentationFraction.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 double[] cdtTargetFractions = List(Opt("cdt-target-fractions", "1")).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 double tau = double.Parse(Opt("tau", new BearLagOptions().Tau.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
 
@@ -231,7 +233,7 @@ md.AppendLine(CultureInfo.InvariantCulture, $"Dataset: {task}, {episodes.Count} 
 md.AppendLine();
 var stepList = string.Join(", ", algorithms.Select(a => $"{Name(a)} {budgets[a]}"));
 var timeNote = summarizeOnly ? $"Summed training time {runs.Sum(r => r.TrainSeconds) / 60:F1} min." : $"Total wall time {clock.Elapsed.TotalMinutes:F1} min.";
-var cdtNote = algorithms.Contains("cdt") ? $" CDT: E 64, 2 layers, 4 heads, batch {cdtBatch}, warm-up {Math.Clamp(budgets["cdt"] / 4, 1, 500)} steps, target return = {(cdtTargetFractions is [1.0] ? "" : "f × ")}best dataset return within κ{(cdtTargetFractions is [1.0] ? "" : " (rows cdt-r<f>; CDT: f = 1)")}." : "";
+var cdtNote = algorithms.Contains("cdt") ? $" CDT: E 64, 2 layers, 4 heads, batch {cdtBatch}, warm-up {Math.Clamp(budgets["cdt"] / 4, 1, 500)} steps, {(cdtAugmentation > 0 ? $"relabelling augmentation {cdtAugmentation}" : "no augmentation")}, target return = {(cdtTargetFractions is [1.0] ? "" : "f × ")}best dataset return within κ{(cdtTargetFractions is [1.0] ? "" : " (rows cdt-r<f>; CDT: f = 1)")}." : "";
 md.AppendLine(CultureInfo.InvariantCulture, $"Budgets: hidden {string.Join("×", hidden)} (VAE hidden {hidden[0]}), batch {batch}, one torch thread; steps " +
               $"{stepList}; {seedCount} seeds; {evalEpisodes} deterministic evaluation episodes per run.{cdtNote} {timeNote}");
 md.AppendLine();
@@ -309,7 +311,7 @@ IOfflineSafeLearner Create(string algorithm, LearnerContext context, double limi
     "cdt" => new CdtLearner(context, new CdtOptions
     {
         CostLimit = limit, TargetReturn = TargetReturn(limit), EmbeddingSize = 64, Layers = 2, Heads = 4, BatchSize = cdtBatch,
-        WarmupSteps = Math.Clamp(budgets["cdt"] / 4, 1, 500),
+        WarmupSteps = Math.Clamp(budgets["cdt"] / 4, 1, 500), AugmentationFraction = cdtAugmentation,
     }),
     _ => throw new ArgumentException($"unknown algorithm '{algorithm}'"),
 };

@@ -111,6 +111,13 @@ public class CdtAugmentationTests
     }
 
     [Test]
+    public void Defaults_AugmentationIsOff_TheReferenceUsesOsrlsFraction()
+    {
+        new CdtOptions().AugmentationFraction.Should().Be(0);
+        CdtOptions.Reference().AugmentationFraction.Should().Be(0.2);
+    }
+
+    [Test]
     public void MaxReturn_DefaultsToTheBestReturnPlus15PercentOfTheRange()
     {
         CdtAugmentation.MaxReturn([100, 300, 500], new CdtOptions()).Should().BeApproximately(560, 1e-9);
