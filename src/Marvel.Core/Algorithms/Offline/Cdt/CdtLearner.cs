@@ -14,8 +14,8 @@ namespace Marvel.Core.Algorithms.Offline.Cdt;
 internal sealed record CdtWindows(Tensor States, Tensor Actions, Tensor ReturnsToGo, Tensor CostsToGo, Tensor Timesteps, Tensor CostLabels, Tensor Mask);
 
 /// <summary>
-/// A CDT-style constrained decision transformer (Liu et al., ICML 2023), as OSRL's <c>cdt.py</c> (algorithms spec §6)
-/// without the return/cost relabelling augmentation.
+/// A CDT-style constrained decision transformer (Liu et al., ICML 2023), as OSRL's <c>cdt.py</c> (algorithms spec §6), with
+/// the return/cost relabelling augmentation as an option (<see cref="CdtOptions.AugmentationFraction"/>, off by default).
 /// </summary>
 /// <remarks>
 /// <para>Trained by maximum likelihood on windows of L steps: the Gaussian action head's log-likelihood plus an
