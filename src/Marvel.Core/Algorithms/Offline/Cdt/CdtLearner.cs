@@ -77,7 +77,7 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
 
     /// <summary>Relabelled copies added to the attached dataset's episodes by the augmentation (0 before <see cref="Attach"/> and with
     /// <see cref="CdtOptions.AugmentationFraction"/> 0).</summary>
-    public int AugmentedEpisodes { get; private set; }
+    public int AugmentedEpisodes => _sources.Length - _episodes.Length;
 
     /// <summary>Bound m of the action box.</summary>
     public double MaxAction { get; }
@@ -125,7 +125,6 @@ public sealed class CdtLearner : OfflineLearner<CdtOptions>
         _sources = [.. episodes.Select((_, i) => (i, 0f, 0f)),
                     .. relabels.Select(x => (x.Episode, (float)(x.TargetReturn - episodes[x.Episode].Return), (float)(x.TargetCost - episodes[x.Episode].Cost)))];
         _cumulativeWeights = SamplingWeights([.. episodes.Select(e => e.Cost), .. relabels.Select(x => x.TargetCost)], Settings.CostWeightedSampling, Settings.CostSamplingOffset);
-        AugmentedEpisodes = relabels.Length;
         _episodes = episodes;
         _returnsToGo = returnsToGo;
         _costsToGo = costsToGo;
