@@ -27,10 +27,13 @@
 #                report in docs/results/safe-finetuning-round8-probe/)
 #   --ds1        the default, unchanged, on dataset seed 1 (the recipe was chosen on dataset seed 0): BEAR-Lag starts and finetuning,
 #                4 tasks × seeds 0-1 (safe-finetuning-offline-ds1.json, -ds1.json; report in docs/results/safe-finetuning-ds1/)
+#   --frontier   the default from BEAR-Lag starts trained on the frontier datasets (issue 20), 4 tasks × seeds 0-2; generates
+#                data/<task>-frontier.hdf5 first with `marvel collect --recipe frontier --seed 0` (hours per task; cached)
+#                (safe-finetuning-frontier-offline.json, -frontier.json; report in docs/results/safe-finetuning-frontier/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
-# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--round8] [--starts] [--paper] [--ds1] [--kappa] [--ablations]
+# Usage: bash experiments/safe-finetuning.sh [workers] [--round2] [--round3] [--probes] [--round5] [--round6] [--round7] [--round8] [--starts] [--paper] [--ds1] [--frontier] [--kappa] [--ablations]
 #        (default: one worker per core)
 # Resumable: run it again after an interruption; complete runs are skipped, interrupted ones continue from their checkpoints.
 set -euo pipefail
@@ -55,6 +58,10 @@ for flag in "${@:2}"; do
     --paper) sweeps+=(safe-finetuning-offline-starts safe-finetuning-paper safe-finetuning-from-starts); paper=1 ;;
     --round8) sweeps+=(safe-finetuning-probe-cost-neutral); round8=1 ;;
     --ds1) sweeps+=(safe-finetuning-offline-ds1 safe-finetuning-ds1); ds1=1 ;;
+    --frontier) sweeps+=(safe-finetuning-frontier-offline safe-finetuning-frontier); frontier=1
+                for task in BallRun BallCircle CarRun CarCircle; do
+                  [ -f "data/$task-frontier.hdf5" ] || "${marvel[@]}" collect --task "$task" --recipe frontier --seed 0 --out "data/$task-frontier.hdf5" --quiet
+                done ;;
     --kappa) sweeps+=(safe-finetuning-kappa-offline safe-finetuning-kappa5); kappa=1 ;;
     --probes) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-setpoint safe-finetuning-v4-scratch3) ;;
     --round5) sweeps+=(safe-finetuning-v3 safe-finetuning-probe-critics safe-finetuning-probe-exploration safe-finetuning-probe-vpa
@@ -170,4 +177,12 @@ if [ "${ds1:-0}" = 1 ]; then
     --out docs/results/safe-finetuning-ds1
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1 \
     docs/results/safe-finetuning-ds1/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-datasetSeed1 > docs/results/safe-finetuning-ds1/targets.md
+fi
+if [ "${frontier:-0}" = 1 ]; then
+  # The default from the frontier-data starts, seeds 0-2, beside those starts (docs/results/safe-finetuning-frontier/); targets against
+  # round 5's scratch twin (seeds 0-2; it uses no offline data, so the data change does not touch it).
+  "${marvel[@]}" report runs/safe-finetuning-frontier/*_{Default-frontier,Offline-BEARLag}_cost20_seed[0-2] --out docs/results/safe-finetuning-frontier
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1,2 \
+    docs/results/safe-finetuning-frontier/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-frontier \
+    > docs/results/safe-finetuning-frontier/targets.md
 fi
