@@ -27,7 +27,7 @@
 #                report in docs/results/safe-finetuning-round8-probe/)
 #   --ds1        the default, unchanged, on dataset seed 1 (the recipe was chosen on dataset seed 0): BEAR-Lag starts and finetuning,
 #                4 tasks × seeds 0-1 (safe-finetuning-offline-ds1.json, -ds1.json; report in docs/results/safe-finetuning-ds1/)
-#   --frontier   the default from BEAR-Lag starts trained on the frontier datasets (issue 20), 4 tasks × seeds 0-2; generates
+#   --frontier   the default from BEAR-Lag starts trained on the frontier datasets (issue 20), 4 tasks × seeds 0-4; generates
 #                data/<task>-frontier.hdf5 first with `marvel collect --recipe frontier --seed 0` (hours per task; cached)
 #                (safe-finetuning-frontier-offline.json, -frontier.json; report in docs/results/safe-finetuning-frontier/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
@@ -179,10 +179,10 @@ if [ "${ds1:-0}" = 1 ]; then
     docs/results/safe-finetuning-ds1/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-datasetSeed1 > docs/results/safe-finetuning-ds1/targets.md
 fi
 if [ "${frontier:-0}" = 1 ]; then
-  # The default from the frontier-data starts, seeds 0-2, beside those starts (docs/results/safe-finetuning-frontier/); targets against
-  # round 5's scratch twin (seeds 0-2; it uses no offline data, so the data change does not touch it).
-  "${marvel[@]}" report runs/safe-finetuning-frontier/*_{Default-frontier,Offline-BEARLag}_cost20_seed[0-2] --out docs/results/safe-finetuning-frontier
-  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 --seeds 0,1,2 \
+  # The default from the frontier-data starts, seeds 0-4, beside those starts (docs/results/safe-finetuning-frontier/); targets against
+  # round 5's scratch twin (seeds 0-4; it uses no offline data, so the data change does not touch it).
+  "${marvel[@]}" report runs/safe-finetuning-frontier/*_{Default-frontier,Offline-BEARLag}_cost20_seed[0-4] --out docs/results/safe-finetuning-frontier
+  python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 \
     docs/results/safe-finetuning-frontier/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-frontier \
     > docs/results/safe-finetuning-frontier/targets.md
 fi
