@@ -29,7 +29,8 @@
 #                4 tasks × seeds 0-1 (safe-finetuning-offline-ds1.json, -ds1.json; report in docs/results/safe-finetuning-ds1/)
 #   --frontier   the default from BEAR-Lag starts trained on the frontier datasets (issue 20), 4 tasks × seeds 0-4; generates
 #                data/<task>-frontier.hdf5 first with `marvel collect --recipe frontier --seed 0` (hours per task; cached)
-#                (safe-finetuning-frontier-offline.json, -frontier.json; report in docs/results/safe-finetuning-frontier/)
+#                (safe-finetuning-frontier-offline.json, -frontier.json; report in docs/results/safe-finetuning-frontier/), and the
+#                same at κ = 10, seeds 0-2 (-frontier-kappa-offline.json, -frontier-kappa.json; docs/results/safe-finetuning-frontier-kappa10/)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
@@ -58,7 +59,7 @@ for flag in "${@:2}"; do
     --paper) sweeps+=(safe-finetuning-offline-starts safe-finetuning-paper safe-finetuning-from-starts); paper=1 ;;
     --round8) sweeps+=(safe-finetuning-probe-cost-neutral); round8=1 ;;
     --ds1) sweeps+=(safe-finetuning-offline-ds1 safe-finetuning-ds1); ds1=1 ;;
-    --frontier) sweeps+=(safe-finetuning-frontier-offline safe-finetuning-frontier); frontier=1
+    --frontier) sweeps+=(safe-finetuning-frontier-offline safe-finetuning-frontier safe-finetuning-frontier-kappa-offline safe-finetuning-frontier-kappa); frontier=1
                 for task in BallRun BallCircle CarRun CarCircle; do
                   [ -f "data/$task-frontier.hdf5" ] || "${marvel[@]}" collect --task "$task" --recipe frontier --seed 0 --out "data/$task-frontier.hdf5" --quiet
                 done ;;
@@ -185,4 +186,8 @@ if [ "${frontier:-0}" = 1 ]; then
   python3 experiments/safe-finetuning-targets.py --scratch Scratch-setPoint05 \
     docs/results/safe-finetuning-frontier/runs.csv,docs/results/safe-finetuning-round5/runs.csv Default-frontier \
     > docs/results/safe-finetuning-frontier/targets.md
+  # The same at κ = 10 (seeds 0-2; no scratch row at this limit).
+  "${marvel[@]}" report runs/safe-finetuning-frontier/*_{Default-frontier,Offline-BEARLag}_cost10_seed[0-2] --out docs/results/safe-finetuning-frontier-kappa10
+  python3 experiments/safe-finetuning-targets.py docs/results/safe-finetuning-frontier-kappa10/runs.csv Default-frontier \
+    > docs/results/safe-finetuning-frontier-kappa10/targets.md
 fi
