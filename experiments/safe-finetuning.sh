@@ -31,6 +31,7 @@
 #                data/<task>-frontier.hdf5 first with `marvel collect --recipe frontier --seed 0` (hours per task; cached)
 #                (safe-finetuning-frontier-offline.json, -frontier.json; report in docs/results/safe-finetuning-frontier/), and the
 #                same at κ = 10, seeds 0-2 (-frontier-kappa-offline.json, -frontier-kappa.json; docs/results/safe-finetuning-frontier-kappa10/)
+#                (probe, run alone: safe-finetuning-frontier-probe-critics.json, the starts' critics handed over too)
 #   --kappa      the default at κ = 10 and 40 (safe-finetuning-kappa-offline.json, -kappa5.json; docs/results/safe-finetuning-kappa5/)
 #   --ablations  each piece of the default switched off alone (safe-finetuning-ablations5.json; docs/results/safe-finetuning-ablations5/),
 #                and of round 3's recipe (safe-finetuning-ablations.json; docs/results/safe-finetuning-ablations/)
